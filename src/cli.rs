@@ -1,0 +1,513 @@
+//! The headless face: `wasmscope run` and `wasmscope inspect`, over the same engine as the GUI.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{
+    self, DirGrant, Entry, ModuleInfo, ModuleKind, RunEvent, RunOutcome, RunReport, SandboxPolicy,
+    StdStream, StdinSource, exit_status, format_bytes,
+};
+use crate::runner;
+
+/// wasmscope: see inside a WebAssembly sandbox.
+///
+/// With no subcommand, opens the desktop explorer (with FILE loaded, if given).
+#[derive(Debug, Parser)]
+#[command(name = "wasmscope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; none opens the window.
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+    /// A module to open in the window.
+    pub file: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run a module in a sandbox; guest output streams to this terminal.
+    Run(Box<RunArgs>),
+    /// Show what a module imports and exports and which capabilities it can ask for.
+    Inspect(InspectArgs),
+}
+
+/// `wasmscope inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A .wasm or .wat file.
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `wasmscope run`.
+#[derive(Debug, Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
+pub struct RunArgs {
+    /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// Grant a host directory read-only: HOST or HOST::GUEST.
+    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
+    pub ro_dirs: Vec<String>,
+    /// Set an environment variable (NAME=VAL), or copy NAME from this process's environment.
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    pub env: Vec<String>,
+    /// Call this export (after `_initialize`) with ARGS as its typed arguments; print results.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Cap on each linear memory, e.g. `64MiB` [default: 256MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+    /// Cap on each table's elements [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_table_elements: Option<u64>,
+    /// Wall-clock limit, e.g. `2s`, `500ms`; `0` for none [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Fuel budget (about one unit per instruction); off unless given.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+    /// Maximum wasm stack, e.g. `512KiB` [default: 512KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_stack: Option<String>,
+    /// Trap when a memory or table growth is denied, instead of returning -1 to the guest.
+    #[arg(long)]
+    pub trap_on_grow_failure: bool,
+    /// wasmtime-style options: max-memory-size=N, max-table-elements=N, timeout=DUR,
+    /// fuel=N, max-wasm-stack=N, trap-on-grow-failure[=y|n].
+    #[arg(short = 'W', value_name = "KEY=VAL")]
+    pub wasm_options: Vec<String>,
+    /// Give the guest this file as stdin, or `-` for this terminal's stdin [default: empty].
+    #[arg(long, value_name = "FILE|-")]
+    pub stdin: Option<PathBuf>,
+    /// argv[0] as the guest sees it [default: the module's file name].
+    #[arg(long, value_name = "NAME")]
+    pub argv0: Option<String>,
+    /// Write a JSON report of the run to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// The module: .wasm or .wat.
+    pub file: PathBuf,
+    /// Arguments for the guest (or for the invoked function).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  the guest's exit code   when it exits (0 when _start or the invoked function returns)
+  134                     the guest trapped
+  124                     the timeout passed
+  125                     the fuel ran out
+  130                     the run was cancelled
+  126                     wasmscope could not run it: bad file, invalid module, unresolved import
+  2                       bad command line";
+
+/// Entry point for the parsed command line; `None` means "open the window".
+pub fn main(cli: Cli) -> Option<ExitCode> {
+    match cli.command? {
+        CliCommand::Run(args) => Some(run(*args)),
+        CliCommand::Inspect(args) => Some(inspect(&args)),
+    }
+}
+
+fn error_exit(message: impl std::fmt::Display, status: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(status)
+}
+
+/// Builds the policy from the run flags.
+pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
+    let mut policy = SandboxPolicy::default();
+    for spec in &args.dirs {
+        policy.dirs.push(DirGrant::parse(spec, false)?);
+    }
+    for spec in &args.ro_dirs {
+        policy.dirs.push(DirGrant::parse(spec, true)?);
+    }
+    for spec in &args.env {
+        match spec.split_once('=') {
+            Some((name, value)) => policy.env.push((name.to_owned(), value.to_owned())),
+            None => match std::env::var(spec) {
+                Ok(value) => policy.env.push((spec.clone(), value)),
+                Err(_) => {
+                    return Err(format!(
+                        "--env {spec}: `{spec}` is not set in this environment"
+                    ));
+                }
+            },
+        }
+    }
+    for option in &args.wasm_options {
+        apply_wasm_option(&mut policy, option)?;
+    }
+    if let Some(size) = &args.max_memory {
+        policy.max_memory_bytes =
+            engine::parse_bytes(size).map_err(|e| format!("--max-memory: {e}"))?;
+    }
+    if let Some(n) = args.max_table_elements {
+        policy.max_table_elements = n;
+    }
+    if let Some(text) = &args.timeout {
+        policy.timeout_ms = timeout_ms(text).map_err(|e| format!("--timeout: {e}"))?;
+    }
+    if let Some(fuel) = args.fuel {
+        policy.fuel = Some(fuel);
+    }
+    if let Some(size) = &args.max_stack {
+        policy.max_wasm_stack_bytes = stack_bytes(size).map_err(|e| format!("--max-stack: {e}"))?;
+    }
+    policy.trap_on_grow_failure |= args.trap_on_grow_failure;
+    policy.stdin = match &args.stdin {
+        None => StdinSource::Empty,
+        Some(path) if path == Path::new("-") => StdinSource::Inherit,
+        Some(path) => StdinSource::Bytes(
+            std::fs::read(path)
+                .map_err(|e| format!("--stdin: cannot read {}: {e}", path.display()))?,
+        ),
+    };
+    policy.argv0 = args.argv0.clone();
+    match &args.invoke {
+        Some(name) => {
+            policy.entry = Entry::Invoke {
+                name: name.clone(),
+                args: args.args.clone(),
+            }
+        }
+        None => policy.args = args.args.clone(),
+    }
+    Ok(policy)
+}
+
+fn timeout_ms(text: &str) -> Result<Option<u64>, String> {
+    let duration = engine::parse_duration(text)?;
+    Ok((!duration.is_zero()).then(|| duration.as_millis().max(1) as u64))
+}
+
+/// The largest wasm stack accepted: beyond this the host's own stack limits get in the way.
+const MAX_STACK_BYTES: u64 = 1 << 30;
+
+fn stack_bytes(text: &str) -> Result<usize, String> {
+    let bytes = engine::parse_bytes(text)?;
+    if !(16 * 1024..=MAX_STACK_BYTES).contains(&bytes) {
+        return Err(format!(
+            "the wasm stack must be between 16KiB and 1GiB, not {text}"
+        ));
+    }
+    Ok(bytes as usize)
+}
+
+fn apply_wasm_option(policy: &mut SandboxPolicy, option: &str) -> Result<(), String> {
+    let (key, value) = option.split_once('=').unwrap_or((option, ""));
+    let context = |e: String| format!("-W {option}: {e}");
+    match key {
+        "max-memory-size" => {
+            policy.max_memory_bytes = engine::parse_bytes(value).map_err(context)?
+        }
+        "max-table-elements" => {
+            policy.max_table_elements = value
+                .parse()
+                .map_err(|_| context(format!("`{value}` is not a number of elements")))?
+        }
+        "timeout" => policy.timeout_ms = timeout_ms(value).map_err(context)?,
+        "fuel" => {
+            policy.fuel = Some(
+                value
+                    .parse()
+                    .map_err(|_| context(format!("`{value}` is not a number")))?,
+            )
+        }
+        "max-wasm-stack" => policy.max_wasm_stack_bytes = stack_bytes(value).map_err(context)?,
+        "trap-on-grow-failure" => {
+            policy.trap_on_grow_failure = matches!(value, "" | "y" | "yes" | "true")
+        }
+        _ => {
+            return Err(format!(
+                "-W {option}: unknown option `{key}`; wasmscope understands max-memory-size, \
+                 max-table-elements, timeout, fuel, max-wasm-stack, trap-on-grow-failure"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `wasmscope run`.
+pub fn run(args: RunArgs) -> ExitCode {
+    let policy = match policy_from_args(&args) {
+        Ok(policy) => policy,
+        Err(e) => return error_exit(e, exit_status::USAGE),
+    };
+    let module = match engine::load_file(&args.file) {
+        Ok(module) => module,
+        Err(e) => return error_exit(e, exit_status::FAILED),
+    };
+    let request = engine::RunRequest {
+        name: module.name,
+        wasm: Arc::from(module.wasm),
+        policy,
+    };
+    let handle = match runner::spawn(request, None) {
+        Ok(handle) => handle,
+        Err(e) => {
+            return error_exit(
+                format!("cannot start a worker thread: {e}"),
+                exit_status::FAILED,
+            );
+        }
+    };
+    let report = handle.wait_with(|event| {
+        if let RunEvent::Output { stream, bytes } = event {
+            // The terminal may be gone (a closed pipe); the run still finishes and reports.
+            let _ = match stream {
+                StdStream::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(bytes).and_then(|()| out.flush())
+                }
+                StdStream::Stderr => {
+                    let mut err = std::io::stderr().lock();
+                    err.write_all(bytes).and_then(|()| err.flush())
+                }
+            };
+        }
+    });
+    for result in &report.results {
+        println!("{result}");
+    }
+    print_outcome(&report);
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, report.to_json())
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
+    }
+    ExitCode::from(report.outcome.exit_status())
+}
+
+/// Tells the user on stderr how the run ended, unless it simply exited.
+fn print_outcome(report: &RunReport) {
+    let mut err = std::io::stderr().lock();
+    if report.memory_denied_count > 0
+        && let Some(first) = report.memory_denied.first()
+    {
+        let _ = writeln!(
+            err,
+            "wasmscope: {} growth{} denied by the sandbox cap; the first asked {:?} to grow from {} to {} (cap {})",
+            report.memory_denied_count,
+            if report.memory_denied_count == 1 {
+                " was"
+            } else {
+                "s were"
+            },
+            first.resource,
+            growth_amount(first.resource, first.current),
+            growth_amount(first.resource, first.desired),
+            growth_amount(first.resource, first.limit),
+        );
+    }
+    match &report.outcome {
+        RunOutcome::Exited { .. } => {}
+        RunOutcome::Trapped { trap } => {
+            let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+            if !trap.frames.is_empty() {
+                let _ = writeln!(err, "wasm backtrace:");
+            }
+            for (i, frame) in trap.frames.iter().enumerate() {
+                let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
+                let offset = frame
+                    .module_offset
+                    .map(|o| format!(" @ {o:#x}"))
+                    .unwrap_or_default();
+                let source = frame
+                    .source
+                    .as_deref()
+                    .map(|s| format!(" at {s}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    err,
+                    "  {i:>2}: func[{}] {name}{offset}{source}",
+                    frame.func_index
+                );
+            }
+        }
+        RunOutcome::Failed { error, unresolved } => {
+            let _ = writeln!(err, "error: {error}");
+            for import in unresolved {
+                let _ = writeln!(err, "  - {import}");
+            }
+        }
+        other => {
+            let _ = writeln!(err, "wasmscope: {}", other.summary());
+        }
+    }
+}
+
+fn growth_amount(resource: engine::Resource, amount: u64) -> String {
+    match resource {
+        engine::Resource::Memory => format_bytes(amount),
+        engine::Resource::Table => format!("{amount} elements"),
+    }
+}
+
+/// `wasmscope inspect`.
+pub fn inspect(args: &InspectArgs) -> ExitCode {
+    let module = match engine::load_file(&args.file) {
+        Ok(module) => module,
+        Err(e) => return error_exit(e, exit_status::FAILED),
+    };
+    let info = engine::inspect(&module.wasm);
+    if args.json {
+        match serde_json::to_string_pretty(&info) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return error_exit(format!("cannot serialize: {e}"), exit_status::FAILED),
+        }
+    } else {
+        print!("{}", describe(&module.name, &info));
+    }
+    if info.kind == ModuleKind::Invalid {
+        ExitCode::from(exit_status::FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The text form of `inspect`.
+pub fn describe(name: &str, info: &ModuleInfo) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let kind = match info.kind {
+        ModuleKind::CoreModule => "core module",
+        ModuleKind::Component => "component",
+        ModuleKind::Invalid => "invalid",
+    };
+    let _ = writeln!(out, "{name}: {kind}, {}", format_bytes(info.size_bytes));
+    if let Some(error) = &info.error {
+        let _ = writeln!(out, "error: {error}");
+        return out;
+    }
+    if info.kind == ModuleKind::Component {
+        for nested in &info.nested {
+            let _ = writeln!(
+                out,
+                "  nested {}: {}",
+                nested.kind,
+                format_bytes(nested.size_bytes)
+            );
+        }
+        return out;
+    }
+    let style = match info.style {
+        engine::ModuleStyle::Command => "command (runs `_start`)",
+        engine::ModuleStyle::Reactor => "reactor (call its exports with --invoke)",
+        engine::ModuleStyle::Library => "library (exports no functions)",
+    };
+    let _ = writeln!(out, "style: {style}");
+    if let Some(start) = info.start_function {
+        let _ = writeln!(out, "start section: func[{start}] runs at instantiation");
+    }
+    let _ = writeln!(out, "\nimports ({}):", info.imports.len());
+    for import in &info.imports {
+        let _ = writeln!(
+            out,
+            "  {}::{}  {}  {}",
+            import.module, import.name, import.kind, import.ty
+        );
+    }
+    let _ = writeln!(out, "\nexports ({}):", info.exports.len());
+    for export in &info.exports {
+        let _ = writeln!(out, "  {}  {}  {}", export.name, export.kind, export.ty);
+    }
+    let _ = writeln!(out, "\nmemories ({}):", info.memories.len());
+    for memory in &info.memories {
+        let max = memory
+            .maximum_pages
+            .map(|m| format!("{m} pages"))
+            .unwrap_or_else(|| "no maximum".to_owned());
+        let _ = writeln!(
+            out,
+            "  {} initial ({} pages), {max}{}{}{}",
+            format_bytes(memory.initial_bytes()),
+            memory.initial_pages,
+            if memory.imported { ", imported" } else { "" },
+            if memory.shared { ", shared" } else { "" },
+            if memory.memory64 { ", 64-bit" } else { "" },
+        );
+    }
+    let _ = writeln!(out, "tables ({}):", info.tables.len());
+    for table in &info.tables {
+        let max = table
+            .maximum
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "no maximum".to_owned());
+        let _ = writeln!(
+            out,
+            "  {} {} initial, {max}",
+            table.element_type, table.initial
+        );
+    }
+    let _ = writeln!(
+        out,
+        "functions defined: {}, globals: {}",
+        info.defined_functions, info.globals
+    );
+    if !info.custom_sections.is_empty() {
+        let _ = writeln!(out, "\ncustom sections:");
+        for section in &info.custom_sections {
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                section.name,
+                format_bytes(section.size_bytes)
+            );
+        }
+    }
+    for field in &info.producers {
+        let values: Vec<_> = field
+            .values
+            .iter()
+            .map(|(n, v)| format!("{n} {v}"))
+            .collect();
+        let _ = writeln!(out, "producers {}: {}", field.field, values.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "names: {}, DWARF: {}",
+        if info.has_name_section { "yes" } else { "no" },
+        if info.has_dwarf { "yes" } else { "no" }
+    );
+    if info.wasi.interfaces.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWASI: none (the module cannot reach anything outside itself)"
+        );
+    } else {
+        let _ = writeln!(out, "\nWASI: {}", info.wasi.interfaces.join(", "));
+        let _ = writeln!(out, "this module can ask for:");
+        for group in &info.wasi.capabilities {
+            let _ = writeln!(
+                out,
+                "  {:<8} {}  ({})",
+                group.capability.label(),
+                group.capability.explain(),
+                group.functions.join(", ")
+            );
+        }
+    }
+    if info.unresolved.is_empty() {
+        let _ = writeln!(out, "\nall imports can be satisfied by the sandbox");
+    } else {
+        let _ = writeln!(
+            out,
+            "\nunresolved imports ({}): the module cannot run",
+            info.unresolved.len()
+        );
+        for import in &info.unresolved {
+            let _ = writeln!(out, "  - {import}");
+        }
+    }
+    out
+}

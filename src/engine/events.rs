@@ -1,0 +1,41 @@
+//! What a run reports while it goes: the event stream a face (CLI or GUI) renders.
+
+use crate::engine::outcome::{GrowthEvent, RunReport};
+
+/// Which output stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StdStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One thing that happened during a run, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// The module was compiled (or taken from the cache) and the run is starting.
+    Compiled {
+        /// Compile time in milliseconds (0 when cached).
+        compile_ms: u64,
+        /// Whether the compiled code came from the in-memory cache.
+        cached: bool,
+    },
+    /// Guest output, in order per stream; consecutive writes may arrive coalesced.
+    Output {
+        /// stdout or stderr.
+        stream: StdStream,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A memory or table growth the limiter allowed or denied.
+    Growth {
+        /// What grew, from what to what.
+        event: GrowthEvent,
+        /// Whether the cap allowed it.
+        allowed: bool,
+    },
+    /// The run is over. Always the last event.
+    Finished(Box<RunReport>),
+}

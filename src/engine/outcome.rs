@@ -1,0 +1,202 @@
+//! How a run ended, as values: a trap, a timeout or an exit code is an outcome, not an error.
+
+use serde::{Deserialize, Serialize};
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// The guest exited (`proc_exit`, or `_start`/the invoked function returned: code 0).
+    Exited {
+        /// The exit code.
+        code: i32,
+    },
+    /// The guest trapped.
+    Trapped {
+        /// What trapped, and where.
+        trap: TrapInfo,
+    },
+    /// The timeout passed before the guest finished.
+    TimedOut {
+        /// The timeout that was set.
+        timeout_ms: u64,
+    },
+    /// The fuel budget ran out.
+    FuelExhausted {
+        /// The budget that was set.
+        fuel: u64,
+    },
+    /// Somebody pressed Stop (a `Cancel` command).
+    Cancelled,
+    /// The module never ran: it is invalid, or an import cannot be satisfied, or the policy
+    /// cannot be applied (e.g. a preopened directory does not exist).
+    Failed {
+        /// What went wrong, in words a user can act on.
+        error: String,
+        /// Every import the sandbox cannot satisfy, when that is the reason.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unresolved: Vec<crate::engine::UnresolvedImport>,
+    },
+}
+
+impl RunOutcome {
+    /// The report's name for this outcome: `exited`, `trapped`, `timed_out`, ...
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunOutcome::Exited { .. } => "exited",
+            RunOutcome::Trapped { .. } => "trapped",
+            RunOutcome::TimedOut { .. } => "timed_out",
+            RunOutcome::FuelExhausted { .. } => "fuel_exhausted",
+            RunOutcome::Cancelled => "cancelled",
+            RunOutcome::Failed { .. } => "failed",
+        }
+    }
+
+    /// The process exit status the CLI uses for this outcome (see the README's table).
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            // Exit codes outside 0..=255 are truncated the way a POSIX shell would see them.
+            RunOutcome::Exited { code } => (*code & 0xff) as u8,
+            RunOutcome::Trapped { .. } => exit_status::TRAPPED,
+            RunOutcome::TimedOut { .. } => exit_status::TIMED_OUT,
+            RunOutcome::FuelExhausted { .. } => exit_status::FUEL_EXHAUSTED,
+            RunOutcome::Cancelled => exit_status::CANCELLED,
+            RunOutcome::Failed { .. } => exit_status::FAILED,
+        }
+    }
+
+    /// One line for people: "exited with code 0", "trapped: integer divide by zero", ...
+    pub fn summary(&self) -> String {
+        match self {
+            RunOutcome::Exited { code } => format!("exited with code {code}"),
+            RunOutcome::Trapped { trap } => format!("trapped: {}", trap.message),
+            RunOutcome::TimedOut { timeout_ms } => {
+                format!(
+                    "timed out after {}",
+                    humantime::format_duration(std::time::Duration::from_millis(*timeout_ms))
+                )
+            }
+            RunOutcome::FuelExhausted { fuel } => format!("ran out of fuel (budget {fuel})"),
+            RunOutcome::Cancelled => "cancelled".to_owned(),
+            RunOutcome::Failed { error, .. } => format!("failed to start: {error}"),
+        }
+    }
+}
+
+/// The CLI's exit statuses for outcomes other than a guest exit. They sit above the usual
+/// shell codes so a script can tell them from a guest's own exit code.
+pub mod exit_status {
+    /// The guest trapped (like wasmtime: 128 + SIGABRT).
+    pub const TRAPPED: u8 = 134;
+    /// The run timed out (like `timeout(1)`).
+    pub const TIMED_OUT: u8 = 124;
+    /// The fuel budget ran out.
+    pub const FUEL_EXHAUSTED: u8 = 125;
+    /// The run was cancelled (like SIGINT: 128 + 2).
+    pub const CANCELLED: u8 = 130;
+    /// The host failed: bad file, invalid module, unresolved import, bad policy.
+    pub const FAILED: u8 = 126;
+    /// Bad command-line usage.
+    pub const USAGE: u8 = 2;
+}
+
+/// A trap: its kind, message and wasm backtrace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrapInfo {
+    /// wasmtime's trap code, e.g. `IntegerDivisionByZero`; `HostError` when a host call failed.
+    pub code: String,
+    /// The message, e.g. "integer divide by zero".
+    pub message: String,
+    /// Innermost frame first.
+    pub frames: Vec<FrameInfo>,
+}
+
+/// One frame of a wasm backtrace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameInfo {
+    /// Index of the function in the module's function index space.
+    pub func_index: u32,
+    /// Name from the name section, demangled; `None` when the module has no names.
+    pub func_name: Option<String>,
+    /// Byte offset of the instruction within the module, when known.
+    pub module_offset: Option<usize>,
+    /// Source location from DWARF, e.g. `main.c:12:5`, when the module carries debug info.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A growth that the limiter allowed or denied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrowthEvent {
+    /// Memory (bytes) or table (elements).
+    pub resource: Resource,
+    /// Size before, in bytes or elements.
+    pub current: u64,
+    /// Size asked for.
+    pub desired: u64,
+    /// The cap in force.
+    pub limit: u64,
+    /// Milliseconds since the run started.
+    pub at_ms: u64,
+}
+
+/// What grew.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    /// A linear memory, counted in bytes.
+    Memory,
+    /// A table, counted in elements.
+    Table,
+}
+
+/// Numbers about a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// From the start of the run (after compile) to the outcome.
+    pub wall_ms: u64,
+    /// Compile time; 0 when the module came from the cache.
+    pub compile_ms: u64,
+    /// Whether the compiled module came from the in-memory cache.
+    pub compile_cached: bool,
+    /// Largest linear memory seen.
+    pub peak_memory_bytes: u64,
+    /// Fuel used, when fuel metering was on.
+    pub fuel_consumed: Option<u64>,
+    /// Bytes the guest wrote to stdout.
+    pub stdout_bytes: u64,
+    /// Bytes the guest wrote to stderr.
+    pub stderr_bytes: u64,
+}
+
+/// Everything known at the end of a run; the JSON report is this, serialized.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The module's file name or label.
+    pub module: String,
+    /// How it ended; flattened so the JSON has `outcome` at the top.
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
+    /// The exit code when the guest exited, else `null`.
+    pub exit_code: Option<i32>,
+    /// Results of an invoked function, formatted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<String>,
+    /// Every denied growth, oldest first (capped at [`MAX_RECORDED_DENIALS`]).
+    pub memory_denied: Vec<GrowthEvent>,
+    /// How many denied growths there were in all.
+    pub memory_denied_count: u64,
+    /// Numbers.
+    pub stats: RunStats,
+}
+
+/// How many denied growths a report keeps; the count keeps counting.
+pub const MAX_RECORDED_DENIALS: usize = 100;
+
+impl RunReport {
+    /// Serializes the report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // A report holds only strings, numbers and lists: serializing it cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}

@@ -1,0 +1,582 @@
+//! One run: compile, build the sandbox from the policy, call the entry, classify the outcome.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use wasmtime::{Store, Trap, UpdateDeadline, Val, ValType, WasmBacktrace};
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+use crate::engine::events::{RunEvent, StdStream};
+use crate::engine::inspect::{ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
+use crate::engine::outcome::{FrameInfo, RunOutcome, RunReport, RunStats, TrapInfo};
+use crate::engine::policy::{Entry, SandboxPolicy, StdinSource};
+use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// The module's name (file name), used as argv0 and in the report.
+    pub name: String,
+    /// Binary wasm.
+    pub wasm: Arc<[u8]>,
+    /// What the guest may do.
+    pub policy: SandboxPolicy,
+}
+
+/// Stop requests for a run in progress, shared with the thread that may cancel it.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl RunControl {
+    /// Asks the run to stop. It ends with [`RunOutcome::Cancelled`], even inside a host call.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// Why the run was stopped from outside the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    TimedOut,
+    Cancelled,
+}
+
+/// Runs `request` to its outcome on the calling thread, sending events as it goes and the
+/// final report last. The engine's epoch must be ticked by someone else (the runner does).
+pub fn run(
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+) -> RunReport {
+    let mut report = RunReport {
+        module: request.name.clone(),
+        outcome: RunOutcome::Cancelled,
+        exit_code: None,
+        results: Vec::new(),
+        memory_denied: Vec::new(),
+        memory_denied_count: 0,
+        stats: RunStats::default(),
+    };
+    report.outcome = match run_inner(request, control, events, &mut report) {
+        Ok(outcome) => outcome,
+        Err(error) => RunOutcome::Failed {
+            error,
+            unresolved: Vec::new(),
+        },
+    };
+    if let RunOutcome::Exited { code } = report.outcome {
+        report.exit_code = Some(code);
+    }
+    report
+}
+
+fn failed(error: impl Into<String>) -> RunOutcome {
+    RunOutcome::Failed {
+        error: error.into(),
+        unresolved: Vec::new(),
+    }
+}
+
+/// The function names a user could `--invoke`.
+fn exported_functions(info: &ModuleInfo) -> String {
+    let names: Vec<_> = info
+        .exports
+        .iter()
+        .filter(|e| e.kind == ExternKind::Func)
+        .map(|e| e.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "it exports no functions".to_owned()
+    } else {
+        format!("exported functions: {}", names.join(", "))
+    }
+}
+
+/// Checks that the module can run under this entry, before anything is compiled.
+fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
+    match info.kind {
+        ModuleKind::Invalid => {
+            let error = info
+                .error
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "unknown parse error".to_owned());
+            return Some(failed(format!("invalid module: {error}")));
+        }
+        ModuleKind::Component => {
+            return Some(failed(
+                "this is a component, not a core module: this version of wasmscope inspects \
+                 components but runs only core WASI preview 1 modules",
+            ));
+        }
+        ModuleKind::CoreModule => {}
+    }
+    if !info.unresolved.is_empty() {
+        let n = info.unresolved.len();
+        return Some(RunOutcome::Failed {
+            error: format!(
+                "{n} import{} cannot be satisfied by the sandbox (it provides WASI preview 1 only)",
+                if n == 1 { "" } else { "s" }
+            ),
+            unresolved: info.unresolved.clone(),
+        });
+    }
+    match &policy.entry {
+        Entry::Default if info.style != ModuleStyle::Command => Some(failed(format!(
+            "this module has no `_start`: it is a {}. Choose a function to call with \
+             `--invoke NAME` ({})",
+            if info.style == ModuleStyle::Reactor {
+                "reactor"
+            } else {
+                "library"
+            },
+            exported_functions(info)
+        ))),
+        Entry::Default => match info.export_sig("_start") {
+            Some(sig) if !sig.params.is_empty() || !sig.results.is_empty() => Some(failed(
+                format!("`_start` must take no parameters and return nothing, but it is {sig}"),
+            )),
+            _ => None,
+        },
+        Entry::Invoke { name, .. } => match info.export_sig(name) {
+            None => Some(failed(format!(
+                "the module exports no function named `{name}` ({})",
+                exported_functions(info)
+            ))),
+            Some(_) => None,
+        },
+    }
+}
+
+fn run_inner(
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    report: &mut RunReport,
+) -> Result<RunOutcome, String> {
+    let policy = &request.policy;
+    let info = inspect(&request.wasm);
+    if let Some(outcome) = preflight(&info, policy) {
+        return Ok(outcome);
+    }
+
+    let key = EngineKey {
+        fuel: policy.fuel.is_some(),
+        max_wasm_stack_bytes: policy.max_wasm_stack_bytes,
+    };
+    let shared =
+        sandbox::shared_engine(key).map_err(|e| format!("cannot configure the engine: {e:#}"))?;
+    let compiled = match sandbox::compile(&shared, key, &request.wasm) {
+        Ok(compiled) => compiled,
+        Err(e) => return Ok(failed(format!("invalid module: {}", error_text(&e)))),
+    };
+    report.stats.compile_ms = compiled.compile_time.as_millis() as u64;
+    report.stats.compile_cached = compiled.cached;
+    let _ = events.send(RunEvent::Compiled {
+        compile_ms: report.stats.compile_ms,
+        cached: compiled.cached,
+    });
+
+    let stdout = ChannelOutput::new(StdStream::Stdout, events.clone());
+    let stderr = ChannelOutput::new(StdStream::Stderr, events.clone());
+    let wasi = build_wasi(request, &stdout, &stderr)?;
+    let started = Instant::now();
+    let mut store = Store::new(
+        &shared.engine,
+        Host {
+            wasi,
+            limits: Limits::new(policy, started, events.clone()),
+        },
+    );
+    store.limiter(|host| &mut host.limits);
+    if let Some(fuel) = policy.fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| format!("cannot set fuel: {e:#}"))?;
+    }
+    let deadline = policy.timeout().map(|t| started + t);
+    let callback_control = Arc::clone(control);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        let past_deadline = deadline.is_some_and(|d| Instant::now() >= d);
+        if past_deadline || callback_control.is_cancelled() {
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            // Let the executor look at the timer and the cancel signal, then go on.
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let linker = Arc::clone(&shared.linker);
+    let module = compiled.module;
+    let entry = policy.entry.clone();
+    let result: Result<Result<Vec<String>, CallError>, Stop> = runtime.block_on(async {
+        let call = async {
+            let instance = linker
+                .instantiate_async(&mut store, &module)
+                .await
+                .map_err(CallError::Instantiate)?;
+            call_entry(&mut store, &instance, &entry).await
+        };
+        let timeout = async {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = call => Ok(result),
+            () = timeout => Err(Stop::TimedOut),
+            () = control.wake.notified() => Err(Stop::Cancelled),
+        }
+    });
+    // Helper threads of the runtime (blocking file I/O) end here, not later.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+
+    report.stats.wall_ms = started.elapsed().as_millis() as u64;
+    if let Some(fuel) = policy.fuel {
+        report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
+    }
+    let limits = &mut store.data_mut().limits;
+    report.stats.peak_memory_bytes = limits.peak_memory_bytes;
+    report.memory_denied = std::mem::take(&mut limits.denied);
+    report.memory_denied_count = limits.denied_count;
+    stdout.finish();
+    stderr.finish();
+    report.stats.stdout_bytes = stdout.total_bytes();
+    report.stats.stderr_bytes = stderr.total_bytes();
+
+    let timed_out = |policy: &SandboxPolicy| RunOutcome::TimedOut {
+        timeout_ms: policy.timeout_ms.unwrap_or(0),
+    };
+    Ok(match result {
+        Err(Stop::TimedOut) => timed_out(policy),
+        Err(Stop::Cancelled) => RunOutcome::Cancelled,
+        Ok(Ok(results)) => {
+            report.results = results;
+            RunOutcome::Exited { code: 0 }
+        }
+        Ok(Err(CallError::Usage(message))) => failed(message),
+        Ok(Err(CallError::Instantiate(e) | CallError::Call(e))) if is_interrupt(&e) => {
+            if control.is_cancelled() {
+                RunOutcome::Cancelled
+            } else {
+                timed_out(policy)
+            }
+        }
+        Ok(Err(CallError::Instantiate(e))) if !is_guest_failure(&e) => {
+            failed(format!("cannot instantiate: {}", error_text(&e)))
+        }
+        Ok(Err(CallError::Instantiate(e) | CallError::Call(e))) => classify(&e, policy),
+    })
+}
+
+impl Limits {
+    fn new(policy: &SandboxPolicy, started: Instant, events: Sender<RunEvent>) -> Self {
+        Self {
+            max_memory_bytes: policy.max_memory_bytes,
+            max_table_elements: policy.max_table_elements,
+            trap_on_grow_failure: policy.trap_on_grow_failure,
+            started,
+            events,
+            peak_memory_bytes: 0,
+            denied: Vec::new(),
+            denied_count: 0,
+        }
+    }
+}
+
+fn build_wasi(
+    request: &RunRequest,
+    stdout: &ChannelOutput,
+    stderr: &ChannelOutput,
+) -> Result<wasmtime_wasi::p1::WasiP1Ctx, String> {
+    let policy = &request.policy;
+    let mut builder = WasiCtxBuilder::new();
+    builder.arg(policy.argv0.as_deref().unwrap_or(&request.name));
+    builder.args(&policy.args);
+    builder.envs(&policy.env);
+    match &policy.stdin {
+        StdinSource::Empty => {}
+        StdinSource::Bytes(bytes) => {
+            builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
+        }
+        StdinSource::Inherit => {
+            builder.inherit_stdin();
+        }
+    }
+    builder.stdout(stdout.clone());
+    builder.stderr(stderr.clone());
+    for dir in &policy.dirs {
+        let host = &dir.host_path;
+        if !host.is_dir() {
+            return Err(format!(
+                "cannot preopen {}: it does not exist or is not a directory (create it, or \
+                 remove it from the sandbox)",
+                host.display()
+            ));
+        }
+        let perms = if dir.read_only {
+            wasmtime_wasi::FsPerms::ReadOnly
+        } else {
+            wasmtime_wasi::FsPerms::ReadWrite
+        };
+        builder
+            .preopened_dir(host, &dir.guest_path, perms)
+            .map_err(|e| format!("cannot preopen {}: {e:#}", host.display()))?;
+    }
+    Ok(builder.build_p1())
+}
+
+enum CallError {
+    /// Instantiation failed (link, memory cap, a trapping start function).
+    Instantiate(wasmtime::Error),
+    /// The entry trapped or exited.
+    Call(wasmtime::Error),
+    /// The invocation itself was wrong (arguments); nothing ran.
+    Usage(String),
+}
+
+async fn call_entry(
+    store: &mut Store<Host>,
+    instance: &wasmtime::Instance,
+    entry: &Entry,
+) -> Result<Vec<String>, CallError> {
+    match entry {
+        Entry::Default => {
+            // Preflight checked that `_start` exists with type () -> ().
+            let start = instance
+                .get_func(&mut *store, "_start")
+                .ok_or_else(|| CallError::Usage("the module has no `_start`".to_owned()))?;
+            start
+                .call_async(&mut *store, &[], &mut [])
+                .await
+                .map_err(CallError::Call)?;
+            Ok(Vec::new())
+        }
+        Entry::Invoke { name, args } => {
+            if let Some(init) = instance.get_func(&mut *store, "_initialize") {
+                init.call_async(&mut *store, &[], &mut [])
+                    .await
+                    .map_err(CallError::Call)?;
+            }
+            let func = instance
+                .get_func(&mut *store, name)
+                .ok_or_else(|| CallError::Usage(format!("no exported function `{name}`")))?;
+            let ty = func.ty(&*store);
+            let params: Vec<ValType> = ty.params().collect();
+            if params.len() != args.len() {
+                let types: Vec<_> = params.iter().map(|p| p.to_string()).collect();
+                return Err(CallError::Usage(format!(
+                    "`{name}` takes {} argument{} ({}), but {} {} given",
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    types.join(", "),
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
+                )));
+            }
+            let values = params
+                .iter()
+                .zip(args)
+                .enumerate()
+                .map(|(i, (ty, text))| {
+                    parse_value(ty, text).map_err(|e| format!("argument {}: {e}", i + 1))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(CallError::Usage)?;
+            let mut results = vec![Val::I32(0); ty.results().len()];
+            func.call_async(&mut *store, &values, &mut results)
+                .await
+                .map_err(CallError::Call)?;
+            Ok(results.iter().map(format_value).collect())
+        }
+    }
+}
+
+/// Parses an invoke argument by its parameter type. Integers accept decimal or `0x` hex.
+pub fn parse_value(ty: &ValType, text: &str) -> Result<Val, String> {
+    let text = text.trim();
+    let int = |text: &str| -> Result<i128, String> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let value = match digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            Some(hex) => i128::from_str_radix(hex, 16),
+            None => digits.parse::<i128>(),
+        }
+        .map_err(|_| format!("`{text}` is not an integer"))?;
+        Ok(if negative { -value } else { value })
+    };
+    Ok(match ty {
+        // Accept both signed and unsigned spellings, as wasm integers have no sign.
+        ValType::I32 => {
+            let v = int(text)?;
+            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+                return Err(format!("`{text}` does not fit in an i32"));
+            }
+            Val::I32(v as i32)
+        }
+        ValType::I64 => {
+            let v = int(text)?;
+            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
+                return Err(format!("`{text}` does not fit in an i64"));
+            }
+            Val::I64(v as i64)
+        }
+        ValType::F32 => Val::F32(
+            text.parse::<f32>()
+                .map_err(|_| format!("`{text}` is not a number"))?
+                .to_bits(),
+        ),
+        ValType::F64 => Val::F64(
+            text.parse::<f64>()
+                .map_err(|_| format!("`{text}` is not a number"))?
+                .to_bits(),
+        ),
+        other => {
+            return Err(format!(
+                "parameters of type {other} cannot be given on the command line"
+            ));
+        }
+    })
+}
+
+/// Formats a result value for people.
+pub fn format_value(value: &Val) -> String {
+    match value {
+        Val::I32(v) => v.to_string(),
+        Val::I64(v) => v.to_string(),
+        Val::F32(bits) => f32::from_bits(*bits).to_string(),
+        Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::V128(v) => format!("{:#034x}", v.as_u128()),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
+            "null".to_owned()
+        }
+        Val::FuncRef(Some(_)) => "<funcref>".to_owned(),
+        Val::ExternRef(Some(_)) => "<externref>".to_owned(),
+        Val::AnyRef(Some(_)) => "<anyref>".to_owned(),
+        Val::ExnRef(Some(_)) => "<exnref>".to_owned(),
+        Val::ContRef(_) => "<contref>".to_owned(),
+    }
+}
+
+fn is_interrupt(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+}
+
+/// Whether an instantiation error is the guest's doing (a trap or exit in a start function,
+/// a trapping denied growth), as opposed to the host refusing to instantiate.
+fn is_guest_failure(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<Trap>().is_some()
+        || e.downcast_ref::<I32Exit>().is_some()
+        || e.downcast_ref::<GrowthDenied>().is_some()
+}
+
+/// Turns a guest error into an outcome.
+fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return RunOutcome::Exited { code: exit.0 };
+    }
+    let frames = backtrace_frames(e);
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => RunOutcome::FuelExhausted {
+            fuel: policy.fuel.unwrap_or(0),
+        },
+        Some(trap) => RunOutcome::Trapped {
+            trap: TrapInfo {
+                code: format!("{trap:?}"),
+                message: trap_message(trap),
+                frames,
+            },
+        },
+        None => {
+            let code = if e.downcast_ref::<GrowthDenied>().is_some() {
+                "GrowthDenied"
+            } else {
+                "HostError"
+            };
+            RunOutcome::Trapped {
+                trap: TrapInfo {
+                    code: code.to_owned(),
+                    message: error_text(e),
+                    frames,
+                },
+            }
+        }
+    }
+}
+
+/// The trap's own words, without wasmtime's "wasm trap: " prefix.
+pub fn trap_message(trap: &Trap) -> String {
+    let text = trap.to_string();
+    text.strip_prefix("wasm trap: ")
+        .map(str::to_owned)
+        .unwrap_or(text)
+}
+
+fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
+    let Some(backtrace) = e.downcast_ref::<WasmBacktrace>() else {
+        return Vec::new();
+    };
+    backtrace
+        .frames()
+        .iter()
+        .map(|frame| FrameInfo {
+            func_index: frame.func_index(),
+            func_name: frame
+                .func_name()
+                .map(|name| rustc_demangle::demangle(name).to_string()),
+            module_offset: frame.module_offset(),
+            source: frame.symbols().first().and_then(|symbol| {
+                let file = symbol.file()?;
+                Some(match (symbol.line(), symbol.column()) {
+                    (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+                    (Some(line), None) => format!("{file}:{line}"),
+                    _ => file.to_owned(),
+                })
+            }),
+        })
+        .collect()
+}
+
+/// An error's message chain without the wasm backtrace (shown separately as frames) and
+/// without host stack traces.
+pub fn error_text(e: &wasmtime::Error) -> String {
+    let parts: Vec<String> = e
+        .chain()
+        .map(|cause| cause.to_string())
+        // The backtrace is attached as context whose text is the whole backtrace.
+        .filter(|text| !text.contains("wasm backtrace:"))
+        .collect();
+    let mut text = String::new();
+    for part in parts {
+        // wasmtime repeats a cause's text in its context sometimes; keep the first.
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}

@@ -1,0 +1,198 @@
+//! What WASI offers: capability groups for the summary, and which imports the sandbox can
+//! satisfy (all of them checked at once, where instantiation stops at the first).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::inspect::{ExternKind, ImportInfo};
+use crate::engine::sandbox;
+
+/// A group of WASI functions that together grant one kind of access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Reading stdin, writing stdout/stderr, and I/O on descriptors already open.
+    Stdio,
+    /// Command-line arguments.
+    Args,
+    /// Environment variables.
+    Env,
+    /// Wall-clock and monotonic clocks.
+    Clocks,
+    /// Random bytes.
+    Random,
+    /// Opening, reading, writing and listing files in preopened directories.
+    Filesystem,
+    /// Network sockets already handed to the guest.
+    Sockets,
+    /// Waiting on clocks and descriptors (`poll_oneoff`, `sched_yield`).
+    Poll,
+    /// Ending the process (`proc_exit`, `proc_raise`).
+    Process,
+}
+
+impl Capability {
+    /// A short label: "stdio", "files", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Capability::Stdio => "stdio",
+            Capability::Args => "args",
+            Capability::Env => "env",
+            Capability::Clocks => "clocks",
+            Capability::Random => "random",
+            Capability::Filesystem => "files",
+            Capability::Sockets => "sockets",
+            Capability::Poll => "poll",
+            Capability::Process => "exit",
+        }
+    }
+
+    /// What the capability means for the guest, in plain words.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Capability::Stdio => {
+                "read stdin and write stdout/stderr; the sandbox gives it only the stdin you set"
+            }
+            Capability::Args => "read its command-line arguments (only those you pass)",
+            Capability::Env => {
+                "read environment variables; it sees none unless you add them to the policy"
+            }
+            Capability::Clocks => "read the time (a timing side channel, not an escape)",
+            Capability::Random => "get random bytes from the host",
+            Capability::Filesystem => {
+                "open, create and delete files, but only inside directories you preopen"
+            }
+            Capability::Sockets => "use sockets handed to it at start; wasmscope hands it none",
+            Capability::Poll => "sleep and wait for clocks or descriptors",
+            Capability::Process => "exit with a code of its choice",
+        }
+    }
+}
+
+/// Whether `module` names a WASI preview 1 (or 0) interface.
+pub fn is_wasi_module(module: &str) -> bool {
+    matches!(module, "wasi_snapshot_preview1" | "wasi_unstable")
+}
+
+/// The capability a WASI function belongs to.
+pub fn capability_of(function: &str) -> Capability {
+    match function {
+        "args_get" | "args_sizes_get" => Capability::Args,
+        "environ_get" | "environ_sizes_get" => Capability::Env,
+        "clock_time_get" | "clock_res_get" => Capability::Clocks,
+        "random_get" => Capability::Random,
+        "poll_oneoff" | "sched_yield" => Capability::Poll,
+        "proc_exit" | "proc_raise" => Capability::Process,
+        "fd_prestat_get"
+        | "fd_prestat_dir_name"
+        | "fd_readdir"
+        | "fd_filestat_get"
+        | "fd_filestat_set_size"
+        | "fd_filestat_set_times"
+        | "fd_allocate"
+        | "fd_advise" => Capability::Filesystem,
+        name if name.starts_with("path_") => Capability::Filesystem,
+        name if name.starts_with("sock_") => Capability::Sockets,
+        _ => Capability::Stdio,
+    }
+}
+
+/// An import the sandbox cannot satisfy, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnresolvedImport {
+    /// The import's module name.
+    pub module: String,
+    /// The import's field name.
+    pub name: String,
+    /// What is imported.
+    pub kind: ExternKind,
+    /// Why it cannot be satisfied, e.g. "not provided: the sandbox offers only WASI".
+    pub reason: String,
+}
+
+impl std::fmt::Display for UnresolvedImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}::{} ({}): {}",
+            self.module, self.name, self.kind, self.reason
+        )
+    }
+}
+
+/// Every import in `imports` that the sandbox cannot satisfy.
+pub fn unresolved_imports(imports: &[ImportInfo]) -> Vec<UnresolvedImport> {
+    let provided = sandbox::provided_imports();
+    imports
+        .iter()
+        .filter_map(|import| {
+            let reason = match provided.get(&(import.module.clone(), import.name.clone())) {
+                None if is_wasi_module(&import.module) => {
+                    format!("`{}` is not a {} function", import.name, import.module)
+                }
+                None => format!(
+                    "not provided: the sandbox offers only WASI preview 1 \
+                     (wasi_snapshot_preview1), not module `{}`",
+                    import.module
+                ),
+                Some(_) if import.kind != ExternKind::Func => {
+                    format!(
+                        "WASI provides a function here, the module imports a {}",
+                        import.kind
+                    )
+                }
+                Some(sig) if import.sig.as_ref() != Some(sig) => format!(
+                    "wrong signature: WASI defines {sig}, the module declares {}",
+                    import.ty
+                ),
+                Some(_) => return None,
+            };
+            Some(UnresolvedImport {
+                module: import.module.clone(),
+                name: import.name.clone(),
+                kind: import.kind,
+                reason,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::inspect::inspect;
+
+    #[test]
+    fn every_unresolved_import_is_listed_with_its_reason() {
+        let bytes = wat::parse_str(
+            r#"(module
+                (import "env" "host_magic" (func (param i32) (result i32)))
+                (import "env" "mem" (memory 1))
+                (import "wasi_snapshot_preview1" "fd_write" (func (param i32)))
+                (import "wasi_snapshot_preview1" "no_such_call" (func))
+                (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))"#,
+        )
+        .unwrap();
+        let unresolved = inspect(&bytes).unresolved;
+        let names: Vec<_> = unresolved.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, vec!["host_magic", "mem", "fd_write", "no_such_call"]);
+        assert!(
+            unresolved[0].reason.contains("only WASI"),
+            "{}",
+            unresolved[0]
+        );
+        assert!(
+            unresolved[2].reason.contains("wrong signature")
+                && unresolved[2].reason.contains("(i32, i32, i32, i32) -> i32"),
+            "{}",
+            unresolved[2]
+        );
+    }
+
+    #[test]
+    fn capabilities_group_functions() {
+        assert_eq!(capability_of("path_open"), Capability::Filesystem);
+        assert_eq!(capability_of("fd_write"), Capability::Stdio);
+        assert_eq!(capability_of("sock_accept"), Capability::Sockets);
+        assert_eq!(capability_of("environ_get"), Capability::Env);
+    }
+}

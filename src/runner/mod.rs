@@ -1,0 +1,154 @@
+//! The worker: one named thread per run, commands in and events out over bounded channels.
+//!
+//! ```text
+//! face --Command::Cancel--> [ticker thread] --epoch ticks, cancel--> [run thread: Store]
+//! face <------------------- RunEvent (bounded) --------------------- [run thread]
+//! ```
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded, select};
+
+use crate::engine::{RunControl, sandbox};
+pub use crate::engine::{RunEvent, RunReport, RunRequest};
+
+/// How often the epoch ticks: the timeout's and Stop's granularity for CPU-bound guests.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// How many events may wait for the face before the guest waits (output coalesces first).
+pub const EVENT_CAPACITY: usize = 256;
+
+/// How often the face is woken while events wait for it.
+const WAKE_INTERVAL: Duration = Duration::from_millis(15);
+
+/// Commands to a run in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Stop the run; it ends with the `cancelled` outcome.
+    Cancel,
+}
+
+/// Called from the worker side when events are waiting (the GUI requests a repaint).
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// A run in progress.
+pub struct RunHandle {
+    /// Events in order; the last is [`RunEvent::Finished`].
+    pub events: Receiver<RunEvent>,
+    commands: Sender<Command>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl RunHandle {
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        let _ = self.commands.try_send(Command::Cancel);
+    }
+
+    /// A sender for commands, for another thread (e.g. a Ctrl-C handler).
+    pub fn commands(&self) -> Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// Drains events, calling `on_event` for each, and returns the final report.
+    pub fn wait_with(self, mut on_event: impl FnMut(&RunEvent)) -> RunReport {
+        let mut report = None;
+        for event in self.events.iter() {
+            on_event(&event);
+            if let RunEvent::Finished(r) = event {
+                report = Some(*r);
+            }
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+        report.unwrap_or_else(|| RunReport::lost("the worker thread ended without a report"))
+    }
+
+    /// Waits for the final report, ignoring the other events.
+    pub fn wait(self) -> RunReport {
+        self.wait_with(|_| {})
+    }
+}
+
+impl RunReport {
+    /// A report for a run whose worker vanished (a bug): says so rather than hanging.
+    pub fn lost(why: &str) -> Self {
+        Self {
+            module: String::new(),
+            outcome: crate::engine::RunOutcome::Failed {
+                error: why.to_owned(),
+                unresolved: Vec::new(),
+            },
+            exit_code: None,
+            results: Vec::new(),
+            memory_denied: Vec::new(),
+            memory_denied_count: 0,
+            stats: Default::default(),
+        }
+    }
+}
+
+/// Starts `request` on a new worker thread. `wake` is called when events are waiting.
+pub fn spawn(request: RunRequest, wake: Option<Wake>) -> std::io::Result<RunHandle> {
+    let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
+    let (command_tx, command_rx) = bounded::<Command>(16);
+    let (done_tx, done_rx) = bounded::<()>(1);
+    let control = Arc::new(RunControl::default());
+
+    let run_control = Arc::clone(&control);
+    let run_wake = wake.clone();
+    let run_events = event_tx.clone();
+    let worker = std::thread::Builder::new()
+        .name(format!("wasmscope-run {}", request.name))
+        .spawn(move || {
+            let report = crate::engine::run(&request, &run_control, &run_events);
+            drop(done_tx);
+            let _ = run_events.send(RunEvent::Finished(Box::new(report)));
+            if let Some(wake) = run_wake {
+                wake();
+            }
+        })?;
+
+    let ticker = std::thread::Builder::new()
+        .name("wasmscope-ticker".to_owned())
+        .spawn(move || tick(&control, &command_rx, &done_rx, &event_tx, wake.as_ref()))?;
+
+    Ok(RunHandle {
+        events: event_rx,
+        commands: command_tx,
+        threads: vec![worker, ticker],
+    })
+}
+
+/// Ticks every engine's epoch, forwards Cancel, and wakes the face, until the run is done.
+fn tick(
+    control: &RunControl,
+    commands: &Receiver<Command>,
+    done: &Receiver<()>,
+    events: &Sender<RunEvent>,
+    wake: Option<&Wake>,
+) {
+    let mut last_wake = Instant::now();
+    loop {
+        select! {
+            recv(commands) -> command => {
+                if let Ok(Command::Cancel) = command {
+                    control.cancel();
+                }
+            }
+            recv(done) -> _ => break,
+            default(EPOCH_TICK) => {}
+        }
+        sandbox::increment_epochs();
+        if let Some(wake) = wake
+            && !events.is_empty()
+            && last_wake.elapsed() >= WAKE_INTERVAL
+        {
+            wake();
+            last_wake = Instant::now();
+        }
+    }
+}

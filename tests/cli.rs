@@ -1,0 +1,231 @@
+//! The `wasmscope` binary as a user runs it: output, messages, exit statuses, reports.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::sample;
+
+fn wasmscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn path(name: &str) -> String {
+    sample(name).display().to_string()
+}
+
+#[test]
+fn run_hello_streams_stdout_and_exits_zero() {
+    let out = wasmscope(&["run", &path("hello")]);
+    assert_eq!(text(&out.stdout), "Hello from the sandbox!\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn guest_exit_code_is_the_exit_status() {
+    let out = wasmscope(&["run", &path("exit_code")]);
+    assert_eq!(out.status.code(), Some(42));
+}
+
+#[test]
+fn trap_exits_134_and_shows_the_backtrace() {
+    let out = wasmscope(&["run", &path("traps"), "div0"]);
+    assert_eq!(out.status.code(), Some(134));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("trapped: integer divide by zero"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wasm backtrace:"), "{stderr}");
+    assert!(stderr.contains("divide_by_zero"), "{stderr}");
+    // No host stack traces, even with RUST_BACKTRACE set.
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
+}
+
+#[test]
+fn timeout_exits_124_with_both_spellings() {
+    let out = wasmscope(&["run", "--timeout", "200ms", &path("infinite_loop")]);
+    assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("timed out after 200ms"));
+    let out = wasmscope(&["run", "-W", "timeout=200ms", &path("sleep_forever")]);
+    assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));
+}
+
+#[test]
+fn fuel_exhaustion_exits_125() {
+    let out = wasmscope(&["run", "--fuel", "10000", &path("infinite_loop")]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    let out = wasmscope(&["run", "-W", "fuel=10000", &path("infinite_loop")]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+}
+
+#[test]
+fn unresolved_imports_exit_126_listing_all_of_them() {
+    let out = wasmscope(&["run", &path("missing_import")]);
+    assert_eq!(out.status.code(), Some(126));
+    let stderr = text(&out.stderr);
+    for name in [
+        "env::host_magic",
+        "env::shared_mem",
+        "wasi_snapshot_preview1::fd_write",
+    ] {
+        assert!(stderr.contains(name), "{name} missing from: {stderr}");
+    }
+}
+
+#[test]
+fn invoke_prints_results() {
+    let out = wasmscope(&["run", "--invoke", "add", &path("reactor"), "2", "3"]);
+    assert_eq!(text(&out.stdout), "5\n", "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn memory_cap_spellings_are_equivalent() {
+    for flags in [["--max-memory", "4MiB"], ["-W", "max-memory-size=4194304"]] {
+        let out = wasmscope(&["run", flags[0], flags[1], &path("memory_hog")]);
+        assert_eq!(out.status.code(), Some(134));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("refused after 3 MiB"),
+            "{flags:?}: {stdout}"
+        );
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("denied by the sandbox cap"), "{stderr}");
+    }
+}
+
+#[test]
+fn report_has_the_documented_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = wasmscope(&[
+        "run",
+        "--report",
+        report.to_str().unwrap(),
+        &path("traps"),
+        "oob",
+    ]);
+    assert_eq!(out.status.code(), Some(134));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["outcome"], "trapped");
+    assert_eq!(json["trap"]["code"], "MemoryOutOfBounds");
+    let frame = &json["trap"]["frames"][0];
+    assert!(
+        frame["func_index"].is_u64() && frame["module_offset"].is_u64(),
+        "{frame}"
+    );
+    assert!(frame.get("func_name").is_some());
+    for key in [
+        "wall_ms",
+        "compile_ms",
+        "peak_memory_bytes",
+        "fuel_consumed",
+        "stdout_bytes",
+        "stderr_bytes",
+    ] {
+        assert!(
+            json["stats"].get(key).is_some(),
+            "stats.{key} missing: {json}"
+        );
+    }
+    assert!(json["memory_denied"].is_array());
+    assert!(json.get("exit_code").is_some());
+}
+
+#[test]
+fn dirs_env_and_args_follow_wasmtime_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let grant = format!("{}::/data", dir.path().display());
+    let out = wasmscope(&["run", "--dir", &grant, &path("write_file")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("out.txt").exists());
+
+    std::fs::remove_file(dir.path().join("out.txt")).unwrap();
+    let out = wasmscope(&["run", "--ro-dir", &grant, &path("write_file")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.path().join("out.txt").exists());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_wasmscope"))
+        .args([
+            "run",
+            "--env",
+            "FROM_HOST",
+            "--env",
+            "X=1",
+            &path("args_env"),
+            "-v",
+            "two",
+        ])
+        .env("FROM_HOST", "copied")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("env: FROM_HOST=copied") && stdout.contains("env: X=1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("arg[1]=-v") && stdout.contains("arg[2]=two"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_input_gets_a_message_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("picture.wasm");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let out = wasmscope(&["run", png.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("PNG image"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let out = wasmscope(&["run", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(text(&out.stderr).contains("is a directory"));
+
+    let out = wasmscope(&["run", "-W", "bogus=1", &path("hello")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown option `bogus`"));
+}
+
+#[test]
+fn inspect_shows_capabilities_and_json() {
+    let out = wasmscope(&["inspect", &path("read_file")]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("core module") && stdout.contains("command"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("this module can ask for:") && stdout.contains("files"),
+        "{stdout}"
+    );
+
+    let out = wasmscope(&["inspect", "--json", &path("missing_import")]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kind"], "core_module");
+    assert_eq!(json["unresolved"].as_array().unwrap().len(), 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let truncated = dir.path().join("t.wasm");
+    std::fs::write(&truncated, b"\0asm\x01\0\0\0\x01\x05").unwrap();
+    let out = wasmscope(&["inspect", truncated.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        text(&out.stdout).contains("byte offset"),
+        "{}",
+        text(&out.stdout)
+    );
+}

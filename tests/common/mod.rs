@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmscope::engine::{self, RunEvent, RunReport, SandboxPolicy, StdStream};
+use wasmscope::runner;
+
+/// Path of a sample in `samples/`.
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(format!("{name}.wat"))
+}
+
+/// What a run produced, as a user would see it.
+pub struct Ran {
+    pub report: RunReport,
+    pub stdout: String,
+    pub stderr: String,
+    pub growths: Vec<(engine::GrowthEvent, bool)>,
+}
+
+/// Runs wasm bytes under `policy` through the runner (worker thread, events).
+pub fn run_wasm(name: &str, wasm: Vec<u8>, policy: SandboxPolicy) -> Ran {
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: name.to_owned(),
+            wasm: Arc::from(wasm),
+            policy,
+        },
+        None,
+    )
+    .expect("worker starts");
+    collect(handle)
+}
+
+/// Drains a run's events into a [`Ran`].
+pub fn collect(handle: runner::RunHandle) -> Ran {
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let mut growths = Vec::new();
+    let report = handle.wait_with(|event| match event {
+        RunEvent::Output {
+            stream: StdStream::Stdout,
+            bytes,
+        } => stdout.extend_from_slice(bytes),
+        RunEvent::Output {
+            stream: StdStream::Stderr,
+            bytes,
+        } => stderr.extend_from_slice(bytes),
+        RunEvent::Growth { event, allowed } => growths.push((event.clone(), *allowed)),
+        _ => {}
+    });
+    Ran {
+        report,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        growths,
+    }
+}
+
+/// Runs a sample under `policy`.
+pub fn run_sample(name: &str, policy: SandboxPolicy) -> Ran {
+    let module = engine::load_file(&sample(name)).expect("sample loads");
+    run_wasm(&module.name, module.wasm, policy)
+}
+
+/// A policy with a short timeout, for samples that never end.
+pub fn short_timeout(ms: u64) -> SandboxPolicy {
+    SandboxPolicy {
+        timeout_ms: Some(ms),
+        ..SandboxPolicy::default()
+    }
+}
+
+/// A generous bound for "it stopped promptly" checks: catches hangs, not slowness.
+pub const PROMPT: Duration = Duration::from_secs(20);
