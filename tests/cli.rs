@@ -1,5 +1,7 @@
 //! The `wasmscope` binary as a user runs it: output, messages, exit statuses, reports.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 mod common;
 
 use std::process::{Command, Output};

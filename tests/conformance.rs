@@ -5,6 +5,8 @@
 //! test looks in `../shared/wasi-testsuite` beside the repository, and fails saying so if the
 //! suite is in neither place.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

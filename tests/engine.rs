@@ -1,5 +1,7 @@
 //! Each sample's outcome through the engine API (runner thread + events).
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -514,4 +516,69 @@ fn inspect_reads_every_sample() {
             );
         }
     }
+}
+
+#[test]
+fn a_guest_waiting_on_a_full_output_channel_still_times_out() {
+    // Nobody reads the events for a second: the channel fills, the guest waits on it, and
+    // the timeout must still end the run (host memory stays bounded meanwhile).
+    let module = engine::load_file(&sample("stdout_flood")).unwrap();
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: module.name,
+            wasm: module.wasm.into(),
+            policy: SandboxPolicy {
+                args: vec!["100000".into()],
+                ..short_timeout(300)
+            },
+        },
+        None,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let queued = handle.events.len();
+    assert!(queued <= runner::EVENT_CAPACITY, "{queued}");
+    let ran = common::collect(handle);
+    assert_eq!(ran.report.outcome, RunOutcome::TimedOut { timeout_ms: 300 });
+    // What the guest wrote is what arrived: nothing silently lost.
+    assert_eq!(ran.report.stats.stdout_bytes, ran.stdout.len() as u64);
+    assert!(ran.stdout.len() < 100_000 * 65536);
+}
+
+#[test]
+fn a_smaller_wasm_stack_overflows_sooner() {
+    // Recurses forever, printing a dot every 100 levels: the dots measure the depth reached.
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) ".")
+            (func $deep (param $n i32) (result i32)
+              (if (i32.eqz (i32.rem_u (local.get $n) (i32.const 100)))
+                (then
+                  (i32.store (i32.const 0) (i32.const 16))
+                  (i32.store (i32.const 4) (i32.const 1))
+                  (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+              (i32.add (i32.const 1) (call $deep (i32.add (local.get $n) (i32.const 1)))))
+            (func (export "_start") (drop (call $deep (i32.const 1)))))"#,
+    )
+    .unwrap();
+    let depth = |stack_bytes| {
+        let ran = run_wasm(
+            "deep",
+            wasm.clone(),
+            SandboxPolicy {
+                max_wasm_stack_bytes: stack_bytes,
+                ..SandboxPolicy::default()
+            },
+        );
+        assert_eq!(trap_code(&ran.report.outcome), "StackOverflow");
+        ran.stdout.len()
+    };
+    let small = depth(64 * 1024);
+    let large = depth(1024 * 1024);
+    assert!(
+        small > 0 && large > 4 * small,
+        "small {small}, large {large}"
+    );
 }
