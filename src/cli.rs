@@ -497,6 +497,9 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
             );
         }
     }
+    for warning in &info.warnings {
+        let _ = writeln!(out, "\nwarning: {warning}");
+    }
     if info.unresolved.is_empty() {
         let _ = writeln!(out, "\nall imports can be satisfied by the sandbox");
     } else {

@@ -262,6 +262,33 @@ fn wrong_entry_points_say_what_is_wrong() {
 }
 
 #[test]
+fn wasi_without_an_exported_memory_is_warned_about_and_classified() {
+    let module = wasm(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+            (memory 1)
+            (func (export "_start") (drop (call $r (i32.const 0) (i32.const 4)))))"#,
+    );
+    let info = engine::inspect(&module);
+    assert!(
+        info.warnings
+            .iter()
+            .any(|w| w.contains("exports no memory")),
+        "{:?}",
+        info.warnings
+    );
+    let ran = run_wasm("nomem", module, SandboxPolicy::default());
+    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    assert!(
+        trap.message.contains("missing required memory export"),
+        "{}",
+        trap.message
+    );
+}
+
+#[test]
 fn a_start_section_that_traps_is_a_trap() {
     let module =
         wasm(r#"(module (func $boom unreachable) (start $boom) (func (export "_start")))"#);

@@ -241,6 +241,9 @@ pub struct ModuleInfo {
     pub wasi: WasiInfo,
     /// Every import the sandbox cannot satisfy.
     pub unresolved: Vec<UnresolvedImport>,
+    /// Problems that do not stop instantiation but will stop the run, in plain words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// For components: nested core modules and components, with sizes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nested: Vec<NestedInfo>,
@@ -275,6 +278,7 @@ impl ModuleInfo {
             has_dwarf: false,
             wasi: WasiInfo::default(),
             unresolved: Vec::new(),
+            warnings: Vec::new(),
             nested: Vec::new(),
         }
     }
@@ -695,6 +699,17 @@ fn finish(info: &mut ModuleInfo) {
     };
     if info.kind == ModuleKind::CoreModule {
         info.unresolved = wasi::unresolved_imports(&info.imports);
+        let exports_memory = info
+            .exports
+            .iter()
+            .any(|e| e.name == "memory" && e.kind == ExternKind::Memory);
+        if !info.wasi.interfaces.is_empty() && !exports_memory {
+            info.warnings.push(
+                "imports WASI but exports no memory named `memory`: WASI calls that pass \
+                 pointers will fail with \"missing required memory export\""
+                    .to_owned(),
+            );
+        }
     }
 }
 
