@@ -33,6 +33,24 @@ pub enum CliCommand {
     Run(Box<RunArgs>),
     /// Show what a module imports and exports and which capabilities it can ask for.
     Inspect(InspectArgs),
+    /// Compile a module ahead of time into a `.cwasm` that `run` loads without compiling.
+    Compile(CompileArgs),
+}
+
+/// `wasmscope compile`.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// A .wasm or .wat file.
+    pub file: PathBuf,
+    /// Where to write the precompiled module [default: FILE with extension .cwasm].
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Compile with fuel metering, for runs that set `--fuel`.
+    #[arg(long)]
+    pub fuel_metering: bool,
+    /// Compiler: cranelift (fast code), winch (fast compile) or pulley (interpreter).
+    #[arg(long, value_name = "NAME", default_value = "cranelift")]
+    pub compiler: String,
 }
 
 /// `wasmscope inspect`.
@@ -89,6 +107,9 @@ pub struct RunArgs {
     /// argv[0] as the guest sees it [default: the module's file name].
     #[arg(long, value_name = "NAME")]
     pub argv0: Option<String>,
+    /// Compiler: cranelift (fast code, default), winch (fast compile) or pulley (interpreter).
+    #[arg(long, value_name = "NAME")]
+    pub compiler: Option<String>,
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -114,6 +135,7 @@ pub fn main(cli: Cli) -> Option<ExitCode> {
     match cli.command? {
         CliCommand::Run(args) => Some(run(*args)),
         CliCommand::Inspect(args) => Some(inspect(&args)),
+        CliCommand::Compile(args) => Some(compile(&args)),
     }
 }
 
@@ -173,6 +195,9 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
         ),
     };
     policy.argv0 = args.argv0.clone();
+    if let Some(name) = &args.compiler {
+        policy.compiler = engine::Compiler::parse(name).map_err(|e| format!("--compiler: {e}"))?;
+    }
     match &args.invoke {
         Some(name) => {
             policy.entry = Entry::Invoke {
@@ -351,6 +376,65 @@ fn growth_amount(resource: engine::Resource, amount: u64) -> String {
         engine::Resource::Memory => format_bytes(amount),
         engine::Resource::Table => format!("{amount} elements"),
     }
+}
+
+/// `wasmscope compile`.
+pub fn compile(args: &CompileArgs) -> ExitCode {
+    let compiler = match engine::Compiler::parse(&args.compiler) {
+        Ok(compiler) => compiler,
+        Err(e) => return error_exit(format!("--compiler: {e}"), exit_status::USAGE),
+    };
+    let module = match engine::load_file(&args.file) {
+        Ok(module) => module,
+        Err(e) => return error_exit(e, exit_status::FAILED),
+    };
+    let info = engine::inspect(&module.wasm);
+    if let Some(error) = &info.error {
+        return error_exit(format!("invalid module: {error}"), exit_status::FAILED);
+    }
+    let key = engine::sandbox::EngineKey {
+        fuel: args.fuel_metering,
+        max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
+        compiler,
+    };
+    let precompiled = engine::sandbox::shared_engine(key)
+        .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));
+    let bytes = match precompiled {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return error_exit(
+                format!(
+                    "cannot compile {}: {}",
+                    args.file.display(),
+                    engine::run::error_text(&e)
+                ),
+                exit_status::FAILED,
+            );
+        }
+    };
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.file.with_extension("cwasm"));
+    if let Err(e) = std::fs::write(&output, bytes) {
+        return error_exit(
+            format!("cannot write {}: {e}", output.display()),
+            exit_status::FAILED,
+        );
+    }
+    eprintln!(
+        "wrote {} ({}, {}{}); run it with `wasmscope run {}`",
+        output.display(),
+        format_bytes(std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0)),
+        compiler.name(),
+        if args.fuel_metering {
+            ", fuel metering"
+        } else {
+            ""
+        },
+        output.display()
+    );
+    ExitCode::SUCCESS
 }
 
 /// `wasmscope inspect`.

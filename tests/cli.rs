@@ -231,3 +231,68 @@ fn inspect_shows_capabilities_and_json() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn every_compiler_runs_the_same_module_the_same_way() {
+    for compiler in ["cranelift", "winch", "pulley"] {
+        let out = wasmscope(&["run", "--compiler", compiler, &path("traps"), "div0"]);
+        assert_eq!(out.status.code(), Some(134), "{compiler}");
+        assert!(
+            text(&out.stderr).contains("divide_by_zero"),
+            "{compiler}: {}",
+            text(&out.stderr)
+        );
+        let out = wasmscope(&[
+            "run",
+            "--compiler",
+            compiler,
+            "--timeout",
+            "200ms",
+            &path("infinite_loop"),
+        ]);
+        assert_eq!(out.status.code(), Some(124), "{compiler}");
+    }
+    let out = wasmscope(&["run", "--compiler", "llvm", &path("hello")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("choose cranelift, winch or pulley"));
+}
+
+#[test]
+fn precompiled_modules_run_and_refuse_a_mismatched_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwasm = dir.path().join("hello.cwasm");
+    let out = wasmscope(&["compile", &path("hello"), "-o", cwasm.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = wasmscope(&["run", cwasm.to_str().unwrap()]);
+    assert_eq!(
+        text(&out.stdout),
+        "Hello from the sandbox!\n",
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = wasmscope(&["inspect", cwasm.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("fd_write") && stdout.contains("precompiled for cranelift"),
+        "{stdout}"
+    );
+
+    // Compiled without fuel metering: a run with fuel must say why it cannot use it.
+    let out = wasmscope(&["run", "--fuel", "1000", cwasm.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        text(&out.stderr).contains("recompile it with `wasmscope compile`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A wasmtime-looking file from another version or a damaged one is refused with a reason.
+    let mut damaged = std::fs::read(&cwasm).unwrap();
+    let middle = damaged.len() / 2;
+    damaged.truncate(middle);
+    std::fs::write(&cwasm, damaged).unwrap();
+    let out = wasmscope(&["run", cwasm.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"));
+}

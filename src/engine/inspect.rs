@@ -299,7 +299,11 @@ impl ModuleInfo {
 
 /// Inspects wasm bytes (binary; convert text first with [`crate::engine::wat_to_wasm`]).
 /// Never fails: an unreadable module comes back as [`ModuleKind::Invalid`] with the offset.
+/// A precompiled `.cwasm` is read through wasmtime instead (types only).
 pub fn inspect(bytes: &[u8]) -> ModuleInfo {
+    if crate::engine::sandbox::is_precompiled(bytes) {
+        return inspect_precompiled(bytes);
+    }
     let mut info = ModuleInfo::empty(bytes.len() as u64);
     if let Err(error) = parse_into(bytes, &mut info) {
         info.kind = ModuleKind::Invalid;
@@ -653,6 +657,123 @@ fn inspect_component(bytes: &[u8], info: &mut ModuleInfo) -> Result<(), ParseErr
         }
     }
     Ok(())
+}
+
+/// Reads a `.cwasm` by loading it into each engine configuration until one accepts it.
+fn inspect_precompiled(bytes: &[u8]) -> ModuleInfo {
+    use crate::engine::policy::{Compiler, DEFAULT_MAX_WASM_STACK_BYTES};
+    use crate::engine::sandbox::{EngineKey, deserialize, shared_engine};
+    let mut last_error = String::from("no engine configuration accepts it");
+    for compiler in Compiler::ALL {
+        for fuel in [false, true] {
+            let key = EngineKey {
+                fuel,
+                max_wasm_stack_bytes: DEFAULT_MAX_WASM_STACK_BYTES,
+                compiler,
+            };
+            let loaded = shared_engine(key).and_then(|shared| deserialize(&shared, bytes));
+            match loaded {
+                Ok(compiled) => {
+                    let mut info = info_from_module(&compiled.module, bytes.len());
+                    info.warnings.push(format!(
+                        "precompiled for {}{}: loaded as trusted machine code; only its \
+                         imports and exports are known",
+                        compiler.name(),
+                        if fuel { " with fuel metering" } else { "" }
+                    ));
+                    return info;
+                }
+                Err(e) => last_error = crate::engine::run::error_text(&e),
+            }
+        }
+    }
+    let mut info = ModuleInfo::empty(bytes.len() as u64);
+    info.kind = ModuleKind::Invalid;
+    info.error = Some(ParseError {
+        offset: 0,
+        message: format!(
+            "a precompiled module that this wasmtime cannot load ({last_error}); \
+             recompile it with `wasmscope compile`"
+        ),
+    });
+    info
+}
+
+/// What wasmtime's types say about a compiled module (used for precompiled `.cwasm` files,
+/// which have no wasm to parse).
+pub fn info_from_module(module: &wasmtime::Module, size_bytes: usize) -> ModuleInfo {
+    use wasmtime::ExternType;
+    let mut info = ModuleInfo::empty(size_bytes as u64);
+    let describe = |ty: &ExternType,
+                    imported: bool,
+                    info: &mut ModuleInfo|
+     -> (ExternKind, String, Option<FuncSig>) {
+        match ty {
+            ExternType::Func(f) => {
+                let sig = FuncSig {
+                    params: f.params().map(|p| p.to_string()).collect(),
+                    results: f.results().map(|r| r.to_string()).collect(),
+                };
+                (ExternKind::Func, sig.to_string(), Some(sig))
+            }
+            ExternType::Memory(m) => {
+                let memory = MemoryInfo {
+                    imported,
+                    initial_pages: m.minimum(),
+                    maximum_pages: m.maximum(),
+                    page_size: m.page_size(),
+                    shared: m.is_shared(),
+                    memory64: m.is_64(),
+                };
+                let text = memory_text(&memory);
+                info.memories.push(memory);
+                (ExternKind::Memory, text, None)
+            }
+            ExternType::Table(t) => {
+                let table = TableInfo {
+                    imported,
+                    element_type: t.element().to_string(),
+                    initial: t.minimum(),
+                    maximum: t.maximum(),
+                    table64: t.is_64(),
+                };
+                let text = table_text(&table);
+                info.tables.push(table);
+                (ExternKind::Table, text, None)
+            }
+            ExternType::Global(g) => {
+                info.globals += 1;
+                let text = match g.mutability() {
+                    wasmtime::Mutability::Var => format!("global mut {}", g.content()),
+                    wasmtime::Mutability::Const => format!("global {}", g.content()),
+                };
+                (ExternKind::Global, text, None)
+            }
+            ExternType::Tag(_) => (ExternKind::Tag, "tag".to_owned(), None),
+        }
+    };
+    for import in module.imports() {
+        let (kind, ty, sig) = describe(&import.ty(), true, &mut info);
+        info.imports.push(ImportInfo {
+            module: import.module().to_owned(),
+            name: import.name().to_owned(),
+            kind,
+            ty,
+            sig,
+        });
+    }
+    for (index, export) in module.exports().enumerate() {
+        let (kind, ty, sig) = describe(&export.ty(), false, &mut info);
+        info.exports.push(ExportInfo {
+            name: export.name().to_owned(),
+            kind,
+            index: index as u32,
+            ty,
+            sig,
+        });
+    }
+    finish(&mut info);
+    info
 }
 
 fn finish(info: &mut ModuleInfo) {

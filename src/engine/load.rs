@@ -72,6 +72,14 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
             "{name} is empty: a WebAssembly module starts with the bytes \\0asm"
         )));
     }
+    if crate::engine::sandbox::is_precompiled(&bytes) {
+        // A `.cwasm`: machine code the user chose to load; the run checks it fits.
+        return Ok(LoadedModule {
+            name: name.to_owned(),
+            wasm: bytes,
+            from_text: false,
+        });
+    }
     if bytes.starts_with(b"\0asm") {
         return Ok(LoadedModule {
             name: name.to_owned(),

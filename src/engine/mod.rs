@@ -17,7 +17,8 @@ pub use outcome::{
     FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, exit_status,
 };
 pub use policy::{
-    DirGrant, Entry, SandboxPolicy, StdinSource, format_bytes, parse_bytes, parse_duration,
+    Compiler, DirGrant, Entry, SandboxPolicy, StdinSource, format_bytes, parse_bytes,
+    parse_duration,
 };
 pub use run::{RunControl, RunRequest, run};
 pub use wasi::{Capability, UnresolvedImport};

@@ -43,6 +43,43 @@ pub struct SandboxPolicy {
     pub stdin: StdinSource,
     /// What to call.
     pub entry: Entry,
+    /// Which compiler turns the module into machine code.
+    pub compiler: Compiler,
+}
+
+/// Which compiler wasmtime uses: a trade between time to first output and peak speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compiler {
+    /// Optimizing compiler: slower to compile, fastest code (wasmtime's default).
+    #[default]
+    Cranelift,
+    /// Baseline compiler: compiles several times faster, runs slower.
+    Winch,
+    /// Portable interpreter: almost no compile time, runs much slower.
+    Pulley,
+}
+
+impl Compiler {
+    /// All choices, for menus.
+    pub const ALL: [Compiler; 3] = [Compiler::Cranelift, Compiler::Winch, Compiler::Pulley];
+
+    /// Lower-case name, as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Cranelift => "cranelift",
+            Compiler::Winch => "winch",
+            Compiler::Pulley => "pulley",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| format!("unknown compiler `{name}`: choose cranelift, winch or pulley"))
+    }
 }
 
 impl Default for SandboxPolicy {
@@ -60,6 +97,7 @@ impl Default for SandboxPolicy {
             argv0: None,
             stdin: StdinSource::default(),
             entry: Entry::default(),
+            compiler: Compiler::default(),
         }
     }
 }

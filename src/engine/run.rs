@@ -9,7 +9,7 @@ use wasmtime::{Store, Trap, UpdateDeadline, Val, ValType, WasmBacktrace};
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::engine::events::{RunEvent, StdStream};
-use crate::engine::inspect::{ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
+use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{FrameInfo, RunOutcome, RunReport, RunStats, TrapInfo};
 use crate::engine::policy::{Entry, SandboxPolicy, StdinSource};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
@@ -166,21 +166,40 @@ fn run_inner(
     report: &mut RunReport,
 ) -> Result<RunOutcome, String> {
     let policy = &request.policy;
-    let info = inspect(&request.wasm);
-    if let Some(outcome) = preflight(&info, policy) {
-        return Ok(outcome);
-    }
-
-    let key = EngineKey {
-        fuel: policy.fuel.is_some(),
-        max_wasm_stack_bytes: policy.max_wasm_stack_bytes,
+    let key = EngineKey::for_policy(policy);
+    let compiled = if sandbox::is_precompiled(&request.wasm) {
+        // A `.cwasm`: no wasm to inspect, so check what wasmtime's types say instead.
+        let shared = sandbox::shared_engine(key)
+            .map_err(|e| format!("cannot configure the engine: {e:#}"))?;
+        let compiled = match sandbox::deserialize(&shared, &request.wasm) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                return Ok(failed(format!(
+                    "cannot load this precompiled module: {}. Precompiled code only loads into \
+                     the wasmtime version and settings (compiler, fuel) it was made with: \
+                     recompile it with `wasmscope compile`, or run the .wasm instead",
+                    error_text(&e)
+                )));
+            }
+        };
+        let info = inspect::info_from_module(&compiled.module, request.wasm.len());
+        if let Some(outcome) = preflight(&info, policy) {
+            return Ok(outcome);
+        }
+        (shared, compiled)
+    } else {
+        let info = inspect(&request.wasm);
+        if let Some(outcome) = preflight(&info, policy) {
+            return Ok(outcome);
+        }
+        let shared = sandbox::shared_engine(key)
+            .map_err(|e| format!("cannot configure the engine: {e:#}"))?;
+        match sandbox::compile(&shared, key, &request.wasm) {
+            Ok(compiled) => (shared, compiled),
+            Err(e) => return Ok(failed(format!("invalid module: {}", error_text(&e)))),
+        }
     };
-    let shared =
-        sandbox::shared_engine(key).map_err(|e| format!("cannot configure the engine: {e:#}"))?;
-    let compiled = match sandbox::compile(&shared, key, &request.wasm) {
-        Ok(compiled) => compiled,
-        Err(e) => return Ok(failed(format!("invalid module: {}", error_text(&e)))),
-    };
+    let (shared, compiled) = compiled;
     report.stats.compile_ms = compiled.compile_time.as_millis() as u64;
     report.stats.compile_cached = compiled.cached;
     let _ = events.send(RunEvent::Compiled {

@@ -17,6 +17,7 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use crate::engine::events::{RunEvent, StdStream};
 use crate::engine::inspect::FuncSig;
 use crate::engine::outcome::{GrowthEvent, MAX_RECORDED_DENIALS, Resource};
+use crate::engine::policy::Compiler;
 
 /// The data of one run's `Store`.
 pub struct Host {
@@ -302,6 +303,39 @@ pub struct EngineKey {
     pub fuel: bool,
     /// Maximum wasm stack.
     pub max_wasm_stack_bytes: usize,
+    /// Which compiler.
+    pub compiler: Compiler,
+}
+
+impl EngineKey {
+    /// The key a policy needs.
+    pub fn for_policy(policy: &crate::engine::SandboxPolicy) -> Self {
+        Self {
+            fuel: policy.fuel.is_some(),
+            max_wasm_stack_bytes: policy.max_wasm_stack_bytes,
+            compiler: policy.compiler,
+        }
+    }
+}
+
+/// wasmtime's on-disk compiled-code cache, unless `WASMSCOPE_NO_DISK_CACHE` is set or the
+/// cache cannot be set up (then compiles simply are not cached on disk).
+fn disk_cache() -> Option<wasmtime::Cache> {
+    static CACHE: OnceLock<Option<wasmtime::Cache>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            if std::env::var_os("WASMSCOPE_NO_DISK_CACHE").is_some() {
+                return None;
+            }
+            match wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
+                Ok(cache) => Some(cache),
+                Err(e) => {
+                    tracing::warn!("compiled-code cache disabled: {e:#}");
+                    None
+                }
+            }
+        })
+        .clone()
 }
 
 /// An engine with its WASI linker, shared by all runs with the same [`EngineKey`].
@@ -345,6 +379,18 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
     config.async_stack_size(key.max_wasm_stack_bytes + 2 * 1024 * 1024);
     config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+    match key.compiler {
+        Compiler::Cranelift => {
+            config.strategy(wasmtime::Strategy::Cranelift);
+        }
+        Compiler::Winch => {
+            config.strategy(wasmtime::Strategy::Winch);
+        }
+        Compiler::Pulley => {
+            config.target("pulley64")?;
+        }
+    }
+    config.cache(disk_cache());
     let engine = Engine::new(&config)?;
     let shared = SharedEngine {
         linker: Arc::new(make_linker(&engine)?),
@@ -362,6 +408,35 @@ pub struct Compiled {
     pub compile_time: Duration,
     /// Whether it came from the in-memory cache.
     pub cached: bool,
+}
+
+/// Loads a precompiled `.cwasm` made by `wasmscope compile` (or `wasmtime compile` of this
+/// wasmtime version with a matching configuration).
+pub fn deserialize(shared: &SharedEngine, bytes: &[u8]) -> wasmtime::Result<Compiled> {
+    let started = Instant::now();
+    // SAFETY: `Module::deserialize` trusts the bytes to be machine code that wasmtime wrote.
+    // wasmscope only loads precompiled files that the user chose to open or run, and says
+    // so where it offers them; wasmtime still checks the header, version and configuration.
+    #[allow(unsafe_code)]
+    let module = unsafe { Module::deserialize(&shared.engine, bytes)? };
+    Ok(Compiled {
+        module,
+        compile_time: started.elapsed(),
+        cached: false,
+    })
+}
+
+/// Whether `bytes` are a precompiled wasmtime module (a `.cwasm`), by their header.
+pub fn is_precompiled(bytes: &[u8]) -> bool {
+    matches!(
+        Engine::detect_precompiled(bytes),
+        Some(wasmtime::Precompiled::Module)
+    )
+}
+
+/// Compiles `wasm` ahead of time into the bytes of a `.cwasm` for this engine.
+pub fn precompile(shared: &SharedEngine, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
+    shared.engine.precompile_module(wasm)
 }
 
 /// How many compiled modules the in-memory cache keeps.
