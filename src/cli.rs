@@ -110,6 +110,9 @@ pub struct RunArgs {
     /// Compiler: cranelift (fast code, default), winch (fast compile) or pulley (interpreter).
     #[arg(long, value_name = "NAME")]
     pub compiler: Option<String>,
+    /// Print every WASI call (the capability log) to stderr, denials explained.
+    #[arg(long)]
+    pub log_calls: bool,
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -195,6 +198,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
         ),
     };
     policy.argv0 = args.argv0.clone();
+    policy.log_calls = args.log_calls;
     if let Some(name) = &args.compiler {
         policy.compiler = engine::Compiler::parse(name).map_err(|e| format!("--compiler: {e}"))?;
     }
@@ -287,6 +291,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let report = handle.wait_with(|event| {
+        if let RunEvent::Call(record) = event {
+            eprintln!("{}", format_call(record));
+        }
         if let RunEvent::Output { stream, bytes } = event {
             // The terminal may be gone (a closed pipe); the run still finishes and reports.
             let _ = match stream {
@@ -311,6 +318,24 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
     }
     ExitCode::from(report.outcome.exit_status())
+}
+
+/// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
+pub fn format_call(record: &engine::calllog::CallRecord) -> String {
+    let mut line = format!(
+        "wasmscope: [{}] {}({}) -> {}",
+        record.capability.label(),
+        record.function,
+        record.args,
+        record.result
+    );
+    if record.count > 1 {
+        line.push_str(&format!(" (x{})", record.count));
+    }
+    if let Some(denial) = &record.denial {
+        line.push_str(&format!("  DENIED: {denial}"));
+    }
+    line
 }
 
 /// Tells the user on stderr how the run ended, unless it simply exited.

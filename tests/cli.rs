@@ -296,3 +296,29 @@ fn precompiled_modules_run_and_refuse_a_mismatched_configuration() {
     assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn log_calls_prints_the_capability_log_and_reports_denials() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let out = wasmscope(&[
+        "run",
+        "--log-calls",
+        "--report",
+        report.to_str().unwrap(),
+        &path("read_file"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"path_open(fd=3 path="hello.txt") -> badf  DENIED: no directory granted at all"#
+        ),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(json["calls"].as_array().is_some_and(|c| !c.is_empty()));
+    assert_eq!(json["denials"][0]["function"], "path_open");
+    assert!(json["calls_total"].as_u64().unwrap() >= 2);
+}

@@ -582,3 +582,126 @@ fn a_smaller_wasm_stack_overflows_sooner() {
         "small {small}, large {large}"
     );
 }
+
+fn logged(name: &str, policy: SandboxPolicy) -> common::Ran {
+    run_sample(
+        name,
+        SandboxPolicy {
+            log_calls: true,
+            ..policy
+        },
+    )
+}
+
+fn denial_of<'a>(ran: &'a common::Ran, function: &str) -> Vec<&'a str> {
+    ran.report
+        .denials
+        .iter()
+        .filter(|c| c.function == function)
+        .filter_map(|c| c.denial.as_deref())
+        .collect()
+}
+
+#[test]
+fn capability_log_explains_each_escape_attempt() {
+    let outer = tempfile::tempdir().unwrap();
+    let inner = outer.path().join("granted");
+    std::fs::create_dir(&inner).unwrap();
+    let ran = logged("escape_attempts", dir_policy(&inner, false));
+    assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
+    let open = ran
+        .report
+        .calls
+        .iter()
+        .find(|c| c.function == "path_open" && c.args.contains("../etc/passwd"))
+        .expect("the log decodes the path");
+    assert!(open.args.starts_with("fd=3 (/data)"), "{}", open.args);
+    assert_eq!(open.result, "perm");
+    assert_eq!(
+        open.denial.as_deref(),
+        Some("path outside every preopened directory")
+    );
+    let opens = denial_of(&ran, "path_open");
+    assert!(
+        opens.iter().any(|d| d.starts_with("absolute path")),
+        "{opens:?}"
+    );
+    assert!(
+        denial_of(&ran, "path_symlink")
+            .contains(&"a symlink pointing outside the preopened directory")
+    );
+    assert!(
+        denial_of(&ran, "path_create_directory")
+            .contains(&"path outside every preopened directory")
+    );
+    // Identical consecutive writes are one record with a count.
+    assert!(
+        ran.report
+            .calls
+            .iter()
+            .any(|c| c.function == "fd_write" && c.count > 1)
+    );
+    assert!(ran.report.calls_total > ran.report.calls.len() as u64);
+    assert_eq!(
+        ran.report.calls.last().map(|c| c.result.as_str()),
+        Some("exit(0)")
+    );
+}
+
+#[test]
+fn capability_log_explains_read_only_and_missing_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = logged("write_file", dir_policy(dir.path(), true));
+    assert_eq!(
+        denial_of(&ran, "path_open"),
+        vec!["write on a read-only directory"]
+    );
+
+    let ran = logged("read_file", SandboxPolicy::default());
+    assert_eq!(
+        denial_of(&ran, "path_open"),
+        vec!["no directory granted at all: the guest has no filesystem"]
+    );
+
+    let ran = logged("args_env", SandboxPolicy::default());
+    assert_eq!(
+        denial_of(&ran, "environ_sizes_get"),
+        vec!["env not granted (empty): the guest sees no environment variables"]
+    );
+    let ran = logged(
+        "args_env",
+        SandboxPolicy {
+            env: vec![("A".into(), "1".into())],
+            ..SandboxPolicy::default()
+        },
+    );
+    assert!(ran.report.denials.is_empty(), "{:?}", ran.report.denials);
+}
+
+#[test]
+fn capability_log_is_off_unless_asked_and_streams_when_on() {
+    let ran = run_sample("hello", SandboxPolicy::default());
+    assert!(ran.report.calls.is_empty() && ran.report.calls_total == 0);
+    let module = engine::load_file(&sample("hello")).unwrap();
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: module.name,
+            wasm: module.wasm.into(),
+            policy: SandboxPolicy {
+                log_calls: true,
+                ..SandboxPolicy::default()
+            },
+        },
+        None,
+    )
+    .unwrap();
+    let mut live = Vec::new();
+    let report = handle.wait_with(|event| {
+        if let engine::RunEvent::Call(record) = event {
+            live.push(record.function.clone());
+        }
+    });
+    assert_eq!(live, vec!["fd_write"]);
+    assert_eq!(report.calls.len(), 1);
+    assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+}

@@ -36,6 +36,8 @@ pub enum RunEvent {
         /// Whether the cap allowed it.
         allowed: bool,
     },
+    /// A WASI call (or several identical ones in a row), when the policy logs calls.
+    Call(crate::engine::calllog::CallRecord),
     /// The run is over. Always the last event.
     Finished(Box<RunReport>),
 }

@@ -188,6 +188,15 @@ pub struct RunReport {
     pub memory_denied_count: u64,
     /// Numbers.
     pub stats: RunStats,
+    /// The capability log: the first WASI calls (when the policy logs calls).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<crate::engine::calllog::CallRecord>,
+    /// WASI calls in all; more than `calls.len()` when the log was truncated.
+    #[serde(default)]
+    pub calls_total: u64,
+    /// The calls the sandbox refused, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denials: Vec<crate::engine::calllog::CallRecord>,
 }
 
 /// How many denied growths a report keeps; the count keeps counting.

@@ -45,6 +45,8 @@ pub struct SandboxPolicy {
     pub entry: Entry,
     /// Which compiler turns the module into machine code.
     pub compiler: Compiler,
+    /// Record every WASI call (the capability log); costs a little per call.
+    pub log_calls: bool,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
@@ -98,6 +100,7 @@ impl Default for SandboxPolicy {
             stdin: StdinSource::default(),
             entry: Entry::default(),
             compiler: Compiler::default(),
+            log_calls: false,
         }
     }
 }

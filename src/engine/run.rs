@@ -8,6 +8,7 @@ use crossbeam_channel::Sender;
 use wasmtime::{Store, Trap, UpdateDeadline, Val, ValType, WasmBacktrace};
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
+use crate::engine::calllog::{self, CallLog};
 use crate::engine::events::{RunEvent, StdStream};
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{FrameInfo, RunOutcome, RunReport, RunStats, TrapInfo};
@@ -67,6 +68,9 @@ pub fn run(
         memory_denied: Vec::new(),
         memory_denied_count: 0,
         stats: RunStats::default(),
+        calls: Vec::new(),
+        calls_total: 0,
+        denials: Vec::new(),
     };
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
@@ -216,6 +220,9 @@ fn run_inner(
         Host {
             wasi,
             limits: Limits::new(policy, started, events.clone()),
+            calls: policy
+                .log_calls
+                .then(|| CallLog::new(policy, started, events.clone())),
         },
     );
     store.limiter(|host| &mut host.limits);
@@ -241,8 +248,17 @@ fn run_inner(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let linker = Arc::clone(&shared.linker);
     let module = compiled.module;
+    let logging = if policy.log_calls {
+        calllog::logging_linker(&shared, key, &mut store, &module)
+            .map_err(|e| format!("cannot set up the call log: {e:#}"))?
+    } else {
+        None
+    };
+    let linker = match logging {
+        Some(logging) => Arc::new(logging),
+        None => Arc::clone(&shared.linker),
+    };
     let entry = policy.entry.clone();
     let result: Result<Result<Vec<String>, CallError>, Stop> = runtime.block_on(async {
         let call = async {
@@ -270,6 +286,12 @@ fn run_inner(
     report.stats.wall_ms = started.elapsed().as_millis() as u64;
     if let Some(fuel) = policy.fuel {
         report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
+    }
+    if let Some(mut log) = store.data_mut().calls.take() {
+        log.flush();
+        report.calls = log.calls;
+        report.calls_total = log.total;
+        report.denials = log.denials;
     }
     let limits = &mut store.data_mut().limits;
     report.stats.peak_memory_bytes = limits.peak_memory_bytes;

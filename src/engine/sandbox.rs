@@ -25,6 +25,8 @@ pub struct Host {
     pub wasi: WasiP1Ctx,
     /// Memory and table caps.
     pub limits: Limits,
+    /// The capability log, when the policy asks for it.
+    pub calls: Option<crate::engine::calllog::CallLog>,
 }
 
 /// The resource limiter: enforces the caps and reports every growth.
@@ -502,6 +504,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                     denied: Vec::new(),
                     denied_count: 0,
                 },
+                calls: None,
             },
         );
         let mut provided = HashMap::new();

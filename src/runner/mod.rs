@@ -87,6 +87,9 @@ impl RunReport {
             memory_denied: Vec::new(),
             memory_denied_count: 0,
             stats: Default::default(),
+            calls: Vec::new(),
+            calls_total: 0,
+            denials: Vec::new(),
         }
     }
 }
