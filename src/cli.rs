@@ -113,6 +113,9 @@ pub struct RunArgs {
     /// Print every WASI call (the capability log) to stderr, denials explained.
     #[arg(long)]
     pub log_calls: bool,
+    /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub coredump: Option<PathBuf>,
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -317,6 +320,17 @@ pub fn run(args: RunArgs) -> ExitCode {
     {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
     }
+    if let Some(path) = &args.coredump
+        && let Some(dump) = &report.coredump
+    {
+        match std::fs::write(path, dump.as_slice()) {
+            Ok(()) => eprintln!("wasmscope: wrote a coredump to {}", path.display()),
+            Err(e) => eprintln!(
+                "error: cannot write the coredump to {}: {e}",
+                path.display()
+            ),
+        }
+    }
     ExitCode::from(report.outcome.exit_status())
 }
 
@@ -363,6 +377,9 @@ fn print_outcome(report: &RunReport) {
         RunOutcome::Exited { .. } => {}
         RunOutcome::Trapped { trap } => {
             let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+            if let Some(address) = trap.fault_address {
+                let _ = writeln!(err, "faulting address: {address:#x}");
+            }
             if !trap.frames.is_empty() {
                 let _ = writeln!(err, "wasm backtrace:");
             }

@@ -322,3 +322,24 @@ fn log_calls_prints_the_capability_log_and_reports_denials() {
     assert_eq!(json["denials"][0]["function"], "path_open");
     assert!(json["calls_total"].as_u64().unwrap() >= 2);
 }
+
+#[test]
+fn coredump_is_written_on_trap() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("core.wasm");
+    let out = wasmscope(&[
+        "run",
+        "--coredump",
+        dump.to_str().unwrap(),
+        &path("traps"),
+        "oob",
+    ]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(
+        text(&out.stderr).contains("faulting address: 0xfffffff0"),
+        "{}",
+        text(&out.stderr)
+    );
+    let bytes = std::fs::read(&dump).unwrap();
+    assert!(bytes.starts_with(b"\0asm"));
+}

@@ -705,3 +705,80 @@ fn capability_log_is_off_unless_asked_and_streams_when_on() {
     assert_eq!(report.calls.len(), 1);
     assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
 }
+
+#[test]
+fn resource_samples_arrive_at_a_bounded_rate() {
+    // A loop that calls a function: wasmtime brings its fuel count up to date at calls.
+    let wasm = wat::parse_str(
+        r#"(module
+            (memory (export "memory") 1)
+            (global $n (mut i32) (i32.const 0))
+            (func $step (global.set $n (i32.add (global.get $n) (i32.const 1))))
+            (func (export "_start") (loop $l (call $step) (br $l))))"#,
+    )
+    .unwrap();
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: "busy".into(),
+            wasm: wasm.into(),
+            policy: SandboxPolicy {
+                fuel: Some(1_000_000_000_000),
+                ..short_timeout(500)
+            },
+        },
+        None,
+    )
+    .unwrap();
+    let mut samples = Vec::new();
+    let report = handle.wait_with(|event| {
+        if let engine::RunEvent::Sample(sample) = event {
+            samples.push(sample.clone());
+        }
+    });
+    let interval = engine::events::SAMPLE_INTERVAL_MS;
+    assert!(samples.len() >= 3, "{} samples", samples.len());
+    assert!(
+        samples.len() as u64 <= report.stats.wall_ms / interval + 2,
+        "{} samples",
+        samples.len()
+    );
+    assert!(
+        samples
+            .windows(2)
+            .all(|w| w[1].at_ms >= w[0].at_ms + interval)
+    );
+    assert!(samples.iter().all(|s| s.memory_bytes == 65536));
+    let fuel: Vec<u64> = samples.iter().map(|s| s.fuel_consumed.unwrap()).collect();
+    assert!(
+        fuel.windows(2).all(|w| w[1] > w[0]),
+        "fuel used keeps growing: {fuel:?}"
+    );
+}
+
+#[test]
+fn a_trap_carries_a_coredump_the_fault_address_and_memory() {
+    let ran = run_sample(
+        "traps",
+        SandboxPolicy {
+            args: vec!["oob".into()],
+            ..SandboxPolicy::default()
+        },
+    );
+    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    assert_eq!(trap.fault_address, Some(0xffff_fff0));
+    let dump = ran.report.coredump.as_ref().expect("a coredump");
+    let info = engine::inspect(dump);
+    assert!(
+        info.custom_sections.iter().any(|s| s.name == "core"),
+        "{:?}",
+        info.custom_sections
+    );
+    assert_eq!(ran.report.memory.as_ref().map(|m| m.len()), Some(65536));
+
+    let hello = run_sample("hello", SandboxPolicy::default());
+    assert!(hello.report.coredump.is_none());
+    let memory = hello.report.memory.expect("memory at exit");
+    assert!(memory.windows(23).any(|w| w == b"Hello from the sandbox!"));
+}

@@ -2,6 +2,9 @@
 
 use crate::engine::outcome::{GrowthEvent, RunReport};
 
+/// The most often a run sends a [`RunEvent::Sample`].
+pub const SAMPLE_INTERVAL_MS: u64 = 50;
+
 /// Which output stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +39,8 @@ pub enum RunEvent {
         /// Whether the cap allowed it.
         allowed: bool,
     },
+    /// Resource use now; sent every [`SAMPLE_INTERVAL_MS`] at most while the guest runs.
+    Sample(crate::engine::outcome::ResourceSample),
     /// A WASI call (or several identical ones in a row), when the policy logs calls.
     Call(crate::engine::calllog::CallRecord),
     /// The run is over. Always the last event.

@@ -109,6 +109,9 @@ pub struct TrapInfo {
     pub message: String,
     /// Innermost frame first.
     pub frames: Vec<FrameInfo>,
+    /// For an out-of-bounds access: the wasm address that faulted, when wasmtime knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_address: Option<u64>,
 }
 
 /// One frame of a wasm backtrace.
@@ -123,6 +126,19 @@ pub struct FrameInfo {
     /// Source location from DWARF, e.g. `main.c:12:5`, when the module carries debug info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// Resource use at one moment of a run, sent at a bounded rate for charts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    /// Milliseconds since the run started.
+    pub at_ms: u64,
+    /// Current linear memory size.
+    pub memory_bytes: u64,
+    /// Current table size, in elements.
+    pub table_elements: u64,
+    /// Fuel used so far, when fuel metering is on.
+    pub fuel_consumed: Option<u64>,
 }
 
 /// A growth that the limiter allowed or denied.
@@ -197,7 +213,17 @@ pub struct RunReport {
     /// The calls the sandbox refused, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denials: Vec<crate::engine::calllog::CallRecord>,
+    /// A wasm coredump (the standard format) when the guest trapped; not in the JSON.
+    #[serde(skip)]
+    pub coredump: Option<std::sync::Arc<Vec<u8>>>,
+    /// The guest's linear memory at the end (its first [`MEMORY_SNAPSHOT_BYTES`]), for the
+    /// hex view; not in the JSON.
+    #[serde(skip)]
+    pub memory: Option<std::sync::Arc<Vec<u8>>>,
 }
+
+/// How much of the guest's memory a report keeps for the hex view.
+pub const MEMORY_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
 
 /// How many denied growths a report keeps; the count keeps counting.
 pub const MAX_RECORDED_DENIALS: usize = 100;

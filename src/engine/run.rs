@@ -9,9 +9,11 @@ use wasmtime::{Store, Trap, UpdateDeadline, Val, ValType, WasmBacktrace};
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::engine::calllog::{self, CallLog};
-use crate::engine::events::{RunEvent, StdStream};
+use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
-use crate::engine::outcome::{FrameInfo, RunOutcome, RunReport, RunStats, TrapInfo};
+use crate::engine::outcome::{
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, RunStats, TrapInfo,
+};
 use crate::engine::policy::{Entry, SandboxPolicy, StdinSource};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
 
@@ -71,6 +73,8 @@ pub fn run(
         calls: Vec::new(),
         calls_total: 0,
         denials: Vec::new(),
+        coredump: None,
+        memory: None,
     };
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
@@ -233,12 +237,28 @@ fn run_inner(
     }
     let deadline = policy.timeout().map(|t| started + t);
     let callback_control = Arc::clone(control);
+    let samples = events.clone();
+    let fuel_budget = policy.fuel;
+    let mut last_sample = started;
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        let past_deadline = deadline.is_some_and(|d| Instant::now() >= d);
+    store.epoch_deadline_callback(move |store| {
+        let now = Instant::now();
+        let past_deadline = deadline.is_some_and(|d| now >= d);
         if past_deadline || callback_control.is_cancelled() {
             Ok(UpdateDeadline::Interrupt)
         } else {
+            if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
+                last_sample = now;
+                let limits = &store.data().limits;
+                let sample = ResourceSample {
+                    at_ms: now.duration_since(started).as_millis() as u64,
+                    memory_bytes: limits.memory_bytes,
+                    table_elements: limits.table_elements,
+                    fuel_consumed: fuel_budget
+                        .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+                };
+                let _ = samples.try_send(RunEvent::Sample(sample));
+            }
             // Let the executor look at the timer and the cancel signal, then go on.
             Ok(UpdateDeadline::Yield(1))
         }
@@ -260,12 +280,14 @@ fn run_inner(
         None => Arc::clone(&shared.linker),
     };
     let entry = policy.entry.clone();
+    let mut instance_slot = None;
     let result: Result<Result<Vec<String>, CallError>, Stop> = runtime.block_on(async {
         let call = async {
             let instance = linker
                 .instantiate_async(&mut store, &module)
                 .await
                 .map_err(CallError::Instantiate)?;
+            instance_slot = Some(instance);
             call_entry(&mut store, &instance, &entry).await
         };
         let timeout = async {
@@ -302,6 +324,18 @@ fn run_inner(
     report.stats.stdout_bytes = stdout.total_bytes();
     report.stats.stderr_bytes = stderr.total_bytes();
 
+    if let Ok(Err(CallError::Instantiate(e) | CallError::Call(e))) = &result
+        && let Some(dump) = e.downcast_ref::<wasmtime::WasmCoreDump>()
+    {
+        report.coredump = Some(Arc::new(dump.serialize(&mut store, &request.name)));
+    }
+    if let Some(memory) = instance_slot.and_then(|i| i.get_memory(&mut store, "memory")) {
+        let data = memory.data(&store);
+        report.memory = Some(Arc::new(
+            data[..data.len().min(MEMORY_SNAPSHOT_BYTES)].to_vec(),
+        ));
+    }
+
     let timed_out = |policy: &SandboxPolicy| RunOutcome::TimedOut {
         timeout_ms: policy.timeout_ms.unwrap_or(0),
     };
@@ -336,6 +370,8 @@ impl Limits {
             started,
             events,
             peak_memory_bytes: 0,
+            memory_bytes: 0,
+            table_elements: 0,
             denied: Vec::new(),
             denied_count: 0,
         }
@@ -548,6 +584,7 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                 code: format!("{trap:?}"),
                 message: trap_message(trap),
                 frames,
+                fault_address: fault_address(e),
             },
         },
         None => {
@@ -561,10 +598,25 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                     code: code.to_owned(),
                     message: error_text(e),
                     frames,
+                    fault_address: None,
                 },
             }
         }
     }
+}
+
+/// The faulting wasm address of an out-of-bounds access, from wasmtime's error context
+/// ("memory fault at wasm address 0x... in linear memory of size 0x...").
+fn fault_address(e: &wasmtime::Error) -> Option<u64> {
+    const MARK: &str = "memory fault at wasm address 0x";
+    e.chain().find_map(|cause| {
+        let text = cause.to_string();
+        let hex = &text[text.find(MARK)? + MARK.len()..];
+        let end = hex
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(hex.len());
+        u64::from_str_radix(&hex[..end], 16).ok()
+    })
 }
 
 /// The trap's own words, without wasmtime's "wasm trap: " prefix.

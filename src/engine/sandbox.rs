@@ -38,6 +38,10 @@ pub struct Limits {
     pub(crate) events: Sender<RunEvent>,
     /// Largest memory allowed so far.
     pub peak_memory_bytes: u64,
+    /// Memory size after the last allowed growth.
+    pub memory_bytes: u64,
+    /// Table size after the last allowed growth.
+    pub table_elements: u64,
     /// The first denied growths.
     pub denied: Vec<GrowthEvent>,
     /// All denied growths.
@@ -73,8 +77,12 @@ impl Limits {
             at_ms: self.started.elapsed().as_millis() as u64,
         };
         if allowed {
-            if resource == Resource::Memory {
-                self.peak_memory_bytes = self.peak_memory_bytes.max(desired as u64);
+            match resource {
+                Resource::Memory => {
+                    self.peak_memory_bytes = self.peak_memory_bytes.max(desired as u64);
+                    self.memory_bytes = desired as u64;
+                }
+                Resource::Table => self.table_elements = desired as u64,
             }
         } else {
             self.denied_count += 1;
@@ -381,6 +389,8 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
     config.async_stack_size(key.max_wasm_stack_bytes + 2 * 1024 * 1024);
     config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+    // A trap carries a coredump (memory, globals, stack) for `--coredump` and the GUI.
+    config.coredump_on_trap(true);
     match key.compiler {
         Compiler::Cranelift => {
             config.strategy(wasmtime::Strategy::Cranelift);
@@ -501,6 +511,8 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                     started: Instant::now(),
                     events: tx,
                     peak_memory_bytes: 0,
+                    memory_bytes: 0,
+                    table_elements: 0,
                     denied: Vec::new(),
                     denied_count: 0,
                 },

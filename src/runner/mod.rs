@@ -90,6 +90,8 @@ impl RunReport {
             calls: Vec::new(),
             calls_total: 0,
             denials: Vec::new(),
+            coredump: None,
+            memory: None,
         }
     }
 }
