@@ -73,6 +73,10 @@ pub struct RunArgs {
     /// Grant a host directory read-only: HOST or HOST::GUEST.
     #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
     pub ro_dirs: Vec<String>,
+    /// Grant a host directory read-write on a scratch copy: the real folder stays untouched
+    /// and the run ends with a report of what the guest would have changed.
+    #[arg(long = "scratch-dir", value_name = "HOST[::GUEST]")]
+    pub scratch_dirs: Vec<String>,
     /// Set an environment variable (NAME=VAL), or copy NAME from this process's environment.
     #[arg(long = "env", value_name = "NAME[=VAL]")]
     pub env: Vec<String>,
@@ -158,6 +162,11 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
     }
     for spec in &args.ro_dirs {
         policy.dirs.push(DirGrant::parse(spec, true)?);
+    }
+    for spec in &args.scratch_dirs {
+        let mut grant = DirGrant::parse(spec, false)?;
+        grant.scratch = true;
+        policy.dirs.push(grant);
     }
     for spec in &args.env {
         match spec.split_once('=') {
@@ -372,6 +381,31 @@ fn print_outcome(report: &RunReport) {
             growth_amount(first.resource, first.desired),
             growth_amount(first.resource, first.limit),
         );
+    }
+    for dir in &report.file_changes {
+        if dir.changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(err, "wasmscope: {}", dir.summary());
+        for change in dir.changes.iter().take(20) {
+            let _ = writeln!(
+                err,
+                "  {:<8} {} ({})",
+                format!("{:?}", change.kind).to_lowercase(),
+                change.path,
+                format_bytes(change.size_bytes)
+            );
+        }
+        if dir.changes.len() > 20 {
+            let _ = writeln!(err, "  ... and {} more", dir.changes.len() - 20);
+        }
+        if dir.scratch {
+            let _ = writeln!(
+                err,
+                "  (a scratch copy: {} is unchanged)",
+                dir.host_path.display()
+            );
+        }
     }
     match &report.outcome {
         RunOutcome::Exited { .. } => {}

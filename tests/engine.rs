@@ -65,6 +65,7 @@ fn read_file_reads_through_a_read_only_preopen() {
             host_path: sample("hello").parent().unwrap().join("data"),
             guest_path: "/data".into(),
             read_only: true,
+            scratch: false,
         }],
         ..SandboxPolicy::default()
     };
@@ -94,6 +95,7 @@ fn dir_policy(dir: &std::path::Path, read_only: bool) -> SandboxPolicy {
             host_path: dir.to_owned(),
             guest_path: "/data".into(),
             read_only,
+            scratch: false,
         }],
         ..SandboxPolicy::default()
     }
@@ -781,4 +783,55 @@ fn a_trap_carries_a_coredump_the_fault_address_and_memory() {
     assert!(hello.report.coredump.is_none());
     let memory = hello.report.memory.expect("memory at exit");
     assert!(memory.windows(23).any(|w| w == b"Hello from the sandbox!"));
+}
+
+#[test]
+fn file_changes_are_reported_and_scratch_copies_keep_the_real_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "untouched").unwrap();
+    let ran = run_sample("write_file", dir_policy(dir.path(), false));
+    let changes = &ran.report.file_changes;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].guest_path, "/data");
+    assert_eq!(
+        changes[0].summary(),
+        "wrote 21 B to /data: 1 created, 0 modified, 0 deleted"
+    );
+    std::fs::remove_file(dir.path().join("out.txt")).unwrap();
+
+    let mut policy = dir_policy(dir.path(), false);
+    policy.dirs[0].scratch = true;
+    let ran = run_sample("write_file", policy);
+    assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
+    assert!(
+        !dir.path().join("out.txt").exists(),
+        "the real folder is untouched"
+    );
+    let dir_changes = &ran.report.file_changes[0];
+    assert!(dir_changes.scratch);
+    let paths: Vec<_> = dir_changes
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(paths, vec!["out.txt"], "copying alone changes nothing");
+    let copy = ran.report.scratch[0].path().to_owned();
+    assert!(copy.join("out.txt").exists());
+    ran.report.scratch[0].apply().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.txt")).unwrap(),
+        "written by the guest\n"
+    );
+    drop(ran);
+    assert!(
+        !copy.exists(),
+        "dropping the report discards the scratch copy"
+    );
+}
+
+#[test]
+fn a_read_only_directory_reports_no_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = run_sample("write_file", dir_policy(dir.path(), true));
+    assert!(ran.report.file_changes.is_empty());
 }

@@ -349,12 +349,8 @@ fn stdout_and_stderr_floods_arrive_whole() {
     assert_eq!(ran.report.stats.stderr_bytes, 300 * 65000);
 }
 
-#[test]
-fn a_file_write_bomb_is_stopped_by_the_timeout() {
-    let dir = tempfile::tempdir().unwrap();
-    // Opens bomb.bin in the preopen and appends 64 KiB blocks forever.
-    let module = wasm(
-        r#"(module
+/// Opens bomb.bin in the preopen and appends 64 KiB blocks forever.
+const BOMB: &str = r#"(module
             (import "wasi_snapshot_preview1" "path_open"
               (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
             (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
@@ -369,13 +365,18 @@ fn a_file_write_bomb_is_stopped_by_the_timeout() {
               (i32.store (i32.const 4) (i32.const 65536))
               (loop $l
                 (drop (call $w (i32.load (i32.const 16)) (i32.const 0) (i32.const 1) (i32.const 8)))
-                (br $l))))"#,
-    );
+                (br $l))))"#;
+
+#[test]
+fn a_file_write_bomb_is_stopped_by_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = wasm(BOMB);
     let policy = SandboxPolicy {
         dirs: vec![DirGrant {
             host_path: dir.path().to_owned(),
             guest_path: "/data".into(),
             read_only: false,
+            scratch: false,
         }],
         ..short_timeout(300)
     };
@@ -477,6 +478,7 @@ impl Jail {
                 host_path: self.granted(),
                 guest_path: "/".into(),
                 read_only,
+                scratch: false,
             }],
             entry: Entry::Invoke {
                 name: name.into(),
@@ -663,5 +665,35 @@ fn unreadable_paths_are_clear_errors() {
     assert!(
         error.contains("/proc/self/mem") || error.contains("mem"),
         "{error}"
+    );
+}
+
+#[test]
+fn a_file_write_bomb_is_visible_in_the_file_change_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = run_wasm(
+        "bomb",
+        wasm(BOMB),
+        SandboxPolicy {
+            dirs: vec![DirGrant {
+                host_path: dir.path().to_owned(),
+                guest_path: "/data".into(),
+                read_only: false,
+                scratch: false,
+            }],
+            ..short_timeout(300)
+        },
+    );
+    let changes = &ran.report.file_changes[0];
+    assert!(changes.bytes_written > 1 << 20, "{}", changes.summary());
+    assert!(
+        changes.summary().starts_with("wrote "),
+        "{}",
+        changes.summary()
+    );
+    assert!(
+        changes.summary().contains(" to /data"),
+        "{}",
+        changes.summary()
     );
 }

@@ -30,6 +30,7 @@ fn a_thousand_runs_leave_nothing_behind() {
             host_path: dir.path().to_owned(),
             guest_path: "/data".into(),
             read_only: true,
+            scratch: false,
         }],
         ..SandboxPolicy::default()
     };

@@ -3,6 +3,7 @@
 
 pub mod calllog;
 pub mod events;
+pub mod files;
 pub mod inspect;
 pub mod load;
 pub mod outcome;

@@ -220,6 +220,13 @@ pub struct RunReport {
     /// hex view; not in the JSON.
     #[serde(skip)]
     pub memory: Option<std::sync::Arc<Vec<u8>>>,
+    /// What the guest changed in each read-write directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_changes: Vec<crate::engine::files::DirChanges>,
+    /// Scratch copies the run worked on: apply their changes to the real folders, or drop
+    /// the report to discard them. Not in the JSON.
+    #[serde(skip)]
+    pub scratch: crate::engine::files::ScratchCopies,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

@@ -121,6 +121,10 @@ pub struct DirGrant {
     pub guest_path: String,
     /// The guest may read but not create, change or delete anything.
     pub read_only: bool,
+    /// Run against a temporary copy; the real folder stays untouched until the changes are
+    /// applied (read-write directories only).
+    #[serde(default)]
+    pub scratch: bool,
 }
 
 impl DirGrant {
@@ -139,6 +143,7 @@ impl DirGrant {
             host_path: PathBuf::from(host),
             guest_path: guest.to_owned(),
             read_only,
+            scratch: false,
         })
     }
 }

@@ -10,11 +10,12 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::engine::calllog::{self, CallLog};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
+use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, RunStats, TrapInfo,
 };
-use crate::engine::policy::{Entry, SandboxPolicy, StdinSource};
+use crate::engine::policy::{DirGrant, Entry, SandboxPolicy, StdinSource};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
 
 /// What to run.
@@ -75,6 +76,8 @@ pub fn run(
         denials: Vec::new(),
         coredump: None,
         memory: None,
+        file_changes: Vec::new(),
+        scratch: Vec::new(),
     };
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
@@ -217,7 +220,8 @@ fn run_inner(
 
     let stdout = ChannelOutput::new(StdStream::Stdout, events.clone());
     let stderr = ChannelOutput::new(StdStream::Stderr, events.clone());
-    let wasi = build_wasi(request, &stdout, &stderr)?;
+    let dirs = prepare_dirs(&policy.dirs)?;
+    let wasi = build_wasi(request, &dirs, &stdout, &stderr)?;
     let started = Instant::now();
     let mut store = Store::new(
         &shared.engine,
@@ -329,6 +333,8 @@ fn run_inner(
     {
         report.coredump = Some(Arc::new(dump.serialize(&mut store, &request.name)));
     }
+    report.file_changes = dirs.iter().filter_map(PreparedDir::changes).collect();
+    report.scratch = dirs.iter().filter_map(|d| d.scratch.clone()).collect();
     if let Some(memory) = instance_slot.and_then(|i| i.get_memory(&mut store, "memory")) {
         let data = memory.data(&store);
         report.memory = Some(Arc::new(
@@ -378,8 +384,76 @@ impl Limits {
     }
 }
 
+/// A preopen as the run uses it: the real folder, or a scratch copy of it, and a snapshot to
+/// tell afterwards what the guest changed.
+struct PreparedDir {
+    grant: DirGrant,
+    scratch: Option<Arc<ScratchCopy>>,
+    before: Option<DirSnapshot>,
+}
+
+impl PreparedDir {
+    fn host_path(&self) -> &std::path::Path {
+        match &self.scratch {
+            Some(copy) => copy.path(),
+            None => &self.grant.host_path,
+        }
+    }
+
+    /// What the run changed (read-write folders only).
+    fn changes(&self) -> Option<DirChanges> {
+        let (changes, truncated) = match (&self.scratch, &self.before) {
+            (Some(copy), _) => (copy.changes(), false),
+            (None, Some(before)) => {
+                let after = DirSnapshot::take(&self.grant.host_path);
+                (
+                    files::diff(before, &after),
+                    before.truncated || after.truncated,
+                )
+            }
+            (None, None) => return None,
+        };
+        Some(DirChanges {
+            guest_path: self.grant.guest_path.clone(),
+            host_path: self.grant.host_path.clone(),
+            scratch: self.scratch.is_some(),
+            bytes_written: files::bytes_written(&changes),
+            changes,
+            truncated,
+        })
+    }
+}
+
+fn prepare_dirs(grants: &[DirGrant]) -> Result<Vec<PreparedDir>, String> {
+    grants
+        .iter()
+        .map(|grant| {
+            let host = &grant.host_path;
+            if !host.is_dir() {
+                return Err(format!(
+                    "cannot preopen {}: it does not exist or is not a directory (create it, or \
+                     remove it from the sandbox)",
+                    host.display()
+                ));
+            }
+            let writable = !grant.read_only;
+            let scratch = if writable && grant.scratch {
+                Some(Arc::new(ScratchCopy::make(host, &grant.guest_path)?))
+            } else {
+                None
+            };
+            Ok(PreparedDir {
+                grant: grant.clone(),
+                before: (writable && scratch.is_none()).then(|| DirSnapshot::take(host)),
+                scratch,
+            })
+        })
+        .collect()
+}
+
 fn build_wasi(
     request: &RunRequest,
+    dirs: &[PreparedDir],
     stdout: &ChannelOutput,
     stderr: &ChannelOutput,
 ) -> Result<wasmtime_wasi::p1::WasiP1Ctx, String> {
@@ -399,15 +473,9 @@ fn build_wasi(
     }
     builder.stdout(stdout.clone());
     builder.stderr(stderr.clone());
-    for dir in &policy.dirs {
-        let host = &dir.host_path;
-        if !host.is_dir() {
-            return Err(format!(
-                "cannot preopen {}: it does not exist or is not a directory (create it, or \
-                 remove it from the sandbox)",
-                host.display()
-            ));
-        }
+    for prepared in dirs {
+        let dir = &prepared.grant;
+        let host = prepared.host_path();
         let perms = if dir.read_only {
             wasmtime_wasi::FsPerms::ReadOnly
         } else {

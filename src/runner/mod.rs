@@ -92,6 +92,8 @@ impl RunReport {
             denials: Vec::new(),
             coredump: None,
             memory: None,
+            file_changes: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 }

@@ -1,0 +1,472 @@
+//! `cargo bench`: where users wait, measured against a baseline run in the same process and
+//! printed as ratios next to each goal. Timings are medians of several runs; the machine is
+//! noisy, so read the ratios, not single numbers.
+
+#![allow(clippy::unwrap_used)] // A benchmark that cannot set up should stop loudly.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasm_encoder::{
+    CodeSection, DataSection, EntityType, ExportKind, ExportSection, Function, FunctionSection,
+    ImportSection, Instruction, MemorySection, MemoryType, Module, TypeSection, ValType,
+};
+use wasmscope::engine::{self, RunEvent, RunOutcome, SandboxPolicy, StdStream};
+use wasmscope::runner;
+use wasmtime_wasi::p1::WasiP1Ctx;
+
+struct Row {
+    measure: String,
+    value: String,
+    ratio: f64,
+    goal: String,
+    met: bool,
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2]
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let started = Instant::now();
+    let value = f();
+    (started.elapsed().as_secs_f64(), value)
+}
+
+fn request(name: &str, wasm: &[u8], policy: SandboxPolicy) -> engine::RunRequest {
+    engine::RunRequest {
+        name: name.to_owned(),
+        wasm: Arc::from(wasm),
+        policy,
+    }
+}
+
+/// Runs through wasmscope's runner, discarding output; returns the report.
+fn run_wasmscope(name: &str, wasm: &[u8], policy: SandboxPolicy) -> engine::RunReport {
+    runner::spawn(request(name, wasm, policy), None)
+        .unwrap()
+        .wait()
+}
+
+/// The minimal embedding: Engine, Linker, WASI, Store, `_start`; output to a sink.
+struct Bare {
+    engine: wasmtime::Engine,
+    linker: wasmtime::Linker<WasiP1Ctx>,
+}
+
+impl Bare {
+    fn new() -> Self {
+        let engine = wasmtime::Engine::default();
+        let mut linker = wasmtime::Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).unwrap();
+        Self { engine, linker }
+    }
+
+    fn run(&self, module: &wasmtime::Module, args: &[&str]) {
+        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+        builder.arg("bench").args(args);
+        builder.stdout(wasmtime_wasi::p2::pipe::SinkOutputStream);
+        let mut store = wasmtime::Store::new(&self.engine, builder.build_p1());
+        let instance = self.linker.instantiate(&mut store, module).unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        match start.call(&mut store, ()) {
+            Ok(()) => {}
+            Err(e) if e.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() => {}
+            Err(e) => panic!("bare run failed: {e}"),
+        }
+    }
+}
+
+const COMPUTE: &str = r#"(module
+  (memory (export "memory") 1)
+  (global $result (mut i64) (i64.const 0))
+  (func (export "_start") (local $i i32) (local $x i64)
+    (local.set $x (i64.const 88172645463325252))
+    (loop $l
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13))))
+      (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 17))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 200000000))))
+    (global.set $result (local.get $x))))"#;
+
+fn runner_overhead(rows: &mut Vec<Row>) {
+    let wasm = wat::parse_str(COMPUTE).unwrap();
+    let bare = Bare::new();
+    let module = wasmtime::Module::new(&bare.engine, &wasm).unwrap();
+    let policy = SandboxPolicy {
+        timeout_ms: Some(120_000),
+        ..SandboxPolicy::default()
+    };
+    run_wasmscope("compute", &wasm, policy.clone()); // compile once: the cache serves the rest
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let (t, report) = time(|| run_wasmscope("compute", &wasm, policy.clone()));
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+        ours.push(t);
+        theirs.push(time(|| bare.run(&module, &[])).0);
+    }
+    let (ours, theirs) = (median(ours), median(theirs));
+    let ratio = ours / theirs;
+    rows.push(Row {
+        measure: "runner overhead (compute loop)".into(),
+        value: format!(
+            "{:.0} ms vs bare wasmtime {:.0} ms",
+            ours * 1e3,
+            theirs * 1e3
+        ),
+        ratio,
+        goal: "<= 1.05x".into(),
+        met: ratio <= 1.05,
+    });
+}
+
+/// A large module: many imports, functions, exports and a big data segment.
+fn large_module(functions: u32, imports: u32, data_bytes: usize) -> Vec<u8> {
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([ValType::I32], [ValType::I32]);
+    types.ty().function([], []);
+    module.section(&types);
+    let mut import_section = ImportSection::new();
+    for i in 0..imports {
+        import_section.import("env", &format!("host_{i}"), EntityType::Function(0));
+    }
+    module.section(&import_section);
+    let mut funcs = FunctionSection::new();
+    for _ in 0..functions {
+        funcs.function(0);
+    }
+    funcs.function(1); // _start
+    module.section(&funcs);
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: (data_bytes as u64).div_ceil(65536) + 1,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    module.section(&memories);
+    let mut exports = ExportSection::new();
+    for i in 0..functions {
+        exports.export(
+            &format!("function_number_{i}"),
+            ExportKind::Func,
+            imports + i,
+        );
+    }
+    exports.export("_start", ExportKind::Func, imports + functions);
+    exports.export("memory", ExportKind::Memory, 0);
+    module.section(&exports);
+    let mut code = CodeSection::new();
+    for i in 0..functions {
+        let mut f = Function::new([(2, ValType::I32)]);
+        for k in 0..6 {
+            f.instruction(&Instruction::LocalGet(0));
+            f.instruction(&Instruction::I32Const((i as i32).wrapping_mul(31) + k));
+            f.instruction(&Instruction::I32Add);
+            f.instruction(&Instruction::LocalSet(1));
+            f.instruction(&Instruction::LocalGet(1));
+            f.instruction(&Instruction::I32Const(3));
+            f.instruction(&Instruction::I32Mul);
+            f.instruction(&Instruction::LocalSet(0));
+        }
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::End);
+        code.function(&f);
+    }
+    let mut start = Function::new([]);
+    start.instruction(&Instruction::End);
+    code.function(&start);
+    module.section(&code);
+    let mut data = DataSection::new();
+    data.active(
+        0,
+        &wasm_encoder::ConstExpr::i32_const(0),
+        vec![0x5a; data_bytes],
+    );
+    module.section(&data);
+    module.finish()
+}
+
+fn inspect_speed(rows: &mut Vec<Row>) {
+    let wasm = large_module(300_000, 2_000, 16 << 20);
+    let mb = wasm.len() as f64 / 1e6;
+    let ours = median((0..5).map(|_| time(|| engine::inspect(&wasm)).0).collect());
+    let info = engine::inspect(&wasm);
+    assert_eq!(info.exports.len(), 300_002);
+    let validate = median(
+        (0..3)
+            .map(|_| time(|| wasmparser::Validator::new().validate_all(&wasm).unwrap()).0)
+            .collect(),
+    );
+    let ratio = ours / validate;
+    rows.push(Row {
+        measure: format!("inspect {mb:.0} MB module"),
+        value: format!(
+            "{:.0} ms ({:.0} MB/s) vs wasmparser validation {:.0} ms ({:.0} MB/s)",
+            ours * 1e3,
+            mb / ours,
+            validate * 1e3,
+            mb / validate
+        ),
+        ratio,
+        goal: "<= 1x a validation pass".into(),
+        met: ratio <= 1.0,
+    });
+}
+
+fn cold_and_warm_start(rows: &mut Vec<Row>) {
+    let wasm = large_module(20_000, 0, 1 << 20);
+    let mb = wasm.len() as f64 / 1e6;
+    let policy = SandboxPolicy::default();
+    let (cold, report) = time(|| run_wasmscope("large", &wasm, policy.clone()));
+    assert_eq!(report.outcome, RunOutcome::Exited { code: 0 }, "{report:?}");
+    assert!(!report.stats.compile_cached);
+    let warm = median(
+        (0..5)
+            .map(|_| time(|| run_wasmscope("large", &wasm, policy.clone())).0)
+            .collect(),
+    );
+    let shared =
+        engine::sandbox::shared_engine(engine::sandbox::EngineKey::for_policy(&policy)).unwrap();
+    let cwasm = engine::sandbox::precompile(&shared, &wasm).unwrap();
+    let aot = median(
+        (0..5)
+            .map(|_| time(|| run_wasmscope("large.cwasm", &cwasm, policy.clone())).0)
+            .collect(),
+    );
+    for (what, warm) in [("in-memory cache", warm), ("AOT .cwasm", aot)] {
+        let ratio = warm / cold;
+        rows.push(Row {
+            measure: format!("warm start, {what} ({mb:.1} MB module)"),
+            value: format!(
+                "{:.1} ms vs cold compile+run {:.0} ms",
+                warm * 1e3,
+                cold * 1e3
+            ),
+            ratio,
+            goal: "<= 0.05x cold".into(),
+            met: ratio <= 0.05,
+        });
+    }
+    // wasmtime's on-disk cache, in a scratch directory so the first compile is truly cold.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cache_config = wasmtime::CacheConfig::new();
+    cache_config.with_directory(dir.path());
+    let mut config = wasmtime::Config::new();
+    config.cache(Some(wasmtime::Cache::new(cache_config).unwrap()));
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let (cold_disk, _) = time(|| wasmtime::Module::new(&engine, &wasm).unwrap());
+    let warm_disk = median(
+        (0..5)
+            .map(|_| time(|| wasmtime::Module::new(&engine, &wasm).unwrap()).0)
+            .collect(),
+    );
+    let ratio = warm_disk / cold_disk;
+    rows.push(Row {
+        measure: format!("warm compile, disk cache ({mb:.1} MB module)"),
+        value: format!(
+            "{:.1} ms vs cold compile {:.0} ms",
+            warm_disk * 1e3,
+            cold_disk * 1e3
+        ),
+        ratio,
+        goal: "<= 0.05x cold".into(),
+        met: ratio <= 0.05,
+    });
+}
+
+/// Writes `total` bytes to stdout in `chunk`-byte writes (one iovec each).
+fn flood_module(total: u64, chunk: u32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 2)
+          (func (export "_start") (local $left i64)
+            (local.set $left (i64.const {total}))
+            (i32.store (i32.const 0) (i32.const 64))
+            (i32.store (i32.const 4) (i32.const {chunk}))
+            (loop $l
+              (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+              (local.set $left (i64.sub (local.get $left) (i64.const {chunk})))
+              (br_if $l (i64.gt_s (local.get $left) (i64.const 0))))))"#
+    ))
+    .unwrap()
+}
+
+fn output_flood(rows: &mut Vec<Row>) {
+    let total: u64 = 200 << 20;
+    let bare = Bare::new();
+    for chunk in [64u32, 65536] {
+        let wasm = flood_module(total, chunk);
+        let module = wasmtime::Module::new(&bare.engine, &wasm).unwrap();
+        let policy = SandboxPolicy {
+            timeout_ms: Some(300_000),
+            ..SandboxPolicy::default()
+        };
+        run_wasmscope("flood", &wasm, policy.clone());
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..3 {
+            let (t, received) = time(|| {
+                let handle = runner::spawn(request("flood", &wasm, policy.clone()), None).unwrap();
+                let mut received = 0u64;
+                let report = handle.wait_with(|event| {
+                    if let RunEvent::Output {
+                        stream: StdStream::Stdout,
+                        bytes,
+                    } = event
+                    {
+                        received += bytes.len() as u64;
+                    }
+                });
+                assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+                received
+            });
+            assert!(received >= total);
+            ours.push(t);
+            theirs.push(time(|| bare.run(&module, &[])).0);
+        }
+        let (ours, theirs) = (median(ours), median(theirs));
+        let ratio = theirs / ours;
+        rows.push(Row {
+            measure: format!("output flood, 200 MiB in {chunk}-byte writes"),
+            value: format!(
+                "{:.0} MB/s to the reader vs {:.0} MB/s into a discarding sink",
+                total as f64 / 1e6 / ours,
+                total as f64 / 1e6 / theirs
+            ),
+            ratio,
+            goal: ">= 0.8x throughput".into(),
+            met: ratio >= 0.8,
+        });
+    }
+}
+
+fn timeout_and_stop(rows: &mut Vec<Row>) {
+    let spin = wat::parse_str(r#"(module (func (export "_start") (loop br 0)))"#).unwrap();
+    let sleeper = engine::load_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/sleep_forever.wat"
+    )))
+    .unwrap()
+    .wasm;
+    let timeout_ms = 50;
+    let mut overshoot = Vec::new();
+    for _ in 0..20 {
+        let handle =
+            runner::spawn(request("spin", &spin, common_timeout(timeout_ms)), None).unwrap();
+        let mut started = None;
+        let mut finished = None;
+        handle.wait_with(|event| match event {
+            RunEvent::Compiled { .. } => started = Some(Instant::now()),
+            RunEvent::Finished(report) => {
+                assert_eq!(report.outcome, RunOutcome::TimedOut { timeout_ms });
+                finished = Some(Instant::now());
+            }
+            _ => {}
+        });
+        let ran = finished.unwrap() - started.unwrap();
+        overshoot.push(
+            ran.saturating_sub(Duration::from_millis(timeout_ms))
+                .as_secs_f64(),
+        );
+    }
+    let overshoot = median(overshoot);
+    rows.push(Row {
+        measure: "timeout overshoot (CPU loop, 50 ms timeout)".into(),
+        value: format!("{:.2} ms median", overshoot * 1e3),
+        ratio: overshoot * 1e3 / 10.0,
+        goal: "<= 10 ms".into(),
+        met: overshoot <= 0.010,
+    });
+
+    for (name, wasm) in [
+        ("CPU loop", &spin),
+        ("guest asleep in poll_oneoff", &sleeper),
+    ] {
+        let mut latency = Vec::new();
+        for _ in 0..20 {
+            let policy = SandboxPolicy {
+                timeout_ms: None,
+                ..SandboxPolicy::default()
+            };
+            let handle = runner::spawn(request(name, wasm, policy), None).unwrap();
+            // Let it get going (and into its sleep), then press Stop.
+            loop {
+                if let Ok(RunEvent::Compiled { .. }) = handle.events.recv() {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(30));
+            let pressed = Instant::now();
+            handle.cancel();
+            let report = handle.wait();
+            latency.push(pressed.elapsed().as_secs_f64());
+            assert_eq!(report.outcome, RunOutcome::Cancelled);
+        }
+        let latency = median(latency);
+        rows.push(Row {
+            measure: format!("Stop latency, {name}"),
+            value: format!("{:.2} ms median", latency * 1e3),
+            ratio: latency * 1e3 / 50.0,
+            goal: "<= 50 ms".into(),
+            met: latency <= 0.050,
+        });
+    }
+}
+
+fn common_timeout(ms: u64) -> SandboxPolicy {
+    SandboxPolicy {
+        timeout_ms: Some(ms),
+        ..SandboxPolicy::default()
+    }
+}
+
+fn main() {
+    // Keep wasmtime's disk cache out of the cold measurements (set before any engine exists).
+    // SAFETY: no other thread is running yet.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("WASMSCOPE_NO_DISK_CACHE", "1")
+    };
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let mut rows = Vec::new();
+    type Bench = fn(&mut Vec<Row>);
+    let benches: [(&str, Bench); 5] = [
+        ("overhead", runner_overhead),
+        ("inspect", inspect_speed),
+        ("start", cold_and_warm_start),
+        ("flood", output_flood),
+        ("stop", timeout_and_stop),
+    ];
+    for (name, bench) in benches {
+        if wanted(name) {
+            eprintln!("running {name}…");
+            bench(&mut rows);
+        }
+    }
+    println!(
+        "\n{:<50} {:>8}  {:<26} {:<4} value",
+        "measure", "ratio", "goal", "met"
+    );
+    for row in &rows {
+        println!(
+            "{:<50} {:>7.3}x  {:<26} {:<4} {}",
+            row.measure,
+            row.ratio,
+            row.goal,
+            if row.met { "yes" } else { "NO" },
+            row.value
+        );
+    }
+}
