@@ -835,3 +835,42 @@ fn a_read_only_directory_reports_no_changes() {
     let ran = run_sample("write_file", dir_policy(dir.path(), true));
     assert!(ran.report.file_changes.is_empty());
 }
+
+#[test]
+fn a_trap_frame_leads_to_its_instruction() {
+    let module = engine::load_file(&sample("traps")).unwrap();
+    let cases = [
+        ("div0", "i32.div_s"),
+        ("oob", "i32.load"),
+        ("unreachable", "unreachable"),
+    ];
+    let disassembly = engine::disasm::Disassembly::new(module.wasm.clone().into()).unwrap();
+    for (arg, instruction) in cases {
+        let ran = run_wasm(
+            "traps",
+            module.wasm.clone(),
+            SandboxPolicy {
+                args: vec![arg.into()],
+                ..SandboxPolicy::default()
+            },
+        );
+        let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+            panic!("{arg}: {:?}", ran.report.outcome);
+        };
+        let frame = &trap.frames[0];
+        let offset = frame.module_offset.unwrap();
+        assert_eq!(disassembly.function_at(offset), Some(frame.func_index));
+        let lines = disassembly.function(frame.func_index);
+        let at = engine::disasm::Disassembly::line_for_offset(&lines, offset).unwrap();
+        assert!(
+            lines[at].text.contains(instruction),
+            "{arg}: {:?}",
+            lines[at]
+        );
+        assert!(
+            lines[0].text.contains(frame.func_name.as_deref().unwrap()),
+            "{arg}: {:?}",
+            lines[0]
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! "Where did it trap?": the module as text, function by function, with the byte offset of
+//! every instruction, so a backtrace frame's module offset leads to its instruction.
+//!
+//! Modules up to [`FULL_TEXT_LIMIT_BYTES`] are printed whole by wasmprinter (real WAT, names
+//! and all). Larger ones are listed one function at a time, on demand, from wasmparser's
+//! operators, so a 100 MB module never turns into gigabytes of text.
+
+use wasmparser::{Parser, Payload};
+
+/// Modules up to this size are printed whole with wasmprinter.
+pub const FULL_TEXT_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// One line of text and the module offset it came from (`None` for headers and `end`s
+/// that wasmprinter prints without one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Byte offset in the module.
+    pub offset: Option<usize>,
+    /// The text, indented.
+    pub text: String,
+}
+
+/// Where a defined function's body lives.
+#[derive(Clone, Debug)]
+struct Body {
+    func_index: u32,
+    range: std::ops::Range<usize>,
+}
+
+/// A function's lines in the whole-module text: (function index, first line, end line).
+type Span = (u32, usize, usize);
+/// The whole module printed, and where each function's lines are.
+type FullText = (Vec<Line>, Vec<Span>);
+
+/// The module's text, ready to show one function at a time.
+pub struct Disassembly {
+    wasm: std::sync::Arc<[u8]>,
+    bodies: Vec<Body>,
+    /// The whole module printed by wasmprinter, with (function index, first line, end line)
+    /// spans; `None` for large modules.
+    full: Option<FullText>,
+}
+
+impl Disassembly {
+    /// Reads the code section's layout and, for modules up to the limit, prints them whole.
+    pub fn new(wasm: std::sync::Arc<[u8]>) -> Result<Self, String> {
+        let mut bodies = Vec::new();
+        let mut imported_functions = 0u32;
+        for payload in Parser::new(0).parse_all(&wasm) {
+            match payload.map_err(|e| format!("cannot read the module: {e}"))? {
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        let import = import.map_err(|e| format!("cannot read imports: {e}"))?;
+                        if matches!(
+                            import.ty,
+                            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
+                        ) {
+                            imported_functions += 1;
+                        }
+                    }
+                }
+                Payload::CodeSectionEntry(body) => bodies.push(Body {
+                    func_index: imported_functions + bodies.len() as u32,
+                    range: body.range(),
+                }),
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
+                    return Err("components are not disassembled yet".to_owned());
+                }
+                _ => {}
+            }
+        }
+        let full = if wasm.len() <= FULL_TEXT_LIMIT_BYTES {
+            Some(print_whole(&wasm, &bodies)?)
+        } else {
+            None
+        };
+        Ok(Self { wasm, bodies, full })
+    }
+
+    /// Indices of the module's defined functions, in order.
+    pub fn functions(&self) -> impl Iterator<Item = u32> + '_ {
+        self.bodies.iter().map(|b| b.func_index)
+    }
+
+    /// The defined function whose body holds `module_offset`.
+    pub fn function_at(&self, module_offset: usize) -> Option<u32> {
+        self.bodies
+            .iter()
+            .find(|b| b.range.contains(&module_offset))
+            .map(|b| b.func_index)
+    }
+
+    /// The text of one function (empty for imported or unknown indices).
+    pub fn function(&self, func_index: u32) -> Vec<Line> {
+        if let Some((lines, spans)) = &self.full {
+            return spans
+                .iter()
+                .find(|(index, _, _)| *index == func_index)
+                .map(|(_, start, end)| lines[*start..*end].to_vec())
+                .unwrap_or_default();
+        }
+        self.bodies
+            .iter()
+            .find(|b| b.func_index == func_index)
+            .map(|b| list_operators(&self.wasm, b))
+            .unwrap_or_default()
+    }
+
+    /// The line of `lines` for the instruction at `module_offset`: the last instruction that
+    /// starts at or before it.
+    pub fn line_for_offset(lines: &[Line], module_offset: usize) -> Option<usize> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.offset.is_some_and(|o| o <= module_offset))
+            .max_by_key(|(_, line)| line.offset)
+            .map(|(i, _)| i)
+    }
+}
+
+fn print_whole(wasm: &[u8], bodies: &[Body]) -> Result<FullText, String> {
+    let mut storage = String::new();
+    let mut config = wasmprinter::Config::new();
+    config.print_offsets(false);
+    let lines: Vec<Line> = config
+        .offsets_and_lines(wasm, &mut storage)
+        .map_err(|e| format!("cannot print the module: {e:#}"))?
+        .map(|(offset, text)| Line {
+            offset,
+            text: text.trim_end().to_owned(),
+        })
+        .collect();
+    // A function's lines run from its `(func` header to the next top-level item.
+    let mut spans = Vec::new();
+    let mut next_body = bodies.iter();
+    let mut open: Option<(u32, usize)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let top_level = line.text.starts_with("  (") && !line.text.starts_with("   ");
+        if top_level || line.text == ")" {
+            if let Some((index, start)) = open.take() {
+                spans.push((index, start, i));
+            }
+            if line.text.starts_with("  (func ")
+                && let Some(body) = next_body.next()
+            {
+                open = Some((body.func_index, i));
+            }
+        }
+    }
+    Ok((lines, spans))
+}
+
+/// A plain listing of one body's instructions, for modules too large to print whole.
+fn list_operators(wasm: &[u8], body: &Body) -> Vec<Line> {
+    let mut lines = vec![Line {
+        offset: Some(body.range.start),
+        text: format!(
+            "  (func {} ;; listed from its instructions: the module is too large to print whole",
+            body.func_index
+        ),
+    }];
+    let reader = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+        &wasm[body.range.clone()],
+        body.range.start,
+    ));
+    let Ok(mut operators) = reader.get_operators_reader() else {
+        return lines;
+    };
+    let mut depth = 2usize;
+    while !operators.eof() {
+        let Ok((operator, offset)) = operators.read_with_offset() else {
+            break;
+        };
+        let text = format!("{operator:?}");
+        let closes = matches!(
+            operator,
+            wasmparser::Operator::End | wasmparser::Operator::Else
+        );
+        if closes {
+            depth = depth.saturating_sub(1).max(2);
+        }
+        lines.push(Line {
+            offset: Some(offset),
+            text: format!("{}{}", "  ".repeat(depth), text),
+        });
+        if matches!(
+            operator,
+            wasmparser::Operator::Block { .. }
+                | wasmparser::Operator::Loop { .. }
+                | wasmparser::Operator::If { .. }
+                | wasmparser::Operator::Else
+                | wasmparser::Operator::TryTable { .. }
+        ) {
+            depth += 1;
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODULE: &str = r#"(module
+        (import "env" "f" (func $imported))
+        (func $first (result i32) i32.const 1)
+        (func $divide (param i32) (result i32)
+          i32.const 10
+          local.get 0
+          i32.div_s))"#;
+
+    #[test]
+    fn functions_are_sliced_and_offsets_lead_to_instructions() {
+        let wasm: std::sync::Arc<[u8]> = wat::parse_str(MODULE).unwrap().into();
+        let disassembly = Disassembly::new(wasm.clone()).unwrap();
+        assert_eq!(disassembly.functions().collect::<Vec<_>>(), vec![1, 2]);
+        let lines = disassembly.function(2);
+        assert!(lines[0].text.contains("(func $divide"), "{lines:?}");
+        let div = lines.iter().find(|l| l.text.contains("i32.div_s")).unwrap();
+        let offset = div.offset.unwrap();
+        assert_eq!(disassembly.function_at(offset), Some(2));
+        let at = Disassembly::line_for_offset(&lines, offset).unwrap();
+        assert!(lines[at].text.contains("i32.div_s"));
+        assert!(disassembly.function(0).is_empty(), "imports have no body");
+    }
+
+    #[test]
+    fn large_modules_are_listed_per_function() {
+        let wasm = wat::parse_str(MODULE).unwrap();
+        let body = {
+            let full = Disassembly::new(wasm.clone().into()).unwrap();
+            full.bodies[1].clone()
+        };
+        let lines = list_operators(&wasm, &body);
+        assert!(
+            lines.iter().any(|l| l.text.contains("I32DivS")),
+            "{lines:?}"
+        );
+    }
+}
