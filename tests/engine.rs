@@ -874,3 +874,89 @@ fn a_trap_frame_leads_to_its_instruction() {
         );
     }
 }
+
+#[test]
+fn tenants_run_side_by_side_each_in_its_own_folder() {
+    use wasmscope::engine::tenants;
+    let root = tempfile::tempdir().unwrap();
+    let base = SandboxPolicy {
+        log_calls: true,
+        ..SandboxPolicy::default()
+    };
+    let policies = tenants::tenant_policies(&base, 3, root.path()).unwrap();
+    let module = engine::load_file(&sample("args_env")).unwrap();
+    // All at once: one shared engine, one store each.
+    let handles: Vec<_> = policies
+        .into_iter()
+        .map(|policy| {
+            runner::spawn(
+                engine::RunRequest {
+                    name: module.name.clone(),
+                    wasm: module.wasm.clone().into(),
+                    policy,
+                },
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    let runs: Vec<_> = handles.into_iter().map(common::collect).collect();
+    for (i, ran) in runs.iter().enumerate() {
+        assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
+        assert!(
+            ran.stdout.contains(&format!("env: TENANT_ID={i}")),
+            "{}",
+            ran.stdout
+        );
+        assert!(root.path().join(format!("tenant-{i}")).is_dir());
+    }
+    let differences = tenants::compare(
+        &runs[0].report,
+        &runs[1].report,
+        &runs[0].stdout,
+        &runs[1].stdout,
+    );
+    let aspects: Vec<_> = differences.iter().map(|d| d.aspect.as_str()).collect();
+    assert_eq!(
+        aspects,
+        vec!["stdout"],
+        "only the tenant id differs: {differences:?}"
+    );
+}
+
+#[test]
+fn comparing_two_policies_highlights_what_the_directory_changed() {
+    use wasmscope::engine::tenants;
+    let data = sample("hello").parent().unwrap().join("data");
+    let with_dir = logged(
+        "read_file",
+        SandboxPolicy {
+            dirs: vec![DirGrant {
+                host_path: data,
+                guest_path: "/data".into(),
+                read_only: true,
+                scratch: false,
+            }],
+            ..SandboxPolicy::default()
+        },
+    );
+    let without = logged("read_file", SandboxPolicy::default());
+    let differences = tenants::compare(
+        &with_dir.report,
+        &without.report,
+        &with_dir.stdout,
+        &without.stdout,
+    );
+    let aspects: Vec<_> = differences.iter().map(|d| d.aspect.as_str()).collect();
+    assert_eq!(
+        aspects,
+        vec!["outcome", "stdout", "stderr bytes", "denials"]
+    );
+    assert_eq!(differences[0].left, "exited with code 0");
+    assert_eq!(differences[0].right, "exited with code 1");
+    assert!(
+        differences[3].right.contains("no directory granted at all"),
+        "{:?}",
+        differences[3]
+    );
+}

@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod policy;
 pub mod run;
 pub mod sandbox;
+pub mod tenants;
 pub mod wasi;
 
 pub use events::{RunEvent, StdStream};
