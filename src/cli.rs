@@ -67,6 +67,9 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 #[command(after_help = EXIT_STATUS_HELP)]
 pub struct RunArgs {
+    /// Start from this sandbox profile (TOML); the other flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
     /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -156,7 +159,10 @@ fn error_exit(message: impl std::fmt::Display, status: u8) -> ExitCode {
 
 /// Builds the policy from the run flags.
 pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
-    let mut policy = SandboxPolicy::default();
+    let mut policy = match &args.profile {
+        Some(path) => engine::profile::load(path).map_err(|e| format!("--profile: {e}"))?,
+        None => SandboxPolicy::default(),
+    };
     for spec in &args.dirs {
         policy.dirs.push(DirGrant::parse(spec, false)?);
     }
@@ -169,17 +175,20 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
         policy.dirs.push(grant);
     }
     for spec in &args.env {
-        match spec.split_once('=') {
-            Some((name, value)) => policy.env.push((name.to_owned(), value.to_owned())),
+        let (name, value) = match spec.split_once('=') {
+            Some((name, value)) => (name.to_owned(), value.to_owned()),
             None => match std::env::var(spec) {
-                Ok(value) => policy.env.push((spec.clone(), value)),
+                Ok(value) => (spec.clone(), value),
                 Err(_) => {
                     return Err(format!(
                         "--env {spec}: `{spec}` is not set in this environment"
                     ));
                 }
             },
-        }
+        };
+        // A flag replaces the profile's variable of the same name rather than adding a twin.
+        policy.env.retain(|(existing, _)| *existing != name);
+        policy.env.push((name, value));
     }
     for option in &args.wasm_options {
         apply_wasm_option(&mut policy, option)?;
@@ -209,8 +218,10 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
                 .map_err(|e| format!("--stdin: cannot read {}: {e}", path.display()))?,
         ),
     };
-    policy.argv0 = args.argv0.clone();
-    policy.log_calls = args.log_calls;
+    if args.argv0.is_some() {
+        policy.argv0 = args.argv0.clone();
+    }
+    policy.log_calls |= args.log_calls;
     if let Some(name) = &args.compiler {
         policy.compiler = engine::Compiler::parse(name).map_err(|e| format!("--compiler: {e}"))?;
     }
@@ -221,6 +232,8 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
                 args: args.args.clone(),
             }
         }
+        // Without arguments on the command line, the profile's stay.
+        None if args.args.is_empty() => {}
         None => policy.args = args.args.clone(),
     }
     Ok(policy)

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod load;
 pub mod outcome;
 pub mod policy;
+pub mod profile;
 pub mod run;
 pub mod sandbox;
 pub mod tenants;
