@@ -120,6 +120,9 @@ pub struct RunArgs {
     /// Print every WASI call (the capability log) to stderr, denials explained.
     #[arg(long)]
     pub log_calls: bool,
+    /// Let a component use the host's network (wasi:sockets); denied by default.
+    #[arg(long)]
+    pub allow_network: bool,
     /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
@@ -222,6 +225,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
         policy.argv0 = args.argv0.clone();
     }
     policy.log_calls |= args.log_calls;
+    policy.allow_network |= args.allow_network;
     if let Some(name) = &args.compiler {
         policy.compiler = engine::Compiler::parse(name).map_err(|e| format!("--compiler: {e}"))?;
     }
@@ -571,6 +575,20 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
                 format_bytes(nested.size_bytes)
             );
         }
+        let style = match info.style {
+            engine::ModuleStyle::Command => "command (runs `wasi:cli/run`)",
+            engine::ModuleStyle::Reactor => "library of functions (call one with --invoke)",
+            engine::ModuleStyle::Library => "exports no functions",
+        };
+        let _ = writeln!(out, "style: {style}");
+        if let Some(wit) = &info.wit {
+            let _ = writeln!(out, "\n{}", wit.trim_end());
+        }
+        let _ = writeln!(out, "\nexports ({}):", info.exports.len());
+        for export in &info.exports {
+            let _ = writeln!(out, "  {}  {}", export.name, export.ty);
+        }
+        describe_access(&mut out, info);
         return out;
     }
     let style = match info.style {
@@ -652,6 +670,13 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
         if info.has_name_section { "yes" } else { "no" },
         if info.has_dwarf { "yes" } else { "no" }
     );
+    describe_access(&mut out, info);
+    out
+}
+
+/// The WASI summary, the warnings and the unresolved imports, for modules and components.
+fn describe_access(out: &mut String, info: &ModuleInfo) {
+    use std::fmt::Write as _;
     if info.wasi.interfaces.is_empty() {
         let _ = writeln!(
             out,
@@ -685,5 +710,4 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
             let _ = writeln!(out, "  - {import}");
         }
     }
-    out
 }

@@ -697,3 +697,28 @@ fn a_file_write_bomb_is_visible_in_the_file_change_report() {
         changes.summary()
     );
 }
+
+#[test]
+fn a_trap_with_an_exnref_global_is_still_a_trap() {
+    // Regression (found by tests/fuzz_slice.rs, seed 787): wasmtime's coredump writer panics
+    // on exnref globals, which used to lose the whole report.
+    let module =
+        wasm(r#"(module (global exnref (ref.null exn)) (func (export "_start") unreachable))"#);
+    let ran = run_wasm("exn", module, SandboxPolicy::default());
+    assert_eq!(trap_code(&ran.report.outcome), "UnreachableCodeReached");
+    assert!(ran.report.coredump.is_none());
+}
+
+#[test]
+fn a_start_function_failing_in_a_host_call_is_a_trap() {
+    let module = wasm(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+            (memory 1)
+            (func $init (drop (call $r (i32.const 0) (i32.const 4))))
+            (start $init)
+            (func (export "_start")))"#,
+    );
+    let ran = run_wasm("start", module, SandboxPolicy::default());
+    assert_eq!(trap_code(&ran.report.outcome), "HostError");
+}

@@ -47,6 +47,7 @@ fn every_field() -> SandboxPolicy {
         argv0: Some("app.wasm".to_owned()),
         compiler: Compiler::Winch,
         log_calls: true,
+        allow_network: true,
         ..SandboxPolicy::default()
     }
 }
@@ -248,7 +249,7 @@ fn file_errors_name_the_path() {
         format!(
             "{}, line 2: unknown key `speed`: remove it or fix its spelling; a profile \
              understands max_memory, max_table_elements, trap_on_grow_failure, timeout, fuel, \
-             max_stack, compiler, log_calls, argv0, args, env, [[dir]]",
+             max_stack, compiler, log_calls, allow_network, argv0, args, env, [[dir]]",
             bad.display()
         )
     );

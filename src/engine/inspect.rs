@@ -247,6 +247,9 @@ pub struct ModuleInfo {
     /// For components: nested core modules and components, with sizes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nested: Vec<NestedInfo>,
+    /// For components: the world it imports and exports, as WIT text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wit: Option<String>,
 }
 
 /// A core module or component nested in a component.
@@ -280,6 +283,7 @@ impl ModuleInfo {
             unresolved: Vec::new(),
             warnings: Vec::new(),
             nested: Vec::new(),
+            wit: None,
         }
     }
 
@@ -291,9 +295,10 @@ impl ModuleInfo {
             .and_then(|e| e.sig.as_ref())
     }
 
-    /// Whether the module can be run as-is: valid, a core module, nothing unresolved.
+    /// Whether the module can be run as-is: a valid core module or component, nothing
+    /// unresolved.
     pub fn is_runnable(&self) -> bool {
-        self.kind == ModuleKind::CoreModule && self.unresolved.is_empty()
+        self.kind != ModuleKind::Invalid && self.unresolved.is_empty()
     }
 }
 
@@ -310,6 +315,9 @@ pub fn inspect(bytes: &[u8]) -> ModuleInfo {
         info.error = Some(error);
     }
     finish(&mut info);
+    if info.kind == ModuleKind::Component {
+        crate::engine::component::describe(bytes, &mut info);
+    }
     info
 }
 

@@ -2,6 +2,7 @@
 //! No egui and no threads of its own; the [`crate::runner`] puts a run on a worker thread.
 
 pub mod calllog;
+pub mod component;
 pub mod disasm;
 pub mod events;
 pub mod files;

@@ -47,6 +47,9 @@ pub struct SandboxPolicy {
     pub compiler: Compiler,
     /// Record every WASI call (the capability log); costs a little per call.
     pub log_calls: bool,
+    /// Let a component use the host's network through wasi:sockets (TCP, UDP, name
+    /// lookup). Off by default: then every address is refused. wasi:http is never provided.
+    pub allow_network: bool,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
@@ -101,6 +104,7 @@ impl Default for SandboxPolicy {
             entry: Entry::default(),
             compiler: Compiler::default(),
             log_calls: false,
+            allow_network: false,
         }
     }
 }

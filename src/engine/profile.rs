@@ -71,7 +71,7 @@ pub enum ProfileError {
 
 /// The top-level keys a profile understands, for error messages.
 const KNOWN_KEYS: &str = "max_memory, max_table_elements, trap_on_grow_failure, timeout, fuel, \
-                          max_stack, compiler, log_calls, argv0, args, env, [[dir]]";
+                          max_stack, compiler, log_calls, allow_network, argv0, args, env, [[dir]]";
 /// The keys of one `[[dir]]` table.
 const KNOWN_DIR_KEYS: &str = "host, guest, read_only, scratch";
 
@@ -138,6 +138,8 @@ pub fn to_toml(policy: &SandboxPolicy) -> String {
     ));
     line("# Record every WASI call (the capability log).".into());
     line(format!("log_calls = {}", policy.log_calls));
+    line("# Let a component use the host's network (wasi:sockets).".into());
+    line(format!("allow_network = {}", policy.allow_network));
     line("# argv[0] as the guest sees it; leave it out for the module's file name.".into());
     match &policy.argv0 {
         Some(argv0) => line(format!("argv0 = {}", toml_string(argv0))),
@@ -296,6 +298,7 @@ impl Parser<'_> {
                         Compiler::parse(text).map_err(|_| self.bad(name, value, accepted, None))?;
                 }
                 "log_calls" => policy.log_calls = self.bool(name, value)?,
+                "allow_network" => policy.allow_network = self.bool(name, value)?,
                 "argv0" => {
                     policy.argv0 = Some(
                         self.string(name, value, "a string, e.g. `argv0 = \"app.wasm\"`")?
@@ -838,6 +841,9 @@ fn wasmscope_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     }
     if policy.log_calls {
         cmd.word("--log-calls");
+    }
+    if policy.allow_network {
+        cmd.word("--allow-network");
     }
     let args = module_args(cmd, Runtime::Wasmscope, policy);
     cmd.module(module_path);

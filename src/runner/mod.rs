@@ -150,6 +150,7 @@ fn tick(
             default(EPOCH_TICK) => {}
         }
         sandbox::increment_epochs();
+        control.tick();
         if let Some(wake) = wake
             && !events.is_empty()
             && last_wake.elapsed() >= WAKE_INTERVAL
