@@ -1,10 +1,881 @@
 //! The desktop explorer (eframe/egui), a second face over the engine and runner.
+//!
+//! ```text
+//! file ──loader thread──> Module (bytes + ModuleInfo) ──> module panel
+//! sandbox panel ──> SandboxPolicy ──Run──> runner thread ──RunEvent──> console, status, outcome
+//! ```
+//!
+//! Nothing here runs wasm or touches a `Store`: loading, inspecting, dialogs and runs happen on
+//! named threads that wake the UI with `request_repaint`. Widgets push [`Command`]s, applied at
+//! the end of the frame.
+
+use eframe::egui;
+pub mod calls;
+pub mod console;
+pub mod loader;
+pub mod module;
+pub mod outcome;
+pub mod sandbox;
+pub mod session;
+pub mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use egui::{Color32, RichText};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{RunReport, RunRequest};
+use console::{Console, ConsoleView};
+use loader::{DialogAnswer, DialogJob, DialogPurpose, LoadJob, Module, Sample, Source};
+use module::ModuleView;
+use sandbox::{InvokeState, SandboxSettings};
+use session::Session;
+
+/// Hidden, for screenshots and demos: when set, the module given on the command line runs
+/// once as soon as it is loaded.
+pub const AUTORUN_ENV: &str = "WASMSCOPE_AUTORUN";
+/// Hidden, with [`AUTORUN_ENV`]: the arguments for that run (replaces the Arguments field).
+pub const AUTORUN_ARGS_ENV: &str = "WASMSCOPE_AUTORUN_ARGS";
+
 /// Opens the window, with `file` loaded if given.
-pub fn run_app(_file: Option<PathBuf>) -> ExitCode {
-    eprintln!("the window is not built yet: use `wasmscope run` or `wasmscope inspect`");
-    ExitCode::from(2)
+pub fn run_app(file: Option<PathBuf>) -> ExitCode {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("wasmscope")
+            .with_app_id("wasmscope")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "wasmscope",
+        options,
+        Box::new(move |cc| {
+            let mut app = App::new(cc.storage);
+            if std::env::var_os(AUTORUN_ENV).is_some() {
+                app.autorun = true;
+                if let Ok(args) = std::env::var(AUTORUN_ARGS_ENV) {
+                    app.sandbox.args_text = args;
+                }
+            }
+            if let Some(file) = file {
+                app.open_path(file);
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!(
+                "error: cannot open the window: {err:#}\n\
+                 (no display? `wasmscope run FILE` and `wasmscope inspect FILE` work without one)"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Bytes for people, without a pointless `.0`: `64 KiB`, `16 MiB`, `15.1 MiB`.
+pub fn bytes_text(bytes: u64) -> String {
+    crate::engine::format_bytes(bytes).replace(".0 ", " ")
+}
+
+/// Something the UI asked for during a frame, applied at the end of it.
+pub enum Command {
+    /// Load and inspect a module in the background.
+    Open(Source),
+    /// Show the native open dialog.
+    OpenDialog,
+    /// Show the native folder dialog, to preopen a folder.
+    AddFolderDialog,
+    /// Ask for a path in a text field (no native dialog, or by choice).
+    PromptPath(DialogPurpose, Option<String>),
+    /// Start a run of the loaded module.
+    Run,
+    /// Stop the run in progress.
+    Stop,
+    /// Forget the recent files.
+    ClearRecent,
+}
+
+/// Which panels are shown; persisted (egui remembers their sizes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Layout {
+    /// The sandbox panel on the left.
+    pub show_sandbox: bool,
+    /// The module panel at the top.
+    pub show_module: bool,
+    /// The outcome panel on the right.
+    pub show_outcome: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            show_sandbox: true,
+            show_module: true,
+            show_outcome: true,
+        }
+    }
+}
+
+/// A text field for a path, when there is no native dialog (or the user prefers typing).
+struct PathPrompt {
+    purpose: DialogPurpose,
+    note: Option<String>,
+    text: String,
+    /// Whether the field has been focused once (so typing can start at once).
+    focused: bool,
+}
+
+/// The application: settings that persist, and the runtime state that never does (a loaded
+/// module, a run, its output).
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct App {
+    /// The policy editor's contents.
+    sandbox: SandboxSettings,
+    /// Recently opened files, newest first.
+    recent: Vec<PathBuf>,
+    /// Light, dark or follow the system.
+    theme: egui::ThemePreference,
+    /// Which panels are shown.
+    layout: Layout,
+
+    #[serde(skip)]
+    module: Option<Module>,
+    /// Bumped on each load, so caches keyed on the module notice.
+    #[serde(skip)]
+    generation: u64,
+    #[serde(skip)]
+    loading: Option<LoadJob>,
+    #[serde(skip)]
+    dialog: Option<DialogJob>,
+    #[serde(skip)]
+    path_prompt: Option<PathPrompt>,
+    /// The last load or run error, shown until dismissed or replaced.
+    #[serde(skip)]
+    error: Option<String>,
+    #[serde(skip)]
+    session: Option<Session>,
+    #[serde(skip)]
+    report: Option<RunReport>,
+    /// The last run's memory over time, and its cap.
+    #[serde(skip)]
+    memory_history: (session::History, u64),
+    #[serde(skip)]
+    console: Console,
+    #[serde(skip)]
+    console_view: ConsoleView,
+    #[serde(skip)]
+    module_view: ModuleView,
+    #[serde(skip)]
+    invoke: InvokeState,
+    #[serde(skip)]
+    samples: Vec<Sample>,
+    #[serde(skip)]
+    commands: Vec<Command>,
+    /// Run once when the next module loads (see [`AUTORUN_ENV`]).
+    #[serde(skip)]
+    autorun: bool,
+    #[serde(skip)]
+    applied_theme: Option<egui::ThemePreference>,
+    /// The window title to set (the module's name), when it changed.
+    #[serde(skip)]
+    title: String,
+    #[serde(skip)]
+    applied_title: String,
+}
+
+impl App {
+    /// The app with settings restored from `storage` (if any), and the samples found.
+    pub fn new(storage: Option<&dyn eframe::Storage>) -> Self {
+        let mut app: Self = storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        app.samples = loader::samples_dir()
+            .map(|dir| loader::list_samples(&dir))
+            .unwrap_or_default();
+        app
+    }
+
+    /// Loads `path` (in the background, starting next frame).
+    pub fn open_path(&mut self, path: impl Into<PathBuf>) {
+        self.commands.push(Command::Open(Source::Path(path.into())));
+    }
+
+    /// Loads a module from bytes, e.g. a drop without a path.
+    pub fn open_bytes(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
+        self.commands.push(Command::Open(Source::Bytes {
+            name: name.into(),
+            bytes,
+        }));
+    }
+
+    /// Starts a run next frame, as the Run button does.
+    pub fn run(&mut self) {
+        self.commands.push(Command::Run);
+    }
+
+    /// The sandbox settings, as the sandbox panel edits them.
+    pub fn sandbox_mut(&mut self) -> &mut SandboxSettings {
+        &mut self.sandbox
+    }
+
+    /// Whether a load or run is in progress (for tests and scripts that wait).
+    pub fn is_busy(&self) -> bool {
+        self.loading.is_some() || self.session.is_some() || !self.commands.is_empty()
+    }
+
+    /// The loaded module's name, if any.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module.as_ref().map(|m| m.name.as_str())
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(result) = self.loading.as_ref().and_then(LoadJob::poll) {
+            self.loading = None;
+            self.loaded(result);
+        }
+        if let Some(answer) = self.dialog.as_ref().and_then(DialogJob::poll) {
+            let purpose = self
+                .dialog
+                .take()
+                .map_or(DialogPurpose::OpenModule, |d| d.purpose);
+            match answer {
+                DialogAnswer::Picked(path) => match purpose {
+                    DialogPurpose::OpenModule => self.open_path(path),
+                    DialogPurpose::AddFolder => self.sandbox.add_folder(path),
+                },
+                DialogAnswer::Cancelled => {}
+                DialogAnswer::Unavailable => self.commands.push(Command::PromptPath(
+                    purpose,
+                    Some(
+                        "No file dialog could be shown (is a desktop portal running?). \
+                         Type the path instead."
+                            .to_owned(),
+                    ),
+                )),
+            }
+        }
+        if let Some(session) = &mut self.session {
+            let (report, more) = session.poll(&mut self.console);
+            if let Some(report) = report {
+                self.finished(report);
+            } else if more {
+                ctx.request_repaint();
+            } else {
+                // Elapsed time and the spinner move even when the guest is quiet.
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            }
+        }
+        if self.loading.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn loaded(&mut self, result: loader::LoadResult) {
+        match result.result {
+            Ok(module) => {
+                if let Some(path) = &result.path {
+                    loader::remember_recent(&mut self.recent, path);
+                }
+                if let Some(session) = &mut self.session {
+                    // Output from the old module's run would be confusing under the new one.
+                    session.stop();
+                }
+                self.error = None;
+                self.title = format!("{} - wasmscope", module.name);
+                self.module = Some(module);
+                self.generation += 1;
+                self.invoke = InvokeState::default();
+                self.report = None;
+                self.console.clear();
+                if std::mem::take(&mut self.autorun) {
+                    self.commands.push(Command::Run);
+                }
+            }
+            // The previous module, its output and outcome stay as they were.
+            Err(message) => self.error = Some(message),
+        }
+    }
+
+    fn finished(&mut self, report: RunReport) {
+        if let Some(session) = self.session.take() {
+            self.memory_history = (session.memory_history, session.memory_cap_bytes);
+        }
+        self.console.flush();
+        self.console
+            .note(format!("── {} ──", report.outcome.summary()));
+        self.report = Some(report);
+    }
+
+    fn start_run(&mut self, ctx: &egui::Context) {
+        if self.session.is_some() {
+            return;
+        }
+        let Some(module) = &self.module else {
+            self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
+            return;
+        };
+        let policy = match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(policy) => policy,
+            Err(message) => {
+                self.error = Some(message);
+                return;
+            }
+        };
+        let request = RunRequest {
+            name: module.name.clone(),
+            wasm: module.wasm.clone(),
+            policy,
+        };
+        match Session::start(request, ctx) {
+            Ok(session) => {
+                self.error = None;
+                self.report = None;
+                self.console.clear();
+                self.session = Some(session);
+            }
+            Err(err) => self.error = Some(format!("cannot start the run thread: {err:#}")),
+        }
+    }
+
+    fn apply_commands(&mut self, ctx: &egui::Context) {
+        for command in std::mem::take(&mut self.commands) {
+            match command {
+                Command::Open(source) => match LoadJob::start(source, ctx) {
+                    Ok(job) => self.loading = Some(job),
+                    Err(err) => {
+                        self.error = Some(format!("cannot start the loader thread: {err:#}"));
+                    }
+                },
+                Command::OpenDialog | Command::AddFolderDialog => {
+                    let purpose = match command {
+                        Command::AddFolderDialog => DialogPurpose::AddFolder,
+                        _ => DialogPurpose::OpenModule,
+                    };
+                    if self.dialog.is_none() {
+                        match DialogJob::start(purpose, ctx) {
+                            Ok(job) => self.dialog = Some(job),
+                            Err(err) => {
+                                self.path_prompt = Some(PathPrompt {
+                                    purpose,
+                                    note: Some(format!("No file dialog ({err:#}).")),
+                                    text: String::new(),
+                                    focused: false,
+                                });
+                            }
+                        }
+                    }
+                }
+                Command::PromptPath(purpose, note) => {
+                    self.path_prompt = Some(PathPrompt {
+                        purpose,
+                        note,
+                        text: String::new(),
+                        focused: false,
+                    });
+                }
+                Command::Run => self.start_run(ctx),
+                Command::Stop => {
+                    if let Some(session) = &mut self.session {
+                        session.stop();
+                    }
+                }
+                Command::ClearRecent => self.recent.clear(),
+            }
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let run = ctx.input_mut(|i| {
+            i.consume_key(Modifiers::NONE, Key::F5)
+                || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::R))
+        });
+        if run {
+            self.commands.push(Command::Run);
+        }
+        if self.session.is_some() && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+        {
+            self.commands.push(Command::Stop);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
+        {
+            self.commands.push(Command::OpenDialog);
+        }
+    }
+
+    fn drop_ui(&mut self, ctx: &egui::Context) {
+        let hovered: Vec<String> = ctx.input(|i| {
+            i.raw
+                .hovered_files
+                .iter()
+                .map(|f| {
+                    f.path.as_ref().and_then(|p| p.file_name()).map_or_else(
+                        || "the file".to_owned(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect()
+        });
+        if let Some(name) = hovered.first() {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("wasmscope drop overlay"),
+            ));
+            let rect = ctx.content_rect();
+            painter.rect_filled(rect, 0.0, Color32::from_black_alpha(170));
+            painter.rect_stroke(
+                rect.shrink(12.0),
+                8.0,
+                egui::Stroke::new(3.0, Color32::from_rgb(120, 170, 255)),
+                egui::StrokeKind::Inside,
+            );
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                format!("Drop to open {name}"),
+                egui::FontId::proportional(28.0),
+                Color32::WHITE,
+            );
+        }
+        let dropped = ctx.input(|i| i.raw.dropped_files.first().cloned());
+        if let Some(file) = dropped {
+            self.commands.push(Command::Open(Source::Dropped(file)));
+        }
+    }
+
+    fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open…").clicked() {
+                    self.commands.push(Command::OpenDialog);
+                }
+                if ui
+                    .button("Open path…")
+                    .on_hover_text("Type a file path instead of using the system dialog.")
+                    .clicked()
+                {
+                    self.commands
+                        .push(Command::PromptPath(DialogPurpose::OpenModule, None));
+                }
+                ui.menu_button("Recent", |ui| self.recent_menu_ui(ui));
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Samples", |ui| self.samples_menu_ui(ui));
+            ui.menu_button("Module", |ui| {
+                let can_run = self.module.is_some() && self.session.is_none();
+                if ui
+                    .add_enabled(can_run, egui::Button::new("Run module").shortcut_text("F5"))
+                    .clicked()
+                {
+                    self.commands.push(Command::Run);
+                }
+                if ui
+                    .add_enabled(
+                        self.session.is_some(),
+                        egui::Button::new("Stop run").shortcut_text("Esc"),
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::Stop);
+                }
+                ui.separator();
+                let path = self.module.as_ref().and_then(|m| m.path.clone());
+                if ui
+                    .add_enabled(path.is_some(), egui::Button::new("Reload from disk"))
+                    .on_hover_text("Load the file again, e.g. after recompiling it.")
+                    .clicked()
+                    && let Some(path) = path
+                {
+                    self.open_path(path);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.layout.show_sandbox, "Sandbox panel");
+                ui.checkbox(&mut self.layout.show_module, "Module panel");
+                ui.checkbox(&mut self.layout.show_outcome, "Outcome panel");
+                ui.separator();
+                ui.label("Theme");
+                ui.radio_value(
+                    &mut self.theme,
+                    egui::ThemePreference::System,
+                    "Follow system",
+                );
+                ui.radio_value(&mut self.theme, egui::ThemePreference::Light, "Light");
+                ui.radio_value(&mut self.theme, egui::ThemePreference::Dark, "Dark");
+            });
+        });
+    }
+
+    fn recent_menu_ui(&mut self, ui: &mut egui::Ui) {
+        if self.recent.is_empty() {
+            ui.weak("No recent files");
+            return;
+        }
+        let mut open = None;
+        for path in &self.recent {
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            if ui
+                .button(name)
+                .on_hover_text(path.display().to_string())
+                .clicked()
+            {
+                open = Some(path.clone());
+            }
+        }
+        if let Some(path) = open {
+            self.open_path(path);
+        }
+        ui.separator();
+        if ui.button("Clear recent files").clicked() {
+            self.commands.push(Command::ClearRecent);
+        }
+    }
+
+    fn samples_menu_ui(&mut self, ui: &mut egui::Ui) {
+        if self.samples.is_empty() {
+            ui.weak("No samples/ folder found next to wasmscope or in the current folder.");
+            return;
+        }
+        ui.set_max_width(460.0);
+        let mut open = None;
+        for sample in &self.samples {
+            let response = ui.add(
+                egui::Button::new(RichText::new(&sample.name).strong().monospace())
+                    .frame_when_inactive(false)
+                    .min_size(egui::vec2(ui.available_width(), 0.0)),
+            );
+            ui.add(egui::Label::new(RichText::new(&sample.lesson).small().weak()).wrap());
+            ui.add_space(2.0);
+            if response.clicked() {
+                open = Some(sample.path.clone());
+            }
+        }
+        if let Some(path) = open {
+            self.open_path(path);
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let running = self.session.is_some();
+            let can_run = self.module.is_some() && !running;
+            let run = egui::Button::new(RichText::new("Run").strong().color(Color32::WHITE))
+                .fill(Color32::from_rgb(40, 130, 70))
+                .min_size(egui::vec2(64.0, 26.0));
+            if ui
+                .add_enabled(can_run, run)
+                .on_hover_text("Run the module in the sandbox (F5 or Ctrl+R)")
+                .on_disabled_hover_text(if running {
+                    "A run is in progress: Stop it first (Esc)."
+                } else {
+                    "Open a module first (Ctrl+O, drag and drop, or Samples)."
+                })
+                .clicked()
+            {
+                self.commands.push(Command::Run);
+            }
+            let stop =
+                egui::Button::new(RichText::new("Stop").strong()).min_size(egui::vec2(64.0, 26.0));
+            if ui
+                .add_enabled(running, stop)
+                .on_hover_text(
+                    "Stop the run (Esc). Works even when the guest is blocked in a host call.",
+                )
+                .clicked()
+            {
+                self.commands.push(Command::Stop);
+            }
+            ui.separator();
+            if ui
+                .button("Open…")
+                .on_hover_text("Open a .wasm or .wat file (Ctrl+O)")
+                .clicked()
+            {
+                self.commands.push(Command::OpenDialog);
+            }
+            if let Some(job) = &self.loading {
+                ui.spinner();
+                ui.label(format!("Loading {}…", job.label));
+            }
+            if self.dialog.is_some() {
+                ui.spinner();
+                ui.weak("waiting for the file dialog…");
+            }
+        });
+    }
+
+    fn error_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(error) = &self.error else {
+            return;
+        };
+        let mut dismiss = false;
+        let color = ui.visuals().error_fg_color;
+        egui::Frame::new()
+            .fill(color.gamma_multiply(0.12))
+            .stroke(egui::Stroke::new(1.0, color))
+            .corner_radius(4.0)
+            .inner_margin(8.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("Error").strong().color(color));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                        if ui.small_button("Dismiss").clicked() {
+                            dismiss = true;
+                        }
+                        ui.add(egui::Label::new(RichText::new(error).monospace()).wrap());
+                    });
+                });
+            });
+        if dismiss {
+            self.error = None;
+        }
+    }
+
+    fn path_prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some(prompt) = &mut self.path_prompt else {
+            return;
+        };
+        let (title, action) = match prompt.purpose {
+            DialogPurpose::OpenModule => ("Open a module by path", "Open"),
+            DialogPurpose::AddFolder => ("Share a folder by path", "Add folder"),
+        };
+        let mut done = None;
+        let mut open = true;
+        egui::Window::new(title)
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 80.0])
+            .show(ctx, |ui| {
+                if let Some(note) = &prompt.note {
+                    ui.colored_label(ui.visuals().warn_fg_color, note);
+                }
+                let label = ui.label("Path");
+                let response = ui.add(
+                    egui::TextEdit::singleline(&mut prompt.text)
+                        .hint_text("/path/to/module.wasm")
+                        .desired_width(420.0),
+                );
+                let response = response.labelled_by(label.id);
+                if !std::mem::replace(&mut prompt.focused, true) {
+                    response.request_focus();
+                }
+                let entered =
+                    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.horizontal(|ui| {
+                    if (ui.button(action).clicked() || entered) && !prompt.text.trim().is_empty() {
+                        done = Some(PathBuf::from(prompt.text.trim()));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        done = Some(PathBuf::new());
+                    }
+                });
+            });
+        if let Some(path) = done {
+            let purpose = prompt.purpose;
+            self.path_prompt = None;
+            if !path.as_os_str().is_empty() {
+                match purpose {
+                    DialogPurpose::OpenModule => self.open_path(path),
+                    DialogPurpose::AddFolder => self.sandbox.add_folder(path),
+                }
+            }
+        } else if !open {
+            self.path_prompt = None;
+        }
+    }
+
+    fn central_ui(&mut self, ui: &mut egui::Ui) {
+        self.error_ui(ui);
+        if self.layout.show_module {
+            egui::Panel::top("module panel")
+                .frame(egui::Frame::new().inner_margin(egui::Margin {
+                    left: 8,
+                    right: 8,
+                    top: 0,
+                    bottom: 8,
+                }))
+                .resizable(true)
+                .default_size(320.0)
+                // Not below the default when the first frame is small (the window may still be
+                // opening): egui would clamp, and remember, a cramped panel.
+                .size_range(120.0..=(ui.available_height() - 120.0).max(320.0))
+                .show(ui, |ui| {
+                    // Fill the panel: egui remembers a panel's size from what its contents
+                    // used, and the first frame (no module yet) uses little.
+                    ui.set_min_size(ui.available_size());
+                    module::module_ui(
+                        ui,
+                        self.module.as_ref(),
+                        self.generation,
+                        &mut self.module_view,
+                    );
+                });
+        }
+        if self.layout.show_outcome {
+            egui::Panel::right("outcome panel")
+                .frame(egui::Frame::new().inner_margin(egui::Margin {
+                    left: 10,
+                    right: 8,
+                    top: 6,
+                    bottom: 0,
+                }))
+                .resizable(true)
+                .default_size(400.0)
+                .size_range(240.0..=800.0)
+                .show(ui, |ui| {
+                    ui.set_min_size(ui.available_size());
+                    if let Some(session) = &self.session {
+                        ui.heading("Outcome");
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(match session.phase() {
+                                session::Phase::Compiling => "Compiling…",
+                                session::Phase::Running => "Running…",
+                            });
+                        });
+                        ui.weak("The outcome appears here when the run ends.");
+                        ui.add_space(8.0);
+                        outcome::memory_plot_ui(
+                            ui,
+                            &session.memory_history,
+                            session.memory_cap_bytes,
+                        );
+                        if !session.calls.is_empty() {
+                            ui.add_space(8.0);
+                            ui.strong(format!("WASI calls so far: {}", session.calls_total));
+                            calls::calls_table_ui(ui, &session.calls, session.calls_total);
+                        }
+                    } else {
+                        outcome::outcome_ui(ui, self.report.as_ref(), &self.memory_history);
+                    }
+                });
+        }
+        egui::CentralPanel::default()
+            .frame(egui::Frame::new().inner_margin(egui::Margin {
+                left: 8,
+                right: 8,
+                top: 6,
+                bottom: 0,
+            }))
+            .show(ui, |ui| {
+                console::console_ui(ui, &mut self.console, &mut self.console_view);
+            });
+    }
+
+    fn apply_title(&mut self, ctx: &egui::Context) {
+        if self.title != self.applied_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
+            self.applied_title = self.title.clone();
+        }
+    }
+
+    fn apply_theme(&mut self, ctx: &egui::Context) {
+        if self.applied_theme != Some(self.theme) {
+            ctx.set_theme(self.theme);
+            self.applied_theme = Some(self.theme);
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.apply_theme(&ctx);
+        self.shortcuts(&ctx);
+
+        egui::Panel::top("menu bar").show(ui, |ui| self.menu_bar_ui(ui));
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        egui::Panel::bottom("status bar").show(ui, |ui| {
+            status::status_ui(
+                ui,
+                &status::StatusView {
+                    loading: self.loading.as_ref(),
+                    session: self.session.as_ref(),
+                    report: self.report.as_ref(),
+                    memory_cap_bytes: self.sandbox.policy.max_memory_bytes,
+                    console: &self.console,
+                },
+            );
+        });
+        if self.layout.show_sandbox {
+            egui::Panel::left("sandbox panel")
+                .resizable(true)
+                .default_size(340.0)
+                .size_range(260.0..=560.0)
+                .show(ui, |ui| {
+                    sandbox::sandbox_ui(
+                        ui,
+                        &mut self.sandbox,
+                        &mut self.invoke,
+                        self.module.as_ref().map(|m| &m.info),
+                        &mut self.commands,
+                    );
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+
+        self.path_prompt_ui(&ctx);
+        self.drop_ui(&ctx);
+        self.apply_commands(&ctx);
+        self.apply_title(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_persist_but_modules_and_output_do_not() {
+        let mut app = App::default();
+        app.sandbox.policy.max_memory_bytes = 64 * 1024 * 1024;
+        app.sandbox.args_text = "div0".to_owned();
+        app.recent.push(PathBuf::from("/tmp/x.wasm"));
+        app.theme = egui::ThemePreference::Light;
+        app.layout.show_outcome = false;
+        app.console
+            .push(crate::engine::StdStream::Stdout, b"secret output\n");
+        app.error = Some("an error".to_owned());
+
+        let saved = serde_json::to_string(&app).expect("serializes");
+        assert!(!saved.contains("secret output") && !saved.contains("an error"));
+        let restored: App = serde_json::from_str(&saved).expect("deserializes");
+        assert_eq!(restored.sandbox, app.sandbox);
+        assert_eq!(restored.recent, app.recent);
+        assert_eq!(restored.theme, egui::ThemePreference::Light);
+        assert!(!restored.layout.show_outcome);
+        assert!(restored.console.is_empty() && restored.module.is_none());
+    }
+
+    #[test]
+    fn old_or_partial_settings_fall_back_to_safe_defaults() {
+        let restored: App =
+            serde_json::from_str(r#"{"recent": ["/a.wasm"], "unknown": 1}"#).expect("lenient");
+        assert_eq!(
+            restored.sandbox.policy,
+            crate::engine::SandboxPolicy::default()
+        );
+        assert!(restored.layout.show_sandbox);
+    }
 }

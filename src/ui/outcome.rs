@@ -1,0 +1,510 @@
+//! The outcome panel: how the last run ended, in plain words, with the backtrace and the
+//! likely root cause.
+
+use eframe::egui;
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::engine::{GrowthEvent, Resource, RunOutcome, RunReport};
+use crate::ui::bytes_text;
+use crate::ui::session::History;
+
+/// A plain-language explanation of a trap code and its usual causes.
+pub fn explain_trap(code: &str) -> &'static str {
+    match code {
+        "MemoryOutOfBounds" => {
+            "The guest read or wrote outside its linear memory. Usual causes: a bad pointer \
+             or index, a buffer overrun, use after free, or assuming the memory is larger than \
+             it is, often after a memory.grow that the sandbox refused."
+        }
+        "HeapMisaligned" => {
+            "An atomic memory access used an address that is not aligned to its size. Usual \
+             cause: a corrupted pointer or a struct packed without respecting alignment."
+        }
+        "IntegerDivisionByZero" => {
+            "An integer division or remainder had a divisor of zero. Wasm traps here instead \
+             of returning a value. Usual cause: an unchecked divisor from input or a counter."
+        }
+        "IntegerOverflow" => {
+            "A signed division overflowed: the most negative integer divided by -1 has no \
+             representable result. Usual cause: i32::MIN / -1 (or the i64 equivalent)."
+        }
+        "BadConversionToInteger" => {
+            "A float was converted to an integer with a trapping instruction (trunc) but the \
+             value was NaN, infinite or out of the integer's range. Compilers emit the \
+             saturating form unless asked not to."
+        }
+        "UnreachableCodeReached" => {
+            "The guest executed an `unreachable` instruction. Compilers put it where the \
+             program decided to abort: a Rust panic with panic=abort, a failed assertion, \
+             abort() in C, or a path the compiler proved impossible."
+        }
+        "StackOverflow" => {
+            "The guest's call stack exceeded the sandbox's maximum wasm stack. Usual cause: \
+             unbounded or very deep recursion, or very large local frames. Raising \"Max \
+             stack\" only helps when the recursion is bounded."
+        }
+        "TableOutOfBounds" => {
+            "An indirect call or table access used an index past the end of its table. Usual \
+             cause: a corrupted function pointer or a vtable index out of range."
+        }
+        "IndirectCallToNull" => {
+            "An indirect call hit a table slot that holds no function (null). Usual cause: \
+             calling an uninitialised function pointer or callback."
+        }
+        "BadSignature" => {
+            "An indirect call found a function whose type differs from the one the call site \
+             expects. Usual cause: casting a function pointer to the wrong type, or a \
+             corrupted table entry."
+        }
+        "NullReference" => {
+            "A reference instruction was given a null reference where a value was required."
+        }
+        "Interrupt" => "The run was interrupted by the host (timeout or Stop).",
+        "OutOfFuel" => "The guest used up its fuel budget.",
+        "AllocationTooLarge" => "The guest asked for a GC allocation larger than allowed.",
+        "ArrayOutOfBounds" => "A GC array access used an index past the array's end.",
+        "CastFailure" => "A reference cast (ref.cast) failed: the value has another type.",
+        "GrowthDenied" => {
+            "The sandbox refused a memory or table growth and, because \"Trap when growth is \
+             denied\" is on, the growth itself trapped instead of returning -1. Raise the cap \
+             if the module genuinely needs more."
+        }
+        "HostError" => {
+            "A host function (a WASI call) failed in a way the guest could not handle, so the \
+             call aborted the guest. The message says which call and why."
+        }
+        _ => "The guest stopped with a trap. The message below says what the engine saw.",
+    }
+}
+
+fn badge_ui(ui: &mut egui::Ui, text: &str, fill: Color32) {
+    egui::Frame::new()
+        .fill(fill)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(8, 3))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text).strong().color(Color32::WHITE));
+        });
+}
+
+const GREEN: Color32 = Color32::from_rgb(40, 140, 70);
+const RED: Color32 = Color32::from_rgb(190, 50, 40);
+const AMBER: Color32 = Color32::from_rgb(190, 120, 20);
+const GREY: Color32 = Color32::from_rgb(110, 110, 120);
+
+/// A callout box for the thing to look at first.
+pub fn callout_ui(ui: &mut egui::Ui, color: Color32, add_contents: impl FnOnce(&mut egui::Ui)) {
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.5, color))
+        .fill(color.gamma_multiply(0.08))
+        .corner_radius(4.0)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add_contents(ui);
+        });
+}
+
+fn growth_text(event: &GrowthEvent) -> String {
+    match event.resource {
+        Resource::Memory => format!(
+            "memory growth from {} to {} refused (cap {}) at {} ms",
+            bytes_text(event.current),
+            bytes_text(event.desired),
+            bytes_text(event.limit),
+            event.at_ms
+        ),
+        Resource::Table => format!(
+            "table growth from {} to {} elements refused (cap {}) at {} ms",
+            event.current, event.desired, event.limit, event.at_ms
+        ),
+    }
+}
+
+/// The outcome of the last run, or a hint when there is none.
+pub fn outcome_ui(ui: &mut egui::Ui, report: Option<&RunReport>, memory: &(History, u64)) {
+    ui.heading("Outcome");
+    let Some(report) = report else {
+        ui.weak("No run yet. Press Run (F5) to start the module in the sandbox.");
+        return;
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("outcome scroll")
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            report_ui(ui, report);
+            if !report.calls.is_empty() || !report.denials.is_empty() {
+                ui.add_space(6.0);
+                crate::ui::calls::denials_ui(ui, &report.denials, report.denials.len() as u64);
+                egui::CollapsingHeader::new(format!("WASI calls ({})", report.calls_total))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        crate::ui::calls::calls_table_ui(ui, &report.calls, report.calls_total);
+                    });
+            }
+            if has_shape(&memory.0) {
+                egui::CollapsingHeader::new("Memory over time")
+                    .default_open(true)
+                    .show(ui, |ui| memory_plot_ui(ui, &memory.0, memory.1));
+            }
+        });
+}
+
+fn report_ui(ui: &mut egui::Ui, report: &RunReport) {
+    match &report.outcome {
+        RunOutcome::Exited { code: 0 } if !report.results.is_empty() => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "RETURNED", GREEN);
+                ui.label(format!("Results: {}", report.results.join(", ")));
+            });
+            ui.label("The invoked function returned normally with these values.");
+        }
+        RunOutcome::Exited { code } => {
+            ui.horizontal(|ui| {
+                let fill = if *code == 0 { GREEN } else { AMBER };
+                badge_ui(ui, &format!("EXITED {code}"), fill);
+                ui.label(format!("Exit code {code}"));
+            });
+            if *code == 0 {
+                ui.label("The guest finished normally: exit code 0 means success.");
+            } else {
+                ui.label(
+                    "The guest chose this exit code (proc_exit or a non-zero return from main). \
+                     It is the program's own verdict, not a sandbox failure; by convention \
+                     non-zero means it reports an error.",
+                );
+            }
+            if !report.results.is_empty() {
+                ui.label(format!("Results: {}", report.results.join(", ")));
+            }
+        }
+        RunOutcome::Trapped { trap } => {
+            ui.horizontal_wrapped(|ui| {
+                badge_ui(ui, "TRAPPED", RED);
+                badge_ui(ui, &trap.code, GREY);
+            });
+            ui.label(RichText::new(&trap.message).strong());
+            ui.label(explain_trap(&trap.code));
+        }
+        RunOutcome::TimedOut { timeout_ms } => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "TIMED OUT", AMBER);
+                ui.label(report.outcome.summary());
+            });
+            ui.label(format!(
+                "The guest was still running when the {timeout_ms} ms timeout passed, so the \
+                 sandbox stopped it (an epoch deadline: it interrupts busy loops and blocked \
+                 host calls alike). If the module just needs longer, raise Timeout in the \
+                 Sandbox panel; if it never ends, it is probably stuck in a loop."
+            ));
+        }
+        RunOutcome::FuelExhausted { fuel } => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "OUT OF FUEL", AMBER);
+                ui.label(report.outcome.summary());
+            });
+            ui.label(format!(
+                "The guest executed about {fuel} wasm instructions, its whole fuel budget, \
+                 and was stopped. Fuel counts work, not time, so the same module stops at the \
+                 same point on every machine. Raise or turn off Fuel in the Sandbox panel."
+            ));
+        }
+        RunOutcome::Cancelled => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "STOPPED", GREY);
+                ui.label("Cancelled");
+            });
+            ui.label(
+                "You pressed Stop, and the sandbox ended the guest, even if it was blocked in \
+                 a host call such as a sleep.",
+            );
+        }
+        RunOutcome::Failed { error, unresolved } => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "DID NOT START", RED);
+            });
+            ui.label(RichText::new(error).strong());
+            if !unresolved.is_empty() {
+                ui.label(format!(
+                    "The sandbox cannot link {} import{}: it provides WASI preview 1 and \
+                     nothing else, so every import below must be removed from the module or \
+                     provided by another host.",
+                    unresolved.len(),
+                    if unresolved.len() == 1 { "" } else { "s" }
+                ));
+                for import in unresolved {
+                    ui.label(
+                        RichText::new(format!(
+                            "{}::{} ({})",
+                            import.module, import.name, import.kind
+                        ))
+                        .monospace()
+                        .color(RED),
+                    );
+                    ui.indent(("unresolved", &import.module, &import.name), |ui| {
+                        ui.label(&import.reason);
+                    });
+                }
+            }
+        }
+    }
+
+    if let Some(first) = report.memory_denied.first() {
+        ui.add_space(6.0);
+        let trapped = matches!(report.outcome, RunOutcome::Trapped { .. });
+        callout_ui(ui, AMBER, |ui| {
+            if trapped {
+                ui.strong("Likely root cause: the sandbox refused to grow memory");
+            } else {
+                ui.strong("The sandbox refused to grow memory");
+            }
+            ui.label(format!(
+                "{} growth{} denied; the first: {}.",
+                report.memory_denied_count,
+                if report.memory_denied_count == 1 {
+                    " was"
+                } else {
+                    "s were"
+                },
+                growth_text(first)
+            ));
+            if trapped {
+                ui.label(
+                    "memory.grow returned -1 and the guest carried on as if it had the memory \
+                     (like an unchecked malloc), so the trap above is a symptom. Raise the \
+                     memory cap, or make the guest handle allocation failure.",
+                );
+            }
+        });
+    }
+
+    if let RunOutcome::Trapped { trap } = &report.outcome {
+        ui.add_space(6.0);
+        ui.strong("Backtrace");
+        if trap.frames.is_empty() {
+            ui.weak("No wasm frames were recorded for this trap.");
+        } else {
+            frames_ui(ui, &trap.frames);
+        }
+    }
+
+    ui.add_space(6.0);
+    stats_ui(ui, report);
+}
+
+fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo]) {
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    let has_source = frames.iter().any(|f| f.source.is_some());
+    let mut table = TableBuilder::new(ui)
+        .id_salt("backtrace")
+        .striped(true)
+        .vscroll(false)
+        .column(Column::auto().at_least(20.0))
+        .column(Column::auto().at_least(60.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::auto().at_least(70.0));
+    if has_source {
+        table = table.column(Column::auto());
+    }
+    table
+        .header(row_height, |mut header| {
+            header.col(|ui| {
+                ui.strong("#");
+            });
+            header.col(|ui| {
+                ui.strong("Function");
+            });
+            header.col(|ui| {
+                ui.strong("Name");
+            });
+            header.col(|ui| {
+                ui.strong("Offset");
+            });
+            if has_source {
+                header.col(|ui| {
+                    ui.strong("Source");
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, frames.len(), |mut row| {
+                let Some(frame) = frames.get(row.index()) else {
+                    return;
+                };
+                let depth = row.index();
+                row.col(|ui| {
+                    ui.label(depth.to_string());
+                });
+                row.col(|ui| {
+                    ui.monospace(format!("func {}", frame.func_index));
+                });
+                row.col(|ui| match &frame.func_name {
+                    Some(name) => {
+                        ui.monospace(name);
+                    }
+                    None => {
+                        ui.weak("(no name section)");
+                    }
+                });
+                row.col(|ui| match frame.module_offset {
+                    Some(offset) => {
+                        ui.monospace(format!("{offset:#x}"));
+                    }
+                    None => {
+                        ui.weak("?");
+                    }
+                });
+                if has_source {
+                    row.col(|ui| {
+                        ui.monospace(frame.source.as_deref().unwrap_or(""));
+                    });
+                }
+            });
+        });
+}
+
+fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
+    let stats = &report.stats;
+    egui::CollapsingHeader::new("Numbers")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("run stats")
+                .num_columns(2)
+                .spacing([16.0, 2.0])
+                .show(ui, |ui| {
+                    ui.label("Wall time");
+                    ui.label(format!("{} ms", stats.wall_ms));
+                    ui.end_row();
+                    ui.label("Compile");
+                    ui.label(if stats.compile_cached {
+                        "cached".to_owned()
+                    } else {
+                        format!("{} ms", stats.compile_ms)
+                    });
+                    ui.end_row();
+                    ui.label("Peak memory");
+                    ui.label(bytes_text(stats.peak_memory_bytes));
+                    ui.end_row();
+                    ui.label("Fuel used");
+                    ui.label(
+                        stats
+                            .fuel_consumed
+                            .map_or_else(|| "not metered".to_owned(), |f| f.to_string()),
+                    );
+                    ui.end_row();
+                    ui.label("stdout / stderr");
+                    ui.label(format!(
+                        "{} / {}",
+                        bytes_text(stats.stdout_bytes),
+                        bytes_text(stats.stderr_bytes)
+                    ));
+                    ui.end_row();
+                    ui.label("Denied growths");
+                    ui.label(report.memory_denied_count.to_string());
+                    ui.end_row();
+                });
+        });
+}
+
+/// A unit that keeps the plot's numbers readable: KiB, MiB or GiB.
+fn byte_unit(bytes: u64) -> (f64, &'static str) {
+    const KIB: f64 = 1024.0;
+    match bytes {
+        0..0x10_0000 => (KIB, "KiB"),
+        0x10_0000..0x4000_0000 => (KIB * KIB, "MiB"),
+        _ => (KIB * KIB * KIB, "GiB"),
+    }
+}
+
+/// Whether `history` has a shape worth plotting (more than one distinct point).
+pub fn has_shape(history: &History) -> bool {
+    history
+        .points
+        .windows(2)
+        .any(|w| w[0].1 != w[1].1 || w[0].0 != w[1].0)
+}
+
+/// Linear memory over the run, with the cap as a dashed line when the peak comes near it.
+pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
+    let Some(&(end_ms, _)) = history.points.last() else {
+        ui.weak("No memory samples yet.");
+        return;
+    };
+    let peak = history.points.iter().map(|&(_, b)| b).max().unwrap_or(0);
+    let show_cap = peak as f64 > cap_bytes as f64 * 0.25;
+    let (scale, unit) = byte_unit(if show_cap { cap_bytes } else { peak });
+    let (time_scale, time_unit) = if end_ms < 2000 {
+        (1.0, "ms")
+    } else {
+        (1000.0, "s")
+    };
+    let mut points: Vec<[f64; 2]> = history
+        .points
+        .iter()
+        .map(|&(at_ms, bytes)| [at_ms as f64 / time_scale, bytes as f64 / scale])
+        .collect();
+    // Hold the last value a little, so a single instant still draws as a step.
+    if let Some(&[x, y]) = points.last() {
+        points.push([x + 1.0 / time_scale, y]);
+    }
+    let cap = cap_bytes as f64 / scale;
+    egui_plot::Plot::new("memory plot")
+        .height(130.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .show_x(false)
+        .include_y(0.0)
+        .include_y(if show_cap { cap * 1.05 } else { 0.0 })
+        .x_axis_formatter(move |mark, _| format!("{:.0} {time_unit}", mark.value))
+        .y_axis_formatter(move |mark, _| format!("{:.0} {unit}", mark.value))
+        .show(ui, |plot| {
+            plot.line(
+                egui_plot::Line::new("memory", points)
+                    .color(Color32::from_rgb(70, 140, 230))
+                    .fill(0.0)
+                    .width(2.0),
+            );
+            if show_cap {
+                plot.hline(
+                    egui_plot::HLine::new("cap", cap)
+                        .color(RED)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            }
+        });
+    ui.weak(format!(
+        "Linear memory over time: peak {} of a {} cap{}",
+        bytes_text(peak),
+        bytes_text(cap_bytes),
+        if show_cap { " (dashed red line)" } else { "" }
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_common_trap_code_has_its_own_explanation() {
+        let fallback = explain_trap("SomethingNew");
+        for code in [
+            "MemoryOutOfBounds",
+            "IntegerDivisionByZero",
+            "UnreachableCodeReached",
+            "StackOverflow",
+            "BadSignature",
+            "IndirectCallToNull",
+            "IntegerOverflow",
+            "BadConversionToInteger",
+            "TableOutOfBounds",
+            "GrowthDenied",
+            "HostError",
+        ] {
+            assert_ne!(explain_trap(code), fallback, "{code} falls back");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! A run in progress, seen from the UI: the worker's handle, and what its events said so far.
+//! The UI polls it once per frame with `try_recv` and never blocks.
+
+use eframe::egui;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::TryRecvError;
+
+use crate::engine::{GrowthEvent, Resource, RunEvent, RunReport, RunRequest};
+use crate::runner::{self, RunHandle};
+use crate::ui::console::Console;
+
+/// Where a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Compiling the module (or fetching it from the cache).
+    Compiling,
+    /// The guest is running.
+    Running,
+}
+
+/// A run in progress.
+pub struct Session {
+    handle: RunHandle,
+    /// The module's name.
+    pub module: String,
+    /// When Run was pressed.
+    pub started: Instant,
+    /// When compilation ended and the guest started.
+    pub running_since: Option<Instant>,
+    /// How long compilation took, once known.
+    pub compile_ms: Option<u64>,
+    /// Whether compiled code came from the cache.
+    pub compile_cached: bool,
+    /// The largest linear memory size the guest was granted so far.
+    pub memory_bytes: Option<u64>,
+    /// Denied growths seen so far.
+    pub denied_growths: u64,
+    /// Fuel used so far, when fuel is metered.
+    pub fuel_consumed: Option<u64>,
+    /// Linear memory size over time.
+    pub memory_history: History,
+    /// Whether Stop was pressed.
+    pub stop_requested: bool,
+    /// The memory cap of this run.
+    pub memory_cap_bytes: u64,
+    /// The first WASI calls, when the policy logs them.
+    pub calls: Vec<crate::engine::calllog::CallRecord>,
+    /// WASI calls so far.
+    pub calls_total: u64,
+}
+
+/// Guest output handled per frame before the UI draws; the rest waits for the next frame, so
+/// a flood cannot starve the UI.
+const OUTPUT_BYTES_PER_FRAME: usize = 4 * 1024 * 1024;
+/// Time spent draining events per frame, at most.
+const POLL_BUDGET: Duration = Duration::from_millis(8);
+
+impl Session {
+    /// Starts a run; `ctx` is woken when events wait.
+    pub fn start(request: RunRequest, ctx: &egui::Context) -> std::io::Result<Self> {
+        let module = request.name.clone();
+        let memory_cap_bytes = request.policy.max_memory_bytes;
+        let ctx = ctx.clone();
+        let wake: runner::Wake = Arc::new(move || ctx.request_repaint());
+        let handle = runner::spawn(request, Some(wake))?;
+        Ok(Self {
+            handle,
+            module,
+            started: Instant::now(),
+            running_since: None,
+            compile_ms: None,
+            compile_cached: false,
+            memory_bytes: None,
+            denied_growths: 0,
+            fuel_consumed: None,
+            memory_history: History::default(),
+            stop_requested: false,
+            memory_cap_bytes,
+            calls: Vec::new(),
+            calls_total: 0,
+        })
+    }
+
+    /// Compiling or running.
+    pub fn phase(&self) -> Phase {
+        if self.running_since.is_some() {
+            Phase::Running
+        } else {
+            Phase::Compiling
+        }
+    }
+
+    /// Asks the worker to stop; it ends with the `cancelled` outcome.
+    pub fn stop(&mut self) {
+        self.stop_requested = true;
+        self.handle.cancel();
+    }
+
+    /// Handles the events that wait, within a per-frame budget. Returns the report when the
+    /// run is over, and whether more events still wait.
+    pub fn poll(&mut self, console: &mut Console) -> (Option<RunReport>, bool) {
+        let deadline = Instant::now() + POLL_BUDGET;
+        let mut output_bytes = 0;
+        loop {
+            if output_bytes >= OUTPUT_BYTES_PER_FRAME || Instant::now() >= deadline {
+                return (None, true);
+            }
+            let event = match self.handle.events.try_recv() {
+                Ok(event) => event,
+                Err(TryRecvError::Empty) => return (None, false),
+                Err(TryRecvError::Disconnected) => {
+                    return (
+                        Some(RunReport::lost("the worker thread ended without a report")),
+                        false,
+                    );
+                }
+            };
+            match event {
+                RunEvent::Compiled { compile_ms, cached } => {
+                    self.compile_ms = Some(compile_ms);
+                    self.compile_cached = cached;
+                    self.running_since = Some(Instant::now());
+                }
+                RunEvent::Output { stream, bytes } => {
+                    output_bytes += bytes.len();
+                    console.push(stream, &bytes);
+                }
+                RunEvent::Growth { event, allowed } => self.growth(&event, allowed, console),
+                RunEvent::Sample(sample) => {
+                    self.memory_bytes = Some(sample.memory_bytes);
+                    self.fuel_consumed = sample.fuel_consumed;
+                    self.memory_history.push(sample.at_ms, sample.memory_bytes);
+                }
+                RunEvent::Call(call) => {
+                    self.calls_total += call.count;
+                    if self.calls.len() < crate::ui::calls::MAX_LIVE_CALLS {
+                        self.calls.push(call);
+                    }
+                }
+                RunEvent::Finished(report) => return (Some(*report), false),
+            }
+        }
+    }
+
+    fn growth(&mut self, event: &GrowthEvent, allowed: bool, console: &mut Console) {
+        if event.resource != Resource::Memory {
+            if !allowed {
+                self.denied_growths += 1;
+            }
+            return;
+        }
+        if allowed {
+            self.memory_bytes = Some(self.memory_bytes.unwrap_or(0).max(event.desired));
+            self.memory_history.push(event.at_ms, event.desired);
+        } else {
+            self.denied_growths += 1;
+            if self.denied_growths == 1 {
+                console.note(format!(
+                    "wasmscope: memory growth to {} denied (cap {})",
+                    crate::ui::bytes_text(event.desired),
+                    crate::ui::bytes_text(event.limit)
+                ));
+            }
+        }
+    }
+}
+
+/// Points over time, at most [`History::MAX_POINTS`]: when full, every other point is dropped,
+/// so a long run keeps its whole shape at a coarser grain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// `(milliseconds since the run started, value)`, oldest first.
+    pub points: Vec<(u64, u64)>,
+}
+
+impl History {
+    /// The most points kept.
+    pub const MAX_POINTS: usize = 2048;
+
+    /// Adds a point (ignoring one that goes back in time).
+    pub fn push(&mut self, at_ms: u64, value: u64) {
+        if self.points.last().is_some_and(|&(t, _)| t > at_ms) {
+            return;
+        }
+        if self.points.len() >= Self::MAX_POINTS {
+            let mut index = 0;
+            self.points.retain(|_| {
+                index += 1;
+                index % 2 == 1
+            });
+        }
+        self.points.push((at_ms, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_stays_bounded_and_keeps_its_ends() {
+        let mut history = History::default();
+        for t in 0..100_000 {
+            history.push(t, t * 2);
+        }
+        assert!(history.points.len() <= History::MAX_POINTS);
+        assert_eq!(history.points.first(), Some(&(0, 0)));
+        assert_eq!(history.points.last(), Some(&(99_999, 199_998)));
+        assert!(history.points.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

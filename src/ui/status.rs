@@ -1,0 +1,136 @@
+//! The status bar: what wasmscope is doing, how long it has taken, memory and fuel.
+
+use eframe::egui;
+use std::time::Duration;
+
+use egui::RichText;
+
+use crate::engine::RunReport;
+use crate::ui::bytes_text;
+use crate::ui::console::Console;
+use crate::ui::loader::LoadJob;
+use crate::ui::session::{Phase, Session};
+
+fn format_elapsed(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    if secs < 10.0 {
+        format!("{secs:.1} s")
+    } else if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{}m {:02}s", elapsed.as_secs() / 60, elapsed.as_secs() % 60)
+    }
+}
+
+/// Everything the status bar reports on.
+pub struct StatusView<'a> {
+    /// A load in progress.
+    pub loading: Option<&'a LoadJob>,
+    /// A run in progress.
+    pub session: Option<&'a Session>,
+    /// The last finished run.
+    pub report: Option<&'a RunReport>,
+    /// The memory cap in force, for "used / cap".
+    pub memory_cap_bytes: u64,
+    /// The console, for its size and drops.
+    pub console: &'a Console,
+}
+
+/// The status bar.
+pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
+    ui.horizontal(|ui| {
+        if let Some(job) = view.loading {
+            ui.spinner();
+            ui.label(format!(
+                "Loading {}… {}",
+                job.label,
+                format_elapsed(job.started.elapsed())
+            ));
+            ui.separator();
+        }
+        match (view.session, view.report) {
+            (Some(session), _) => session_status_ui(ui, session, view.memory_cap_bytes),
+            (None, Some(report)) => {
+                ui.label(RichText::new("Finished").strong());
+                ui.label(report.outcome.summary());
+                ui.separator();
+                ui.label(format!("ran {} ms", report.stats.wall_ms));
+                ui.separator();
+                ui.label(format!(
+                    "peak memory {}",
+                    bytes_text(report.stats.peak_memory_bytes)
+                ));
+                ui.separator();
+                ui.label(match report.stats.fuel_consumed {
+                    Some(fuel) => format!("fuel used {fuel}"),
+                    None => "fuel not metered".to_owned(),
+                });
+            }
+            (None, None) => {
+                ui.label(RichText::new("Idle").strong());
+                ui.weak("F5 runs the module · Esc stops it · Ctrl+O opens a file");
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let console = view.console;
+            let mut text = format!("console {}", bytes_text(console.used_bytes() as u64));
+            if console.dropped_bytes() > 0 {
+                text.push_str(&format!(
+                    " ({} dropped)",
+                    bytes_text(console.dropped_bytes())
+                ));
+            }
+            ui.weak(text);
+        });
+    });
+}
+
+fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64) {
+    ui.spinner();
+    let elapsed = format_elapsed(session.started.elapsed());
+    match (session.stop_requested, session.phase()) {
+        (true, _) => {
+            ui.label(RichText::new("Stopping…").strong());
+            ui.label(elapsed);
+        }
+        (false, Phase::Compiling) => {
+            ui.label(RichText::new(format!("Compiling {}…", session.module)).strong());
+            ui.label(elapsed);
+        }
+        (false, Phase::Running) => {
+            ui.label(RichText::new(format!("Running {}", session.module)).strong());
+            let running = session
+                .running_since
+                .map(|since| format_elapsed(since.elapsed()))
+                .unwrap_or_default();
+            ui.label(running);
+            if let Some(compile_ms) = session.compile_ms {
+                ui.weak(if session.compile_cached {
+                    "(compiled: cached)".to_owned()
+                } else {
+                    format!("(compiled in {compile_ms} ms)")
+                });
+            }
+        }
+    }
+    ui.separator();
+    ui.label(match session.memory_bytes {
+        Some(bytes) => format!(
+            "memory {} of {}",
+            bytes_text(bytes),
+            bytes_text(memory_cap_bytes)
+        ),
+        None => format!("memory cap {}", bytes_text(memory_cap_bytes)),
+    });
+    if let Some(fuel) = session.fuel_consumed {
+        ui.separator();
+        ui.label(format!("fuel used {fuel}"));
+    }
+    if session.denied_growths > 0 {
+        ui.separator();
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("{} growths denied", session.denied_growths),
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! The window, driven headless through egui_kittest by what a user sees: accessible labels.
+//! Each test loads a sample from `samples/`, acts like a user, and waits (with a deadline) for
+//! the text the user would read.
+
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use wasmscope::ui::App;
+
+/// Generous: a cold debug build compiles modules slowly, and CI machines are shared.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn harness() -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_eframe(|_cc| App::new(None))
+}
+
+/// Steps frames until `label` (a substring) is on screen; panics with what is shown otherwise.
+fn wait_for(harness: &mut Harness<'_, App>, label: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if harness.query_all_by_label_contains(label).next().is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {label:?} on screen; the window shows:\n{:#?}",
+            harness.root()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Steps until nothing loads or runs (the run's Finished event has been handled).
+fn wait_idle(harness: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if !harness.state().is_busy() {
+            harness.step();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the app to finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether some node's label is exactly `label`.
+fn shows(harness: &Harness<'_, App>, label: &str) -> bool {
+    harness.query_all_by_label(label).next().is_some()
+}
+
+/// Whether some node's label contains `text`.
+fn shows_text(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+fn open(harness: &mut Harness<'_, App>, name: &str) {
+    harness.state_mut().open_path(sample(name));
+    wait_idle(harness);
+    assert_eq!(harness.state().module_name(), Some(name));
+    assert!(
+        harness.query_all_by_label(name).next().is_some(),
+        "{name} is not shown"
+    );
+}
+
+fn run(harness: &mut Harness<'_, App>) {
+    harness.get_by_label("Run").click();
+    harness.step();
+    wait_idle(harness);
+}
+
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_sample_shows_imports_and_exports() {
+    let mut harness = harness();
+    harness.step();
+    assert!(shows(&harness, "No module loaded"));
+
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(sample("hello.wat"))));
+    wait_for(&mut harness, "hello.wat");
+    wait_idle(&mut harness);
+
+    // The overview names the capability the single WASI import grants.
+    assert!(shows_text(&harness, "This module can ask for: stdio"));
+
+    harness.get_by_label("Imports (1)").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "wasi_snapshot_preview1"));
+    assert!(shows(&harness, "fd_write"));
+    assert!(
+        harness
+            .query_by_label("(i32, i32, i32, i32) -> i32")
+            .is_some()
+    );
+
+    harness.get_by_label_contains("Exports (").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "_start"));
+    assert!(shows(&harness, "memory"));
+    assert!(!shows(&harness, "fd_write"), "still on the imports tab");
+
+    // The filter keeps only matching rows.
+    harness.get_by_label("Filter").focus();
+    harness.step();
+    harness.get_by_label("Filter").type_text("mem");
+    harness.run_steps(2);
+    assert!(shows(&harness, "memory"));
+    assert!(!shows(&harness, "_start"), "the filter did not hide _start");
+    assert!(shows(&harness, "1 of 2"));
+}
+
+#[test]
+fn samples_menu_lists_lessons_and_opens_a_sample() {
+    let mut harness = harness();
+    harness.step();
+    harness.get_by_label("Samples").click();
+    harness.run_steps(2);
+    assert!(
+        shows_text(
+            &harness,
+            "Unbounded recursion hits the sandbox's stack limit"
+        ),
+        "the stack_overflow sample's lesson is not listed"
+    );
+    harness.get_by_label("stack_overflow").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert_eq!(harness.state().module_name(), Some("stack_overflow.wat"));
+}
+
+#[test]
+fn run_shows_hello_output() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    assert!(!shows_text(&harness, "Hello from the sandbox!"));
+    run(&mut harness);
+    assert!(shows(&harness, "Hello from the sandbox!"));
+    assert!(shows(&harness, "EXITED 0"));
+    assert!(shows_text(&harness, "exited with code 0"));
+}
+
+#[test]
+fn infinite_loop_times_out() {
+    let mut harness = harness();
+    open(&mut harness, "infinite_loop.wat");
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(200);
+    run(&mut harness);
+    assert!(shows(&harness, "TIMED OUT"));
+    assert!(shows_text(&harness, "200 ms timeout passed"));
+}
+
+#[test]
+fn memory_hog_shows_denied_growth_as_root_cause() {
+    let mut harness = harness();
+    open(&mut harness, "memory_hog.wat");
+    harness.state_mut().sandbox_mut().policy.max_memory_bytes = 16 * 1024 * 1024;
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert!(shows(&harness, "MemoryOutOfBounds"));
+    assert!(shows(
+        &harness,
+        "Likely root cause: the sandbox refused to grow memory"
+    ));
+    assert!(
+        shows_text(&harness, "(cap 16 MiB)"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows(&harness, "memory.grow refused after 15 MiB"));
+}
+
+#[test]
+fn traps_div0_shows_kind_and_backtrace() {
+    let mut harness = harness();
+    open(&mut harness, "traps.wat");
+    let args = harness.get_by_label("Arguments");
+    args.focus();
+    harness.step();
+    harness.get_by_label("Arguments").type_text("div0");
+    harness.step();
+    assert_eq!(
+        harness.get_by_label("Arguments").value().as_deref(),
+        Some("div0")
+    );
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert!(shows(&harness, "IntegerDivisionByZero"));
+    assert!(shows_text(&harness, "divisor of zero"));
+    assert!(shows(&harness, "Backtrace"));
+    assert!(shows(&harness, "divide_by_zero"));
+    assert!(shows(&harness, "_start"));
+}
+
+#[test]
+fn bad_file_shows_error_and_keeps_previous_module() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    run(&mut harness);
+    assert!(shows(&harness, "Hello from the sandbox!"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("picture.wasm");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\n not a module").expect("write");
+    harness.state_mut().open_path(&bad);
+    wait_idle(&mut harness);
+
+    assert!(shows_text(&harness, "it looks like a PNG image"));
+    assert_eq!(harness.state().module_name(), Some("hello.wat"));
+    assert!(shows(&harness, "hello.wat"));
+    assert!(harness.query_by_label("Imports (1)").is_some());
+    assert!(
+        shows(&harness, "Hello from the sandbox!"),
+        "the previous output was lost"
+    );
+}
+
+#[test]
+fn stop_ends_a_guest_blocked_in_sleep() {
+    let mut harness = harness();
+    open(&mut harness, "sleep_forever.wat");
+    harness.state_mut().sandbox_mut().policy.timeout_ms = None;
+    harness.get_by_label("Run").click();
+    wait_for(&mut harness, "Running sleep_forever.wat");
+    // Let it reach the sleep.
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(harness.state().is_busy(), "sleep_forever ended on its own");
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "STOPPED"));
+    assert!(shows_text(&harness, "You pressed Stop"));
+}
+
+#[test]
+fn stdout_flood_is_bounded_with_a_dropped_marker() {
+    let mut harness = harness();
+    open(&mut harness, "stdout_flood.wat");
+    let started = Instant::now();
+    run(&mut harness);
+    eprintln!("flood took {:?}", started.elapsed());
+    assert!(
+        shows_text(&harness, "of earlier output dropped"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows_text(&harness, "exited with code 0"));
+}
+
+#[test]
+fn reactor_invokes_a_picked_export_with_arguments() {
+    let mut harness = harness();
+    open(&mut harness, "reactor.wat");
+    harness.get_by_label("Invoke").click();
+    harness.run_steps(2);
+    harness.get_by_label("add (i32, i32) -> i32").click();
+    harness.run_steps(2);
+    for (label, value) in [("arg 0: i32", "2"), ("arg 1: i32", "3")] {
+        harness.get_by_label(label).focus();
+        harness.step();
+        harness.get_by_label(label).type_text(value);
+        harness.step();
+    }
+    run(&mut harness);
+    assert!(shows(&harness, "RETURNED"), "{:#?}", harness.root());
+    assert!(shows(&harness, "Results: 5"));
+}
+
+#[test]
+fn call_log_explains_a_refused_file_open() {
+    let mut harness = harness();
+    open(&mut harness, "read_file.wat");
+    harness.state_mut().sandbox_mut().policy.log_calls = true;
+    run(&mut harness);
+    assert!(
+        shows_text(&harness, "The sandbox refused"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows(&harness, "path_open(fd=3 path=\"hello.txt\") = badf"));
+    assert!(shows_text(&harness, "no directory granted"));
+    assert!(shows_text(&harness, "WASI calls ("));
+}
+
+#[test]
+fn missing_imports_are_listed_before_and_after_a_run() {
+    let mut harness = harness();
+    open(&mut harness, "missing_import.wat");
+    // Before any run, the overview calls out every import the sandbox cannot satisfy.
+    assert!(shows(
+        &harness,
+        "3 imports cannot be satisfied: the run will fail to link"
+    ));
+    run(&mut harness);
+    assert!(shows(&harness, "DID NOT START"));
+    for import in [
+        "env::host_magic (func)",
+        "env::shared_mem (memory)",
+        "wasi_snapshot_preview1::fd_write (func)",
+    ] {
+        let count = harness.query_all_by_label(import).count();
+        assert_eq!(
+            count, 2,
+            "{import} should be listed in the overview and the outcome"
+        );
+    }
+}
+
+#[test]
+fn open_path_field_loads_a_typed_path() {
+    let mut harness = harness();
+    harness.step();
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness.get_by_label("Open path…").click();
+    wait_for(&mut harness, "Open a module by path");
+    harness.step();
+    // The field has focus at once: typing goes straight into it.
+    let path = sample("exit_code.wat");
+    harness
+        .get_by_label("Path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.get_by_label("Open").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert_eq!(harness.state().module_name(), Some("exit_code.wat"));
+    assert!(shows(&harness, "exit_code.wat"));
+    assert!(
+        !shows(&harness, "Open a module by path"),
+        "the prompt stayed open"
+    );
+}
