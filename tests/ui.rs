@@ -368,3 +368,93 @@ fn open_path_field_loads_a_typed_path() {
         "the prompt stayed open"
     );
 }
+
+/// Loads and runs hello.wat and checks its greeting: the window still works.
+fn still_runs_hello(harness: &mut Harness<'_, App>, after: &str) {
+    harness.state_mut().sandbox_mut().policy.args.clear();
+    harness.state_mut().open_path(sample("hello.wat"));
+    wait_idle(harness);
+    assert_eq!(
+        harness.state().module_name(),
+        Some("hello.wat"),
+        "after {after}"
+    );
+    run(harness);
+    assert!(
+        shows(harness, "Hello from the sandbox!"),
+        "after {after}, hello no longer runs:\n{:#?}",
+        harness.root()
+    );
+}
+
+#[test]
+fn the_window_survives_hostile_modules_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let truncated = {
+        let wasm = wat::parse_str(std::fs::read_to_string(sample("traps.wat")).unwrap()).unwrap();
+        write("truncated.wasm", &wasm[..wasm.len() / 2])
+    };
+    let huge = dir.path().join("huge.wasm");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let files = [
+        write("empty.wasm", b""),
+        write("picture.wasm", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+        write("notes.wat", b"not a module at all"),
+        write("broken.wat", b"(module (func i32.const))"),
+        write("component.wasm", &wat::parse_str("(component)").unwrap()),
+        write(
+            "start_trap.wat",
+            br#"(module (func $boom unreachable) (start $boom) (func (export "_start")))"#,
+        ),
+        write(
+            "bad_exit.wat",
+            br#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $e (param i32)))
+                (memory (export "memory") 1) (func (export "_start") (call $e (i32.const 300))))"#,
+        ),
+        truncated,
+        huge,
+        dir.path().to_owned(),
+        sample("infinite_loop.wat"),
+        sample("sleep_forever.wat"),
+        sample("memory_hog.wat"),
+        sample("table_hog.wat"),
+        sample("stack_overflow.wat"),
+        sample("stdout_flood.wat"),
+        sample("missing_import.wat"),
+        sample("reactor.wat"),
+        sample("escape_attempts.wat"),
+    ];
+    let mut harness = harness();
+    harness.step();
+    for path in files {
+        let shown = path.display().to_string();
+        {
+            let policy = &mut harness.state_mut().sandbox_mut().policy;
+            policy.timeout_ms = Some(300);
+            policy.max_memory_bytes = 16 << 20;
+            policy.args = if shown.ends_with("stdout_flood.wat") {
+                vec!["20".into()]
+            } else {
+                Vec::new()
+            };
+        }
+        harness.state_mut().open_path(path);
+        wait_idle(&mut harness);
+        if harness
+            .state()
+            .module_name()
+            .is_some_and(|name| shown.ends_with(name))
+        {
+            run(&mut harness);
+        }
+        still_runs_hello(&mut harness, &shown);
+    }
+}

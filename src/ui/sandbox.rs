@@ -181,6 +181,10 @@ const STACK_TIP: &str = "The most native stack the guest's wasm code may use. De
 const CALL_LOG_TIP: &str = "Record each WASI call the guest makes, with its arguments decoded \
     (paths, descriptors), what came back, and why the sandbox refused when it did. Shown with \
     the outcome. Costs a little time per call; it changes nothing the guest can do.";
+const NETWORK_TIP: &str = "Let a component (WASI preview 2) open TCP and UDP sockets and look \
+    up host names, with this computer's network access. Off: every address is refused, so the \
+    guest can reach nothing outside itself. Core WASI preview 1 modules have no way to open \
+    sockets either way.";
 const COMPILER_TIP: &str = "How the module becomes machine code. It changes speed, not what \
     the guest may do: every compiler enforces the same sandbox.";
 fn compiler_tip(compiler: Compiler) -> &'static str {
@@ -348,6 +352,11 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     row_label(ui, "Call log", CALL_LOG_TIP);
                     ui.checkbox(&mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
+                    ui.end_row();
+
+                    row_label(ui, "Network", NETWORK_TIP);
+                    ui.checkbox(&mut policy.allow_network, "Allow sockets (components)")
+                        .on_hover_text(NETWORK_TIP);
                     ui.end_row();
 
                     row_label(ui, "Compiler", COMPILER_TIP);
