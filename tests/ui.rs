@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wasmscope::ui::App;
 
 /// Generous: a cold debug build compiles modules slowly, and CI machines are shared.
@@ -457,4 +457,256 @@ fn the_window_survives_hostile_modules_and_bad_files() {
         }
         still_runs_hello(&mut harness, &shown);
     }
+}
+
+/// The labels on screen that contain `text`.
+fn labels_containing(harness: &Harness<'_, App>, text: &str) -> Vec<String> {
+    harness
+        .query_all_by_label_contains(text)
+        .filter_map(|node| {
+            // A plain label keeps its text in `value`, a widget in `label`.
+            let node = node.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
+
+fn run_traps(harness: &mut Harness<'_, App>, arg: &str) {
+    open(harness, "traps.wat");
+    harness.get_by_label("Arguments").focus();
+    harness.step();
+    harness.get_by_label("Arguments").type_text(arg);
+    harness.step();
+    run(harness);
+    assert!(shows(harness, "TRAPPED"));
+}
+
+#[test]
+fn clicking_a_backtrace_frame_marks_the_trapping_instruction() {
+    let mut harness = harness();
+    run_traps(&mut harness, "div0");
+    assert!(
+        !shows_text(&harness, "i32.div_s"),
+        "code shown before a click"
+    );
+    harness.get_by_label("divide_by_zero").click();
+    harness.step();
+    wait_for(&mut harness, "=> 0x");
+    let marked = labels_containing(&harness, "=> 0x");
+    assert_eq!(marked.len(), 1, "one marked line: {marked:?}");
+    assert!(marked[0].contains("i32.div_s"), "marked: {marked:?}");
+    assert!(shows_text(&harness, "Code: divide_by_zero"));
+}
+
+#[test]
+fn memory_view_finds_the_greeting_in_the_ascii_column() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    run(&mut harness);
+    harness.get_by_label("Show memory").click();
+    wait_for(&mut harness, "Find text");
+    harness.get_by_label("Find text").focus();
+    harness.step();
+    harness
+        .get_by_label("Find text")
+        .type_text("Hello from the sandbox!");
+    harness.step();
+    harness.get_by_label("Find").click();
+    harness.run_steps(3);
+    // samples/hello.wat puts the message at 16: rows 0x10 and 0x20 hold it, 16 bytes a row.
+    assert!(shows(&harness, "Found at 0x10."), "{:#?}", harness.root());
+    assert!(shows(&harness, "Hello from the s"));
+    assert!(shows(&harness, "andbox!........."));
+    // Going to an address past the snapshot says so instead of jumping.
+    harness.get_by_label("Go to address").focus();
+    harness.step();
+    harness.get_by_label("Go to address").type_text("0x1000000");
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert!(shows_text(&harness, "is past the end of memory (64 KiB)"));
+}
+
+#[test]
+fn scratch_folder_changes_are_listed_and_applied_on_request() {
+    let mut harness = harness();
+    open(&mut harness, "write_file.wat");
+    let dir = tempfile::tempdir().expect("temp dir");
+    harness
+        .state_mut()
+        .sandbox_mut()
+        .add_folder(dir.path().to_path_buf());
+    harness.state_mut().sandbox_mut().policy.dirs[0].guest_path = "/out".to_owned();
+    harness.step();
+    // Read-write, then a scratch copy, as a user would tick them.
+    harness.get_by_label("read-only").click();
+    harness.step();
+    harness.get_by_label("Scratch copy").click();
+    harness.step();
+    assert!(harness.state_mut().sandbox_mut().policy.dirs[0].scratch);
+    run(&mut harness);
+    assert!(shows(&harness, "wrote out.txt"), "{:#?}", harness.root());
+    assert!(shows_text(&harness, "to /out (scratch copy): 1 created"));
+    assert!(shows_text(&harness, "out.txt ("));
+    let real = dir.path().join("out.txt");
+    assert!(!real.exists(), "the guest wrote to the real folder");
+
+    harness
+        .get_by_label("Apply changes to the real folder")
+        .click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        shows_text(&harness, "Applied 1 change to"),
+        "{:#?}",
+        harness.root()
+    );
+    assert_eq!(
+        std::fs::read(&real).expect("applied"),
+        b"written by the guest\n"
+    );
+    assert!(
+        harness
+            .query_by_label("Apply changes to the real folder")
+            .is_none(),
+        "the applied copy still offers Apply"
+    );
+}
+
+#[test]
+fn a_trap_coredump_is_saved_to_a_typed_path() {
+    let mut harness = harness();
+    run_traps(&mut harness, "div0");
+    harness.get_by_label("Save coredump…").click();
+    harness.step();
+    // No desktop portal under test: the dialog cannot show, so a path field does.
+    wait_for(&mut harness, "Coredump path");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("core.wasm");
+    harness.get_by_label("Coredump path").focus();
+    harness.step();
+    harness
+        .get_by_label("Coredump path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        shows_text(&harness, "Saved the coredump"),
+        "{:#?}",
+        harness.root()
+    );
+    let bytes = std::fs::read(&path).expect("the coredump was written");
+    assert!(bytes.starts_with(b"\0asm"), "not a wasm coredump");
+}
+
+/// Opens the File menu and clicks `item`.
+fn file_menu(harness: &mut Harness<'_, App>, item: &str) {
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness.get_by_label(item).click();
+    harness.step();
+}
+
+/// Types `path` into the profile path field (no desktop portal under test, so the dialog
+/// cannot show) and confirms with `button`.
+fn type_profile_path(harness: &mut Harness<'_, App>, path: &Path, button: &str) {
+    wait_for(harness, "Profile path");
+    harness.get_by_label("Profile path").focus();
+    harness.step();
+    harness
+        .get_by_label("Profile path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.get_by_label(button).click();
+    harness.step();
+    wait_idle(harness);
+}
+
+#[test]
+fn a_saved_sandbox_profile_loads_back() {
+    let mut harness = harness();
+    harness.step();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("sandbox.toml");
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(1234);
+    harness.state_mut().sandbox_mut().args_text = "div0 'two words'".to_owned();
+
+    file_menu(&mut harness, "Save sandbox profile…");
+    type_profile_path(&mut harness, &path, "Save profile");
+    assert!(shows_text(&harness, "Saved the sandbox profile to"));
+    assert!(path.is_file(), "no profile was written");
+
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(99);
+    harness.state_mut().sandbox_mut().args_text.clear();
+    file_menu(&mut harness, "Load sandbox profile…");
+    type_profile_path(&mut harness, &path, "Load profile");
+    assert!(shows_text(&harness, "Loaded the sandbox profile from"));
+    let settings = harness.state_mut().sandbox_mut().clone();
+    assert_eq!(settings.policy.timeout_ms, Some(1234));
+    assert_eq!(settings.args_text, "div0 'two words'");
+}
+
+#[test]
+fn copy_as_command_puts_a_wasmtime_command_on_the_clipboard() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    harness.get_by_label("Copy as command").click();
+    harness.run_steps(2);
+    harness.get_by_label("wasmtime").click();
+    let mut copied = None;
+    for _ in 0..4 {
+        harness.step();
+        for command in &harness.output().platform_output.commands {
+            if let egui::OutputCommand::CopyText(text) = command {
+                copied = Some(text.clone());
+            }
+        }
+    }
+    let copied = copied.expect("nothing was copied");
+    assert!(copied.starts_with("wasmtime run"), "{copied}");
+    assert!(copied.contains("hello.wat"), "{copied}");
+    assert!(shows_text(
+        &harness,
+        "This wasmtime command is on the clipboard"
+    ));
+    assert!(shows(&harness, &copied));
+}
+
+#[test]
+fn an_out_of_bounds_fault_past_the_end_of_memory_says_so() {
+    let mut harness = harness();
+    run_traps(&mut harness, "oob");
+    assert!(shows(&harness, "MemoryOutOfBounds"));
+    assert!(
+        shows_text(&harness, "past the end of memory (64 KiB)"),
+        "{:#?}",
+        harness.root()
+    );
+}
+
+#[test]
+fn discarding_a_scratch_copy_leaves_the_real_folder_alone() {
+    let mut harness = harness();
+    open(&mut harness, "write_file.wat");
+    let dir = tempfile::tempdir().expect("temp dir");
+    harness
+        .state_mut()
+        .sandbox_mut()
+        .add_folder(dir.path().to_path_buf());
+    let grant = &mut harness.state_mut().sandbox_mut().policy.dirs[0];
+    grant.guest_path = "/out".to_owned();
+    grant.read_only = false;
+    grant.scratch = true;
+    run(&mut harness);
+    assert!(shows_text(&harness, "(scratch copy): 1 created"));
+    harness.get_by_label("Discard").click();
+    harness.run_steps(2);
+    assert!(shows_text(
+        &harness,
+        "Discarded: the real folder is unchanged."
+    ));
+    assert!(harness.query_by_label("Discard").is_none());
+    assert!(!dir.path().join("out.txt").exists());
 }

@@ -171,7 +171,7 @@ pub enum DialogAnswer {
 }
 
 /// A dialog that answers faster than this without a pick never really showed.
-const DIALOG_MIN_HUMAN: Duration = Duration::from_millis(400);
+pub(crate) const DIALOG_MIN_HUMAN: Duration = Duration::from_millis(400);
 
 impl DialogJob {
     /// Shows a native dialog off the UI thread. The dialog is built here (some platforms need
@@ -231,7 +231,7 @@ impl Wake for ThreadWaker {
 }
 
 /// Runs a future to completion on this thread (the dialog's, never the UI's).
-fn block_on<T>(future: impl Future<Output = T>) -> T {
+pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> T {
     let mut future = std::pin::pin!(future);
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut context = Context::from_waker(&waker);

@@ -11,10 +11,14 @@
 
 use eframe::egui;
 pub mod calls;
+pub mod code;
 pub mod console;
+pub mod files;
 pub mod loader;
+pub mod memory;
 pub mod module;
 pub mod outcome;
+pub mod profile;
 pub mod sandbox;
 pub mod session;
 pub mod status;
@@ -99,6 +103,20 @@ pub enum Command {
     Stop,
     /// Forget the recent files.
     ClearRecent,
+    /// Show a backtrace frame's function, with its instruction marked.
+    ShowCode(crate::engine::FrameInfo),
+    /// Show the memory view, at an address if given.
+    ShowMemory(Option<u64>),
+    /// Save the last run's coredump: to this path, or where a save dialog says.
+    SaveCoredump(Option<PathBuf>),
+    /// Carry a scratch copy's changes (by guest path) to the real folder.
+    ApplyScratch(String),
+    /// Throw a scratch copy (by guest path) away.
+    DiscardScratch(String),
+    /// Show a dialog to save or load a sandbox profile.
+    ProfileDialog(profile::ProfileAction),
+    /// Copy the sandbox policy as this runtime's command line.
+    CopyCommand(crate::engine::profile::Runtime),
 }
 
 /// Which panels are shown; persisted (egui remembers their sizes).
@@ -176,6 +194,17 @@ pub struct App {
     #[serde(skip)]
     invoke: InvokeState,
     #[serde(skip)]
+    code: code::CodeView,
+    #[serde(skip)]
+    hex: memory::HexView,
+    #[serde(skip)]
+    after: files::AfterRun,
+    #[serde(skip)]
+    profile: profile::ProfileState,
+    /// The last thing done that is worth a word (a profile saved or loaded).
+    #[serde(skip)]
+    notice: Option<String>,
+    #[serde(skip)]
     samples: Vec<Sample>,
     #[serde(skip)]
     commands: Vec<Command>,
@@ -228,7 +257,11 @@ impl App {
 
     /// Whether a load or run is in progress (for tests and scripts that wait).
     pub fn is_busy(&self) -> bool {
-        self.loading.is_some() || self.session.is_some() || !self.commands.is_empty()
+        self.loading.is_some()
+            || self.session.is_some()
+            || !self.commands.is_empty()
+            || self.after.is_busy()
+            || self.profile.is_busy()
     }
 
     /// The loaded module's name, if any.
@@ -273,6 +306,14 @@ impl App {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
         }
+        if let Some((action, path)) = self.profile.poll() {
+            self.profile_file(action, path);
+        }
+        let applied = self.after.poll();
+        if let Some(report) = &mut self.report {
+            // Applied copies are done with: dropping them deletes the temporary folder.
+            report.scratch.retain(|s| !applied.contains(&s.guest_path));
+        }
         if self.loading.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
@@ -293,6 +334,9 @@ impl App {
                 self.module = Some(module);
                 self.generation += 1;
                 self.invoke = InvokeState::default();
+                self.code.close();
+                self.hex.open = false;
+                self.after = files::AfterRun::default();
                 self.report = None;
                 self.console.clear();
                 if std::mem::take(&mut self.autorun) {
@@ -311,7 +355,75 @@ impl App {
         self.console.flush();
         self.console
             .note(format!("── {} ──", report.outcome.summary()));
+        self.hex.reset(&report);
+        self.after = files::AfterRun::default();
         self.report = Some(report);
+    }
+
+    /// Saves the sandbox panel's policy to `path`, or loads it from there.
+    fn profile_file(&mut self, action: profile::ProfileAction, path: PathBuf) {
+        use crate::engine::profile as engine_profile;
+        match action {
+            profile::ProfileAction::Save => {
+                let saved = self
+                    .sandbox
+                    .policy_for_run(&self.invoke)
+                    .and_then(|policy| {
+                        engine_profile::save(&path, &policy).map_err(|err| format!("{err:#}"))
+                    });
+                match saved {
+                    Ok(()) => {
+                        self.notice =
+                            Some(format!("Saved the sandbox profile to {}", path.display()));
+                    }
+                    Err(message) => self.error = Some(message),
+                }
+            }
+            profile::ProfileAction::Load => match engine_profile::load(&path) {
+                Ok(policy) => {
+                    self.sandbox.args_text = policy
+                        .args
+                        .iter()
+                        .map(|a| engine_profile::shell_quote(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.sandbox.stdin_text = match &policy.stdin {
+                        crate::engine::StdinSource::Bytes(bytes) => {
+                            String::from_utf8_lossy(bytes).into_owned()
+                        }
+                        _ => String::new(),
+                    };
+                    self.sandbox.policy = policy;
+                    self.notice = Some(format!(
+                        "Loaded the sandbox profile from {}",
+                        path.display()
+                    ));
+                }
+                // The current policy stays as it was.
+                Err(err) => self.error = Some(format!("{err:#}")),
+            },
+        }
+    }
+
+    fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
+        let policy = match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(policy) => policy,
+            Err(message) => {
+                self.error = Some(message);
+                return;
+            }
+        };
+        let module_path = self.module.as_ref().map_or_else(
+            || "module.wasm".to_owned(),
+            |m| {
+                m.path
+                    .as_ref()
+                    .map_or_else(|| m.name.clone(), |p| p.display().to_string())
+            },
+        );
+        let copied = crate::engine::profile::command_line(runtime, &policy, &module_path);
+        ctx.copy_text(copied.command.clone());
+        self.profile.copied(runtime, copied);
     }
 
     fn start_run(&mut self, ctx: &egui::Context) {
@@ -388,6 +500,37 @@ impl App {
                     }
                 }
                 Command::ClearRecent => self.recent.clear(),
+                Command::ShowMemory(address) => self.hex.show(address),
+                Command::ProfileDialog(action) => self.profile.start(action, ctx),
+                Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
+                Command::SaveCoredump(path) => {
+                    if let Some(dump) = self.report.as_ref().and_then(|r| r.coredump.clone()) {
+                        self.after.save_coredump(dump, path, ctx);
+                    }
+                }
+                Command::ApplyScratch(guest_path) => {
+                    let scratch = self.report.as_ref().and_then(|r| {
+                        r.scratch
+                            .iter()
+                            .find(|s| s.guest_path == guest_path)
+                            .cloned()
+                    });
+                    if let Some(scratch) = scratch {
+                        self.after.apply(scratch, ctx);
+                    }
+                }
+                Command::DiscardScratch(guest_path) => {
+                    if let Some(report) = &mut self.report {
+                        // Dropping the copy deletes it.
+                        report.scratch.retain(|s| s.guest_path != guest_path);
+                        self.after.discarded(guest_path);
+                    }
+                }
+                Command::ShowCode(frame) => {
+                    if let Some(module) = &self.module {
+                        self.code.open(frame, &module.wasm, self.generation, ctx);
+                    }
+                }
             }
         }
     }
@@ -467,6 +610,26 @@ impl App {
                 }
                 ui.menu_button("Recent", |ui| self.recent_menu_ui(ui));
                 ui.separator();
+                if ui
+                    .button("Save sandbox profile…")
+                    .on_hover_text(
+                        "Save the Sandbox panel's settings (limits, folders, environment, \
+                         arguments) as a TOML profile, for `wasmscope run --profile` or later.",
+                    )
+                    .clicked()
+                {
+                    self.commands
+                        .push(Command::ProfileDialog(profile::ProfileAction::Save));
+                }
+                if ui
+                    .button("Load sandbox profile…")
+                    .on_hover_text("Replace the Sandbox panel's settings with a saved profile's.")
+                    .clicked()
+                {
+                    self.commands
+                        .push(Command::ProfileDialog(profile::ProfileAction::Load));
+                }
+                ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
@@ -498,6 +661,21 @@ impl App {
                     && let Some(path) = path
                 {
                     self.open_path(path);
+                }
+            });
+            ui.menu_button("Copy as command", |ui| {
+                for runtime in crate::engine::profile::Runtime::ALL {
+                    if ui
+                        .button(runtime.name())
+                        .on_hover_text(format!(
+                            "Copy a {} command line that runs this module under this sandbox \
+                             policy, with notes on what it cannot express.",
+                            runtime.name()
+                        ))
+                        .clicked()
+                    {
+                        self.commands.push(Command::CopyCommand(runtime));
+                    }
                 }
             });
             ui.menu_button("View", |ui| {
@@ -610,6 +788,9 @@ impl App {
             if let Some(job) = &self.loading {
                 ui.spinner();
                 ui.label(format!("Loading {}…", job.label));
+            }
+            if let Some(notice) = &self.notice {
+                ui.weak(notice);
             }
             if self.dialog.is_some() {
                 ui.spinner();
@@ -762,7 +943,13 @@ impl App {
                             calls::calls_table_ui(ui, &session.calls, session.calls_total);
                         }
                     } else {
-                        outcome::outcome_ui(ui, self.report.as_ref(), &self.memory_history);
+                        outcome::outcome_ui(
+                            ui,
+                            self.report.as_ref(),
+                            &self.memory_history,
+                            &mut self.after,
+                            &mut self.commands,
+                        );
                     }
                 });
         }
@@ -831,6 +1018,11 @@ impl eframe::App for App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 
+        code::code_window_ui(&ctx, &mut self.code);
+        if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.profile) {
+            self.profile_file(action, path);
+        }
+        memory::memory_window_ui(&ctx, &mut self.hex, self.report.as_ref());
         self.path_prompt_ui(&ctx);
         self.drop_ui(&ctx);
         self.apply_commands(&ctx);

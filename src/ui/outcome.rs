@@ -6,8 +6,8 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::{GrowthEvent, Resource, RunOutcome, RunReport};
-use crate::ui::bytes_text;
 use crate::ui::session::History;
+use crate::ui::{Command, bytes_text};
 
 /// A plain-language explanation of a trap code and its usual causes.
 pub fn explain_trap(code: &str) -> &'static str {
@@ -123,7 +123,13 @@ fn growth_text(event: &GrowthEvent) -> String {
 }
 
 /// The outcome of the last run, or a hint when there is none.
-pub fn outcome_ui(ui: &mut egui::Ui, report: Option<&RunReport>, memory: &(History, u64)) {
+pub fn outcome_ui(
+    ui: &mut egui::Ui,
+    report: Option<&RunReport>,
+    memory: &(History, u64),
+    after: &mut crate::ui::files::AfterRun,
+    commands: &mut Vec<Command>,
+) {
     ui.heading("Outcome");
     let Some(report) = report else {
         ui.weak("No run yet. Press Run (F5) to start the module in the sandbox.");
@@ -133,7 +139,8 @@ pub fn outcome_ui(ui: &mut egui::Ui, report: Option<&RunReport>, memory: &(Histo
         .id_salt("outcome scroll")
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            report_ui(ui, report);
+            report_ui(ui, report, commands);
+            crate::ui::files::after_run_ui(ui, report, after, commands);
             if !report.calls.is_empty() || !report.denials.is_empty() {
                 ui.add_space(6.0);
                 crate::ui::calls::denials_ui(ui, &report.denials, report.denials.len() as u64);
@@ -151,7 +158,7 @@ pub fn outcome_ui(ui: &mut egui::Ui, report: Option<&RunReport>, memory: &(Histo
         });
 }
 
-fn report_ui(ui: &mut egui::Ui, report: &RunReport) {
+fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>) {
     match &report.outcome {
         RunOutcome::Exited { code: 0 } if !report.results.is_empty() => {
             ui.horizontal(|ui| {
@@ -285,15 +292,55 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport) {
         if trap.frames.is_empty() {
             ui.weak("No wasm frames were recorded for this trap.");
         } else {
-            frames_ui(ui, &trap.frames);
+            frames_ui(ui, &trap.frames, commands);
         }
     }
 
+    memory_link_ui(ui, report, commands);
     ui.add_space(6.0);
     stats_ui(ui, report);
 }
 
-fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo]) {
+/// The fault address, if any, and the way to the memory view.
+fn memory_link_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>) {
+    use crate::ui::memory::{Fault, fault};
+    match fault(report) {
+        Some(Fault::Inside(address)) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("Fault address {address:#x}."));
+                if ui
+                    .link("Show it in memory")
+                    .on_hover_text("Open the memory view at the address the guest touched.")
+                    .clicked()
+                {
+                    commands.push(Command::ShowMemory(Some(address)));
+                }
+            });
+        }
+        Some(Fault::PastEnd(address, len)) => {
+            ui.label(format!(
+                "Fault address {address:#x}: past the end of memory ({}).",
+                bytes_text(len)
+            ));
+        }
+        None => {}
+    }
+    if let Some(memory) = &report.memory {
+        ui.add_space(4.0);
+        if ui
+            .button("Show memory")
+            .on_hover_text(format!(
+                "The guest's linear memory when the run ended ({}), in hex and ASCII.",
+                bytes_text(memory.len() as u64)
+            ))
+            .clicked()
+        {
+            commands.push(Command::ShowMemory(None));
+        }
+    }
+}
+
+fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo], commands: &mut Vec<Command>) {
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     let has_source = frames.iter().any(|f| f.source.is_some());
     let mut table = TableBuilder::new(ui)
@@ -339,12 +386,20 @@ fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo]) {
                 row.col(|ui| {
                     ui.monospace(format!("func {}", frame.func_index));
                 });
-                row.col(|ui| match &frame.func_name {
-                    Some(name) => {
-                        ui.monospace(name);
-                    }
-                    None => {
-                        ui.weak("(no name section)");
+                row.col(|ui| {
+                    let text = match &frame.func_name {
+                        Some(name) => RichText::new(name).monospace(),
+                        None => RichText::new("(no name section)").weak(),
+                    };
+                    if ui
+                        .link(text)
+                        .on_hover_text(
+                            "Show this function's code, with the instruction of this frame \
+                             marked.",
+                        )
+                        .clicked()
+                    {
+                        commands.push(Command::ShowCode(frame.clone()));
                     }
                 });
                 row.col(|ui| match frame.module_offset {

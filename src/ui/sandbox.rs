@@ -458,6 +458,17 @@ fn dirs_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings, commands: &mut Vec
                              change, rename or delete anything (those calls fail with \
                              \"not permitted\"). Off: read-write.",
                             );
+                        ui.add_enabled(
+                            !grant.read_only,
+                            egui::Checkbox::new(&mut grant.scratch, "Scratch copy"),
+                        )
+                        .on_hover_text(
+                            "The guest writes to a temporary copy; you choose afterwards \
+                             whether to keep the changes.",
+                        )
+                        .on_disabled_hover_text(
+                            "A read-only folder cannot change, so it needs no scratch copy.",
+                        );
                         if ui
                             .small_button("Remove")
                             .on_hover_text("Stop sharing this folder with the guest.")
