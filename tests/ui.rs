@@ -710,3 +710,187 @@ fn discarding_a_scratch_copy_leaves_the_real_folder_alone() {
     assert!(harness.query_by_label("Discard").is_none());
     assert!(!dir.path().join("out.txt").exists());
 }
+
+/// Clicks the call log's filter chip `label` (the same word labels other things too).
+fn click_chip(harness: &mut Harness<'_, App>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, label)
+        .click();
+    harness.run_steps(2);
+}
+
+#[test]
+fn call_log_filters_by_category_and_denials() {
+    // Tall, so the call table's rows are on screen below the outcome.
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 2000.0])
+        .build_eframe(|_cc| App::new(None));
+    open(&mut harness, "escape_attempts.wat");
+    let dir = tempfile::tempdir().expect("temp dir");
+    harness
+        .state_mut()
+        .sandbox_mut()
+        .add_folder(dir.path().to_path_buf());
+    harness.state_mut().sandbox_mut().policy.dirs[0].read_only = false;
+    harness.state_mut().sandbox_mut().policy.log_calls = true;
+    run(&mut harness);
+    assert!(
+        shows_text(&harness, "WASI calls ("),
+        "{:#?}",
+        harness.root()
+    );
+    // Only the table's visible rows are laid out; stdio brings the writes to the top.
+    click_chip(&mut harness, "stdio");
+    // Identical consecutive writes share a row: "fd_write ×5".
+    assert!(shows_text(&harness, "fd_write ×"), "{:#?}", harness.root());
+    assert!(
+        !shows(&harness, "path_open"),
+        "the stdio filter kept path_open"
+    );
+
+    click_chip(&mut harness, "files");
+    assert!(shows(&harness, "path_open"), "{:#?}", harness.root());
+    assert!(
+        !shows_text(&harness, "fd_write ×"),
+        "the files filter kept fd_write: {:?}",
+        labels_containing(&harness, "fd_write")
+    );
+
+    harness.get_by_label("denials only").click();
+    harness.run_steps(2);
+    // The reason is in the row itself, after the errno name.
+    assert!(
+        shows(&harness, "perm — path outside every preopened directory"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows_text(&harness, " of "), "no 'n of m rows' note");
+}
+
+#[test]
+fn fuel_gauge_shows_the_spent_budget_at_the_end() {
+    let mut harness = harness();
+    open(&mut harness, "infinite_loop.wat");
+    harness.state_mut().sandbox_mut().policy.fuel = Some(1_000_000);
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(30_000);
+    run(&mut harness);
+    assert!(
+        shows_text(&harness, "fuel used 1000000 of 1000000 (100%)"),
+        "{:#?}",
+        labels_containing(&harness, "fuel")
+    );
+}
+
+#[test]
+fn a_running_guest_shows_the_time_left_before_the_timeout() {
+    let mut harness = harness();
+    open(&mut harness, "sleep_forever.wat");
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(60_000);
+    harness.get_by_label("Run").click();
+    wait_for(&mut harness, "Running sleep_forever.wat");
+    wait_for(&mut harness, "time left ");
+    // The countdown starts at the timeout (seconds shown whole past 10 s).
+    assert!(
+        labels_containing(&harness, "time left ")
+            .iter()
+            .any(|l| l == "time left 60 s" || l == "time left 59 s"),
+        "{:?}",
+        labels_containing(&harness, "time left ")
+    );
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        !shows_text(&harness, "time left "),
+        "the countdown outlived the run"
+    );
+}
+
+#[test]
+fn a_growing_table_is_charted_beside_memory() {
+    let mut harness = harness();
+    open(&mut harness, "table_hog.wat");
+    harness.state_mut().sandbox_mut().policy.max_table_elements = 25_000;
+    run(&mut harness);
+    assert!(
+        shows_text(&harness, "Table size over time: peak "),
+        "{:#?}",
+        labels_containing(&harness, "over time")
+    );
+    assert!(shows_text(&harness, "of a 25000 element cap"));
+    assert!(shows_text(&harness, "Linear memory over time"));
+}
+
+#[test]
+fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    file_menu(&mut harness, "Precompile…");
+    // No desktop portal under test: the dialog cannot show, so a path field does.
+    wait_for(&mut harness, "Precompiled module path");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("hello.cwasm");
+    harness.get_by_label("Precompiled module path").focus();
+    harness.step();
+    harness
+        .get_by_label("Precompiled module path")
+        .type_text(&path.display().to_string());
+    harness.step();
+    harness.get_by_label("Precompile").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        shows_text(&harness, "Precompiled for cranelift"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(path.is_file(), "no .cwasm was written");
+    assert!(!shows_text(&harness, "wasmscope trusts this file"));
+
+    harness.state_mut().open_path(&path);
+    wait_idle(&mut harness);
+    assert_eq!(harness.state().module_name(), Some("hello.cwasm"));
+    assert!(shows(
+        &harness,
+        "Precompiled machine code: wasmscope trusts this file because you opened it"
+    ));
+    run(&mut harness);
+    assert!(
+        shows(&harness, "Hello from the sandbox!"),
+        "{:#?}",
+        harness.root()
+    );
+}
+
+#[test]
+fn tenants_run_side_by_side_each_with_its_own_id() {
+    let mut harness = harness();
+    open(&mut harness, "args_env.wat");
+    harness.get_by_label("Run as tenants…").click();
+    harness.run_steps(2);
+    // 3 is the starting count; the field says so.
+    assert!(shows(&harness, "Tenant count"), "{:#?}", harness.root());
+    harness.get_by_label("Run tenants").click();
+    harness.step();
+    wait_idle(&mut harness);
+    for i in 0..3 {
+        assert!(
+            shows(&harness, &format!("Tenant {i}")),
+            "{:#?}",
+            harness.root()
+        );
+        assert!(
+            shows(&harness, &format!("env: TENANT_ID={i}")),
+            "{:#?}",
+            labels_containing(&harness, "env")
+        );
+    }
+    assert!(!shows(&harness, "Tenant 3"));
+    // Each tenant prints its own id, so the others differ from tenant 0 in stdout.
+    assert_eq!(
+        labels_containing(&harness, "differs from tenant 0: stdout").len(),
+        2,
+        "{:?}",
+        labels_containing(&harness, "tenant 0")
+    );
+}

@@ -6,6 +6,7 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::calllog::CallRecord;
+use crate::engine::wasi::Capability;
 use crate::ui::outcome::callout_ui;
 
 /// How many calls the live view keeps during a run (the report keeps its own first ones).
@@ -47,7 +48,127 @@ pub fn denials_ui(ui: &mut egui::Ui, denials: &[CallRecord], total: u64) {
     });
 }
 
-/// The calls as a table, newest last; only visible rows are laid out.
+/// A group of calls the log can be narrowed to; several capabilities can share one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallCategory {
+    /// Every call.
+    #[default]
+    All,
+    /// Files and directories in the preopens.
+    Files,
+    /// Command-line arguments and environment variables.
+    EnvArgs,
+    /// Clocks.
+    Clocks,
+    /// Random bytes.
+    Random,
+    /// stdin, stdout, stderr and I/O on open descriptors.
+    Stdio,
+    /// Waiting (`poll_oneoff`, `sched_yield`).
+    Poll,
+    /// Ending the process.
+    Proc,
+    /// Sockets.
+    Sockets,
+}
+
+impl CallCategory {
+    /// Every chip, in the order shown.
+    pub const ALL: [CallCategory; 9] = [
+        CallCategory::All,
+        CallCategory::Files,
+        CallCategory::EnvArgs,
+        CallCategory::Clocks,
+        CallCategory::Random,
+        CallCategory::Stdio,
+        CallCategory::Poll,
+        CallCategory::Proc,
+        CallCategory::Sockets,
+    ];
+
+    /// The chip's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            CallCategory::All => "All",
+            CallCategory::Files => "files",
+            CallCategory::EnvArgs => "env/args",
+            CallCategory::Clocks => "clocks",
+            CallCategory::Random => "random",
+            CallCategory::Stdio => "stdio",
+            CallCategory::Poll => "poll",
+            CallCategory::Proc => "proc",
+            CallCategory::Sockets => "sockets",
+        }
+    }
+
+    /// The category a capability belongs to.
+    pub fn of(capability: Capability) -> Self {
+        match capability {
+            Capability::Filesystem => CallCategory::Files,
+            Capability::Args | Capability::Env => CallCategory::EnvArgs,
+            Capability::Clocks => CallCategory::Clocks,
+            Capability::Random => CallCategory::Random,
+            Capability::Stdio => CallCategory::Stdio,
+            Capability::Poll => CallCategory::Poll,
+            Capability::Process => CallCategory::Proc,
+            Capability::Sockets => CallCategory::Sockets,
+        }
+    }
+
+    /// Whether `call` is in this category.
+    pub fn matches(self, call: &CallRecord) -> bool {
+        self == CallCategory::All || CallCategory::of(call.capability) == self
+    }
+}
+
+/// What the call log shows: one category, and optionally only what the sandbox refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallFilter {
+    /// The chosen chip.
+    pub category: CallCategory,
+    /// Show refused calls only.
+    pub denials_only: bool,
+}
+
+impl CallFilter {
+    /// Whether `call` passes the filter.
+    pub fn matches(&self, call: &CallRecord) -> bool {
+        self.category.matches(call) && (!self.denials_only || call.denial.is_some())
+    }
+}
+
+/// The chips and the "denials only" toggle; returns whether the filter changed.
+pub fn call_filter_ui(ui: &mut egui::Ui, filter: &mut CallFilter, calls: &[CallRecord]) -> bool {
+    let before = *filter;
+    ui.horizontal_wrapped(|ui| {
+        for category in CallCategory::ALL {
+            let count: u64 = calls
+                .iter()
+                .filter(|c| category.matches(c))
+                .map(|c| c.count)
+                .sum();
+            let tip = if category == CallCategory::All {
+                format!("Show every recorded call ({count})")
+            } else {
+                format!("Show only {} calls ({count} recorded)", category.label())
+            };
+            if ui
+                .selectable_label(filter.category == category, category.label())
+                .on_hover_text(tip)
+                .clicked()
+            {
+                filter.category = category;
+            }
+        }
+        ui.separator();
+        ui.checkbox(&mut filter.denials_only, "denials only")
+            .on_hover_text("Show only the calls the sandbox refused, with the reason");
+    });
+    *filter != before
+}
+
+/// The calls as a table, newest last, with the filter chips above; only visible rows are
+/// laid out. The filter lives in egui's memory so it survives from one run to the next.
 pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
     if calls.is_empty() {
         ui.weak("No WASI calls were recorded.");
@@ -56,6 +177,19 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
     let recorded: u64 = calls.iter().map(|c| c.count).sum();
     if total > recorded {
         ui.weak(format!("the first {recorded} of {total} calls"));
+    }
+    let filter_id = egui::Id::unique("calls filter");
+    let mut filter: CallFilter = ui.data(|d| d.get_temp(filter_id)).unwrap_or_default();
+    if call_filter_ui(ui, &mut filter, calls) {
+        ui.data_mut(|d| d.insert_temp(filter_id, filter));
+    }
+    let shown: Vec<&CallRecord> = calls.iter().filter(|c| filter.matches(c)).collect();
+    if shown.is_empty() {
+        ui.weak("No recorded call matches this filter.");
+        return;
+    }
+    if shown.len() < calls.len() {
+        ui.weak(format!("{} of {} rows", shown.len(), calls.len()));
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 6.0;
     TableBuilder::new(ui)
@@ -75,8 +209,8 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
             }
         })
         .body(|body| {
-            body.rows(row_height, calls.len(), |mut row| {
-                let Some(call) = calls.get(row.index()) else {
+            body.rows(row_height, shown.len(), |mut row| {
+                let Some(call) = shown.get(row.index()) else {
                     return;
                 };
                 let color = call.denial.as_ref().map(|_| RED);
@@ -103,11 +237,52 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                     ui.label(text(call.args.clone())).on_hover_text(&call.args);
                 });
                 row.col(|ui| {
-                    let response = ui.label(text(call.result.clone()));
+                    // The reason sits in the row itself, so a refusal reads without hovering.
+                    let result = match &call.denial {
+                        Some(why) => format!("{} — {why}", call.result),
+                        None => call.result.clone(),
+                    };
+                    let response = ui.label(text(result));
                     if let Some(why) = &call.denial {
                         response.on_hover_text(why);
                     }
                 });
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(capability: Capability, denied: bool) -> CallRecord {
+        CallRecord {
+            function: "f".to_owned(),
+            capability,
+            args: String::new(),
+            errno: Some(0),
+            result: "success".to_owned(),
+            denial: denied.then(|| "no".to_owned()),
+            at_us: 0,
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn args_and_env_share_a_chip_and_denials_only_keeps_refusals() {
+        let filter = CallFilter {
+            category: CallCategory::EnvArgs,
+            denials_only: false,
+        };
+        assert!(filter.matches(&call(Capability::Args, false)));
+        assert!(filter.matches(&call(Capability::Env, false)));
+        assert!(!filter.matches(&call(Capability::Filesystem, false)));
+        let denials = CallFilter {
+            category: CallCategory::All,
+            denials_only: true,
+        };
+        assert!(denials.matches(&call(Capability::Stdio, true)));
+        assert!(!denials.matches(&call(Capability::Stdio, false)));
+        assert_eq!(CallCategory::of(Capability::Process).label(), "proc");
+    }
 }

@@ -18,10 +18,12 @@ pub mod loader;
 pub mod memory;
 pub mod module;
 pub mod outcome;
+pub mod precompile;
 pub mod profile;
 pub mod sandbox;
 pub mod session;
 pub mod status;
+pub mod tenants;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -117,6 +119,10 @@ pub enum Command {
     ProfileDialog(profile::ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
     CopyCommand(crate::engine::profile::Runtime),
+    /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
+    Precompile(Option<PathBuf>),
+    /// Run the loaded module as several tenants at once.
+    RunTenants,
 }
 
 /// Which panels are shown; persisted (egui remembers their sizes).
@@ -185,6 +191,12 @@ pub struct App {
     /// The last run's memory over time, and its cap.
     #[serde(skip)]
     memory_history: (session::History, u64),
+    /// The last run's table size over time, and its cap in elements.
+    #[serde(skip)]
+    table_history: (session::History, u64),
+    /// The last run's fuel budget, when it metered fuel.
+    #[serde(skip)]
+    fuel_budget: Option<u64>,
     #[serde(skip)]
     console: Console,
     #[serde(skip)]
@@ -201,6 +213,10 @@ pub struct App {
     after: files::AfterRun,
     #[serde(skip)]
     profile: profile::ProfileState,
+    #[serde(skip)]
+    precompile: precompile::PrecompileState,
+    #[serde(skip)]
+    tenants: tenants::TenantsState,
     /// The last thing done that is worth a word (a profile saved or loaded).
     #[serde(skip)]
     notice: Option<String>,
@@ -262,6 +278,8 @@ impl App {
             || !self.commands.is_empty()
             || self.after.is_busy()
             || self.profile.is_busy()
+            || self.precompile.is_busy()
+            || self.tenants.is_busy()
     }
 
     /// The loaded module's name, if any.
@@ -306,6 +324,8 @@ impl App {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
         }
+        self.precompile.poll();
+        self.tenants.poll();
         if let Some((action, path)) = self.profile.poll() {
             self.profile_file(action, path);
         }
@@ -351,6 +371,8 @@ impl App {
     fn finished(&mut self, report: RunReport) {
         if let Some(session) = self.session.take() {
             self.memory_history = (session.memory_history, session.memory_cap_bytes);
+            self.table_history = (session.table_history, session.table_cap_elements);
+            self.fuel_budget = session.fuel_budget;
         }
         self.console.flush();
         self.console
@@ -402,6 +424,18 @@ impl App {
                 // The current policy stays as it was.
                 Err(err) => self.error = Some(format!("{err:#}")),
             },
+        }
+    }
+
+    fn run_tenants(&mut self, ctx: &egui::Context) {
+        let Some(module) = &self.module else {
+            return;
+        };
+        match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(policy) => self
+                .tenants
+                .start(&module.name, module.wasm.clone(), &policy, ctx),
+            Err(message) => self.error = Some(message),
         }
     }
 
@@ -498,11 +532,22 @@ impl App {
                     if let Some(session) = &mut self.session {
                         session.stop();
                     }
+                    // Esc stops tenants too: they are runs the user started.
+                    self.tenants.stop();
                 }
                 Command::ClearRecent => self.recent.clear(),
                 Command::ShowMemory(address) => self.hex.show(address),
                 Command::ProfileDialog(action) => self.profile.start(action, ctx),
                 Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
+                Command::RunTenants => self.run_tenants(ctx),
+                Command::Precompile(path) => {
+                    if let Some(module) = &self.module {
+                        let key =
+                            crate::engine::sandbox::EngineKey::for_policy(&self.sandbox.policy);
+                        self.precompile
+                            .start(&module.name, module.wasm.clone(), key, path, ctx);
+                    }
+                }
                 Command::SaveCoredump(path) => {
                     if let Some(dump) = self.report.as_ref().and_then(|r| r.coredump.clone()) {
                         self.after.save_coredump(dump, path, ctx);
@@ -544,7 +589,8 @@ impl App {
         if run {
             self.commands.push(Command::Run);
         }
-        if self.session.is_some() && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+        if (self.session.is_some() || self.tenants.is_busy())
+            && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
         {
             self.commands.push(Command::Stop);
         }
@@ -628,6 +674,17 @@ impl App {
                 {
                     self.commands
                         .push(Command::ProfileDialog(profile::ProfileAction::Load));
+                }
+                ui.separator();
+                if ui
+                    .add_enabled(self.module.is_some(), egui::Button::new("Precompile…"))
+                    .on_hover_text(
+                        "Compile the loaded module ahead of time into a .cwasm for the Sandbox \
+                         panel's compiler and fuel setting, so later runs skip compiling.",
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::Precompile(None));
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -776,6 +833,16 @@ impl App {
                 .clicked()
             {
                 self.commands.push(Command::Stop);
+            }
+            if ui
+                .add_enabled(self.module.is_some(), egui::Button::new("Run as tenants…"))
+                .on_hover_text(
+                    "Run the module several times at once (2 to 8 tenants), each with its own \
+                     TENANT_ID and folder, and compare the results side by side.",
+                )
+                .clicked()
+            {
+                self.tenants.open = true;
             }
             ui.separator();
             if ui
@@ -932,10 +999,10 @@ impl App {
                         });
                         ui.weak("The outcome appears here when the run ends.");
                         ui.add_space(8.0);
-                        outcome::memory_plot_ui(
+                        outcome::resource_plots_ui(
                             ui,
-                            &session.memory_history,
-                            session.memory_cap_bytes,
+                            (&session.memory_history, session.memory_cap_bytes),
+                            (&session.table_history, session.table_cap_elements),
                         );
                         if !session.calls.is_empty() {
                             ui.add_space(8.0);
@@ -947,6 +1014,7 @@ impl App {
                             ui,
                             self.report.as_ref(),
                             &self.memory_history,
+                            &self.table_history,
                             &mut self.after,
                             &mut self.commands,
                         );
@@ -996,6 +1064,7 @@ impl eframe::App for App {
                     loading: self.loading.as_ref(),
                     session: self.session.as_ref(),
                     report: self.report.as_ref(),
+                    fuel_budget: self.fuel_budget,
                     memory_cap_bytes: self.sandbox.policy.max_memory_bytes,
                     console: &self.console,
                 },
@@ -1021,6 +1090,14 @@ impl eframe::App for App {
         code::code_window_ui(&ctx, &mut self.code);
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.profile) {
             self.profile_file(action, path);
+        }
+        if let Some(path) = precompile::precompile_window_ui(&ctx, &mut self.precompile) {
+            self.commands.push(Command::Precompile(Some(path)));
+        }
+        match tenants::tenants_window_ui(&ctx, &mut self.tenants, self.module.is_some()) {
+            Some(tenants::TenantsAction::Run) => self.commands.push(Command::RunTenants),
+            Some(tenants::TenantsAction::Stop) => self.tenants.stop(),
+            None => {}
         }
         memory::memory_window_ui(&ctx, &mut self.hex, self.report.as_ref());
         self.path_prompt_ui(&ctx);

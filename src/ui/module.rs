@@ -166,6 +166,18 @@ fn header_ui(ui: &mut egui::Ui, module: &Module) {
             egui::Label::new(RichText::new(path.display().to_string()).weak().small()).truncate(),
         );
     }
+    if crate::engine::sandbox::is_precompiled(&module.wasm) {
+        // wasmtime cannot verify machine code the way it validates wasm: say who vouches.
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "Precompiled machine code: wasmscope trusts this file because you opened it",
+        )
+        .on_hover_text(
+            "A .cwasm is native code that wasmtime loads without validating it as wasm. \
+             Open only .cwasm files you made (File ▸ Precompile…) or trust as much as a \
+             program you would run.",
+        );
+    }
 }
 
 fn overview_ui(ui: &mut egui::Ui, info: &ModuleInfo) {

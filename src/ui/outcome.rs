@@ -127,6 +127,7 @@ pub fn outcome_ui(
     ui: &mut egui::Ui,
     report: Option<&RunReport>,
     memory: &(History, u64),
+    tables: &(History, u64),
     after: &mut crate::ui::files::AfterRun,
     commands: &mut Vec<Command>,
 ) {
@@ -150,10 +151,12 @@ pub fn outcome_ui(
                         crate::ui::calls::calls_table_ui(ui, &report.calls, report.calls_total);
                     });
             }
-            if has_shape(&memory.0) {
+            if has_shape(&memory.0) || grew(&tables.0) {
                 egui::CollapsingHeader::new("Memory over time")
                     .default_open(true)
-                    .show(ui, |ui| memory_plot_ui(ui, &memory.0, memory.1));
+                    .show(ui, |ui| {
+                        resource_plots_ui(ui, (&memory.0, memory.1), (&tables.0, tables.1));
+                    });
             }
         });
 }
@@ -478,6 +481,82 @@ pub fn has_shape(history: &History) -> bool {
         .points
         .windows(2)
         .any(|w| w[0].1 != w[1].1 || w[0].0 != w[1].0)
+}
+
+/// Whether the value changed at all (a table that kept its size says nothing a chart adds).
+pub fn grew(history: &History) -> bool {
+    history.points.windows(2).any(|w| w[0].1 != w[1].1)
+}
+
+/// The memory chart, and beside it the table chart when a table grew.
+/// Each is `(history, cap)`: bytes for memory, elements for tables.
+pub fn resource_plots_ui(
+    ui: &mut egui::Ui,
+    (memory, memory_cap_bytes): (&History, u64),
+    (tables, table_cap_elements): (&History, u64),
+) {
+    if grew(tables) {
+        ui.columns(2, |columns| {
+            memory_plot_ui(&mut columns[0], memory, memory_cap_bytes);
+            table_plot_ui(&mut columns[1], tables, table_cap_elements);
+        });
+    } else {
+        memory_plot_ui(ui, memory, memory_cap_bytes);
+    }
+}
+
+/// Table size (elements) over the run, with the cap as a dashed line when the peak nears it.
+pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
+    let Some(&(end_ms, _)) = history.points.last() else {
+        return;
+    };
+    let peak = history.points.iter().map(|&(_, n)| n).max().unwrap_or(0);
+    let show_cap = peak as f64 > cap_elements as f64 * 0.25;
+    let (time_scale, time_unit) = if end_ms < 2000 {
+        (1.0, "ms")
+    } else {
+        (1000.0, "s")
+    };
+    let mut points: Vec<[f64; 2]> = history
+        .points
+        .iter()
+        .map(|&(at_ms, n)| [at_ms as f64 / time_scale, n as f64])
+        .collect();
+    if let Some(&[x, y]) = points.last() {
+        points.push([x + 1.0 / time_scale, y]);
+    }
+    let cap = cap_elements as f64;
+    egui_plot::Plot::new("table plot")
+        .height(130.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+        .show_x(false)
+        .include_y(0.0)
+        .include_y(if show_cap { cap * 1.05 } else { 0.0 })
+        .x_axis_formatter(move |mark, _| format!("{:.0} {time_unit}", mark.value))
+        .y_axis_formatter(|mark, _| format!("{:.0}", mark.value))
+        .show(ui, |plot| {
+            plot.line(
+                egui_plot::Line::new("table", points)
+                    .color(Color32::from_rgb(150, 100, 210))
+                    .fill(0.0)
+                    .width(2.0),
+            );
+            if show_cap {
+                plot.hline(
+                    egui_plot::HLine::new("cap", cap)
+                        .color(RED)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            }
+        });
+    ui.weak(format!(
+        "Table size over time: peak {peak} of a {cap_elements} element cap{}",
+        if show_cap { " (dashed red line)" } else { "" }
+    ));
 }
 
 /// Linear memory over the run, with the cap as a dashed line when the peak comes near it.

@@ -45,6 +45,14 @@ pub struct Session {
     pub stop_requested: bool,
     /// The memory cap of this run.
     pub memory_cap_bytes: u64,
+    /// The fuel budget of this run, when fuel is metered.
+    pub fuel_budget: Option<u64>,
+    /// The timeout of this run, when there is one.
+    pub timeout: Option<Duration>,
+    /// Table size (elements, all tables summed) over time.
+    pub table_history: History,
+    /// The table cap of this run, in elements.
+    pub table_cap_elements: u64,
     /// The first WASI calls, when the policy logs them.
     pub calls: Vec<crate::engine::calllog::CallRecord>,
     /// WASI calls so far.
@@ -62,6 +70,9 @@ impl Session {
     pub fn start(request: RunRequest, ctx: &egui::Context) -> std::io::Result<Self> {
         let module = request.name.clone();
         let memory_cap_bytes = request.policy.max_memory_bytes;
+        let fuel_budget = request.policy.fuel;
+        let timeout = request.policy.timeout();
+        let table_cap_elements = request.policy.max_table_elements;
         let ctx = ctx.clone();
         let wake: runner::Wake = Arc::new(move || ctx.request_repaint());
         let handle = runner::spawn(request, Some(wake))?;
@@ -78,6 +89,10 @@ impl Session {
             memory_history: History::default(),
             stop_requested: false,
             memory_cap_bytes,
+            fuel_budget,
+            timeout,
+            table_history: History::default(),
+            table_cap_elements,
             calls: Vec::new(),
             calls_total: 0,
         })
@@ -90,6 +105,12 @@ impl Session {
         } else {
             Phase::Compiling
         }
+    }
+
+    /// Time left before the timeout stops the guest; `None` without a timeout or before the
+    /// guest starts (compile time does not count).
+    pub fn time_left(&self) -> Option<Duration> {
+        Some(self.timeout?.saturating_sub(self.running_since?.elapsed()))
     }
 
     /// Asks the worker to stop; it ends with the `cancelled` outcome.
@@ -132,6 +153,10 @@ impl Session {
                     self.memory_bytes = Some(sample.memory_bytes);
                     self.fuel_consumed = sample.fuel_consumed;
                     self.memory_history.push(sample.at_ms, sample.memory_bytes);
+                    // Only worth charting once a table exists.
+                    if sample.table_elements > 0 || !self.table_history.points.is_empty() {
+                        self.table_history.push(sample.at_ms, sample.table_elements);
+                    }
                 }
                 RunEvent::Call(call) => {
                     self.calls_total += call.count;
@@ -146,7 +171,12 @@ impl Session {
 
     fn growth(&mut self, event: &GrowthEvent, allowed: bool, console: &mut Console) {
         if event.resource != Resource::Memory {
-            if !allowed {
+            if allowed {
+                if self.table_history.points.is_empty() {
+                    self.table_history.push(event.at_ms, event.current);
+                }
+                self.table_history.push(event.at_ms, event.desired);
+            } else {
                 self.denied_growths += 1;
             }
             return;

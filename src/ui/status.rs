@@ -30,6 +30,8 @@ pub struct StatusView<'a> {
     pub session: Option<&'a Session>,
     /// The last finished run.
     pub report: Option<&'a RunReport>,
+    /// The fuel budget of the last finished run, when it metered fuel.
+    pub fuel_budget: Option<u64>,
     /// The memory cap in force, for "used / cap".
     pub memory_cap_bytes: u64,
     /// The console, for its size and drops.
@@ -61,10 +63,15 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
                     bytes_text(report.stats.peak_memory_bytes)
                 ));
                 ui.separator();
-                ui.label(match report.stats.fuel_consumed {
-                    Some(fuel) => format!("fuel used {fuel}"),
-                    None => "fuel not metered".to_owned(),
-                });
+                match (report.stats.fuel_consumed, view.fuel_budget) {
+                    (Some(fuel), Some(budget)) => fuel_gauge_ui(ui, fuel, budget),
+                    (Some(fuel), None) => {
+                        ui.label(format!("fuel used {fuel}"));
+                    }
+                    (None, _) => {
+                        ui.label("fuel not metered");
+                    }
+                }
             }
             (None, None) => {
                 ui.label(RichText::new("Idle").strong());
@@ -83,6 +90,27 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
             ui.weak(text);
         });
     });
+}
+
+/// Fuel used against the budget, as a bar: "fuel used 1200 of 5000 (24%)".
+pub fn fuel_gauge_ui(ui: &mut egui::Ui, used: u64, budget: u64) {
+    let fraction = if budget == 0 {
+        1.0
+    } else {
+        (used as f64 / budget as f64).clamp(0.0, 1.0)
+    };
+    ui.add(
+        egui::ProgressBar::new(fraction as f32)
+            .desired_width(260.0)
+            .text(format!(
+                "fuel used {used} of {budget} ({:.0}%)",
+                (fraction * 100.0).floor()
+            )),
+    )
+    .on_hover_text(
+        "Fuel is the sandbox's budget of work (about one unit per wasm instruction); \
+         the guest stops when it runs out",
+    );
 }
 
 fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64) {
@@ -122,9 +150,25 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
         ),
         None => format!("memory cap {}", bytes_text(memory_cap_bytes)),
     });
-    if let Some(fuel) = session.fuel_consumed {
+    match (session.fuel_budget, session.fuel_consumed) {
+        (Some(budget), fuel) => {
+            ui.separator();
+            fuel_gauge_ui(ui, fuel.unwrap_or(0), budget);
+        }
+        (None, Some(fuel)) => {
+            ui.separator();
+            ui.label(format!("fuel used {fuel}"));
+        }
+        (None, None) => {}
+    }
+    if let Some(left) = session.time_left() {
         ui.separator();
-        ui.label(format!("fuel used {fuel}"));
+        ui.label(format!("time left {}", format_elapsed(left)))
+            .on_hover_text(
+                "Until the sandbox's timeout interrupts the guest (compile time does not count)",
+            );
+        // The countdown moves even when the guest is silent.
+        ui.ctx().request_repaint_after(Duration::from_millis(100));
     }
     if session.denied_growths > 0 {
         ui.separator();
