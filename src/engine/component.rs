@@ -483,15 +483,8 @@ async fn invoke(
     let ty = func.ty(&*store);
     let params: Vec<_> = ty.params().map(|(n, t)| (n.to_owned(), t)).collect();
     if params.len() != args.len() {
-        let names: Vec<_> = params.iter().map(|(n, _)| n.as_str()).collect();
-        return Err(CallError::Usage(format!(
-            "`{name}` takes {} argument{} ({}), but {} {} given",
-            params.len(),
-            if params.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            args.len(),
-            if args.len() == 1 { "was" } else { "were" }
-        )));
+        let names: Vec<_> = params.iter().map(|(n, _)| n.clone()).collect();
+        return Err(crate::engine::run::arity_error(name, &names, args.len()));
     }
     let values = params
         .iter()

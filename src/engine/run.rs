@@ -643,14 +643,7 @@ async fn call_entry(
             let params: Vec<ValType> = ty.params().collect();
             if params.len() != args.len() {
                 let types: Vec<_> = params.iter().map(|p| p.to_string()).collect();
-                return Err(CallError::Usage(format!(
-                    "`{name}` takes {} argument{} ({}), but {} {} given",
-                    params.len(),
-                    if params.len() == 1 { "" } else { "s" },
-                    types.join(", "),
-                    args.len(),
-                    if args.len() == 1 { "was" } else { "were" }
-                )));
+                return Err(arity_error(name, &types, args.len()));
             }
             let values = params
                 .iter()
@@ -668,6 +661,17 @@ async fn call_entry(
             Ok(results.iter().map(format_value).collect())
         }
     }
+}
+
+/// "`add` takes 2 arguments (i32, i32), but 1 was given".
+pub(crate) fn arity_error(name: &str, params: &[String], given: usize) -> CallError {
+    CallError::Usage(format!(
+        "`{name}` takes {} argument{} ({}), but {given} {} given",
+        params.len(),
+        if params.len() == 1 { "" } else { "s" },
+        params.join(", "),
+        if given == 1 { "was" } else { "were" }
+    ))
 }
 
 /// Parses an invoke argument by its parameter type. Integers accept decimal or `0x` hex.

@@ -2,9 +2,9 @@
 //! copies), and saving the coredump of a trap. Writing files happens on named threads that
 //! report back one line of text.
 
+use crate::ui::loader::{Destination, destination};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
@@ -120,17 +120,10 @@ impl AfterRun {
                 .save_file()
         });
         let job = move || {
-            let started = Instant::now();
-            let path = match (path, pick) {
-                (Some(path), _) => path,
-                (None, Some(pick)) => match crate::ui::loader::block_on(pick) {
-                    Some(handle) => handle.path().to_path_buf(),
-                    None if started.elapsed() < crate::ui::loader::DIALOG_MIN_HUMAN => {
-                        return JobAnswer::NoDialog;
-                    }
-                    None => return JobAnswer::Cancelled,
-                },
-                (None, None) => return JobAnswer::Cancelled,
+            let path = match destination(path, pick) {
+                Destination::Path(path) => path,
+                Destination::NoDialog => return JobAnswer::NoDialog,
+                Destination::Cancelled => return JobAnswer::Cancelled,
             };
             match std::fs::write(&path, coredump.as_slice()) {
                 Ok(()) => JobAnswer::Done(format!(

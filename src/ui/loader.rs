@@ -230,6 +230,34 @@ impl Wake for ThreadWaker {
     }
 }
 
+/// Where a file dialog led: a path, a closed dialog, or no dialog at all.
+pub(crate) enum Destination {
+    /// The typed or picked path.
+    Path(PathBuf),
+    /// The dialog was closed without a pick.
+    Cancelled,
+    /// No dialog could be shown (it answered faster than a person could): ask for a path in a
+    /// field instead.
+    NoDialog,
+}
+
+/// Waits, on a worker thread, for the `typed` path or else the dialog's `pick`.
+pub(crate) fn destination(
+    typed: Option<PathBuf>,
+    pick: Option<impl Future<Output = Option<rfd::FileHandle>>>,
+) -> Destination {
+    let started = std::time::Instant::now();
+    match (typed, pick) {
+        (Some(path), _) => Destination::Path(path),
+        (None, Some(pick)) => match block_on(pick) {
+            Some(handle) => Destination::Path(handle.path().to_path_buf()),
+            None if started.elapsed() < DIALOG_MIN_HUMAN => Destination::NoDialog,
+            None => Destination::Cancelled,
+        },
+        (None, None) => Destination::Cancelled,
+    }
+}
+
 /// Runs a future to completion on this thread (the dialog's, never the UI's).
 pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> T {
     let mut future = std::pin::pin!(future);

@@ -2,9 +2,9 @@
 //! current sandbox's compiler and fuel setting. The save dialog and the compile both run on a
 //! named thread, so a big module never freezes the window; without a dialog a path field asks.
 
+use crate::ui::loader::{Destination, destination};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
@@ -72,17 +72,10 @@ impl PrecompileState {
                 .save_file()
         });
         let job = move || {
-            let started = Instant::now();
-            let path = match (path, pick) {
-                (Some(path), _) => path,
-                (None, Some(pick)) => match crate::ui::loader::block_on(pick) {
-                    Some(handle) => handle.path().to_path_buf(),
-                    None if started.elapsed() < crate::ui::loader::DIALOG_MIN_HUMAN => {
-                        return Answer::NoDialog;
-                    }
-                    None => return Answer::Cancelled,
-                },
-                (None, None) => return Answer::Cancelled,
+            let path = match destination(path, pick) {
+                Destination::Path(path) => path,
+                Destination::NoDialog => return Answer::NoDialog,
+                Destination::Cancelled => return Answer::Cancelled,
             };
             let compiled =
                 sandbox::shared_engine(key).and_then(|shared| sandbox::precompile(&shared, &wasm));

@@ -2,8 +2,8 @@
 //! runtime's command line). Profiles are small, so they are read and written on the UI thread;
 //! only the file dialogs wait on a named thread.
 
+use crate::ui::loader::{Destination, destination};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
@@ -63,13 +63,10 @@ impl ProfileState {
         let spawned = std::thread::Builder::new()
             .name("wasmscope-dialog".to_owned())
             .spawn(move || {
-                let started = Instant::now();
-                let answer = match crate::ui::loader::block_on(pick) {
-                    Some(handle) => Answer::Picked(handle.path().to_path_buf()),
-                    None if started.elapsed() < crate::ui::loader::DIALOG_MIN_HUMAN => {
-                        Answer::NoDialog
-                    }
-                    None => Answer::Cancelled,
+                let answer = match destination(None, Some(pick)) {
+                    Destination::Path(path) => Answer::Picked(path),
+                    Destination::NoDialog => Answer::NoDialog,
+                    Destination::Cancelled => Answer::Cancelled,
                 };
                 let _ = sender.send(answer);
                 waker.request_repaint();
