@@ -894,3 +894,36 @@ fn tenants_run_side_by_side_each_with_its_own_id() {
         labels_containing(&harness, "tenant 0")
     );
 }
+
+#[test]
+fn comparing_with_and_without_folders_highlights_the_difference() {
+    let mut harness = harness();
+    open(&mut harness, "read_file.wat");
+    harness
+        .state_mut()
+        .sandbox_mut()
+        .policy
+        .dirs
+        .push(wasmscope::engine::DirGrant {
+            host_path: sample("data"),
+            guest_path: "/data".into(),
+            read_only: true,
+            scratch: false,
+        });
+    harness.get_by_label("Run as tenants…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Compare without folders").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "this sandbox"), "{:#?}", harness.root());
+    assert!(shows(&harness, "without folders"));
+    // With the folder the guest prints the file; without it, it fails to open it.
+    assert!(shows(&harness, "exited with code 0"));
+    assert!(shows(&harness, "exited with code 1"));
+    let differs = labels_containing(&harness, "differs from this sandbox:");
+    assert_eq!(differs.len(), 1, "{differs:?}");
+    assert!(
+        differs[0].contains("outcome") && differs[0].contains("stdout"),
+        "{differs:?}"
+    );
+}

@@ -121,6 +121,8 @@ pub enum Command {
     CopyCommand(crate::engine::profile::Runtime),
     /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
     Precompile(Option<PathBuf>),
+    /// Run the loaded module under the sandbox and without its folders, side by side.
+    CompareWithoutFolders,
     /// Run the loaded module as several tenants at once.
     RunTenants,
 }
@@ -427,6 +429,21 @@ impl App {
         }
     }
 
+    fn compare_without_folders(&mut self, ctx: &egui::Context) {
+        let Some(module) = &self.module else {
+            return;
+        };
+        match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(policy) => self.tenants.compare_without_folders(
+                &module.name,
+                module.wasm.clone(),
+                &policy,
+                ctx,
+            ),
+            Err(message) => self.error = Some(message),
+        }
+    }
+
     fn run_tenants(&mut self, ctx: &egui::Context) {
         let Some(module) = &self.module else {
             return;
@@ -540,6 +557,7 @@ impl App {
                 Command::ProfileDialog(action) => self.profile.start(action, ctx),
                 Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
                 Command::RunTenants => self.run_tenants(ctx),
+                Command::CompareWithoutFolders => self.compare_without_folders(ctx),
                 Command::Precompile(path) => {
                     if let Some(module) = &self.module {
                         let key =
@@ -1097,6 +1115,9 @@ impl eframe::App for App {
         match tenants::tenants_window_ui(&ctx, &mut self.tenants, self.module.is_some()) {
             Some(tenants::TenantsAction::Run) => self.commands.push(Command::RunTenants),
             Some(tenants::TenantsAction::Stop) => self.tenants.stop(),
+            Some(tenants::TenantsAction::CompareWithoutFolders) => {
+                self.commands.push(Command::CompareWithoutFolders)
+            }
             None => {}
         }
         memory::memory_window_ui(&ctx, &mut self.hex, self.report.as_ref());

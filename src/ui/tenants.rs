@@ -22,8 +22,10 @@ const TAIL_LINES: usize = 8;
 
 const RED: Color32 = Color32::from_rgb(200, 60, 50);
 
-/// One tenant's run.
+/// One tenant's run (or one side of a comparison).
 struct Tenant {
+    /// The column's heading: "Tenant 2", or "this sandbox" / "without folders".
+    label: String,
     handle: Option<RunHandle>,
     stdout: Vec<u8>,
     report: Option<RunReport>,
@@ -93,7 +95,47 @@ impl TenantsState {
                 return;
             }
         };
-        for policy in policies {
+        let labelled = policies
+            .into_iter()
+            .enumerate()
+            .map(|(i, policy)| (format!("Tenant {i}"), policy))
+            .collect();
+        self.spawn_all(name, wasm, labelled, ctx);
+        self.folder = Some(folder);
+    }
+
+    /// Runs `wasm` under `policy` and under the same policy without its folders, side by
+    /// side: what the directory grant changes.
+    pub fn compare_without_folders(
+        &mut self,
+        name: &str,
+        wasm: Arc<[u8]>,
+        policy: &crate::engine::SandboxPolicy,
+        ctx: &egui::Context,
+    ) {
+        if self.is_busy() {
+            return;
+        }
+        self.open = true;
+        self.tenants.clear();
+        self.error = None;
+        let mut without = policy.clone();
+        without.dirs.clear();
+        let sides = vec![
+            ("this sandbox".to_owned(), policy.clone()),
+            ("without folders".to_owned(), without),
+        ];
+        self.spawn_all(name, wasm, sides, ctx);
+    }
+
+    fn spawn_all(
+        &mut self,
+        name: &str,
+        wasm: Arc<[u8]>,
+        policies: Vec<(String, crate::engine::SandboxPolicy)>,
+        ctx: &egui::Context,
+    ) {
+        for (label, policy) in policies {
             let waker = ctx.clone();
             let wake: runner::Wake = Arc::new(move || waker.request_repaint());
             let request = RunRequest {
@@ -103,6 +145,7 @@ impl TenantsState {
             };
             match runner::spawn(request, Some(wake)) {
                 Ok(handle) => self.tenants.push(Tenant {
+                    label,
                     handle: Some(handle),
                     stdout: Vec::new(),
                     report: None,
@@ -113,7 +156,6 @@ impl TenantsState {
                 }
             }
         }
-        self.folder = Some(folder);
     }
 
     /// Stops every tenant still running.
@@ -167,6 +209,8 @@ pub enum TenantsAction {
     Run,
     /// Stop the tenants.
     Stop,
+    /// Run under this sandbox and without its folders, side by side.
+    CompareWithoutFolders,
 }
 
 /// The tenants window, when open.
@@ -203,6 +247,20 @@ pub fn tenants_window_ui(
                 {
                     action = Some(TenantsAction::Run);
                 }
+                if ui
+                    .add_enabled(
+                        can_run && !busy,
+                        egui::Button::new("Compare without folders"),
+                    )
+                    .on_hover_text(
+                        "Run the module twice: under the Sandbox panel's policy, and under the \
+                         same policy with no folders granted. Differences are in red: what \
+                         the folders let the guest do.",
+                    )
+                    .clicked()
+                {
+                    action = Some(TenantsAction::CompareWithoutFolders);
+                }
                 if busy {
                     if ui
                         .button("Stop tenants")
@@ -227,6 +285,11 @@ pub fn tenants_window_ui(
                 .map(|t| String::from_utf8_lossy(&t.stdout).into_owned())
                 .collect();
             let first = state.tenants.first().and_then(|t| t.report.as_ref());
+            let first_label = state
+                .tenants
+                .first()
+                .map(|t| t.label.to_lowercase())
+                .unwrap_or_default();
             let differences: Vec<Vec<Difference>> = state
                 .tenants
                 .iter()
@@ -246,7 +309,7 @@ pub fn tenants_window_ui(
                             else {
                                 continue;
                             };
-                            tenant_ui(column, i, tenant, stdout, diffs);
+                            tenant_ui(column, i, tenant, &first_label, stdout, diffs);
                         }
                     });
                 });
@@ -258,8 +321,15 @@ pub fn tenants_window_ui(
     action
 }
 
-fn tenant_ui(ui: &mut egui::Ui, index: usize, tenant: &Tenant, stdout: &str, diffs: &[Difference]) {
-    ui.strong(format!("Tenant {index}"));
+fn tenant_ui(
+    ui: &mut egui::Ui,
+    index: usize,
+    tenant: &Tenant,
+    first_label: &str,
+    stdout: &str,
+    diffs: &[Difference],
+) {
+    ui.strong(&tenant.label);
     let Some(report) = &tenant.report else {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -271,7 +341,7 @@ fn tenant_ui(ui: &mut egui::Ui, index: usize, tenant: &Tenant, stdout: &str, dif
     let line = |ui: &mut egui::Ui, text: String, aspect: &str| {
         if differs(aspect) {
             ui.label(RichText::new(text).color(RED))
-                .on_hover_text("Differs from tenant 0");
+                .on_hover_text(format!("Differs from {first_label}"));
         } else {
             ui.label(text);
         }
@@ -297,21 +367,21 @@ fn tenant_ui(ui: &mut egui::Ui, index: usize, tenant: &Tenant, stdout: &str, dif
     if index > 0 {
         ui.add_space(4.0);
         if diffs.is_empty() {
-            ui.weak("same as tenant 0");
+            ui.weak(format!("same as {first_label}"));
         } else {
             let aspects: Vec<&str> = diffs.iter().map(|d| d.aspect.as_str()).collect();
             let detail: Vec<String> = diffs
                 .iter()
                 .map(|d| {
                     format!(
-                        "{}:\n  tenant 0: {}\n  tenant {index}: {}",
-                        d.aspect, d.left, d.right
+                        "{}:\n  {first_label}: {}\n  {}: {}",
+                        d.aspect, d.left, tenant.label, d.right
                     )
                 })
                 .collect();
             ui.colored_label(
                 RED,
-                format!("differs from tenant 0: {}", aspects.join(", ")),
+                format!("differs from {first_label}: {}", aspects.join(", ")),
             )
             .on_hover_text(detail.join("\n"));
         }
