@@ -33,8 +33,11 @@ pub struct HexView {
 pub enum Fault {
     /// Inside the snapshot: the hex view can show it.
     Inside(u64),
-    /// Past the end of the guest's memory (the usual out-of-bounds case).
+    /// Past the end of the guest's memory (the usual out-of-bounds case): the address and the
+    /// memory's size.
     PastEnd(u64, u64),
+    /// Inside the guest's memory but past the part kept for the hex view.
+    BeyondSnapshot(u64),
 }
 
 /// The trap's fault address, when there is one, against the snapshot's size.
@@ -43,11 +46,15 @@ pub fn fault(report: &RunReport) -> Option<Fault> {
         return None;
     };
     let address = trap.fault_address?;
-    let len = report.memory.as_ref().map_or(0, |m| m.len() as u64);
-    Some(if address < len {
+    let kept = report.memory.as_ref().map_or(0, |m| m.len() as u64);
+    // Linear memory never shrinks, so its largest size is its size at the end.
+    let size = report.stats.peak_memory_bytes.max(kept);
+    Some(if address < kept {
         Fault::Inside(address)
+    } else if address < size {
+        Fault::BeyondSnapshot(address)
     } else {
-        Fault::PastEnd(address, len)
+        Fault::PastEnd(address, size)
     })
 }
 
@@ -272,6 +279,28 @@ fn rows_ui(ui: &mut egui::Ui, view: &mut HexView, memory: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fault_addresses_are_placed_against_memory_not_the_snapshot() {
+        use crate::engine::outcome::TrapInfo;
+        let mut report = RunReport::lost("");
+        report.outcome = RunOutcome::Trapped {
+            trap: TrapInfo {
+                code: "MemoryOutOfBounds".into(),
+                message: String::new(),
+                frames: Vec::new(),
+                fault_address: Some(0x0ff1_0000),
+            },
+        };
+        report.memory = Some(std::sync::Arc::new(vec![0; 64 << 20]));
+        report.stats.peak_memory_bytes = 255 << 20;
+        assert!(matches!(fault(&report), Some(Fault::PastEnd(_, size)) if size == 255 << 20));
+        report.stats.peak_memory_bytes = 512 << 20;
+        assert!(matches!(
+            fault(&report),
+            Some(Fault::BeyondSnapshot(0x0ff1_0000))
+        ));
+    }
     use super::*;
 
     #[test]

@@ -326,6 +326,13 @@ fn memory_link_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Comm
                 bytes_text(len)
             ));
         }
+        Some(Fault::BeyondSnapshot(address)) => {
+            ui.label(format!(
+                "Fault address {address:#x}: inside memory, past the first {} kept for the \
+                 memory view.",
+                bytes_text(crate::engine::outcome::MEMORY_SNAPSHOT_BYTES as u64)
+            ));
+        }
         None => {}
     }
     if let Some(memory) = &report.memory {
