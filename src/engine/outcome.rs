@@ -236,6 +236,26 @@ pub const MEMORY_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_RECORDED_DENIALS: usize = 100;
 
 impl RunReport {
+    /// An empty report for `module` with `outcome`; a run fills in the rest as it goes.
+    pub fn new(module: impl Into<String>, outcome: RunOutcome) -> Self {
+        Self {
+            module: module.into(),
+            outcome,
+            exit_code: None,
+            results: Vec::new(),
+            memory_denied: Vec::new(),
+            memory_denied_count: 0,
+            stats: RunStats::default(),
+            calls: Vec::new(),
+            calls_total: 0,
+            denials: Vec::new(),
+            coredump: None,
+            memory: None,
+            file_changes: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
     /// Serializes the report as pretty JSON.
     pub fn to_json(&self) -> String {
         // A report holds only strings, numbers and lists: serializing it cannot fail.

@@ -14,7 +14,7 @@ use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
 use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{
-    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, RunStats, TrapInfo,
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, TrapInfo,
 };
 use crate::engine::policy::{DirGrant, Entry, SandboxPolicy, StdinSource};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
@@ -81,22 +81,7 @@ pub fn run(
     control: &Arc<RunControl>,
     events: &Sender<RunEvent>,
 ) -> RunReport {
-    let mut report = RunReport {
-        module: request.name.clone(),
-        outcome: RunOutcome::Cancelled,
-        exit_code: None,
-        results: Vec::new(),
-        memory_denied: Vec::new(),
-        memory_denied_count: 0,
-        stats: RunStats::default(),
-        calls: Vec::new(),
-        calls_total: 0,
-        denials: Vec::new(),
-        coredump: None,
-        memory: None,
-        file_changes: Vec::new(),
-        scratch: Vec::new(),
-    };
+    let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
         Err(error) => RunOutcome::Failed {

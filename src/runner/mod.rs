@@ -76,25 +76,13 @@ impl RunHandle {
 impl RunReport {
     /// A report for a run whose worker vanished (a bug): says so rather than hanging.
     pub fn lost(why: &str) -> Self {
-        Self {
-            module: String::new(),
-            outcome: crate::engine::RunOutcome::Failed {
+        Self::new(
+            String::new(),
+            crate::engine::RunOutcome::Failed {
                 error: why.to_owned(),
                 unresolved: Vec::new(),
             },
-            exit_code: None,
-            results: Vec::new(),
-            memory_denied: Vec::new(),
-            memory_denied_count: 0,
-            stats: Default::default(),
-            calls: Vec::new(),
-            calls_total: 0,
-            denials: Vec::new(),
-            coredump: None,
-            memory: None,
-            file_changes: Vec::new(),
-            scratch: Vec::new(),
-        }
+        )
     }
 }
 

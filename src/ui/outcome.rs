@@ -514,52 +514,16 @@ pub fn resource_plots_ui(
 
 /// Table size (elements) over the run, with the cap as a dashed line when the peak nears it.
 pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
-    let Some(&(end_ms, _)) = history.points.last() else {
+    let Some((peak, show_cap)) = step_plot_ui(
+        ui,
+        "table",
+        history,
+        cap_elements,
+        (1.0, ""),
+        Color32::from_rgb(150, 100, 210),
+    ) else {
         return;
     };
-    let peak = history.points.iter().map(|&(_, n)| n).max().unwrap_or(0);
-    let show_cap = peak as f64 > cap_elements as f64 * 0.25;
-    let (time_scale, time_unit) = if end_ms < 2000 {
-        (1.0, "ms")
-    } else {
-        (1000.0, "s")
-    };
-    let mut points: Vec<[f64; 2]> = history
-        .points
-        .iter()
-        .map(|&(at_ms, n)| [at_ms as f64 / time_scale, n as f64])
-        .collect();
-    if let Some(&[x, y]) = points.last() {
-        points.push([x + 1.0 / time_scale, y]);
-    }
-    let cap = cap_elements as f64;
-    egui_plot::Plot::new("table plot")
-        .height(130.0)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
-        .show_x(false)
-        .include_y(0.0)
-        .include_y(if show_cap { cap * 1.05 } else { 0.0 })
-        .x_axis_formatter(move |mark, _| format!("{:.0} {time_unit}", mark.value))
-        .y_axis_formatter(|mark, _| format!("{:.0}", mark.value))
-        .show(ui, |plot| {
-            plot.line(
-                egui_plot::Line::new("table", points)
-                    .color(Color32::from_rgb(150, 100, 210))
-                    .fill(0.0)
-                    .width(2.0),
-            );
-            if show_cap {
-                plot.hline(
-                    egui_plot::HLine::new("cap", cap)
-                        .color(RED)
-                        .style(egui_plot::LineStyle::dashed_dense()),
-                );
-            }
-        });
     ui.weak(format!(
         "Table size over time: peak {peak} of a {cap_elements} element cap{}",
         if show_cap { " (dashed red line)" } else { "" }
@@ -568,13 +532,36 @@ pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
 
 /// Linear memory over the run, with the cap as a dashed line when the peak comes near it.
 pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
-    let Some(&(end_ms, _)) = history.points.last() else {
+    let peak = history.points.iter().map(|&(_, b)| b).max().unwrap_or(0);
+    let show_cap = peak as f64 > cap_bytes as f64 * 0.25;
+    let unit = byte_unit(if show_cap { cap_bytes } else { peak });
+    let color = Color32::from_rgb(70, 140, 230);
+    let Some((peak, show_cap)) = step_plot_ui(ui, "memory", history, cap_bytes, unit, color) else {
         ui.weak("No memory samples yet.");
         return;
     };
-    let peak = history.points.iter().map(|&(_, b)| b).max().unwrap_or(0);
-    let show_cap = peak as f64 > cap_bytes as f64 * 0.25;
-    let (scale, unit) = byte_unit(if show_cap { cap_bytes } else { peak });
+    ui.weak(format!(
+        "Linear memory over time: peak {} of a {} cap{}",
+        bytes_text(peak),
+        bytes_text(cap_bytes),
+        if show_cap { " (dashed red line)" } else { "" }
+    ));
+}
+
+/// A value over the run as a filled step line, values divided by `unit.0` and labelled
+/// `unit.1`, with `cap` as a dashed red line when the peak passes a quarter of it. Returns the
+/// peak and whether the cap is drawn; `None` when there are no samples.
+fn step_plot_ui(
+    ui: &mut egui::Ui,
+    name: &str,
+    history: &History,
+    cap: u64,
+    (scale, unit): (f64, &'static str),
+    color: Color32,
+) -> Option<(u64, bool)> {
+    let &(end_ms, _) = history.points.last()?;
+    let peak = history.points.iter().map(|&(_, v)| v).max().unwrap_or(0);
+    let show_cap = peak as f64 > cap as f64 * 0.25;
     let (time_scale, time_unit) = if end_ms < 2000 {
         (1.0, "ms")
     } else {
@@ -583,14 +570,14 @@ pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
     let mut points: Vec<[f64; 2]> = history
         .points
         .iter()
-        .map(|&(at_ms, bytes)| [at_ms as f64 / time_scale, bytes as f64 / scale])
+        .map(|&(at_ms, v)| [at_ms as f64 / time_scale, v as f64 / scale])
         .collect();
     // Hold the last value a little, so a single instant still draws as a step.
     if let Some(&[x, y]) = points.last() {
         points.push([x + 1.0 / time_scale, y]);
     }
-    let cap = cap_bytes as f64 / scale;
-    egui_plot::Plot::new("memory plot")
+    let cap_line = cap as f64 / scale;
+    egui_plot::Plot::new(format!("{name} plot"))
         .height(130.0)
         .allow_zoom(false)
         .allow_drag(false)
@@ -599,30 +586,25 @@ pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
         .allow_double_click_reset(false)
         .show_x(false)
         .include_y(0.0)
-        .include_y(if show_cap { cap * 1.05 } else { 0.0 })
+        .include_y(if show_cap { cap_line * 1.05 } else { 0.0 })
         .x_axis_formatter(move |mark, _| format!("{:.0} {time_unit}", mark.value))
-        .y_axis_formatter(move |mark, _| format!("{:.0} {unit}", mark.value))
+        .y_axis_formatter(move |mark, _| format!("{:.0} {unit}", mark.value).trim_end().to_owned())
         .show(ui, |plot| {
             plot.line(
-                egui_plot::Line::new("memory", points)
-                    .color(Color32::from_rgb(70, 140, 230))
+                egui_plot::Line::new(name.to_owned(), points)
+                    .color(color)
                     .fill(0.0)
                     .width(2.0),
             );
             if show_cap {
                 plot.hline(
-                    egui_plot::HLine::new("cap", cap)
+                    egui_plot::HLine::new("cap", cap_line)
                         .color(RED)
                         .style(egui_plot::LineStyle::dashed_dense()),
                 );
             }
         });
-    ui.weak(format!(
-        "Linear memory over time: peak {} of a {} cap{}",
-        bytes_text(peak),
-        bytes_text(cap_bytes),
-        if show_cap { " (dashed red line)" } else { "" }
-    ));
+    Some((peak, show_cap))
 }
 
 #[cfg(test)]

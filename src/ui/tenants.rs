@@ -69,12 +69,9 @@ impl TenantsState {
         policy: &crate::engine::SandboxPolicy,
         ctx: &egui::Context,
     ) {
-        if self.is_busy() {
+        if !self.begin() {
             return;
         }
-        self.open = true;
-        self.tenants.clear();
-        self.error = None;
         let folder = match tempfile::Builder::new()
             .prefix("wasmscope-tenants")
             .tempdir()
@@ -113,12 +110,9 @@ impl TenantsState {
         policy: &crate::engine::SandboxPolicy,
         ctx: &egui::Context,
     ) {
-        if self.is_busy() {
+        if !self.begin() {
             return;
         }
-        self.open = true;
-        self.tenants.clear();
-        self.error = None;
         let mut without = policy.clone();
         without.dirs.clear();
         let sides = vec![
@@ -126,6 +120,17 @@ impl TenantsState {
             ("without folders".to_owned(), without),
         ];
         self.spawn_all(name, wasm, sides, ctx);
+    }
+
+    /// Clears the last runs for new ones; `false` while some are still running.
+    fn begin(&mut self) -> bool {
+        if self.is_busy() {
+            return false;
+        }
+        self.open = true;
+        self.tenants.clear();
+        self.error = None;
+        true
     }
 
     fn spawn_all(
