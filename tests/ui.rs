@@ -371,7 +371,7 @@ fn open_path_field_loads_a_typed_path() {
 
 /// Loads and runs hello.wat and checks its greeting: the window still works.
 fn still_runs_hello(harness: &mut Harness<'_, App>, after: &str) {
-    harness.state_mut().sandbox_mut().policy.args.clear();
+    harness.state_mut().sandbox_mut().args_text.clear();
     harness.state_mut().open_path(sample("hello.wat"));
     wait_idle(harness);
     assert_eq!(
@@ -437,13 +437,13 @@ fn the_window_survives_hostile_modules_and_bad_files() {
     for path in files {
         let shown = path.display().to_string();
         {
-            let policy = &mut harness.state_mut().sandbox_mut().policy;
-            policy.timeout_ms = Some(300);
-            policy.max_memory_bytes = 16 << 20;
-            policy.args = if shown.ends_with("stdout_flood.wat") {
-                vec!["20".into()]
+            let sandbox = harness.state_mut().sandbox_mut();
+            sandbox.policy.timeout_ms = Some(300);
+            sandbox.policy.max_memory_bytes = 16 << 20;
+            sandbox.args_text = if shown.ends_with("stdout_flood.wat") {
+                "20".into()
             } else {
-                Vec::new()
+                String::new()
             };
         }
         harness.state_mut().open_path(path);

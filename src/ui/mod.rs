@@ -389,12 +389,13 @@ impl App {
         use crate::engine::profile as engine_profile;
         match action {
             profile::ProfileAction::Save => {
-                let saved = self
-                    .sandbox
-                    .policy_for_run(&self.invoke)
-                    .and_then(|policy| {
-                        engine_profile::save(&path, &policy).map_err(|err| format!("{err:#}"))
-                    });
+                let saved =
+                    self.sandbox
+                        .policy_for_run(&self.invoke)
+                        .and_then(|(policy, invocation)| {
+                            let profile = engine_profile::Profile { policy, invocation };
+                            engine_profile::save(&path, &profile).map_err(|err| format!("{err:#}"))
+                        });
                 match saved {
                     Ok(()) => {
                         self.notice =
@@ -404,19 +405,16 @@ impl App {
                 }
             }
             profile::ProfileAction::Load => match engine_profile::load(&path) {
-                Ok(policy) => {
-                    self.sandbox.args_text = policy
+                Ok(engine_profile::Profile { policy, invocation }) => {
+                    self.sandbox.args_text = invocation
                         .args
                         .iter()
                         .map(|a| engine_profile::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
-                    self.sandbox.stdin_text = match &policy.stdin {
-                        crate::engine::StdinSource::Bytes(bytes) => {
-                            String::from_utf8_lossy(bytes).into_owned()
-                        }
-                        _ => String::new(),
-                    };
+                    // A profile holds no stdin: loading one empties it, as it always has.
+                    self.sandbox.stdin_text = String::new();
+                    self.sandbox.argv0 = invocation.argv0;
                     self.sandbox.policy = policy;
                     self.notice = Some(format!(
                         "Loaded the sandbox profile from {}",
@@ -434,10 +432,11 @@ impl App {
             return;
         };
         match self.sandbox.policy_for_run(&self.invoke) {
-            Ok(policy) => self.tenants.compare_without_folders(
+            Ok((policy, invocation)) => self.tenants.compare_without_folders(
                 &module.name,
                 module.wasm.clone(),
                 &policy,
+                &invocation,
                 ctx,
             ),
             Err(message) => self.error = Some(message),
@@ -449,16 +448,17 @@ impl App {
             return;
         };
         match self.sandbox.policy_for_run(&self.invoke) {
-            Ok(policy) => self
-                .tenants
-                .start(&module.name, module.wasm.clone(), &policy, ctx),
+            Ok((policy, invocation)) => {
+                self.tenants
+                    .start(&module.name, module.wasm.clone(), &policy, &invocation, ctx)
+            }
             Err(message) => self.error = Some(message),
         }
     }
 
     fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
-        let policy = match self.sandbox.policy_for_run(&self.invoke) {
-            Ok(policy) => policy,
+        let (policy, invocation) = match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(setup) => setup,
             Err(message) => {
                 self.error = Some(message);
                 return;
@@ -472,7 +472,8 @@ impl App {
                     .map_or_else(|| m.name.clone(), |p| p.display().to_string())
             },
         );
-        let copied = crate::engine::profile::command_line(runtime, &policy, &module_path);
+        let copied =
+            crate::engine::profile::command_line(runtime, &policy, &invocation, &module_path);
         ctx.copy_text(copied.command.clone());
         self.profile.copied(runtime, copied);
     }
@@ -485,8 +486,8 @@ impl App {
             self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
             return;
         };
-        let policy = match self.sandbox.policy_for_run(&self.invoke) {
-            Ok(policy) => policy,
+        let (policy, invocation) = match self.sandbox.policy_for_run(&self.invoke) {
+            Ok(setup) => setup,
             Err(message) => {
                 self.error = Some(message);
                 return;
@@ -496,6 +497,7 @@ impl App {
             name: module.name.clone(),
             wasm: module.wasm.clone(),
             policy,
+            invocation,
         };
         match Session::start(request, ctx) {
             Ok(session) => {

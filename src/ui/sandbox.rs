@@ -9,22 +9,19 @@ use egui::RichText;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::inspect::{ExternKind, ModuleStyle};
-use crate::engine::policy::Compiler;
-use crate::engine::{
-    DirGrant, Entry, ModuleInfo, SandboxPolicy, StdinSource, parse_bytes, parse_duration,
-};
+use crate::engine::policy::{Compiler, Limit};
+use crate::engine::{DirGrant, Entry, Invocation, ModuleInfo, SandboxPolicy, StdinSource};
 use crate::ui::{Command, bytes_text};
 
-/// Memory cap range: one wasm page to 4 GiB (the 32-bit address space).
-const MEMORY_RANGE_BYTES: std::ops::RangeInclusive<u64> = 64 * 1024..=4 * 1024 * 1024 * 1024;
-/// Table cap range, in elements.
-const TABLE_RANGE_ELEMENTS: std::ops::RangeInclusive<u64> = 10..=10_000_000;
-/// Timeout range: 10 ms to 5 min.
-const TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 10..=5 * 60 * 1000;
-/// Fuel range.
-const FUEL_RANGE: std::ops::RangeInclusive<u64> = 1_000..=1_000_000_000_000;
-/// Wasm stack range: 16 KiB to 64 MiB.
-const STACK_RANGE_BYTES: std::ops::RangeInclusive<usize> = 16 * 1024..=64 * 1024 * 1024;
+/// A limit's slider: it spans the engine's usual stretch of the limit; a value typed into it
+/// is read and checked by the engine ([`Limit::parse`]), so the window accepts exactly what
+/// the command line and profiles accept.
+fn limit_slider<'a>(value: &'a mut u64, limit: Limit) -> egui::Slider<'a> {
+    egui::Slider::new(value, limit.usual_range())
+        .logarithmic(true)
+        .clamping(egui::SliderClamping::Never)
+        .custom_parser(move |text| limit.parse(text).ok().map(|v| v as f64))
+}
 /// Default fuel when fuel metering is switched on.
 const DEFAULT_FUEL: u64 = 100_000_000;
 
@@ -32,11 +29,12 @@ const DEFAULT_FUEL: u64 = 100_000_000;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxSettings {
-    /// Limits, directories and environment. Its `args`, `stdin` and `entry` are taken from the
-    /// fields below (and the module) when a run starts.
+    /// Limits, directories and environment: what the guest may do.
     pub policy: SandboxPolicy,
     /// The arguments after argv0, as typed (shell-like quoting).
     pub args_text: String,
+    /// argv0 from a loaded profile; `None` uses the module's file name.
+    pub argv0: Option<String>,
     /// What the guest reads on stdin.
     pub stdin_text: String,
     /// A folder path typed by hand (when no folder dialog is available).
@@ -54,23 +52,28 @@ pub struct InvokeState {
 }
 
 impl SandboxSettings {
-    /// The policy for a run of `info`, with arguments, stdin and the entry point filled in.
-    pub fn policy_for_run(&self, invoke: &InvokeState) -> Result<SandboxPolicy, String> {
-        let mut policy = self.policy.clone();
-        policy.args = split_args(&self.args_text)?;
-        policy.stdin = if self.stdin_text.is_empty() {
-            StdinSource::Empty
-        } else {
-            StdinSource::Bytes(self.stdin_text.as_bytes().to_vec())
-        };
-        policy.entry = match &invoke.name {
-            Some(name) => Entry::Invoke {
-                name: name.clone(),
-                args: invoke.args.clone(),
+    /// The policy for a run, and the invocation: arguments, stdin and the entry point.
+    pub fn policy_for_run(
+        &self,
+        invoke: &InvokeState,
+    ) -> Result<(SandboxPolicy, Invocation), String> {
+        let invocation = Invocation {
+            args: split_args(&self.args_text)?,
+            argv0: self.argv0.clone(),
+            stdin: if self.stdin_text.is_empty() {
+                StdinSource::Empty
+            } else {
+                StdinSource::Bytes(self.stdin_text.as_bytes().to_vec())
             },
-            None => Entry::Default,
+            entry: match &invoke.name {
+                Some(name) => Entry::Invoke {
+                    name: name.clone(),
+                    args: invoke.args.clone(),
+                },
+                None => Entry::Default,
+            },
         };
-        Ok(policy)
+        Ok((self.policy.clone(), invocation))
     }
 
     /// Adds a preopened directory (read-only, as safe defaults go), seen by the guest under
@@ -255,10 +258,8 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     let mut bytes = policy.max_memory_bytes;
                     let response = ui
                         .add(
-                            egui::Slider::new(&mut bytes, MEMORY_RANGE_BYTES)
-                                .logarithmic(true)
-                                .custom_formatter(|v, _| bytes_text(v as u64))
-                                .custom_parser(|s| parse_bytes(s).ok().map(|b| b as f64)),
+                            limit_slider(&mut bytes, Limit::MaxMemory)
+                                .custom_formatter(|v, _| bytes_text(v as u64)),
                         )
                         .on_hover_text(MEMORY_TIP);
                     if response.changed() {
@@ -270,10 +271,12 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
 
                     row_label(ui, "Table cap", TABLE_TIP);
                     ui.add(
-                        egui::Slider::new(&mut policy.max_table_elements, TABLE_RANGE_ELEMENTS)
-                            .logarithmic(true)
+                        limit_slider(&mut policy.max_table_elements, Limit::MaxTableElements)
                             .custom_formatter(|v, _| format!("{} elements", format_count(v as u64)))
-                            .custom_parser(parse_count),
+                            .custom_parser(|text| {
+                                parse_count(text)
+                                    .filter(|n| Limit::MaxTableElements.check(*n as u64).is_ok())
+                            }),
                     )
                     .on_hover_text(TABLE_TIP);
                     ui.end_row();
@@ -300,12 +303,8 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                         match &mut policy.timeout_ms {
                             Some(ms) => {
                                 ui.add(
-                                    egui::Slider::new(ms, TIMEOUT_RANGE_MS)
-                                        .logarithmic(true)
-                                        .custom_formatter(|v, _| format_ms(v as u64))
-                                        .custom_parser(|s| {
-                                            parse_duration(s).ok().map(|d| d.as_millis() as f64)
-                                        }),
+                                    limit_slider(ms, Limit::Timeout)
+                                        .custom_formatter(|v, _| format_ms(v as u64)),
                                 )
                                 .on_hover_text(TIMEOUT_TIP);
                             }
@@ -325,10 +324,12 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                         match &mut policy.fuel {
                             Some(fuel) => {
                                 ui.add(
-                                    egui::Slider::new(fuel, FUEL_RANGE)
-                                        .logarithmic(true)
+                                    limit_slider(fuel, Limit::Fuel)
                                         .custom_formatter(|v, _| format_count(v as u64))
-                                        .custom_parser(parse_count),
+                                        .custom_parser(|text| {
+                                            parse_count(text)
+                                                .filter(|n| Limit::Fuel.check(*n as u64).is_ok())
+                                        }),
                                 )
                                 .on_hover_text(FUEL_TIP);
                             }
@@ -340,13 +341,18 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     ui.end_row();
 
                     row_label(ui, "Max stack", STACK_TIP);
-                    ui.add(
-                        egui::Slider::new(&mut policy.max_wasm_stack_bytes, STACK_RANGE_BYTES)
-                            .logarithmic(true)
-                            .custom_formatter(|v, _| bytes_text(v as u64))
-                            .custom_parser(|s| parse_bytes(s).ok().map(|b| b as f64)),
-                    )
-                    .on_hover_text(STACK_TIP);
+                    let mut stack = policy.max_wasm_stack_bytes as u64;
+                    let response = ui
+                        .add(
+                            limit_slider(&mut stack, Limit::MaxWasmStack)
+                                .custom_formatter(|v, _| bytes_text(v as u64)),
+                        )
+                        .on_hover_text(STACK_TIP);
+                    if response.changed() {
+                        // The engine's range ends at 1 GiB, which fits any usize.
+                        policy.max_wasm_stack_bytes =
+                            usize::try_from(stack).unwrap_or(policy.max_wasm_stack_bytes);
+                    }
                     ui.end_row();
 
                     row_label(ui, "Call log", CALL_LOG_TIP);
@@ -674,10 +680,10 @@ mod tests {
             name: Some("add".to_owned()),
             args: vec!["2".to_owned(), "3".to_owned()],
         };
-        let policy = settings.policy_for_run(&invoke).unwrap();
-        assert_eq!(policy.args, vec!["div0"]);
-        assert_eq!(policy.stdin, StdinSource::Bytes(b"hi".to_vec()));
-        assert!(matches!(policy.entry, Entry::Invoke { ref name, .. } if name == "add"));
+        let (policy, invocation) = settings.policy_for_run(&invoke).unwrap();
+        assert_eq!(invocation.args, vec!["div0"]);
+        assert_eq!(invocation.stdin, StdinSource::Bytes(b"hi".to_vec()));
+        assert!(matches!(invocation.entry, Entry::Invoke { ref name, .. } if name == "add"));
         assert!(policy.dirs.is_empty() && policy.env.is_empty());
     }
 

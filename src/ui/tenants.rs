@@ -67,6 +67,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policy: &crate::engine::SandboxPolicy,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         if !self.begin() {
@@ -97,7 +98,7 @@ impl TenantsState {
             .enumerate()
             .map(|(i, policy)| (format!("Tenant {i}"), policy))
             .collect();
-        self.spawn_all(name, wasm, labelled, ctx);
+        self.spawn_all(name, wasm, labelled, invocation, ctx);
         self.folder = Some(folder);
     }
 
@@ -108,6 +109,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policy: &crate::engine::SandboxPolicy,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         if !self.begin() {
@@ -119,7 +121,7 @@ impl TenantsState {
             ("this sandbox".to_owned(), policy.clone()),
             ("without folders".to_owned(), without),
         ];
-        self.spawn_all(name, wasm, sides, ctx);
+        self.spawn_all(name, wasm, sides, invocation, ctx);
     }
 
     /// Clears the last runs for new ones; `false` while some are still running.
@@ -138,6 +140,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policies: Vec<(String, crate::engine::SandboxPolicy)>,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         for (label, policy) in policies {
@@ -147,6 +150,7 @@ impl TenantsState {
                 name: name.to_owned(),
                 wasm: wasm.clone(),
                 policy,
+                invocation: invocation.clone(),
             };
             match runner::spawn(request, Some(wake)) {
                 Ok(handle) => self.tenants.push(Tenant {
@@ -352,7 +356,7 @@ fn tenant_ui(
         }
     };
     line(ui, report.outcome.summary(), "outcome");
-    line(ui, format!("denials: {}", report.denials.len()), "denials");
+    line(ui, format!("denials: {}", report.denials_total), "denials");
     line(
         ui,
         format!("peak memory {}", bytes_text(report.stats.peak_memory_bytes)),
