@@ -6,8 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{PROMPT, run_sample, run_wasm, sample, short_timeout};
-use wasmscope::engine::{self, DirGrant, Entry, Resource, RunOutcome, SandboxPolicy, StdinSource};
+use common::{
+    PROMPT, run_sample, run_sample_with, run_wasm, run_wasm_with, sample, short_timeout, with_args,
+};
+use wasmscope::engine::{
+    self, DirGrant, Entry, Invocation, Resource, RunOutcome, SandboxPolicy, StdinSource,
+};
 use wasmscope::runner;
 
 fn trap_code(outcome: &RunOutcome) -> &str {
@@ -41,11 +45,11 @@ fn second_run_of_same_module_comes_from_the_cache() {
 #[test]
 fn args_and_env_reach_the_guest_only_when_granted() {
     let policy = SandboxPolicy {
-        args: vec!["one".into(), "two words".into()],
         env: vec![("GREETING".into(), "hi".into())],
         ..SandboxPolicy::default()
     };
-    let ran = run_sample("args_env", policy);
+    let invocation = common::with_args(&["one", "two words"]);
+    let ran = run_sample_with("args_env", policy, invocation);
     assert!(ran.stdout.contains("arg[0]=args_env.wat"), "{}", ran.stdout);
     assert!(ran.stdout.contains("arg[2]=two words"), "{}", ran.stdout);
     assert!(ran.stdout.contains("env: GREETING=hi"), "{}", ran.stdout);
@@ -169,6 +173,7 @@ fn cancel_after(name: &str, delay: Duration) -> RunOutcome {
                 timeout_ms: None,
                 ..SandboxPolicy::default()
             },
+            invocation: Invocation::default(),
         },
         None,
     )
@@ -217,7 +222,7 @@ fn memory_hog_is_denied_and_the_denial_is_reported_before_the_trap() {
         "{}",
         ran.stdout
     );
-    let denied = &ran.report.memory_denied;
+    let denied = &ran.report.denied_growths;
     assert!(!denied.is_empty());
     assert_eq!(denied[0].resource, Resource::Memory);
     assert!(denied[0].desired > 8 << 20 && denied[0].limit == 8 << 20);
@@ -263,7 +268,7 @@ fn table_cap_holds_against_a_table_grow_bomb() {
     assert!(elements <= 50_000, "{line}");
     assert!(
         ran.report
-            .memory_denied
+            .denied_growths
             .iter()
             .any(|d| d.resource == Resource::Table)
     );
@@ -286,11 +291,7 @@ fn each_trap_kind_is_named_with_a_backtrace() {
         ("null", "IndirectCallToNull"),
     ];
     for (arg, code) in cases {
-        let policy = SandboxPolicy {
-            args: vec![arg.into()],
-            ..SandboxPolicy::default()
-        };
-        let ran = run_sample("traps", policy);
+        let ran = run_sample_with("traps", SandboxPolicy::default(), with_args(&[arg]));
         let RunOutcome::Trapped { trap } = &ran.report.outcome else {
             panic!("{arg}: expected a trap, got {:?}", ran.report.outcome);
         };
@@ -320,11 +321,7 @@ fn exit_code_flows_through() {
 
 #[test]
 fn stdout_flood_arrives_whole_and_in_order() {
-    let policy = SandboxPolicy {
-        args: vec!["40".into()],
-        ..SandboxPolicy::default()
-    };
-    let ran = run_sample("stdout_flood", policy);
+    let ran = run_sample_with("stdout_flood", SandboxPolicy::default(), with_args(&["40"]));
     assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
     assert!(ran.stdout.len() >= 40 * 64 * 1024, "{}", ran.stdout.len());
     assert_eq!(ran.report.stats.stdout_bytes, ran.stdout.len() as u64);
@@ -344,14 +341,15 @@ fn missing_imports_are_all_listed_before_running() {
 #[test]
 fn reactor_functions_are_invoked_with_typed_arguments() {
     let invoke = |name: &str, args: &[&str]| {
-        run_sample(
+        run_sample_with(
             "reactor",
-            SandboxPolicy {
+            SandboxPolicy::default(),
+            Invocation {
                 entry: Entry::Invoke {
                     name: name.into(),
                     args: args.iter().map(|a| a.to_string()).collect(),
                 },
-                ..SandboxPolicy::default()
+                ..Invocation::default()
             },
         )
         .report
@@ -410,11 +408,11 @@ fn stdin_bytes_reach_the_guest() {
               (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
     )
     .unwrap();
-    let policy = SandboxPolicy {
+    let invocation = Invocation {
         stdin: StdinSource::Bytes(b"piped in".to_vec()),
-        ..SandboxPolicy::default()
+        ..Invocation::default()
     };
-    let ran = run_wasm("cat", wasm.clone(), policy);
+    let ran = run_wasm_with("cat", wasm.clone(), SandboxPolicy::default(), invocation);
     assert_eq!(ran.stdout, "piped in");
     let empty = run_wasm("cat", wasm, SandboxPolicy::default());
     assert_eq!(empty.stdout, "");
@@ -428,7 +426,7 @@ fn huge_initial_memory_fails_to_instantiate_with_the_cap_named() {
         panic!("expected failed, got {:?}", ran.report.outcome);
     };
     assert!(error.contains("cannot instantiate"), "{error}");
-    assert_eq!(ran.report.memory_denied.len(), 1);
+    assert_eq!(ran.report.denied_growths.len(), 1);
 }
 
 #[test]
@@ -529,10 +527,8 @@ fn a_guest_waiting_on_a_full_output_channel_still_times_out() {
         engine::RunRequest {
             name: module.name,
             wasm: module.wasm.into(),
-            policy: SandboxPolicy {
-                args: vec!["100000".into()],
-                ..short_timeout(300)
-            },
+            policy: short_timeout(300),
+            invocation: with_args(&["100000"]),
         },
         None,
     )
@@ -691,6 +687,7 @@ fn capability_log_is_off_unless_asked_and_streams_when_on() {
                 log_calls: true,
                 ..SandboxPolicy::default()
             },
+            invocation: Invocation::default(),
         },
         None,
     )
@@ -725,6 +722,7 @@ fn resource_samples_arrive_at_a_bounded_rate() {
                 fuel: Some(1_000_000_000_000),
                 ..short_timeout(500)
             },
+            invocation: Invocation::default(),
         },
         None,
     )
@@ -757,13 +755,7 @@ fn resource_samples_arrive_at_a_bounded_rate() {
 
 #[test]
 fn a_trap_carries_a_coredump_the_fault_address_and_memory() {
-    let ran = run_sample(
-        "traps",
-        SandboxPolicy {
-            args: vec!["oob".into()],
-            ..SandboxPolicy::default()
-        },
-    );
+    let ran = run_sample_with("traps", SandboxPolicy::default(), with_args(&["oob"]));
     let RunOutcome::Trapped { trap } = &ran.report.outcome else {
         panic!("{:?}", ran.report.outcome);
     };
@@ -844,13 +836,11 @@ fn a_trap_frame_leads_to_its_instruction() {
     ];
     let disassembly = engine::disasm::Disassembly::new(module.wasm.clone().into()).unwrap();
     for (arg, instruction) in cases {
-        let ran = run_wasm(
+        let ran = run_wasm_with(
             "traps",
             module.wasm.clone(),
-            SandboxPolicy {
-                args: vec![arg.into()],
-                ..SandboxPolicy::default()
-            },
+            SandboxPolicy::default(),
+            with_args(&[arg]),
         );
         let RunOutcome::Trapped { trap } = &ran.report.outcome else {
             panic!("{arg}: {:?}", ran.report.outcome);
@@ -892,6 +882,7 @@ fn tenants_run_side_by_side_each_in_its_own_folder() {
                     name: module.name.clone(),
                     wasm: module.wasm.clone().into(),
                     policy,
+                    invocation: Invocation::default(),
                 },
                 None,
             )

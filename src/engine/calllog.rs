@@ -14,14 +14,13 @@ use serde::{Deserialize, Serialize};
 use wasmtime::{Caller, Extern, Func, Linker, Store, Val};
 
 use crate::engine::events::RunEvent;
-use crate::engine::policy::SandboxPolicy;
+use crate::engine::outcome::MAX_RECORDED_DENIALS;
+use crate::engine::policy::{Invocation, SandboxPolicy};
 use crate::engine::sandbox::Host;
 use crate::engine::wasi::{Capability, capability_of, is_wasi_module};
 
 /// How many calls a report keeps (the count keeps counting).
 pub const MAX_RECORDED_CALLS: usize = 1000;
-/// How many denials a report keeps.
-pub const MAX_RECORDED_DENIALS: usize = 200;
 
 /// One WASI call (or a run of identical consecutive calls, see `count`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,8 +72,13 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    /// A log for a run under `policy`; preopens get fds 3, 4, ... in order.
-    pub fn new(policy: &SandboxPolicy, started: Instant, events: Sender<RunEvent>) -> Self {
+    /// A log for a run of `invocation` under `policy`; preopens get fds 3, 4, ... in order.
+    pub fn new(
+        policy: &SandboxPolicy,
+        _invocation: &Invocation,
+        started: Instant,
+        events: Sender<RunEvent>,
+    ) -> Self {
         let mut fds = HashMap::new();
         for (fd, what) in [(0, "stdin"), (1, "stdout"), (2, "stderr")] {
             fds.insert(

@@ -18,7 +18,7 @@ use crate::engine::inspect::{
     CapabilityUse, ExportInfo, ExternKind, FuncSig, ImportInfo, ModuleInfo, ModuleStyle, WasiInfo,
 };
 use crate::engine::outcome::{RunOutcome, RunReport};
-use crate::engine::policy::{Entry, SandboxPolicy};
+use crate::engine::policy::Entry;
 use crate::engine::run::{self, CallError, RunControl, RunRequest, Sandbox, error_text, failed};
 use crate::engine::sandbox::{self, EngineKey, Host};
 use crate::engine::wasi::{Capability, UnresolvedImport};
@@ -352,7 +352,7 @@ fn exported_functions(info: &ModuleInfo) -> String {
 }
 
 /// Checks that the component can run under this entry, before anything is compiled.
-fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
+fn preflight(info: &ModuleInfo, entry: &Entry) -> Option<RunOutcome> {
     if !info.unresolved.is_empty() {
         let n = info.unresolved.len();
         return Some(RunOutcome::Failed {
@@ -365,7 +365,7 @@ fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
             unresolved: info.unresolved.clone(),
         });
     }
-    match &policy.entry {
+    match entry {
         Entry::Default if info.style != ModuleStyle::Command => Some(failed(format!(
             "this component exports no `wasi:cli/run`, so it is not a command: choose a \
              function to call with `--invoke NAME` ({})",
@@ -410,7 +410,7 @@ pub(crate) fn run_component(
     report: &mut RunReport,
 ) -> Result<RunOutcome, String> {
     let policy = &request.policy;
-    if let Some(outcome) = preflight(info, policy) {
+    if let Some(outcome) = preflight(info, &request.invocation.entry) {
         return Ok(outcome);
     }
     let key = EngineKey::for_policy(policy);
@@ -426,7 +426,7 @@ pub(crate) fn run_component(
         .map_err(|e| format!("cannot set up WASI preview 2: {e:#}"))?;
 
     let mut sandbox = Sandbox::new(request, &shared, control, events)?;
-    let entry = policy.entry.clone();
+    let entry = request.invocation.entry.clone();
     let store = &mut sandbox.store;
     let result = run::drive(&sandbox.runtime, sandbox.deadline, control, async {
         match &entry {

@@ -622,7 +622,7 @@ fn parse_into(bytes: &[u8], info: &mut ModuleInfo) -> Result<(), ParseError> {
 }
 
 /// A first look at a component: its nested modules and components and its custom sections.
-/// Components are not run by this version; the run reports that clearly.
+/// Its imports, exports and WIT world come from [`crate::engine::component::describe`].
 fn inspect_component(bytes: &[u8], info: &mut ModuleInfo) -> Result<(), ParseError> {
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {

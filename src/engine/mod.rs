@@ -20,11 +20,12 @@ pub use events::{RunEvent, StdStream};
 pub use inspect::{ExternKind, FuncSig, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 pub use load::{LoadError, LoadedModule, load_bytes, load_file, wat_to_wasm};
 pub use outcome::{
-    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, exit_status,
+    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, TrapKind,
+    exit_status,
 };
 pub use policy::{
-    Compiler, DirGrant, Entry, SandboxPolicy, StdinSource, format_bytes, parse_bytes,
-    parse_duration,
+    Compiler, DirGrant, Entry, Invocation, Limit, PolicyError, SandboxPolicy, StdinSource,
+    format_bytes, parse_bytes, parse_count, parse_duration,
 };
 pub use run::{RunControl, RunRequest, run};
 pub use wasi::{Capability, UnresolvedImport};

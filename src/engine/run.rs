@@ -14,9 +14,9 @@ use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
 use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{
-    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, TrapInfo,
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
-use crate::engine::policy::{DirGrant, Entry, SandboxPolicy, StdinSource};
+use crate::engine::policy::{DirGrant, Entry, Invocation, SandboxPolicy, StdinSource};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
 
 /// What to run.
@@ -28,6 +28,8 @@ pub struct RunRequest {
     pub wasm: Arc<[u8]>,
     /// What the guest may do.
     pub policy: SandboxPolicy,
+    /// What this run passes the guest: arguments, stdin, the export to call.
+    pub invocation: Invocation,
 }
 
 /// Stop requests for a run in progress, shared with the thread that may cancel it.
@@ -118,7 +120,7 @@ fn exported_functions(info: &ModuleInfo) -> String {
 }
 
 /// Checks that the module can run under this entry, before anything is compiled.
-fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
+fn preflight(info: &ModuleInfo, entry: &Entry) -> Option<RunOutcome> {
     match info.kind {
         ModuleKind::Invalid => {
             let error = info
@@ -144,7 +146,7 @@ fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
             unresolved: info.unresolved.clone(),
         });
     }
-    match &policy.entry {
+    match entry {
         Entry::Default if info.style != ModuleStyle::Command => Some(failed(format!(
             "this module has no `_start`: it is a {}. Choose a function to call with \
              `--invoke NAME` ({})",
@@ -178,6 +180,9 @@ fn run_inner(
     report: &mut RunReport,
 ) -> Result<RunOutcome, String> {
     let policy = &request.policy;
+    if let Err(e) = policy.validate() {
+        return Ok(failed(format!("the sandbox policy cannot be applied: {e}")));
+    }
     let key = EngineKey::for_policy(policy);
     let compiled = if sandbox::is_precompiled(&request.wasm) {
         // A `.cwasm`: no wasm to inspect, so check what wasmtime's types say instead.
@@ -195,7 +200,7 @@ fn run_inner(
             }
         };
         let info = inspect::info_from_module(&compiled.module, request.wasm.len());
-        if let Some(outcome) = preflight(&info, policy) {
+        if let Some(outcome) = preflight(&info, &request.invocation.entry) {
             return Ok(outcome);
         }
         (shared, compiled)
@@ -204,7 +209,7 @@ fn run_inner(
         if info.kind == ModuleKind::Component {
             return component::run_component(request, &info, control, events, report);
         }
-        if let Some(outcome) = preflight(&info, policy) {
+        if let Some(outcome) = preflight(&info, &request.invocation.entry) {
             return Ok(outcome);
         }
         let shared = sandbox::shared_engine(key)
@@ -227,7 +232,7 @@ fn run_inner(
         Some(logging) => Arc::new(logging),
         None => Arc::clone(&shared.linker),
     };
-    let entry = policy.entry.clone();
+    let entry = request.invocation.entry.clone();
     let mut instance_slot = None;
     let store = &mut sandbox.store;
     let result = drive(&sandbox.runtime, sandbox.deadline, control, async {
@@ -304,7 +309,12 @@ impl Sandbox {
             Host {
                 wasi,
                 limits: Limits::new(policy, started, events.clone()),
-                calls: Some(CallLog::new(policy, started, events.clone())),
+                calls: Some(CallLog::new(
+                    policy,
+                    &request.invocation,
+                    started,
+                    events.clone(),
+                )),
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -376,8 +386,8 @@ impl Sandbox {
         }
         let limits = &mut store.data_mut().limits;
         report.stats.peak_memory_bytes = limits.peak_memory_bytes;
-        report.memory_denied = std::mem::take(&mut limits.denied);
-        report.memory_denied_count = limits.denied_count;
+        report.denied_growths = std::mem::take(&mut limits.denied);
+        report.denied_growths_count = limits.denied_count;
         self.control.set_outputs(Vec::new());
         self.stdout.finish();
         self.stderr.finish();
@@ -549,11 +559,12 @@ fn build_wasi(
     stderr: &ChannelOutput,
 ) -> Result<wasmtime_wasi::p1::WasiP1Ctx, String> {
     let policy = &request.policy;
+    let invocation = &request.invocation;
     let mut builder = WasiCtxBuilder::new();
-    builder.arg(policy.argv0.as_deref().unwrap_or(&request.name));
-    builder.args(&policy.args);
+    builder.arg(invocation.argv0.as_deref().unwrap_or(&request.name));
+    builder.args(&invocation.args);
     builder.envs(&policy.env);
-    match &policy.stdin {
+    match &invocation.stdin {
         StdinSource::Empty => {}
         StdinSource::Bytes(bytes) => {
             builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
@@ -753,6 +764,8 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
         },
         Some(trap) => RunOutcome::Trapped {
             trap: TrapInfo {
+                kind: TrapKind::of(trap),
+                // The wasmtime name, also for a trap this version has no kind for.
                 code: format!("{trap:?}"),
                 message: trap_message(trap),
                 frames,
@@ -760,14 +773,15 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
             },
         },
         None => {
-            let code = if e.downcast_ref::<GrowthDenied>().is_some() {
-                "GrowthDenied"
+            let kind = if e.downcast_ref::<GrowthDenied>().is_some() {
+                TrapKind::GrowthDenied
             } else {
-                "HostError"
+                TrapKind::HostError
             };
             RunOutcome::Trapped {
                 trap: TrapInfo {
-                    code: code.to_owned(),
+                    kind,
+                    code: kind.code().to_owned(),
                     message: error_text(e),
                     frames,
                     fault_address: None,

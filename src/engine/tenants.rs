@@ -88,8 +88,8 @@ pub fn compare(
     );
     check(
         "denied growths",
-        left.memory_denied_count.to_string(),
-        right.memory_denied_count.to_string(),
+        left.denied_growths_count.to_string(),
+        right.denied_growths_count.to_string(),
     );
     let denials = |report: &RunReport| {
         report

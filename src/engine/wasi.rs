@@ -61,7 +61,10 @@ impl Capability {
             Capability::Filesystem => {
                 "open, create and delete files, but only inside directories you preopen"
             }
-            Capability::Sockets => "use sockets handed to it at start; wasmscope hands it none",
+            Capability::Sockets => {
+                "use network sockets; refused unless the sandbox allows the network (components \
+                 only), and a core module is handed none"
+            }
             Capability::Poll => "sleep and wait for clocks or descriptors",
             Capability::Process => "exit with a code of its choice",
         }
