@@ -46,7 +46,6 @@ fn every_field() -> Profile {
         compiler: Compiler::Winch,
         log_calls: true,
         allow_network: true,
-        ..SandboxPolicy::default()
     };
     let invocation = Invocation {
         args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],
