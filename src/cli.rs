@@ -576,7 +576,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
                 format!(
                     "cannot compile {}: {}",
                     args.file.display(),
-                    engine::run::error_text(&e)
+                    engine::errors::error_text(&e)
                 ),
                 exit_status::FAILED,
             );
