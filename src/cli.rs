@@ -599,7 +599,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
                 format!(
                     "cannot compile {}: {}",
                     args.file.display(),
-                    engine::run::error_text(&e)
+                    engine::errors::error_text(&e)
                 ),
                 exit_status::FAILED,
             );

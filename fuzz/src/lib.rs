@@ -62,13 +62,13 @@ pub const HANG_AFTER: Duration = Duration::from_secs(20);
 const LOST_WORKER: &str = "the worker thread ended without a report";
 
 /// WAT for a module that imports `names` from WASI with the sandbox's own signatures, read
-/// from [`engine::sandbox::provided_imports`] so they cannot drift from what a run links.
+/// from [`engine::inspect::provided_imports`] so they cannot drift from what a run links.
 /// With `with_missing`, it also imports [`MISSING_IMPORT`].
 ///
 /// # Panics
 /// If a name is not provided by the sandbox (a bug in the harness's list).
 pub fn imports_wat(names: &[&str], with_missing: bool) -> String {
-    let provided = engine::sandbox::provided_imports();
+    let provided = engine::inspect::provided_imports();
     let mut wat = String::from("(module\n");
     for name in names {
         let sig = provided

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::wasi::Capability;
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -35,7 +37,7 @@ pub enum RunOutcome {
         error: String,
         /// Every import the sandbox cannot satisfy, when that is the reason.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        unresolved: Vec<crate::engine::UnresolvedImport>,
+        unresolved: Vec<crate::engine::info::UnresolvedImport>,
     },
 }
 
@@ -344,6 +346,27 @@ pub struct FrameInfo {
     pub source: Option<String>,
 }
 
+/// One WASI call (or a run of identical consecutive calls, see `count`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// The WASI function, e.g. `path_open`.
+    pub function: String,
+    /// Its capability group.
+    pub capability: Capability,
+    /// Decoded arguments, e.g. `fd=3 (/data) path="../secret"`.
+    pub args: String,
+    /// The errno the call returned (0 = success); `None` for calls that return nothing.
+    pub errno: Option<u16>,
+    /// The result by name: `success`, `notcapable`, `badf`, ... or `exit(3)`.
+    pub result: String,
+    /// Why the sandbox refused, when it did, in plain words.
+    pub denial: Option<String>,
+    /// Microseconds since the run started (of the first call, when coalesced).
+    pub at_us: u64,
+    /// How many identical consecutive calls this record stands for.
+    pub count: u64,
+}
+
 /// Resource use at one moment of a run, sent at a bounded rate for charts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSample {
@@ -425,13 +448,13 @@ pub struct RunReport {
     pub stats: RunStats,
     /// The capability log: the first WASI calls (when the policy logs calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub calls: Vec<crate::engine::calllog::CallRecord>,
+    pub calls: Vec<CallRecord>,
     /// WASI calls in all; more than `calls.len()` when the log was truncated.
     #[serde(default)]
     pub calls_total: u64,
     /// The calls the sandbox refused, with why (the first ones, when the policy logs calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub denials: Vec<crate::engine::calllog::CallRecord>,
+    pub denials: Vec<CallRecord>,
     /// WASI calls the sandbox refused, in all: counted whether or not the log is on.
     #[serde(default)]
     pub denials_total: u64,

@@ -87,8 +87,8 @@ impl TenantsState {
             .clamp(*TENANT_COUNTS.start(), *TENANT_COUNTS.end());
         let policies = match tenant_policies(policy, count, folder.path()) {
             Ok(policies) => policies,
-            Err(message) => {
-                self.error = Some(message);
+            Err(err) => {
+                self.error = Some(err.to_string());
                 return;
             }
         };

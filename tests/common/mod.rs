@@ -96,6 +96,19 @@ pub fn with_args(args: &[&str]) -> Invocation {
     }
 }
 
+/// A policy granting `dir` at `/data`.
+pub fn dir_policy(dir: &Path, read_only: bool) -> SandboxPolicy {
+    SandboxPolicy {
+        dirs: vec![engine::DirGrant {
+            host_path: dir.to_owned(),
+            guest_path: "/data".into(),
+            read_only,
+            scratch: false,
+        }],
+        ..SandboxPolicy::default()
+    }
+}
+
 /// A policy with a short timeout, for samples that never end.
 pub fn short_timeout(ms: u64) -> SandboxPolicy {
     SandboxPolicy {
