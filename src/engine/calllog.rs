@@ -17,7 +17,7 @@ pub use crate::engine::outcome::CallRecord;
 use crate::engine::outcome::MAX_RECORDED_DENIALS;
 use crate::engine::policy::{Invocation, SandboxPolicy};
 use crate::engine::sandbox::Host;
-use crate::engine::wasi::{capability_of, is_wasi_module};
+use crate::engine::wasi::{Capability, capability_of, is_wasi_module};
 
 /// How many calls a report keeps (the count keeps counting).
 pub const MAX_RECORDED_CALLS: usize = 1000;
