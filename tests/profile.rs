@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 
 use clap::Parser as _;
 use wasmscope::cli::{Cli, CliCommand, policy_from_args};
-use wasmscope::engine::profile::{self, ProfileError, Runtime};
+use wasmscope::engine::copy_as::{self, Runtime};
+use wasmscope::engine::profile::{self, ProfileError};
 use wasmscope::engine::{Compiler, DirGrant, Entry, SandboxPolicy, StdinSource};
 
 fn dir(host: &str, guest: &str, read_only: bool) -> DirGrant {
@@ -406,8 +407,8 @@ fn shared_policy() -> SandboxPolicy {
     }
 }
 
-fn copied(runtime: Runtime) -> profile::CopiedCommand {
-    profile::command_line(runtime, &shared_policy(), "app.wasm")
+fn copied(runtime: Runtime) -> copy_as::CopiedCommand {
+    copy_as::command_line(runtime, &shared_policy(), "app.wasm")
 }
 
 #[test]
@@ -513,7 +514,7 @@ fn reactors_map_to_each_runtimes_way_of_calling_an_export() {
         },
         ..SandboxPolicy::default()
     };
-    let command = |runtime| profile::command_line(runtime, &policy, "calc.wasm").command;
+    let command = |runtime| copy_as::command_line(runtime, &policy, "calc.wasm").command;
     assert_eq!(
         command(Runtime::Wasmscope),
         "wasmscope run --invoke add calc.wasm 2 -3"
@@ -536,7 +537,7 @@ fn reactors_map_to_each_runtimes_way_of_calling_an_export() {
         "{}",
         command(Runtime::WasmEdge)
     );
-    let wazero = profile::command_line(Runtime::Wazero, &policy, "calc.wasm");
+    let wazero = copy_as::command_line(Runtime::Wazero, &policy, "calc.wasm");
     assert!(
         wazero.notes.iter().any(|n| n.contains("cannot call `add`")),
         "{:?}",
@@ -591,7 +592,7 @@ fn the_wasmscope_command_parses_back_to_the_same_policy() {
     // `wasmscope run` opens --dir, --ro-dir, then --scratch-dir folders: keep that order.
     policy.dirs.swap(0, 1);
     policy.stdin = StdinSource::Inherit;
-    let copied = profile::command_line(Runtime::Wasmscope, &policy, "samples/hello.wat");
+    let copied = copy_as::command_line(Runtime::Wasmscope, &policy, "samples/hello.wat");
     assert!(copied.notes.is_empty(), "{:?}", copied.notes);
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), policy);
 
@@ -603,7 +604,7 @@ fn the_wasmscope_command_parses_back_to_the_same_policy() {
         timeout_ms: None,
         ..SandboxPolicy::default()
     };
-    let copied = profile::command_line(Runtime::Wasmscope, &reactor, "calc.wat");
+    let copied = copy_as::command_line(Runtime::Wasmscope, &reactor, "calc.wat");
     assert_eq!(
         copied.command,
         "wasmscope run --invoke add --timeout 0 calc.wat 2 3"
@@ -611,7 +612,7 @@ fn the_wasmscope_command_parses_back_to_the_same_policy() {
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), reactor);
 
     let default = SandboxPolicy::default();
-    let copied = profile::command_line(Runtime::Wasmscope, &default, "m.wasm");
+    let copied = copy_as::command_line(Runtime::Wasmscope, &default, "m.wasm");
     assert_eq!(copied.command, "wasmscope run m.wasm");
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), default);
 }

@@ -3,6 +3,7 @@
 
 pub mod calllog;
 pub mod component;
+pub mod copy_as;
 pub mod disasm;
 pub mod events;
 pub mod files;

@@ -118,7 +118,7 @@ pub enum Command {
     /// Show a dialog to save or load a sandbox profile.
     ProfileDialog(profile::ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
-    CopyCommand(crate::engine::profile::Runtime),
+    CopyCommand(crate::engine::copy_as::Runtime),
     /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
     Precompile(Option<PathBuf>),
     /// Run the loaded module under the sandbox and without its folders, side by side.
@@ -408,7 +408,7 @@ impl App {
                     self.sandbox.args_text = policy
                         .args
                         .iter()
-                        .map(|a| engine_profile::shell_quote(a).into_owned())
+                        .map(|a| crate::engine::copy_as::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
                     self.sandbox.stdin_text = match &policy.stdin {
@@ -456,7 +456,7 @@ impl App {
         }
     }
 
-    fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
+    fn copy_command(&mut self, runtime: crate::engine::copy_as::Runtime, ctx: &egui::Context) {
         let policy = match self.sandbox.policy_for_run(&self.invoke) {
             Ok(policy) => policy,
             Err(message) => {
@@ -472,7 +472,7 @@ impl App {
                     .map_or_else(|| m.name.clone(), |p| p.display().to_string())
             },
         );
-        let copied = crate::engine::profile::command_line(runtime, &policy, &module_path);
+        let copied = crate::engine::copy_as::command_line(runtime, &policy, &module_path);
         ctx.copy_text(copied.command.clone());
         self.profile.copied(runtime, copied);
     }
@@ -739,7 +739,7 @@ impl App {
                 }
             });
             ui.menu_button("Copy as command", |ui| {
-                for runtime in crate::engine::profile::Runtime::ALL {
+                for runtime in crate::engine::copy_as::Runtime::ALL {
                     if ui
                         .button(runtime.name())
                         .on_hover_text(format!(
