@@ -5,6 +5,7 @@ pub mod calllog;
 pub mod component;
 pub mod copy_as;
 pub mod disasm;
+pub mod embed;
 pub mod events;
 pub mod files;
 pub mod inspect;

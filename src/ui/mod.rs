@@ -13,6 +13,7 @@ use eframe::egui;
 pub mod calls;
 pub mod code;
 pub mod console;
+pub mod embed;
 pub mod files;
 pub mod loader;
 pub mod memory;
@@ -119,6 +120,8 @@ pub enum Command {
     ProfileDialog(profile::ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
     CopyCommand(crate::engine::copy_as::Runtime),
+    /// Show the sandbox policy as a Rust program embedding wasmtime.
+    CopyAsRust,
     /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
     Precompile(Option<PathBuf>),
     /// Run the loaded module under the sandbox and without its folders, side by side.
@@ -217,6 +220,8 @@ pub struct App {
     profile: profile::ProfileState,
     #[serde(skip)]
     precompile: precompile::PrecompileState,
+    #[serde(skip)]
+    embed: embed::EmbedView,
     #[serde(skip)]
     tenants: tenants::TenantsState,
     /// The last thing done that is worth a word (a profile saved or loaded).
@@ -556,6 +561,10 @@ impl App {
                 Command::ShowMemory(address) => self.hex.show(address),
                 Command::ProfileDialog(action) => self.profile.start(action, ctx),
                 Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
+                Command::CopyAsRust => match self.sandbox.policy_for_run(&self.invoke) {
+                    Ok(policy) => self.embed.open(&policy, self.module.as_ref()),
+                    Err(message) => self.error = Some(message),
+                },
                 Command::RunTenants => self.run_tenants(ctx),
                 Command::CompareWithoutFolders => self.compare_without_folders(ctx),
                 Command::Precompile(path) => {
@@ -751,6 +760,14 @@ impl App {
                     {
                         self.commands.push(Command::CopyCommand(runtime));
                     }
+                }
+                ui.separator();
+                if ui
+                    .button("Rust (wasmtime embedding)")
+                    .on_hover_text(embed::MENU_TIP)
+                    .clicked()
+                {
+                    self.commands.push(Command::CopyAsRust);
                 }
             });
             ui.menu_button("View", |ui| {
@@ -1106,6 +1123,7 @@ impl eframe::App for App {
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 
         code::code_window_ui(&ctx, &mut self.code);
+        embed::embed_window_ui(&ctx, &mut self.embed);
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.profile) {
             self.profile_file(action, path);
         }
