@@ -161,7 +161,7 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
         "(module\n  (import \"guest\" \"memory\" (memory 0))\n  (export \"memory\" (memory 0))\n",
     );
     let mut exports = String::new();
-    for (i, (_, name, ty)) in functions.iter().enumerate() {
+    for (i, (_, _, ty)) in functions.iter().enumerate() {
         let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
         let results: Vec<String> = ty.results().map(|r| r.to_string()).collect();
         let sig = format!(
