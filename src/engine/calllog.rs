@@ -54,11 +54,12 @@ struct FdInfo {
 /// Per-run state of the log (lives in the store's [`Host`]).
 pub struct CallLog {
     events: Sender<RunEvent>,
+    /// Whether calls are recorded and sent (the policy's `log_calls`); when off the log only
+    /// counts calls and refusals.
+    recording: bool,
     started: Instant,
     fds: HashMap<u32, FdInfo>,
     dirs_granted: bool,
-    env_granted: bool,
-    args_granted: bool,
     pending: Option<CallRecord>,
     shim: Option<Shim>,
     /// The first calls, for the report.
@@ -95,11 +96,10 @@ impl CallLog {
         }
         Self {
             events,
+            recording: policy.log_calls,
             started,
             fds,
             dirs_granted: !policy.dirs.is_empty(),
-            env_granted: !policy.env.is_empty(),
-            args_granted: !policy.args.is_empty(),
             pending: None,
             shim: None,
             calls: Vec::new(),
@@ -110,12 +110,15 @@ impl CallLog {
     }
 
     fn record(&mut self, record: CallRecord) {
-        self.total += 1;
         if record.denial.is_some() {
             self.denials_total += 1;
-            if self.denials.len() < MAX_RECORDED_DENIALS {
-                self.denials.push(record.clone());
-            }
+        }
+        if !self.recording {
+            return;
+        }
+        self.total += 1;
+        if record.denial.is_some() && self.denials.len() < MAX_RECORDED_DENIALS {
+            self.denials.push(record.clone());
         }
         if let Some(pending) = &mut self.pending
             && pending.function == record.function
@@ -158,7 +161,7 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
         "(module\n  (import \"guest\" \"memory\" (memory 0))\n  (export \"memory\" (memory 0))\n",
     );
     let mut exports = String::new();
-    for (i, (_, name, ty)) in functions.iter().enumerate() {
+    for (i, (_, _, ty)) in functions.iter().enumerate() {
         let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
         let results: Vec<String> = ty.results().map(|r| r.to_string()).collect();
         let sig = format!(
@@ -172,8 +175,10 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
         let gets: String = (0..params.len())
             .map(|p| format!("local.get {p} "))
             .collect();
+        // Exported by index: a module may import one name from two WASI versions
+        // (wasi_unstable and wasi_snapshot_preview1), and export names must be unique.
         exports.push_str(&format!(
-            "  (func (export \"{name}\") {sig} {gets}call $real{i})\n"
+            "  (func (export \"{i}\") {sig} {gets}call $real{i})\n"
         ));
     }
     wat.push_str(&exports);
@@ -197,7 +202,8 @@ pub fn logging_linker(
     let mut functions = Vec::new();
     let mut real = Vec::new();
     for import in module.imports() {
-        if !is_wasi_module(import.module()) {
+        let known = |(m, n, _): &(String, String, _)| m == import.module() && n == import.name();
+        if !is_wasi_module(import.module()) || functions.iter().any(known) {
             continue;
         }
         if let Ok(Extern::Func(func)) =
@@ -227,14 +233,16 @@ pub fn logging_linker(
     }
     let mut logging = (*shared.linker).clone();
     logging.allow_shadowing(true);
-    for (wasi_module, name, ty) in functions {
+    for (index, (wasi_module, name, ty)) in functions.into_iter().enumerate() {
         // One small leak per distinct WASI function name, ever: the closure needs 'static.
         let function: &'static str = intern(&name);
         logging.func_new_async(
             &wasi_module,
             function,
             ty,
-            move |caller, params, results| Box::new(logged_call(caller, function, params, results)),
+            move |caller, params, results| {
+                Box::new(logged_call(caller, function, index, params, results))
+            },
         )?;
     }
     Ok(Some(logging))
@@ -257,7 +265,11 @@ fn intern(name: &str) -> &'static str {
 }
 
 /// The shim's export for `function`, instantiating the shim on first use.
-async fn real_function(caller: &mut Caller<'_, Host>, function: &str) -> wasmtime::Result<Func> {
+async fn real_function(
+    caller: &mut Caller<'_, Host>,
+    function: &str,
+    index: usize,
+) -> wasmtime::Result<Func> {
     let missing = || wasmtime::format_err!("missing required memory export");
     fn shim<'a>(caller: &'a Caller<'_, Host>) -> Option<&'a Shim> {
         caller
@@ -290,13 +302,14 @@ async fn real_function(caller: &mut Caller<'_, Host>, function: &str) -> wasmtim
         .and_then(|shim| shim.instance)
         .ok_or_else(missing)?;
     instance
-        .get_func(&mut *caller, function)
+        .get_func(&mut *caller, &index.to_string())
         .ok_or_else(|| wasmtime::format_err!("the call log lost track of `{function}`"))
 }
 
 async fn logged_call(
     mut caller: Caller<'_, Host>,
     function: &'static str,
+    index: usize,
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
@@ -306,7 +319,7 @@ async fn logged_call(
         .as_ref()
         .map_or(0, |log| log.started.elapsed().as_micros() as u64);
     let decoded = decode(&mut caller, function, params);
-    let inner = real_function(&mut caller, function).await?;
+    let inner = real_function(&mut caller, function, index).await?;
     let outcome = inner.call_async(&mut caller, params, results).await;
     let errno = results.first().and_then(Val::i32).map(|e| e as u16);
     if let (Some(0), Some(opened)) = (errno, &decoded.opens) {
@@ -326,6 +339,14 @@ async fn logged_call(
     let Some(log) = caller.data_mut().calls.as_mut() else {
         return outcome;
     };
+    let capability = match decoded.fd {
+        // I/O on a file or directory the guest opened (or was given) is file access, not
+        // stdio; descriptors 0-2 stay stdio.
+        Some(fd) if fd > 2 && log.fds.contains_key(&fd) && function.starts_with("fd_") => {
+            Capability::Filesystem
+        }
+        _ => capability_of(function),
+    };
     if function == "fd_close"
         && errno == Some(0)
         && let Some(fd) = params.first().and_then(Val::i32)
@@ -343,7 +364,7 @@ async fn logged_call(
     let denial = explain(log, function, errno, &decoded);
     log.record(CallRecord {
         function: function.to_owned(),
-        capability: capability_of(function),
+        capability,
         args: decoded.text,
         errno,
         result,
@@ -403,8 +424,35 @@ fn read_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> String {
 
 const OFLAGS_CREAT: i32 = 1;
 const OFLAGS_TRUNC: i32 = 8;
-/// Rights that change a file: fd_datasync, fd_write, fd_allocate, fd_filestat_set_size, ...
-const WRITE_RIGHTS: i64 = (1 << 0) | (1 << 6) | (1 << 8) | (1 << 22) | (1 << 4);
+/// Rights that read: fd_read, fd_readdir.
+const READ_RIGHTS: i64 = (1 << 1) | (1 << 14);
+/// Rights that change a file: fd_datasync, fd_write, fd_allocate, fd_filestat_set_size. These
+/// are the ones wasmtime-wasi opens a file for writing on. (wasi-libc asks for every other
+/// right, fd_sync included, on any open, so those say nothing about writing.)
+const WRITE_RIGHTS: i64 = (1 << 0) | (1 << 6) | (1 << 8) | (1 << 22);
+
+/// The words for a `path_open`'s real arguments: `read`, `write`, `create`, `truncate`,
+/// `directory`, `exclusive`, in that order.
+fn open_flags(oflags: i32, rights: i64) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if rights & READ_RIGHTS != 0 {
+        flags.push("read");
+    }
+    if rights & WRITE_RIGHTS != 0 {
+        flags.push("write");
+    }
+    for (bit, name) in [
+        (1, "create"),
+        (8, "truncate"),
+        (2, "directory"),
+        (4, "exclusive"),
+    ] {
+        if oflags & bit != 0 {
+            flags.push(name);
+        }
+    }
+    flags
+}
 
 fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Decoded {
     let int = |i: usize| params.get(i).and_then(Val::i32).unwrap_or(0);
@@ -458,15 +506,7 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
             "path_open" => {
                 let oflags = int(4);
                 let rights = long(5);
-                let mut flags = Vec::new();
-                for (bit, name) in [(1, "CREAT"), (2, "DIRECTORY"), (4, "EXCL"), (8, "TRUNC")] {
-                    if oflags & bit != 0 {
-                        flags.push(name);
-                    }
-                }
-                if rights & WRITE_RIGHTS != 0 {
-                    flags.push("write");
-                }
+                let flags = open_flags(oflags, rights);
                 if !flags.is_empty() {
                     decoded.text.push_str(&format!(" [{}]", flags.join(" ")));
                 }
@@ -556,15 +596,15 @@ fn explain(log: &CallLog, function: &str, errno: Option<u16>, call: &Decoded) ->
     const NOTCAPABLE: u16 = 76;
     let errno = errno?;
     match function {
-        "environ_sizes_get" if !log.env_granted => {
-            return Some(
-                "env not granted (empty): the guest sees no environment variables".to_owned(),
-            );
-        }
-        "args_sizes_get" if !log.args_granted => return None,
-        "fd_prestat_get" if errno == BADF && !log.dirs_granted => {
-            return Some("no directory granted at all: the guest has no filesystem".to_owned());
-        }
+        // An empty environment or argument list is an answer, not a refusal; and `badf` from
+        // `fd_prestat_get` is how the guest's libc learns that its scan of the preopened
+        // directories is over.
+        "environ_sizes_get"
+        | "environ_get"
+        | "args_sizes_get"
+        | "args_get"
+        | "fd_prestat_get"
+        | "fd_prestat_dir_name" => return None,
         name if name.starts_with("sock_") && errno != 0 => {
             return Some("sockets not granted: the sandbox hands the guest none".to_owned());
         }

@@ -219,11 +219,13 @@ fn run_inner(
 
     let mut sandbox = Sandbox::new(request, &shared, control, events)?;
     let module = compiled.module;
-    let logging = if policy.log_calls {
-        calllog::logging_linker(&shared, key, &mut sandbox.store, &module)
-            .map_err(|e| format!("cannot set up the call log: {e:#}"))?
-    } else {
-        None
+    // Always wrapped: with the log off the wrappers only count refusals, so a run can say
+    // that the sandbox refused something even when nobody asked to see each call.
+    let logging = match calllog::logging_linker(&shared, key, &mut sandbox.store, &module) {
+        Ok(logging) => logging,
+        Err(e) if policy.log_calls => return Err(format!("cannot set up the call log: {e:#}")),
+        // Counting refusals is a courtesy: a module it cannot wrap still runs as asked.
+        Err(_) => None,
     };
     let linker = match logging {
         Some(logging) => Arc::new(logging),
@@ -306,9 +308,7 @@ impl Sandbox {
             Host {
                 wasi,
                 limits: Limits::new(policy, started, events.clone()),
-                calls: policy
-                    .log_calls
-                    .then(|| CallLog::new(policy, started, events.clone())),
+                calls: Some(CallLog::new(policy, started, events.clone())),
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -376,6 +376,7 @@ impl Sandbox {
             report.calls = log.calls;
             report.calls_total = log.total;
             report.denials = log.denials;
+            report.denials_total = log.denials_total;
         }
         let limits = &mut store.data_mut().limits;
         report.stats.peak_memory_bytes = limits.peak_memory_bytes;
