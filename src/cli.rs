@@ -130,11 +130,32 @@ pub struct RunArgs {
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Print instead of running: this runtime's command for the sandbox, or for `rust` a
+    /// main.rs that enforces it with wasmtime embedded.
+    #[arg(long, value_name = "RUNTIME")]
+    pub print_as: Option<PrintAs>,
     /// The module: .wasm or .wat.
     pub file: PathBuf,
     /// Arguments for the guest (or for the invoked function).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// What `--print-as` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintAs {
+    /// `wasmscope run` itself.
+    Wasmscope,
+    /// `wasmtime run`.
+    Wasmtime,
+    /// `wasmer run`.
+    Wasmer,
+    /// `wasmedge`.
+    Wasmedge,
+    /// `wazero run`.
+    Wazero,
+    /// A Rust program embedding wasmtime.
+    Rust,
 }
 
 const EXIT_STATUS_HELP: &str = "\
@@ -378,6 +399,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(setup) => setup,
         Err(e) => return error_exit(format!("{e:#}"), exit_status::USAGE),
     };
+    if let Some(target) = args.print_as {
+        print_as(target, &policy, &invocation, &args);
+        return ExitCode::SUCCESS;
+    }
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
         Err(e) => return failed_before_run(&args, e),
@@ -427,6 +452,37 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     }
     ExitCode::from(report.outcome.exit_status())
+}
+
+/// `--print-as`: the command on stdout and what it cannot express on stderr, or the program.
+fn print_as(target: PrintAs, policy: &SandboxPolicy, invocation: &Invocation, args: &RunArgs) {
+    use engine::copy_as::Runtime;
+    let module_path = args.file.to_string_lossy();
+    let runtime = match target {
+        PrintAs::Wasmscope => Runtime::Wasmscope,
+        PrintAs::Wasmtime => Runtime::Wasmtime,
+        PrintAs::Wasmer => Runtime::Wasmer,
+        PrintAs::Wasmedge => Runtime::WasmEdge,
+        PrintAs::Wazero => Runtime::Wazero,
+        PrintAs::Rust => {
+            let stdin_path = args.stdin.as_ref().map(|p| p.to_string_lossy());
+            print!(
+                "{}",
+                engine::embed::rust_program(
+                    policy,
+                    invocation,
+                    &module_path,
+                    stdin_path.as_deref()
+                )
+            );
+            return;
+        }
+    };
+    let copied = engine::copy_as::command_line(runtime, policy, invocation, &module_path);
+    println!("{}", copied.command);
+    for note in &copied.notes {
+        eprintln!("note: {note}");
+    }
 }
 
 /// Writes the `--report` file, when asked for; a report that cannot be written is an error

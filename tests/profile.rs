@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 
 use clap::Parser as _;
 use wasmscope::cli::{Cli, CliCommand, policy_from_args};
-use wasmscope::engine::profile::{self, Profile, ProfileError, Runtime};
+use wasmscope::engine::copy_as::{self, Runtime};
+use wasmscope::engine::profile::{self, Profile, ProfileError};
 use wasmscope::engine::{Compiler, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource};
 
 fn dir(host: &str, guest: &str, read_only: bool) -> DirGrant {
@@ -427,12 +428,12 @@ fn shared_policy() -> Profile {
     Profile { policy, invocation }
 }
 
-/// [`profile::command_line`] for a whole profile.
-fn command_line(runtime: Runtime, run: &Profile, module_path: &str) -> profile::CopiedCommand {
-    profile::command_line(runtime, &run.policy, &run.invocation, module_path)
+/// [`copy_as::command_line`] for a whole profile.
+fn command_line(runtime: Runtime, run: &Profile, module_path: &str) -> copy_as::CopiedCommand {
+    copy_as::command_line(runtime, &run.policy, &run.invocation, module_path)
 }
 
-fn copied(runtime: Runtime) -> profile::CopiedCommand {
+fn copied(runtime: Runtime) -> copy_as::CopiedCommand {
     command_line(runtime, &shared_policy(), "app.wasm")
 }
 

@@ -463,3 +463,31 @@ fn comparing_with_and_without_folders_highlights_the_difference() {
         "{differs:?}"
     );
 }
+
+#[test]
+fn copy_as_rust_shows_the_program_and_copies_it() {
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    harness.get_by_label("Copy as command").click();
+    harness.run_steps(2);
+    harness.get_by_label("Rust (wasmtime embedding)").click();
+    harness.run_steps(3);
+    assert!(shows(&harness, "Save as…"), "{:#?}", harness.root());
+    harness.get_by_label("Copy").click();
+    let mut copied = None;
+    for _ in 0..4 {
+        harness.step();
+        for command in &harness.output().platform_output.commands {
+            if let egui::OutputCommand::CopyText(text) = command {
+                copied = Some(text.clone());
+            }
+        }
+    }
+    let copied = copied.expect("nothing was copied");
+    assert!(copied.contains("hello.wat"), "{copied}");
+    assert!(
+        copied.contains("wasmtime_wasi::p1::add_to_linker_async"),
+        "{copied}"
+    );
+    assert!(shows_text(&harness, "Copied to the clipboard."));
+}

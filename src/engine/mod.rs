@@ -2,7 +2,9 @@
 //! No egui and no threads of its own; the [`crate::runner`] puts a run on a worker thread.
 
 pub mod calllog;
+pub mod copy_as;
 pub mod disasm;
+pub mod embed;
 pub mod errors;
 pub mod events;
 pub mod files;

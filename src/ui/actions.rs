@@ -60,6 +60,15 @@ impl App {
                 Command::ShowMemory(address) => self.run_view.hex.show(address),
                 Command::ProfileDialog(action) => self.jobs.profile.start(action, ctx),
                 Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
+                Command::CopyAsRust => match self.state.sandbox.policy_for_run(&self.loaded.grants)
+                {
+                    Ok((policy, invocation)) => {
+                        self.jobs
+                            .embed
+                            .open(&policy, &invocation, self.loaded.module.as_ref())
+                    }
+                    Err(message) => self.error = Some(message),
+                },
                 Command::RunTenants => self.run_tenants(ctx),
                 Command::CompareWithoutFolders => self.compare_without_folders(ctx),
                 Command::Precompile(path) => {
@@ -181,7 +190,7 @@ impl App {
                     self.loaded.grants.args_text = invocation
                         .args
                         .iter()
-                        .map(|a| engine_profile::shell_quote(a).into_owned())
+                        .map(|a| crate::engine::copy_as::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
                     // A profile holds no stdin: loading one empties it.
@@ -234,7 +243,7 @@ impl App {
         }
     }
 
-    fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
+    fn copy_command(&mut self, runtime: crate::engine::copy_as::Runtime, ctx: &egui::Context) {
         let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
             Ok(setup) => setup,
             Err(message) => {
@@ -251,7 +260,7 @@ impl App {
             },
         );
         let copied =
-            crate::engine::profile::command_line(runtime, &policy, &invocation, &module_path);
+            crate::engine::copy_as::command_line(runtime, &policy, &invocation, &module_path);
         ctx.copy_text(copied.command.clone());
         self.jobs.profile.copied(runtime, copied);
     }

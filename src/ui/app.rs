@@ -67,6 +67,7 @@ pub(crate) struct Background {
     pub(crate) profile: ProfileState,
     pub(crate) precompile: PrecompileState,
     pub(crate) tenants: TenantsState,
+    pub(crate) embed: crate::ui::embed::EmbedView,
 }
 
 /// The application.
@@ -327,6 +328,7 @@ impl eframe::App for App {
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 
         code::code_window_ui(&ctx, &mut self.loaded.code);
+        crate::ui::embed::embed_window_ui(&ctx, &mut self.jobs.embed);
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
             self.profile_file(action, path);
         }

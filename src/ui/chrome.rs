@@ -134,7 +134,7 @@ impl App {
                 }
             });
             ui.menu_button("Copy as command", |ui| {
-                for runtime in crate::engine::profile::Runtime::ALL {
+                for runtime in crate::engine::copy_as::Runtime::ALL {
                     if ui
                         .button(runtime.name())
                         .on_hover_text(format!(
@@ -146,6 +146,14 @@ impl App {
                     {
                         self.commands.push(Command::CopyCommand(runtime));
                     }
+                }
+                ui.separator();
+                if ui
+                    .button("Rust (wasmtime embedding)")
+                    .on_hover_text(crate::ui::embed::MENU_TIP)
+                    .clicked()
+                {
+                    self.commands.push(Command::CopyAsRust);
                 }
             });
             ui.menu_button("View", |ui| {

@@ -36,7 +36,9 @@ pub enum Command {
     /// Show a dialog to save or load a sandbox profile.
     ProfileDialog(profile::ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
-    CopyCommand(crate::engine::profile::Runtime),
+    CopyCommand(crate::engine::copy_as::Runtime),
+    /// Show the sandbox policy as a Rust program embedding wasmtime.
+    CopyAsRust,
     /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
     Precompile(Option<PathBuf>),
     /// Run the loaded module under the sandbox and without its folders, side by side.

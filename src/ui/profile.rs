@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 use egui::RichText;
 
-use crate::engine::profile::{CopiedCommand, Runtime};
+use crate::engine::copy_as::{CopiedCommand, Runtime};
 
 /// Saving or loading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
