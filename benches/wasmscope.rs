@@ -39,6 +39,7 @@ fn request(name: &str, wasm: &[u8], policy: SandboxPolicy) -> engine::RunRequest
         name: name.to_owned(),
         wasm: Arc::from(wasm),
         policy,
+        invocation: engine::Invocation::default(),
     }
 }
 

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{
-    self, DirGrant, Entry, ModuleInfo, ModuleKind, RunEvent, RunOutcome, RunReport, SandboxPolicy,
-    StdStream, StdinSource, exit_status, format_bytes,
+    self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleInfo, ModuleKind, PolicyError,
+    RunEvent, RunOutcome, RunReport, SandboxPolicy, StdStream, StdinSource, exit_status,
+    format_bytes,
 };
 use crate::runner;
 
@@ -49,8 +50,8 @@ pub struct CompileArgs {
     #[arg(long)]
     pub fuel_metering: bool,
     /// Compiler: cranelift (fast code), winch (fast compile) or pulley (interpreter).
-    #[arg(long, value_name = "NAME", default_value = "cranelift")]
-    pub compiler: String,
+    #[arg(long, value_name = "NAME", default_value = "cranelift", value_parser = Compiler::parse)]
+    pub compiler: Compiler,
 }
 
 /// `wasmscope inspect`.
@@ -87,27 +88,27 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,
     /// Cap on each linear memory, e.g. `64MiB` [default: 256MiB].
-    #[arg(long, value_name = "SIZE")]
-    pub max_memory: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = |text: &str| Limit::MaxMemory.parse(text))]
+    pub max_memory: Option<u64>,
     /// Cap on each table's elements [default: 100000].
     #[arg(long, value_name = "N")]
     pub max_table_elements: Option<u64>,
     /// Wall-clock limit, e.g. `2s`, `500ms`; `0` for none [default: 10s].
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = TimeoutMs::parse)]
+    pub timeout: Option<TimeoutMs>,
     /// Fuel budget (about one unit per instruction); off unless given.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
     /// Maximum wasm stack, e.g. `512KiB` [default: 512KiB].
-    #[arg(long, value_name = "SIZE")]
-    pub max_stack: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = stack_bytes)]
+    pub max_stack: Option<usize>,
     /// Trap when a memory or table growth is denied, instead of returning -1 to the guest.
     #[arg(long)]
     pub trap_on_grow_failure: bool,
     /// wasmtime-style options: max-memory-size=N, max-table-elements=N, timeout=DUR,
     /// fuel=N, max-wasm-stack=N, trap-on-grow-failure[=y|n].
-    #[arg(short = 'W', value_name = "KEY=VAL")]
-    pub wasm_options: Vec<String>,
+    #[arg(short = 'W', value_name = "KEY=VAL", value_parser = WasmOption::parse)]
+    pub wasm_options: Vec<WasmOption>,
     /// Give the guest this file as stdin, or `-` for this terminal's stdin [default: empty].
     #[arg(long, value_name = "FILE|-")]
     pub stdin: Option<PathBuf>,
@@ -115,8 +116,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub argv0: Option<String>,
     /// Compiler: cranelift (fast code, default), winch (fast compile) or pulley (interpreter).
-    #[arg(long, value_name = "NAME")]
-    pub compiler: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = Compiler::parse)]
+    pub compiler: Option<Compiler>,
     /// Print every WASI call (the capability log) to stderr, denials explained.
     #[arg(long)]
     pub log_calls: bool,
@@ -160,20 +161,151 @@ fn error_exit(message: impl std::fmt::Display, status: u8) -> ExitCode {
     ExitCode::from(status)
 }
 
-/// Builds the policy from the run flags.
-pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
-    let mut policy = match &args.profile {
-        Some(path) => engine::profile::load(path).map_err(|e| format!("--profile: {e}"))?,
-        None => SandboxPolicy::default(),
+/// A `--timeout`: `None` when the flag said `0` (no limit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeoutMs(pub Option<u64>);
+
+impl TimeoutMs {
+    /// Reads `2s`, `500ms` or a bare number of seconds; `0` means no timeout.
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let duration = engine::parse_duration(text)?;
+        if duration.is_zero() {
+            return Ok(Self(None));
+        }
+        // A limit under a millisecond still stops the guest: round it up to one.
+        let ms = u64::try_from(duration.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Limit::Timeout.check(ms).map(|ms| Self(Some(ms)))
+    }
+}
+
+fn stack_bytes(text: &str) -> Result<usize, PolicyError> {
+    let bytes = Limit::MaxWasmStack.parse(text)?;
+    // The range ends at 1 GiB, which every host's usize holds.
+    usize::try_from(bytes).map_err(|_| PolicyError::OutOfRange {
+        limit: Limit::MaxWasmStack,
+        value: bytes,
+    })
+}
+
+/// One wasmtime-style `-W KEY=VAL` option, read when the command line is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WasmOption {
+    /// `max-memory-size=BYTES`
+    MaxMemorySize(u64),
+    /// `max-table-elements=N`
+    MaxTableElements(u64),
+    /// `timeout=DURATION`
+    Timeout(TimeoutMs),
+    /// `fuel=N`
+    Fuel(u64),
+    /// `max-wasm-stack=BYTES`
+    MaxWasmStack(usize),
+    /// `trap-on-grow-failure[=y|n]`
+    TrapOnGrowFailure(bool),
+}
+
+/// Why the run flags do not make a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The profile could not be read.
+    #[error("--profile: {0}")]
+    Profile(#[from] engine::profile::ProfileError),
+    /// A flag's value is not accepted.
+    #[error("{flag}: {source}")]
+    Value {
+        /// The flag, e.g. `--dir`.
+        flag: &'static str,
+        /// What is wrong with its value.
+        source: PolicyError,
+    },
+    /// `--env NAME` for a variable this process does not have.
+    #[error("--env {0}: `{0}` is not set in this environment")]
+    EnvNotSet(String),
+    /// The `--stdin` file could not be read.
+    #[error("--stdin: cannot read {}: {source}", path.display())]
+    Stdin {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A `-W` option wasmscope does not know.
+    #[error(
+        "unknown option `{0}`; wasmscope understands max-memory-size, max-table-elements, \
+         timeout, fuel, max-wasm-stack, trap-on-grow-failure"
+    )]
+    UnknownWasmOption(String),
+    /// A `-W` option with a value of the wrong form.
+    #[error("{key}: {source}")]
+    WasmOptionValue {
+        /// The option's key.
+        key: String,
+        /// What is wrong with its value.
+        source: PolicyError,
+    },
+}
+
+impl WasmOption {
+    /// Reads `KEY=VAL`.
+    pub fn parse(option: &str) -> Result<Self, CliError> {
+        let (key, value) = option.split_once('=').unwrap_or((option, ""));
+        let context = |source| CliError::WasmOptionValue {
+            key: key.to_owned(),
+            source,
+        };
+        Ok(match key {
+            "max-memory-size" => {
+                Self::MaxMemorySize(Limit::MaxMemory.parse(value).map_err(context)?)
+            }
+            "max-table-elements" => {
+                Self::MaxTableElements(Limit::MaxTableElements.parse(value).map_err(context)?)
+            }
+            "timeout" => Self::Timeout(TimeoutMs::parse(value).map_err(context)?),
+            "fuel" => Self::Fuel(Limit::Fuel.parse(value).map_err(context)?),
+            "max-wasm-stack" => Self::MaxWasmStack(stack_bytes(value).map_err(context)?),
+            "trap-on-grow-failure" => {
+                Self::TrapOnGrowFailure(matches!(value, "" | "y" | "yes" | "true"))
+            }
+            _ => return Err(CliError::UnknownWasmOption(key.to_owned())),
+        })
+    }
+
+    fn apply(self, policy: &mut SandboxPolicy) {
+        match self {
+            Self::MaxMemorySize(bytes) => policy.max_memory_bytes = bytes,
+            Self::MaxTableElements(n) => policy.max_table_elements = n,
+            Self::Timeout(TimeoutMs(ms)) => policy.timeout_ms = ms,
+            Self::Fuel(fuel) => policy.fuel = Some(fuel),
+            Self::MaxWasmStack(bytes) => policy.max_wasm_stack_bytes = bytes,
+            Self::TrapOnGrowFailure(on) => policy.trap_on_grow_failure = on,
+        }
+    }
+}
+
+/// Builds the policy (what the guest may do) and the invocation (what this run passes it)
+/// from the run flags, on top of the profile if one is given. Flags override the profile;
+/// `-W` options come first, so the named flags override them.
+pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), CliError> {
+    let engine::profile::Profile {
+        mut policy,
+        mut invocation,
+    } = match &args.profile {
+        Some(path) => engine::profile::load(path)?,
+        None => engine::profile::Profile::default(),
+    };
+    let dir = |flag, spec: &str, read_only| {
+        DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
     };
     for spec in &args.dirs {
-        policy.dirs.push(DirGrant::parse(spec, false)?);
+        policy.dirs.push(dir("--dir", spec, false)?);
     }
     for spec in &args.ro_dirs {
-        policy.dirs.push(DirGrant::parse(spec, true)?);
+        policy.dirs.push(dir("--ro-dir", spec, true)?);
     }
     for spec in &args.scratch_dirs {
-        let mut grant = DirGrant::parse(spec, false)?;
+        let mut grant = dir("--scratch-dir", spec, false)?;
         grant.scratch = true;
         policy.dirs.push(grant);
     }
@@ -182,11 +314,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
             Some((name, value)) => (name.to_owned(), value.to_owned()),
             None => match std::env::var(spec) {
                 Ok(value) => (spec.clone(), value),
-                Err(_) => {
-                    return Err(format!(
-                        "--env {spec}: `{spec}` is not set in this environment"
-                    ));
-                }
+                Err(_) => return Err(CliError::EnvNotSet(spec.clone())),
             },
         };
         // A flag replaces the profile's variable of the same name rather than adding a twin.
@@ -194,112 +322,61 @@ pub fn policy_from_args(args: &RunArgs) -> Result<SandboxPolicy, String> {
         policy.env.push((name, value));
     }
     for option in &args.wasm_options {
-        apply_wasm_option(&mut policy, option)?;
+        option.apply(&mut policy);
     }
-    if let Some(size) = &args.max_memory {
-        policy.max_memory_bytes =
-            engine::parse_bytes(size).map_err(|e| format!("--max-memory: {e}"))?;
+    if let Some(bytes) = args.max_memory {
+        policy.max_memory_bytes = bytes;
     }
     if let Some(n) = args.max_table_elements {
         policy.max_table_elements = n;
     }
-    if let Some(text) = &args.timeout {
-        policy.timeout_ms = timeout_ms(text).map_err(|e| format!("--timeout: {e}"))?;
+    if let Some(TimeoutMs(ms)) = args.timeout {
+        policy.timeout_ms = ms;
     }
     if let Some(fuel) = args.fuel {
         policy.fuel = Some(fuel);
     }
-    if let Some(size) = &args.max_stack {
-        policy.max_wasm_stack_bytes = stack_bytes(size).map_err(|e| format!("--max-stack: {e}"))?;
+    if let Some(bytes) = args.max_stack {
+        policy.max_wasm_stack_bytes = bytes;
     }
     policy.trap_on_grow_failure |= args.trap_on_grow_failure;
-    policy.stdin = match &args.stdin {
+    invocation.stdin = match &args.stdin {
         None => StdinSource::Empty,
         Some(path) if path == Path::new("-") => StdinSource::Inherit,
-        Some(path) => StdinSource::Bytes(
-            std::fs::read(path)
-                .map_err(|e| format!("--stdin: cannot read {}: {e}", path.display()))?,
-        ),
+        Some(path) => {
+            StdinSource::Bytes(std::fs::read(path).map_err(|source| CliError::Stdin {
+                path: path.clone(),
+                source,
+            })?)
+        }
     };
     if args.argv0.is_some() {
-        policy.argv0 = args.argv0.clone();
+        invocation.argv0 = args.argv0.clone();
     }
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
-    if let Some(name) = &args.compiler {
-        policy.compiler = engine::Compiler::parse(name).map_err(|e| format!("--compiler: {e}"))?;
+    if let Some(compiler) = args.compiler {
+        policy.compiler = compiler;
     }
     match &args.invoke {
         Some(name) => {
-            policy.entry = Entry::Invoke {
+            invocation.entry = Entry::Invoke {
                 name: name.clone(),
                 args: args.args.clone(),
             }
         }
         // Without arguments on the command line, the profile's stay.
         None if args.args.is_empty() => {}
-        None => policy.args = args.args.clone(),
+        None => invocation.args = args.args.clone(),
     }
-    Ok(policy)
-}
-
-fn timeout_ms(text: &str) -> Result<Option<u64>, String> {
-    let duration = engine::parse_duration(text)?;
-    Ok((!duration.is_zero()).then(|| duration.as_millis().max(1) as u64))
-}
-
-/// The largest wasm stack accepted: beyond this the host's own stack limits get in the way.
-const MAX_STACK_BYTES: u64 = 1 << 30;
-
-fn stack_bytes(text: &str) -> Result<usize, String> {
-    let bytes = engine::parse_bytes(text)?;
-    if !(16 * 1024..=MAX_STACK_BYTES).contains(&bytes) {
-        return Err(format!(
-            "the wasm stack must be between 16KiB and 1GiB, not {text}"
-        ));
-    }
-    Ok(bytes as usize)
-}
-
-fn apply_wasm_option(policy: &mut SandboxPolicy, option: &str) -> Result<(), String> {
-    let (key, value) = option.split_once('=').unwrap_or((option, ""));
-    let context = |e: String| format!("-W {option}: {e}");
-    match key {
-        "max-memory-size" => {
-            policy.max_memory_bytes = engine::parse_bytes(value).map_err(context)?
-        }
-        "max-table-elements" => {
-            policy.max_table_elements = value
-                .parse()
-                .map_err(|_| context(format!("`{value}` is not a number of elements")))?
-        }
-        "timeout" => policy.timeout_ms = timeout_ms(value).map_err(context)?,
-        "fuel" => {
-            policy.fuel = Some(
-                value
-                    .parse()
-                    .map_err(|_| context(format!("`{value}` is not a number")))?,
-            )
-        }
-        "max-wasm-stack" => policy.max_wasm_stack_bytes = stack_bytes(value).map_err(context)?,
-        "trap-on-grow-failure" => {
-            policy.trap_on_grow_failure = matches!(value, "" | "y" | "yes" | "true")
-        }
-        _ => {
-            return Err(format!(
-                "-W {option}: unknown option `{key}`; wasmscope understands max-memory-size, \
-                 max-table-elements, timeout, fuel, max-wasm-stack, trap-on-grow-failure"
-            ));
-        }
-    }
-    Ok(())
+    Ok((policy, invocation))
 }
 
 /// `wasmscope run`.
 pub fn run(args: RunArgs) -> ExitCode {
-    let policy = match policy_from_args(&args) {
-        Ok(policy) => policy,
-        Err(e) => return error_exit(e, exit_status::USAGE),
+    let (policy, invocation) = match policy_from_args(&args) {
+        Ok(setup) => setup,
+        Err(e) => return error_exit(format!("{e:#}"), exit_status::USAGE),
     };
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
@@ -309,6 +386,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
+        invocation,
     };
     let handle = match runner::spawn(request, None) {
         Ok(handle) => handle,
@@ -404,14 +482,14 @@ fn print_outcome(report: &RunReport) {
             if refused == 1 { " was" } else { "s were" },
         );
     }
-    if report.memory_denied_count > 0
-        && let Some(first) = report.memory_denied.first()
+    if report.denied_growths_count > 0
+        && let Some(first) = report.denied_growths.first()
     {
         let _ = writeln!(
             err,
             "wasmscope: {} growth{} denied by the sandbox cap; the first asked {:?} to grow from {} to {} (cap {})",
-            report.memory_denied_count,
-            if report.memory_denied_count == 1 {
+            report.denied_growths_count,
+            if report.denied_growths_count == 1 {
                 " was"
             } else {
                 "s were"
@@ -451,6 +529,8 @@ fn print_outcome(report: &RunReport) {
         RunOutcome::Exited { .. } => {}
         RunOutcome::Trapped { trap } => {
             let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+            // The same words the window shows under the trap.
+            let _ = writeln!(err, "{}", trap.kind.explain());
             if let Some(address) = trap.fault_address {
                 let _ = writeln!(err, "faulting address: {address:#x}");
             }
@@ -496,10 +576,7 @@ fn growth_amount(resource: engine::Resource, amount: u64) -> String {
 
 /// `wasmscope compile`.
 pub fn compile(args: &CompileArgs) -> ExitCode {
-    let compiler = match engine::Compiler::parse(&args.compiler) {
-        Ok(compiler) => compiler,
-        Err(e) => return error_exit(format!("--compiler: {e}"), exit_status::USAGE),
-    };
+    let compiler = args.compiler;
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
         Err(e) => return error_exit(e, exit_status::FAILED),
@@ -522,7 +599,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
                 format!(
                     "cannot compile {}: {}",
                     args.file.display(),
-                    engine::run::error_text(&e)
+                    engine::errors::error_text(&e)
                 ),
                 exit_status::FAILED,
             );

@@ -52,6 +52,24 @@ fn trap_exits_134_and_shows_the_backtrace() {
 }
 
 #[test]
+fn a_trap_is_explained_in_the_words_the_window_shows() {
+    let out = wasmscope(&["run", &path("traps"), "div0"]);
+    let stderr = text(&out.stderr);
+    // The window shows `TrapKind::explain` under the trap; the CLI prints it under the line.
+    let explanation = wasmscope::engine::TrapKind::IntegerDivisionByZero.explain();
+    assert!(explanation.contains("divisor of zero"), "{explanation}");
+    let trap_line = stderr
+        .lines()
+        .position(|line| line.contains("trapped: integer divide by zero"))
+        .unwrap_or_else(|| panic!("no trap line in {stderr}"));
+    assert_eq!(
+        stderr.lines().nth(trap_line + 1),
+        Some(explanation),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn timeout_exits_124_with_both_spellings() {
     let out = wasmscope(&["run", "--timeout", "200ms", &path("infinite_loop")]);
     assert_eq!(out.status.code(), Some(124), "{}", text(&out.stderr));

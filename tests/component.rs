@@ -5,7 +5,9 @@
 
 mod common;
 
-use wasmscope::engine::{self, Entry, ModuleKind, ModuleStyle, RunOutcome, SandboxPolicy};
+use wasmscope::engine::{
+    self, Entry, Invocation, ModuleKind, ModuleStyle, RunOutcome, SandboxPolicy,
+};
 
 /// A component exporting `add`, `boom` (traps) and `spin` (never ends).
 const CALC: &str = r#"
@@ -73,13 +75,13 @@ fn component(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("test component parses")
 }
 
-fn invoke(name: &str, args: &[&str]) -> SandboxPolicy {
-    SandboxPolicy {
+fn invoke(name: &str, args: &[&str]) -> Invocation {
+    Invocation {
         entry: Entry::Invoke {
             name: name.to_owned(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
         },
-        ..SandboxPolicy::default()
+        ..Invocation::default()
     }
 }
 
@@ -101,14 +103,24 @@ fn inspect_shows_the_wit_world_and_exports() {
 
 #[test]
 fn invoking_add_with_wave_arguments_returns_a_wave_result() {
-    let ran = common::run_wasm("calc.wasm", component(CALC), invoke("add", &["2", "3"]));
+    let ran = common::run_wasm_with(
+        "calc.wasm",
+        component(CALC),
+        SandboxPolicy::default(),
+        invoke("add", &["2", "3"]),
+    );
     assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
     assert_eq!(ran.report.results, vec!["5"]);
 }
 
 #[test]
 fn a_bad_wave_argument_is_a_clear_failure() {
-    let ran = common::run_wasm("calc.wasm", component(CALC), invoke("add", &["2", "three"]));
+    let ran = common::run_wasm_with(
+        "calc.wasm",
+        component(CALC),
+        SandboxPolicy::default(),
+        invoke("add", &["2", "three"]),
+    );
     match &ran.report.outcome {
         RunOutcome::Failed { error, .. } => {
             assert!(error.contains("argument 2 (`b`)"), "{error}")
@@ -119,7 +131,12 @@ fn a_bad_wave_argument_is_a_clear_failure() {
 
 #[test]
 fn a_trapping_component_is_a_trap_with_frames() {
-    let ran = common::run_wasm("calc.wasm", component(CALC), invoke("boom", &[]));
+    let ran = common::run_wasm_with(
+        "calc.wasm",
+        component(CALC),
+        SandboxPolicy::default(),
+        invoke("boom", &[]),
+    );
     match &ran.report.outcome {
         RunOutcome::Trapped { trap } => {
             assert_eq!(trap.code, "UnreachableCodeReached");
@@ -134,9 +151,9 @@ fn a_trapping_component_is_a_trap_with_frames() {
 fn an_endless_component_times_out_under_the_policy() {
     let policy = SandboxPolicy {
         timeout_ms: Some(200),
-        ..invoke("spin", &[])
+        ..SandboxPolicy::default()
     };
-    let ran = common::run_wasm("calc.wasm", component(CALC), policy);
+    let ran = common::run_wasm_with("calc.wasm", component(CALC), policy, invoke("spin", &[]));
     assert_eq!(ran.report.outcome, RunOutcome::TimedOut { timeout_ms: 200 });
 }
 
@@ -158,7 +175,7 @@ fn an_unknown_interface_is_unresolved_and_the_run_says_so() {
     assert_eq!(unresolved, vec!["acme:db/query@1.0.0::ping"]);
     assert!(!info.is_runnable());
 
-    let ran = common::run_wasm("db.wasm", bytes, invoke("f", &[]));
+    let ran = common::run_wasm_with("db.wasm", bytes, SandboxPolicy::default(), invoke("f", &[]));
     match &ran.report.outcome {
         RunOutcome::Failed { error, unresolved } => {
             assert!(error.contains("cannot be satisfied"), "{error}");

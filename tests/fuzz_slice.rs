@@ -84,14 +84,19 @@ fn smith_modules_run_to_classified_outcomes() {
             }
         };
         *entries
-            .entry(match case.policy.entry {
+            .entry(match case.invocation.entry {
                 engine::Entry::Default => "_start",
                 engine::Entry::Invoke { .. } => "invoke",
             })
             .or_default() += 1;
         // A broken case is recorded and the slice goes on, so one run shows every finding.
-        let checked = harness::run_case(&format!("seed-{seed}.wasm"), &case.wasm, &case.policy)
-            .and_then(|report| harness::check_report(&report, &case.policy).map(|()| report));
+        let checked = harness::run_case(
+            &format!("seed-{seed}.wasm"),
+            &case.wasm,
+            &case.policy,
+            &case.invocation,
+        )
+        .and_then(|report| harness::check_report(&report, &case.policy).map(|()| report));
         let report = match checked {
             Ok(report) => report,
             Err(broken) => {
@@ -291,12 +296,13 @@ fn hostile_bytes_inspect_and_load_without_panic() {
         // and the engine's must agree well enough to end in a classified outcome.
         if info.is_runnable() && kind == "mutated module" {
             let choices = rng.bytes(64);
-            let policy = harness::policy_for(&info, &mut Unstructured::new(&choices))
+            let (policy, invocation) = harness::policy_for(&info, &mut Unstructured::new(&choices))
                 .expect("a policy draws from bytes that never run out of defaults");
-            let report = harness::run_case(&format!("mutant-{seed}.wasm"), &bytes, &policy)
-                .unwrap_or_else(|broken| {
-                    panic!("seed {seed} (mutant run): {broken}\nbytes: {}", hex(&bytes))
-                });
+            let report =
+                harness::run_case(&format!("mutant-{seed}.wasm"), &bytes, &policy, &invocation)
+                    .unwrap_or_else(|broken| {
+                        panic!("seed {seed} (mutant run): {broken}\nbytes: {}", hex(&bytes))
+                    });
             if let Err(broken) = harness::check_report(&report, &policy) {
                 panic!("seed {seed} (mutant run): {broken}\nbytes: {}", hex(&bytes));
             }

@@ -7,8 +7,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{run_wasm, short_timeout};
-use wasmscope::engine::{self, DirGrant, Entry, ModuleKind, RunOutcome, SandboxPolicy};
+use common::{run_wasm, run_wasm_with, short_timeout};
+use wasmscope::engine::{self, DirGrant, Entry, Invocation, ModuleKind, RunOutcome, SandboxPolicy};
 
 fn wasm(text: &str) -> Vec<u8> {
     wat::parse_str(text).unwrap_or_else(|e| panic!("test module: {e}"))
@@ -166,7 +166,7 @@ fn a_malloc_style_memory_bomb_is_capped() {
         "malloc returned NULL once capped"
     );
     assert!(ran.report.stats.peak_memory_bytes <= 32 << 20);
-    assert!(ran.report.memory_denied_count >= 1);
+    assert!(ran.report.denied_growths_count >= 1);
 }
 
 #[test]
@@ -198,8 +198,8 @@ fn a_table_grow_bomb_stops_at_the_cap() {
     );
     let ran = run_wasm("tables", module, SandboxPolicy::default());
     assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
-    assert!(ran.report.memory_denied_count >= 1);
-    assert_eq!(ran.report.memory_denied[0].limit, 100_000);
+    assert!(ran.report.denied_growths_count >= 1);
+    assert_eq!(ran.report.denied_growths[0].limit, 100_000);
 }
 
 #[test]
@@ -480,13 +480,16 @@ impl Jail {
                 read_only,
                 scratch: false,
             }],
+            ..SandboxPolicy::default()
+        };
+        let invocation = Invocation {
             entry: Entry::Invoke {
                 name: name.into(),
                 args: Vec::new(),
             },
-            ..SandboxPolicy::default()
+            ..Invocation::default()
         };
-        let ran = run_wasm("escapes", wasm(ESCAPES), policy);
+        let ran = run_wasm_with("escapes", wasm(ESCAPES), policy, invocation);
         assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 }, "{name}");
         ran.report.results[0].clone()
     }
@@ -562,14 +565,19 @@ fn a_read_only_preopen_refuses_every_change() {
 
 #[test]
 fn without_a_preopen_there_is_no_filesystem_at_all() {
-    let policy = SandboxPolicy {
+    let invocation = Invocation {
         entry: Entry::Invoke {
             name: "open_parent".into(),
             args: Vec::new(),
         },
-        ..SandboxPolicy::default()
+        ..Invocation::default()
     };
-    let ran = run_wasm("escapes", wasm(ESCAPES), policy);
+    let ran = run_wasm_with(
+        "escapes",
+        wasm(ESCAPES),
+        SandboxPolicy::default(),
+        invocation,
+    );
     // errno 8: EBADF, fd 3 does not exist.
     assert_eq!(ran.report.results, vec!["8"]);
 }

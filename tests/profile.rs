@@ -10,8 +10,8 @@ use std::process::{Command, Output};
 
 use clap::Parser as _;
 use wasmscope::cli::{Cli, CliCommand, policy_from_args};
-use wasmscope::engine::profile::{self, ProfileError, Runtime};
-use wasmscope::engine::{Compiler, DirGrant, Entry, SandboxPolicy, StdinSource};
+use wasmscope::engine::profile::{self, Profile, ProfileError, Runtime};
+use wasmscope::engine::{Compiler, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource};
 
 fn dir(host: &str, guest: &str, read_only: bool) -> DirGrant {
     DirGrant {
@@ -23,10 +23,10 @@ fn dir(host: &str, guest: &str, read_only: bool) -> DirGrant {
 }
 
 /// Every field a profile holds, none at its default.
-fn every_field() -> SandboxPolicy {
+fn every_field() -> Profile {
     let mut scratch = dir("/srv/work", "/work", false);
     scratch.scratch = true;
-    SandboxPolicy {
+    let policy = SandboxPolicy {
         max_memory_bytes: 64 << 20,
         max_table_elements: 5_000,
         trap_on_grow_failure: true,
@@ -43,12 +43,23 @@ fn every_field() -> SandboxPolicy {
             ("my.var".to_owned(), "it's = 1".to_owned()),
             ("EMPTY".to_owned(), String::new()),
         ],
-        args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],
-        argv0: Some("app.wasm".to_owned()),
         compiler: Compiler::Winch,
         log_calls: true,
         allow_network: true,
-        ..SandboxPolicy::default()
+    };
+    let invocation = Invocation {
+        args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],
+        argv0: Some("app.wasm".to_owned()),
+        ..Invocation::default()
+    };
+    Profile { policy, invocation }
+}
+
+/// A profile of `policy` with no arguments.
+fn of(policy: SandboxPolicy) -> Profile {
+    Profile {
+        policy,
+        invocation: Invocation::default(),
     }
 }
 
@@ -67,19 +78,19 @@ fn a_profile_round_trips_every_field_it_holds() {
     assert_eq!(profile::from_toml(&text).unwrap(), policy, "{text}");
 
     // Values with no exact human spelling, beyond TOML's integers, or switched off.
-    let odd = SandboxPolicy {
+    let odd = of(SandboxPolicy {
         max_memory_bytes: 1_000_001,
         max_table_elements: u64::MAX,
         timeout_ms: None,
         fuel: Some(u64::MAX),
         compiler: Compiler::Pulley,
         ..SandboxPolicy::default()
-    };
+    });
     let text = profile::to_toml(&odd);
     assert!(text.contains("timeout = \"none\""), "{text}");
     assert_eq!(profile::from_toml(&text).unwrap(), odd, "{text}");
 
-    let default = SandboxPolicy::default();
+    let default = Profile::default();
     assert_eq!(
         profile::from_toml(&profile::to_toml(&default)).unwrap(),
         default
@@ -88,24 +99,27 @@ fn a_profile_round_trips_every_field_it_holds() {
 
 #[test]
 fn stdin_and_entry_are_not_part_of_a_profile() {
-    let policy = SandboxPolicy {
-        stdin: StdinSource::Bytes(b"input".to_vec()),
-        entry: Entry::Invoke {
-            name: "add".to_owned(),
-            args: vec!["1".to_owned()],
+    let policy = Profile {
+        policy: SandboxPolicy::default(),
+        invocation: Invocation {
+            stdin: StdinSource::Bytes(b"input".to_vec()),
+            entry: Entry::Invoke {
+                name: "add".to_owned(),
+                args: vec!["1".to_owned()],
+            },
+            ..Invocation::default()
         },
-        ..SandboxPolicy::default()
     };
     let loaded = profile::from_toml(&profile::to_toml(&policy)).unwrap();
-    assert_eq!(loaded, SandboxPolicy::default());
+    assert_eq!(loaded, Profile::default());
 }
 
 #[test]
 fn an_empty_profile_is_the_safe_default() {
-    assert_eq!(profile::from_toml("").unwrap(), SandboxPolicy::default());
+    assert_eq!(profile::from_toml("").unwrap(), Profile::default());
     assert_eq!(
         profile::from_toml("# nothing but a comment\n\n").unwrap(),
-        SandboxPolicy::default()
+        Profile::default()
     );
     // The human spellings from the documentation, and safe defaults inside a [[dir]].
     let policy = profile::from_toml(
@@ -122,11 +136,12 @@ host = "./data"
 "#,
     )
     .unwrap();
+    let Profile { policy, invocation } = policy;
     assert_eq!(policy.max_memory_bytes, 64 << 20);
     assert_eq!(policy.timeout_ms, Some(2_000));
     assert_eq!(policy.fuel, Some(1_000_000));
     assert_eq!(policy.env, [("GREETING".to_owned(), "hi".to_owned())]);
-    assert_eq!(policy.args, ["one", "two"]);
+    assert_eq!(invocation.args, ["one", "two"]);
     // No mode given: read-only; no guest path given: the host's, as with `--dir HOST`.
     assert_eq!(policy.dirs, [dir("./data", "./data", true)]);
 }
@@ -205,14 +220,14 @@ fn relative_host_paths_resolve_against_the_profile_folder() {
          [[dir]]\nhost = \"/abs/elsewhere\"\nguest = \"/x\"\nread_only = false\n",
     )
     .unwrap();
-    let policy = profile::load(&path).unwrap();
+    let policy = profile::load(&path).unwrap().policy;
     assert_eq!(policy.dirs[0].host_path, folder.path().join("data"));
     assert_eq!(policy.dirs[1].host_path, PathBuf::from("/abs/elsewhere"));
 
     // `from_toml` keeps them as written: there is no folder to resolve against.
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
-        profile::from_toml(&text).unwrap().dirs[0].host_path,
+        profile::from_toml(&text).unwrap().policy.dirs[0].host_path,
         PathBuf::from("./data")
     );
 }
@@ -226,7 +241,7 @@ fn save_writes_a_profile_that_loads_to_the_same_folders() {
     let loaded = profile::load(&path).unwrap();
     // A relative host path meant "from the current directory"; the file makes that absolute.
     let mut expected = policy.clone();
-    expected.dirs[0].host_path = std::env::current_dir().unwrap().join("data");
+    expected.policy.dirs[0].host_path = std::env::current_dir().unwrap().join("data");
     assert_eq!(loaded, expected);
 }
 
@@ -255,7 +270,7 @@ fn file_errors_name_the_path() {
     );
 
     let unwritable = folder.path().join("no-such-folder").join("p.toml");
-    let message = profile::save(&unwritable, &SandboxPolicy::default())
+    let message = profile::save(&unwritable, &Profile::default())
         .unwrap_err()
         .to_string();
     assert!(
@@ -268,11 +283,13 @@ fn file_errors_name_the_path() {
     );
 }
 
-/// `wasmscope run ...` as the CLI parses it, to a policy.
-fn parse_run(words: &[String]) -> Result<SandboxPolicy, String> {
+/// `wasmscope run ...` as the CLI parses it, to a policy and an invocation.
+fn parse_run(words: &[String]) -> Result<Profile, String> {
     let cli = Cli::try_parse_from(words).map_err(|e| e.to_string())?;
     match cli.command {
-        Some(CliCommand::Run(args)) => policy_from_args(&args),
+        Some(CliCommand::Run(args)) => policy_from_args(&args)
+            .map(|(policy, invocation)| Profile { policy, invocation })
+            .map_err(|e| e.to_string()),
         other => panic!("not a run command: {other:?}"),
     }
 }
@@ -293,7 +310,7 @@ fn flags_override_the_profile() {
     .unwrap();
     let profile_arg = path.display().to_string();
 
-    let policy = parse_run(&words(&[
+    let Profile { policy, invocation } = parse_run(&words(&[
         "wasmscope",
         "run",
         "--profile",
@@ -302,10 +319,10 @@ fn flags_override_the_profile() {
     ]))
     .unwrap();
     assert_eq!(policy.timeout_ms, Some(2_000));
-    assert_eq!(policy.args, ["from-profile"]);
-    assert_eq!(policy.argv0.as_deref(), Some("tool"));
+    assert_eq!(invocation.args, ["from-profile"]);
+    assert_eq!(invocation.argv0.as_deref(), Some("tool"));
 
-    let policy = parse_run(&words(&[
+    let Profile { policy, invocation } = parse_run(&words(&[
         "wasmscope",
         "run",
         "--profile",
@@ -319,7 +336,7 @@ fn flags_override_the_profile() {
     ]))
     .unwrap();
     assert_eq!(policy.timeout_ms, Some(5_000));
-    assert_eq!(policy.args, ["from-flags"]);
+    assert_eq!(invocation.args, ["from-flags"]);
     assert_eq!(
         policy.env,
         [
@@ -388,8 +405,8 @@ fn run_with_a_profile_through_the_binary() {
 
 /// The policy the copy-as-command tests share: a read-only and a read-write folder,
 /// environment, arguments, a memory cap, a timeout and fuel.
-fn shared_policy() -> SandboxPolicy {
-    SandboxPolicy {
+fn shared_policy() -> Profile {
+    let policy = SandboxPolicy {
         max_memory_bytes: 64 << 20,
         timeout_ms: Some(2_000),
         fuel: Some(1_000_000),
@@ -401,13 +418,22 @@ fn shared_policy() -> SandboxPolicy {
             ("GREETING".to_owned(), "hello world".to_owned()),
             ("MODE".to_owned(), "it's".to_owned()),
         ],
-        args: vec!["one".to_owned(), "two words".to_owned()],
         ..SandboxPolicy::default()
-    }
+    };
+    let invocation = Invocation {
+        args: vec!["one".to_owned(), "two words".to_owned()],
+        ..Invocation::default()
+    };
+    Profile { policy, invocation }
+}
+
+/// [`profile::command_line`] for a whole profile.
+fn command_line(runtime: Runtime, run: &Profile, module_path: &str) -> profile::CopiedCommand {
+    profile::command_line(runtime, &run.policy, &run.invocation, module_path)
 }
 
 fn copied(runtime: Runtime) -> profile::CopiedCommand {
-    profile::command_line(runtime, &shared_policy(), "app.wasm")
+    command_line(runtime, &shared_policy(), "app.wasm")
 }
 
 #[test]
@@ -506,14 +532,17 @@ fn copy_as_wazero() {
 
 #[test]
 fn reactors_map_to_each_runtimes_way_of_calling_an_export() {
-    let policy = SandboxPolicy {
-        entry: Entry::Invoke {
-            name: "add".to_owned(),
-            args: vec!["2".to_owned(), "-3".to_owned()],
+    let policy = Profile {
+        policy: SandboxPolicy::default(),
+        invocation: Invocation {
+            entry: Entry::Invoke {
+                name: "add".to_owned(),
+                args: vec!["2".to_owned(), "-3".to_owned()],
+            },
+            ..Invocation::default()
         },
-        ..SandboxPolicy::default()
     };
-    let command = |runtime| profile::command_line(runtime, &policy, "calc.wasm").command;
+    let command = |runtime| command_line(runtime, &policy, "calc.wasm").command;
     assert_eq!(
         command(Runtime::Wasmscope),
         "wasmscope run --invoke add calc.wasm 2 -3"
@@ -536,7 +565,7 @@ fn reactors_map_to_each_runtimes_way_of_calling_an_export() {
         "{}",
         command(Runtime::WasmEdge)
     );
-    let wazero = profile::command_line(Runtime::Wazero, &policy, "calc.wasm");
+    let wazero = command_line(Runtime::Wazero, &policy, "calc.wasm");
     assert!(
         wazero.notes.iter().any(|n| n.contains("cannot call `add`")),
         "{:?}",
@@ -589,29 +618,34 @@ fn shell_words(command: &str) -> Vec<String> {
 fn the_wasmscope_command_parses_back_to_the_same_policy() {
     let mut policy = every_field();
     // `wasmscope run` opens --dir, --ro-dir, then --scratch-dir folders: keep that order.
-    policy.dirs.swap(0, 1);
-    policy.stdin = StdinSource::Inherit;
-    let copied = profile::command_line(Runtime::Wasmscope, &policy, "samples/hello.wat");
+    policy.policy.dirs.swap(0, 1);
+    policy.invocation.stdin = StdinSource::Inherit;
+    let copied = command_line(Runtime::Wasmscope, &policy, "samples/hello.wat");
     assert!(copied.notes.is_empty(), "{:?}", copied.notes);
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), policy);
 
-    let reactor = SandboxPolicy {
-        entry: Entry::Invoke {
-            name: "add".to_owned(),
-            args: vec!["2".to_owned(), "3".to_owned()],
+    let reactor = Profile {
+        policy: SandboxPolicy {
+            timeout_ms: None,
+            ..SandboxPolicy::default()
         },
-        timeout_ms: None,
-        ..SandboxPolicy::default()
+        invocation: Invocation {
+            entry: Entry::Invoke {
+                name: "add".to_owned(),
+                args: vec!["2".to_owned(), "3".to_owned()],
+            },
+            ..Invocation::default()
+        },
     };
-    let copied = profile::command_line(Runtime::Wasmscope, &reactor, "calc.wat");
+    let copied = command_line(Runtime::Wasmscope, &reactor, "calc.wat");
     assert_eq!(
         copied.command,
         "wasmscope run --invoke add --timeout 0 calc.wat 2 3"
     );
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), reactor);
 
-    let default = SandboxPolicy::default();
-    let copied = profile::command_line(Runtime::Wasmscope, &default, "m.wasm");
+    let default = Profile::default();
+    let copied = command_line(Runtime::Wasmscope, &default, "m.wasm");
     assert_eq!(copied.command, "wasmscope run m.wasm");
     assert_eq!(parse_run(&shell_words(&copied.command)).unwrap(), default);
 }

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(case) = smith_case(&mut u, &IMPORTS) else {
         return;
     };
-    let report = match run_case("smith.wasm", &case.wasm, &case.policy) {
+    let report = match run_case("smith.wasm", &case.wasm, &case.policy, &case.invocation) {
         Ok(report) => report,
         Err(broken) => panic!("{broken}\npolicy: {:?}", case.policy),
     };

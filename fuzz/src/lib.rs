@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Unstructured;
 use wasmscope::engine::{
-    self, Entry, ExternKind, ModuleInfo, ModuleKind, RunEvent, RunOutcome, RunReport, RunRequest,
-    SandboxPolicy, StdinSource,
+    self, Entry, ExternKind, Invocation, ModuleInfo, ModuleKind, RunEvent, RunOutcome, RunReport,
+    RunRequest, SandboxPolicy, StdinSource,
 };
 use wasmscope::runner;
 
@@ -62,13 +62,13 @@ pub const HANG_AFTER: Duration = Duration::from_secs(20);
 const LOST_WORKER: &str = "the worker thread ended without a report";
 
 /// WAT for a module that imports `names` from WASI with the sandbox's own signatures, read
-/// from [`engine::sandbox::provided_imports`] so they cannot drift from what a run links.
+/// from [`engine::inspect::provided_imports`] so they cannot drift from what a run links.
 /// With `with_missing`, it also imports [`MISSING_IMPORT`].
 ///
 /// # Panics
 /// If a name is not provided by the sandbox (a bug in the harness's list).
 pub fn imports_wat(names: &[&str], with_missing: bool) -> String {
-    let provided = engine::sandbox::provided_imports();
+    let provided = engine::inspect::provided_imports();
     let mut wat = String::from("(module\n");
     for name in names {
         let sig = provided
@@ -137,8 +137,10 @@ impl Default for Imports {
 pub struct SmithCase {
     /// Binary wasm from wasm-smith.
     pub wasm: Vec<u8>,
-    /// The fuzzed run's policy (caps above, entry chosen from the exports).
+    /// The fuzzed run's policy (caps above).
     pub policy: SandboxPolicy,
+    /// What the run passes: arguments, stdin, an entry chosen from the exports.
+    pub invocation: Invocation,
 }
 
 /// A wasm-smith configuration with small limits, whose imports come from `imports`. Some
@@ -197,26 +199,37 @@ pub fn smith_config(
 pub fn smith_case(u: &mut Unstructured, imports: &Imports) -> arbitrary::Result<SmithCase> {
     let config = smith_config(u, imports)?;
     let wasm = wasm_smith::Module::new(config, u)?.to_bytes();
-    let policy = policy_for(&engine::inspect(&wasm), u)?;
-    Ok(SmithCase { wasm, policy })
+    let (policy, invocation) = policy_for(&engine::inspect(&wasm), u)?;
+    Ok(SmithCase {
+        wasm,
+        policy,
+        invocation,
+    })
 }
 
 /// The fuzzed-run policy for a module: the small caps above, some stdin, arguments and
 /// environment for WASI to read, and an entry from [`choose_entry`].
-pub fn policy_for(info: &ModuleInfo, u: &mut Unstructured) -> arbitrary::Result<SandboxPolicy> {
-    Ok(SandboxPolicy {
+pub fn policy_for(
+    info: &ModuleInfo,
+    u: &mut Unstructured,
+) -> arbitrary::Result<(SandboxPolicy, Invocation)> {
+    let policy = SandboxPolicy {
         max_memory_bytes: MAX_MEMORY_BYTES,
         max_table_elements: MAX_TABLE_ELEMENTS,
         trap_on_grow_failure: u.ratio(1, 4)?,
         timeout_ms: Some(TIMEOUT_MS),
         // A few runs have no fuel, so only the timeout stops a guest that never ends.
         fuel: if u.ratio(1, 16)? { None } else { Some(FUEL) },
-        args: vec!["--fuzz".to_owned(), "ä".to_owned()],
         env: vec![("FUZZ".to_owned(), "1".to_owned())],
+        ..SandboxPolicy::default()
+    };
+    let invocation = Invocation {
+        args: vec!["--fuzz".to_owned(), "ä".to_owned()],
+        argv0: None,
         stdin: StdinSource::Bytes(b"hostile input\n".to_vec()),
         entry: choose_entry(info, u)?,
-        ..SandboxPolicy::default()
-    })
+    };
+    Ok((policy, invocation))
 }
 
 /// `_start` when the module has one; else the first exported function whose parameters can
@@ -271,12 +284,18 @@ impl std::fmt::Display for Broken {
 /// Runs `wasm` under `policy` through the runner (worker thread, ticker, events), draining
 /// events as a face would. Returns the final report, or why the run is broken: the worker
 /// could not start, or no report came within [`HANG_AFTER`] (the run is then cancelled).
-pub fn run_case(name: &str, wasm: &[u8], policy: &SandboxPolicy) -> Result<RunReport, Broken> {
+pub fn run_case(
+    name: &str,
+    wasm: &[u8],
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+) -> Result<RunReport, Broken> {
     let handle = runner::spawn(
         RunRequest {
             name: name.to_owned(),
             wasm: Arc::from(wasm),
             policy: policy.clone(),
+            invocation: invocation.clone(),
         },
         None,
     )
@@ -354,7 +373,7 @@ pub fn check_report(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Br
     {
         return broken(format!("consumed {used} fuel of a budget of {fuel}"));
     }
-    if report.memory_denied.len() as u64 > report.memory_denied_count {
+    if report.denied_growths.len() as u64 > report.denied_growths_count {
         return broken("more recorded denials than counted".to_owned());
     }
     // JSON -> report -> JSON must be stable (fields kept out of JSON, like a core dump, are

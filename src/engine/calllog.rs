@@ -10,39 +10,17 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
-use serde::{Deserialize, Serialize};
 use wasmtime::{Caller, Extern, Func, Linker, Store, Val};
 
 use crate::engine::events::RunEvent;
-use crate::engine::policy::SandboxPolicy;
+pub use crate::engine::outcome::CallRecord;
+use crate::engine::outcome::MAX_RECORDED_DENIALS;
+use crate::engine::policy::{Invocation, SandboxPolicy};
 use crate::engine::sandbox::Host;
 use crate::engine::wasi::{Capability, capability_of, is_wasi_module};
 
 /// How many calls a report keeps (the count keeps counting).
 pub const MAX_RECORDED_CALLS: usize = 1000;
-/// How many denials a report keeps.
-pub const MAX_RECORDED_DENIALS: usize = 200;
-
-/// One WASI call (or a run of identical consecutive calls, see `count`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRecord {
-    /// The WASI function, e.g. `path_open`.
-    pub function: String,
-    /// Its capability group.
-    pub capability: Capability,
-    /// Decoded arguments, e.g. `fd=3 (/data) path="../secret"`.
-    pub args: String,
-    /// The errno the call returned (0 = success); `None` for calls that return nothing.
-    pub errno: Option<u16>,
-    /// The result by name: `success`, `notcapable`, `badf`, ... or `exit(3)`.
-    pub result: String,
-    /// Why the sandbox refused, when it did, in plain words.
-    pub denial: Option<String>,
-    /// Microseconds since the run started (of the first call, when coalesced).
-    pub at_us: u64,
-    /// How many identical consecutive calls this record stands for.
-    pub count: u64,
-}
 
 /// What a file descriptor refers to, as far as the log can tell.
 #[derive(Clone, Debug)]
@@ -73,8 +51,13 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    /// A log for a run under `policy`; preopens get fds 3, 4, ... in order.
-    pub fn new(policy: &SandboxPolicy, started: Instant, events: Sender<RunEvent>) -> Self {
+    /// A log for a run of `invocation` under `policy`; preopens get fds 3, 4, ... in order.
+    pub fn new(
+        policy: &SandboxPolicy,
+        _invocation: &Invocation,
+        started: Instant,
+        events: Sender<RunEvent>,
+    ) -> Self {
         let mut fds = HashMap::new();
         for (fd, what) in [(0, "stdin"), (1, "stdout"), (2, "stderr")] {
             fds.insert(

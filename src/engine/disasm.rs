@@ -41,16 +41,33 @@ pub struct Disassembly {
     full: Option<FullText>,
 }
 
+/// Why a module cannot be shown as text.
+#[derive(Debug, thiserror::Error)]
+pub enum DisasmError {
+    /// The module could not be read.
+    #[error("cannot read the module: {0}")]
+    Read(#[source] wasmparser::BinaryReaderError),
+    /// Its imports could not be read.
+    #[error("cannot read imports: {0}")]
+    Imports(#[source] wasmparser::BinaryReaderError),
+    /// A component (not a core module).
+    #[error("components are not disassembled yet")]
+    Component,
+    /// The printer failed.
+    #[error("cannot print the module: {0}")]
+    Print(String),
+}
+
 impl Disassembly {
     /// Reads the code section's layout and, for modules up to the limit, prints them whole.
-    pub fn new(wasm: std::sync::Arc<[u8]>) -> Result<Self, String> {
+    pub fn new(wasm: std::sync::Arc<[u8]>) -> Result<Self, DisasmError> {
         let mut bodies = Vec::new();
         let mut imported_functions = 0u32;
         for payload in Parser::new(0).parse_all(&wasm) {
-            match payload.map_err(|e| format!("cannot read the module: {e}"))? {
+            match payload.map_err(DisasmError::Read)? {
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
-                        let import = import.map_err(|e| format!("cannot read imports: {e}"))?;
+                        let import = import.map_err(DisasmError::Imports)?;
                         if matches!(
                             import.ty,
                             wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
@@ -64,7 +81,7 @@ impl Disassembly {
                     range: body.range(),
                 }),
                 Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
-                    return Err("components are not disassembled yet".to_owned());
+                    return Err(DisasmError::Component);
                 }
                 _ => {}
             }
@@ -118,13 +135,13 @@ impl Disassembly {
     }
 }
 
-fn print_whole(wasm: &[u8], bodies: &[Body]) -> Result<FullText, String> {
+fn print_whole(wasm: &[u8], bodies: &[Body]) -> Result<FullText, DisasmError> {
     let mut storage = String::new();
     let mut config = wasmprinter::Config::new();
     config.print_offsets(false);
     let lines: Vec<Line> = config
         .offsets_and_lines(wasm, &mut storage)
-        .map_err(|e| format!("cannot print the module: {e:#}"))?
+        .map_err(|e| DisasmError::Print(format!("{e:#}")))?
         .map(|(offset, text)| Line {
             offset,
             text: text.trim_end().to_owned(),

@@ -42,7 +42,7 @@ pub enum RunEvent {
     /// Resource use now; sent every [`SAMPLE_INTERVAL_MS`] at most while the guest runs.
     Sample(crate::engine::outcome::ResourceSample),
     /// A WASI call (or several identical ones in a row), when the policy logs calls.
-    Call(crate::engine::calllog::CallRecord),
+    Call(crate::engine::outcome::CallRecord),
     /// The run is over. Always the last event.
     Finished(Box<RunReport>),
 }

@@ -205,28 +205,46 @@ impl PartialEq for ScratchCopy {
     }
 }
 
+/// Why a folder could not get a scratch copy.
+#[derive(Debug, thiserror::Error)]
+pub enum ScratchError {
+    /// The folder is too large to copy.
+    #[error(
+        "{} is too large for a scratch copy (over {} or {} entries): grant it directly, \
+         read-only, or choose a smaller folder",
+        .0.display(),
+        crate::engine::format_bytes(MAX_SCRATCH_BYTES),
+        MAX_SNAPSHOT_ENTRIES
+    )]
+    TooLarge(PathBuf),
+    /// No temporary folder could be made.
+    #[error("cannot make a scratch folder")]
+    TempDir(#[source] std::io::Error),
+    /// Copying failed.
+    #[error("cannot copy {} to a scratch folder", .path.display())]
+    Copy {
+        /// The folder being copied.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 impl ScratchCopy {
     /// Copies `original` (symlinks are copied as links, not followed).
-    pub fn make(original: &Path, guest_path: &str) -> Result<Self, String> {
+    pub fn make(original: &Path, guest_path: &str) -> Result<Self, ScratchError> {
         let snapshot = DirSnapshot::take(original);
         if snapshot.truncated || snapshot.total_bytes() > MAX_SCRATCH_BYTES {
-            return Err(format!(
-                "{} is too large for a scratch copy (over {} or {} entries): grant it directly, \
-                 read-only, or choose a smaller folder",
-                original.display(),
-                crate::engine::format_bytes(MAX_SCRATCH_BYTES),
-                MAX_SNAPSHOT_ENTRIES
-            ));
+            return Err(ScratchError::TooLarge(original.to_owned()));
         }
         let dir = tempfile::Builder::new()
             .prefix("wasmscope-scratch-")
             .tempdir()
-            .map_err(|e| format!("cannot make a scratch folder: {e}"))?;
-        copy_tree(original, dir.path()).map_err(|e| {
-            format!(
-                "cannot copy {} to a scratch folder: {e}",
-                original.display()
-            )
+            .map_err(ScratchError::TempDir)?;
+        copy_tree(original, dir.path()).map_err(|source| ScratchError::Copy {
+            path: original.to_owned(),
+            source,
         })?;
         Ok(Self {
             initial: DirSnapshot::take(dir.path()),

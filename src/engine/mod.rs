@@ -2,29 +2,35 @@
 //! No egui and no threads of its own; the [`crate::runner`] puts a run on a worker thread.
 
 pub mod calllog;
-pub mod component;
 pub mod disasm;
+pub mod errors;
 pub mod events;
 pub mod files;
+pub mod info;
 pub mod inspect;
 pub mod load;
 pub mod outcome;
+pub mod output;
 pub mod policy;
 pub mod profile;
 pub mod run;
 pub mod sandbox;
+pub mod target;
 pub mod tenants;
 pub mod wasi;
 
 pub use events::{RunEvent, StdStream};
+pub use info::UnresolvedImport;
 pub use inspect::{ExternKind, FuncSig, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 pub use load::{LoadError, LoadedModule, load_bytes, load_file, wat_to_wasm};
 pub use outcome::{
-    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, exit_status,
+    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, TrapKind,
+    exit_status,
 };
 pub use policy::{
-    Compiler, DirGrant, Entry, SandboxPolicy, StdinSource, format_bytes, parse_bytes,
-    parse_duration,
+    Compiler, DirGrant, Entry, Invocation, Limit, PolicyError, SandboxPolicy, StdinSource,
+    format_bytes, parse_bytes, parse_count, parse_duration,
 };
-pub use run::{RunControl, RunRequest, run};
-pub use wasi::{Capability, UnresolvedImport};
+pub use run::{RunRequest, run};
+pub use sandbox::RunControl;
+pub use wasi::Capability;

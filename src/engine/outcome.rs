@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::wasi::Capability;
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -35,7 +37,7 @@ pub enum RunOutcome {
         error: String,
         /// Every import the sandbox cannot satisfy, when that is the reason.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        unresolved: Vec<crate::engine::UnresolvedImport>,
+        unresolved: Vec<crate::engine::info::UnresolvedImport>,
     },
 }
 
@@ -103,7 +105,11 @@ pub mod exit_status {
 /// A trap: its kind, message and wasm backtrace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrapInfo {
+    /// What kind of trap, with its plain-words explanation ([`TrapKind::explain`]).
+    #[serde(default)]
+    pub kind: TrapKind,
     /// wasmtime's trap code, e.g. `IntegerDivisionByZero`; `HostError` when a host call failed.
+    /// The same as `kind.code()`, except for a trap this version does not know by kind.
     pub code: String,
     /// The message, e.g. "integer divide by zero".
     pub message: String,
@@ -112,6 +118,218 @@ pub struct TrapInfo {
     /// For an out-of-bounds access: the wasm address that faulted, when wasmtime knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_address: Option<u64>,
+}
+
+/// What kind of trap ended a run: wasmtime's trap codes that a guest can meet, plus the two
+/// ways a run ends in the host (a denied growth that traps, a failed host call).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrapKind {
+    /// Read or write outside linear memory.
+    MemoryOutOfBounds,
+    /// A misaligned atomic access.
+    HeapMisaligned,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Signed division overflow (`MIN / -1`).
+    IntegerOverflow,
+    /// A trapping float-to-integer conversion of NaN, infinity or an out-of-range value.
+    BadConversionToInteger,
+    /// An `unreachable` instruction.
+    UnreachableCodeReached,
+    /// The wasm stack ran out.
+    StackOverflow,
+    /// A table index past the table's end.
+    TableOutOfBounds,
+    /// An indirect call to an empty table slot.
+    IndirectCallToNull,
+    /// An indirect call to a function of another type.
+    BadSignature,
+    /// A null reference where a value was required.
+    NullReference,
+    /// The host interrupted the guest (timeout or Stop).
+    Interrupt,
+    /// The fuel budget ran out.
+    OutOfFuel,
+    /// A GC allocation too large.
+    AllocationTooLarge,
+    /// A GC array index past the array's end.
+    ArrayOutOfBounds,
+    /// A failed reference cast.
+    CastFailure,
+    /// A denied memory or table growth, with "trap on grow failure" on.
+    GrowthDenied,
+    /// A host function (a WASI call) failed and aborted the guest.
+    HostError,
+    /// A trap this version has no explanation for; `TrapInfo::code` names it.
+    #[default]
+    Other,
+}
+
+impl TrapKind {
+    /// Every kind, for lists and tests.
+    pub const ALL: [TrapKind; 19] = [
+        TrapKind::MemoryOutOfBounds,
+        TrapKind::HeapMisaligned,
+        TrapKind::IntegerDivisionByZero,
+        TrapKind::IntegerOverflow,
+        TrapKind::BadConversionToInteger,
+        TrapKind::UnreachableCodeReached,
+        TrapKind::StackOverflow,
+        TrapKind::TableOutOfBounds,
+        TrapKind::IndirectCallToNull,
+        TrapKind::BadSignature,
+        TrapKind::NullReference,
+        TrapKind::Interrupt,
+        TrapKind::OutOfFuel,
+        TrapKind::AllocationTooLarge,
+        TrapKind::ArrayOutOfBounds,
+        TrapKind::CastFailure,
+        TrapKind::GrowthDenied,
+        TrapKind::HostError,
+        TrapKind::Other,
+    ];
+
+    /// The kind of a wasmtime trap.
+    pub fn of(trap: &wasmtime::Trap) -> Self {
+        use wasmtime::Trap;
+        match trap {
+            Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+            Trap::HeapMisaligned => TrapKind::HeapMisaligned,
+            Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+            Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+            Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
+            Trap::UnreachableCodeReached => TrapKind::UnreachableCodeReached,
+            Trap::StackOverflow => TrapKind::StackOverflow,
+            Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
+            Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
+            Trap::BadSignature => TrapKind::BadSignature,
+            Trap::NullReference => TrapKind::NullReference,
+            Trap::Interrupt => TrapKind::Interrupt,
+            Trap::OutOfFuel => TrapKind::OutOfFuel,
+            Trap::AllocationTooLarge => TrapKind::AllocationTooLarge,
+            Trap::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
+            Trap::CastFailure => TrapKind::CastFailure,
+            _ => TrapKind::Other,
+        }
+    }
+
+    /// The kind named by a trap code as reports write it (`IntegerDivisionByZero`).
+    pub fn from_code(code: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|kind| *kind != TrapKind::Other && kind.code() == code)
+            .unwrap_or(TrapKind::Other)
+    }
+
+    /// The trap code as reports and the window's badge write it: wasmtime's name.
+    pub fn code(self) -> &'static str {
+        match self {
+            TrapKind::MemoryOutOfBounds => "MemoryOutOfBounds",
+            TrapKind::HeapMisaligned => "HeapMisaligned",
+            TrapKind::IntegerDivisionByZero => "IntegerDivisionByZero",
+            TrapKind::IntegerOverflow => "IntegerOverflow",
+            TrapKind::BadConversionToInteger => "BadConversionToInteger",
+            TrapKind::UnreachableCodeReached => "UnreachableCodeReached",
+            TrapKind::StackOverflow => "StackOverflow",
+            TrapKind::TableOutOfBounds => "TableOutOfBounds",
+            TrapKind::IndirectCallToNull => "IndirectCallToNull",
+            TrapKind::BadSignature => "BadSignature",
+            TrapKind::NullReference => "NullReference",
+            TrapKind::Interrupt => "Interrupt",
+            TrapKind::OutOfFuel => "OutOfFuel",
+            TrapKind::AllocationTooLarge => "AllocationTooLarge",
+            TrapKind::ArrayOutOfBounds => "ArrayOutOfBounds",
+            TrapKind::CastFailure => "CastFailure",
+            TrapKind::GrowthDenied => "GrowthDenied",
+            TrapKind::HostError => "HostError",
+            TrapKind::Other => "Other",
+        }
+    }
+
+    /// What the trap means in plain words, and its likely causes. The CLI prints this under
+    /// the trap line and the window shows it under the message.
+    pub fn explain(self) -> &'static str {
+        match self {
+            TrapKind::MemoryOutOfBounds => {
+                "The guest read or wrote outside its linear memory. Usual causes: a bad pointer \
+                 or index, a buffer overrun, use after free, or assuming the memory is larger \
+                 than it is, often after a memory.grow that the sandbox refused."
+            }
+            TrapKind::HeapMisaligned => {
+                "An atomic memory access used an address that is not aligned to its size. \
+                 Usual cause: a corrupted pointer or a struct packed without respecting \
+                 alignment."
+            }
+            TrapKind::IntegerDivisionByZero => {
+                "An integer division or remainder had a divisor of zero. Wasm traps here \
+                 instead of returning a value. Usual cause: an unchecked divisor from input or \
+                 a counter."
+            }
+            TrapKind::IntegerOverflow => {
+                "A signed division overflowed: the most negative integer divided by -1 has no \
+                 representable result. Usual cause: i32::MIN / -1 (or the i64 equivalent)."
+            }
+            TrapKind::BadConversionToInteger => {
+                "A float was converted to an integer with a trapping instruction (trunc) but \
+                 the value was NaN, infinite or out of the integer's range. Compilers emit the \
+                 saturating form unless asked not to."
+            }
+            TrapKind::UnreachableCodeReached => {
+                "The guest executed an `unreachable` instruction. Compilers put it where the \
+                 program decided to abort: a Rust panic with panic=abort, a failed assertion, \
+                 abort() in C, or a path the compiler proved impossible."
+            }
+            TrapKind::StackOverflow => {
+                "The guest's call stack exceeded the sandbox's maximum wasm stack. Usual cause: \
+                 unbounded or very deep recursion, or very large local frames. Raising \"Max \
+                 stack\" only helps when the recursion is bounded."
+            }
+            TrapKind::TableOutOfBounds => {
+                "An indirect call or table access used an index past the end of its table. \
+                 Usual cause: a corrupted function pointer or a vtable index out of range."
+            }
+            TrapKind::IndirectCallToNull => {
+                "An indirect call hit a table slot that holds no function (null). Usual cause: \
+                 calling an uninitialised function pointer or callback."
+            }
+            TrapKind::BadSignature => {
+                "An indirect call found a function whose type differs from the one the call \
+                 site expects. Usual cause: casting a function pointer to the wrong type, or a \
+                 corrupted table entry."
+            }
+            TrapKind::NullReference => {
+                "A reference instruction was given a null reference where a value was required."
+            }
+            TrapKind::Interrupt => "The run was interrupted by the host (timeout or Stop).",
+            TrapKind::OutOfFuel => "The guest used up its fuel budget.",
+            TrapKind::AllocationTooLarge => {
+                "The guest asked for a GC allocation larger than allowed."
+            }
+            TrapKind::ArrayOutOfBounds => "A GC array access used an index past the array's end.",
+            TrapKind::CastFailure => {
+                "A reference cast (ref.cast) failed: the value has another type."
+            }
+            TrapKind::GrowthDenied => {
+                "The sandbox refused a memory or table growth and, because \"Trap when growth \
+                 is denied\" is on, the growth itself trapped instead of returning -1. Raise \
+                 the cap if the module genuinely needs more."
+            }
+            TrapKind::HostError => {
+                "A host function (a WASI call) failed in a way the guest could not handle, so \
+                 the call aborted the guest. The message says which call and why."
+            }
+            TrapKind::Other => {
+                "The guest stopped with a trap. The message below says what the engine saw."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TrapKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 /// One frame of a wasm backtrace.
@@ -126,6 +344,27 @@ pub struct FrameInfo {
     /// Source location from DWARF, e.g. `main.c:12:5`, when the module carries debug info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// One WASI call (or a run of identical consecutive calls, see `count`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// The WASI function, e.g. `path_open`.
+    pub function: String,
+    /// Its capability group.
+    pub capability: Capability,
+    /// Decoded arguments, e.g. `fd=3 (/data) path="../secret"`.
+    pub args: String,
+    /// The errno the call returned (0 = success); `None` for calls that return nothing.
+    pub errno: Option<u16>,
+    /// The result by name: `success`, `notcapable`, `badf`, ... or `exit(3)`.
+    pub result: String,
+    /// Why the sandbox refused, when it did, in plain words.
+    pub denial: Option<String>,
+    /// Microseconds since the run started (of the first call, when coalesced).
+    pub at_us: u64,
+    /// How many identical consecutive calls this record stands for.
+    pub count: u64,
 }
 
 /// Resource use at one moment of a run, sent at a bounded rate for charts.
@@ -198,21 +437,24 @@ pub struct RunReport {
     /// Results of an invoked function, formatted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<String>,
-    /// Every denied growth, oldest first (capped at [`MAX_RECORDED_DENIALS`]).
-    pub memory_denied: Vec<GrowthEvent>,
-    /// How many denied growths there were in all.
-    pub memory_denied_count: u64,
+    /// Every denied memory or table growth, oldest first (capped at
+    /// [`MAX_RECORDED_DENIALS`]). JSON key `memory_denied`, its name before tables counted.
+    #[serde(rename = "memory_denied")]
+    pub denied_growths: Vec<GrowthEvent>,
+    /// How many memory or table growths were denied in all. JSON key `memory_denied_count`.
+    #[serde(rename = "memory_denied_count")]
+    pub denied_growths_count: u64,
     /// Numbers.
     pub stats: RunStats,
     /// The capability log: the first WASI calls (when the policy logs calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub calls: Vec<crate::engine::calllog::CallRecord>,
+    pub calls: Vec<CallRecord>,
     /// WASI calls in all; more than `calls.len()` when the log was truncated.
     #[serde(default)]
     pub calls_total: u64,
     /// The calls the sandbox refused, with why (the first ones, when the policy logs calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub denials: Vec<crate::engine::calllog::CallRecord>,
+    pub denials: Vec<CallRecord>,
     /// WASI calls the sandbox refused, in all: counted whether or not the log is on.
     #[serde(default)]
     pub denials_total: u64,
@@ -235,8 +477,9 @@ pub struct RunReport {
 /// How much of the guest's memory a report keeps for the hex view.
 pub const MEMORY_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
 
-/// How many denied growths a report keeps; the count keeps counting.
-pub const MAX_RECORDED_DENIALS: usize = 100;
+/// How many denials of each kind (denied growths, refused WASI calls) a report keeps; the
+/// counts keep counting.
+pub const MAX_RECORDED_DENIALS: usize = 200;
 
 impl RunReport {
     /// An empty report for `module` with `outcome`; a run fills in the rest as it goes.
@@ -246,8 +489,8 @@ impl RunReport {
             outcome,
             exit_code: None,
             results: Vec::new(),
-            memory_denied: Vec::new(),
-            memory_denied_count: 0,
+            denied_growths: Vec::new(),
+            denied_growths_count: 0,
             stats: RunStats::default(),
             calls: Vec::new(),
             calls_total: 0,
@@ -270,5 +513,45 @@ impl RunReport {
     pub fn to_json(&self) -> String {
         // A report holds only strings, numbers and lists: serializing it cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_common_trap_code_has_its_own_explanation() {
+        let fallback = TrapKind::from_code("SomethingNew").explain();
+        for code in [
+            "MemoryOutOfBounds",
+            "IntegerDivisionByZero",
+            "UnreachableCodeReached",
+            "StackOverflow",
+            "BadSignature",
+            "IndirectCallToNull",
+            "IntegerOverflow",
+            "BadConversionToInteger",
+            "TableOutOfBounds",
+            "GrowthDenied",
+            "HostError",
+        ] {
+            assert_ne!(
+                TrapKind::from_code(code).explain(),
+                fallback,
+                "{code} falls back"
+            );
+        }
+    }
+
+    #[test]
+    fn trap_codes_name_their_kind_and_back() {
+        for kind in TrapKind::ALL {
+            assert_eq!(TrapKind::from_code(kind.code()), kind, "{kind}");
+        }
+        assert_eq!(
+            TrapKind::of(&wasmtime::Trap::IntegerDivisionByZero),
+            TrapKind::IntegerDivisionByZero
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! What the user allows a guest: the sandbox policy, and the parsers for its human spellings.
+//! What the user allows a guest (the sandbox policy), what one run passes it (the
+//! invocation), and the parsers for their human spellings.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,7 +17,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_WASM_STACK_BYTES: usize = 512 * 1024;
 
 /// Everything a run is allowed to do. The default is safe: no directories, no environment,
-/// empty stdin, 256 MiB of memory, 100,000 table elements, 10 s.
+/// 256 MiB of memory, 100,000 table elements, 10 s. What the guest is given for one run
+/// (arguments, stdin, the export to call) is the [`Invocation`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxPolicy {
@@ -35,6 +38,20 @@ pub struct SandboxPolicy {
     pub dirs: Vec<DirGrant>,
     /// Environment variables the guest sees, in order.
     pub env: Vec<(String, String)>,
+    /// Which compiler turns the module into machine code.
+    pub compiler: Compiler,
+    /// Record every WASI call (the capability log); costs a little per call.
+    pub log_calls: bool,
+    /// Let a component use the host's network through wasi:sockets (TCP, UDP, name
+    /// lookup). Off by default: then every address is refused. wasi:http is never provided.
+    pub allow_network: bool,
+}
+
+/// What one run passes the guest: its arguments, its stdin, and which export to call. The
+/// default runs `_start` with no arguments and an empty stdin.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Invocation {
     /// Arguments after argv0.
     pub args: Vec<String>,
     /// argv0; `None` uses the module's file name.
@@ -43,13 +60,6 @@ pub struct SandboxPolicy {
     pub stdin: StdinSource,
     /// What to call.
     pub entry: Entry,
-    /// Which compiler turns the module into machine code.
-    pub compiler: Compiler,
-    /// Record every WASI call (the capability log); costs a little per call.
-    pub log_calls: bool,
-    /// Let a component use the host's network through wasi:sockets (TCP, UDP, name
-    /// lookup). Off by default: then every address is refused. wasi:http is never provided.
-    pub allow_network: bool,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
@@ -79,11 +89,11 @@ impl Compiler {
     }
 
     /// Parses a command-line name.
-    pub fn parse(name: &str) -> Result<Self, String> {
+    pub fn parse(name: &str) -> Result<Self, PolicyError> {
         Self::ALL
             .into_iter()
             .find(|c| c.name() == name)
-            .ok_or_else(|| format!("unknown compiler `{name}`: choose cranelift, winch or pulley"))
+            .ok_or_else(|| PolicyError::UnknownCompiler(name.to_owned()))
     }
 }
 
@@ -98,10 +108,6 @@ impl Default for SandboxPolicy {
             max_wasm_stack_bytes: DEFAULT_MAX_WASM_STACK_BYTES,
             dirs: Vec::new(),
             env: Vec::new(),
-            args: Vec::new(),
-            argv0: None,
-            stdin: StdinSource::default(),
-            entry: Entry::default(),
             compiler: Compiler::default(),
             log_calls: false,
             allow_network: false,
@@ -133,15 +139,13 @@ pub struct DirGrant {
 
 impl DirGrant {
     /// Parses wasmtime's `HOST[::GUEST]` spelling; without `::GUEST` the guest sees the host path.
-    pub fn parse(spec: &str, read_only: bool) -> Result<Self, String> {
+    pub fn parse(spec: &str, read_only: bool) -> Result<Self, PolicyError> {
         let (host, guest) = match spec.split_once("::") {
             Some((host, guest)) => (host, guest),
             None => (spec, spec),
         };
         if host.is_empty() || guest.is_empty() {
-            return Err(format!(
-                "invalid directory `{spec}`: expected HOST or HOST::GUEST, e.g. `./data::/data`"
-            ));
+            return Err(PolicyError::Directory(spec.to_owned()));
         }
         Ok(Self {
             host_path: PathBuf::from(host),
@@ -179,29 +183,196 @@ pub enum Entry {
     },
 }
 
+/// Why a value of the policy could not be read or is out of its range. The message says
+/// what was given and what is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// Not a byte size.
+    #[error("invalid size `{0}`: use bytes or units, e.g. `65536`, `64KiB`, `256MiB`, `4GiB`")]
+    Size(String),
+    /// Not a duration.
+    #[error("invalid duration `{text}` ({why}): use e.g. `2s`, `500ms`, `1m`")]
+    Duration {
+        /// What was given.
+        text: String,
+        /// What the duration parser said.
+        why: String,
+    },
+    /// Not a whole number.
+    #[error("`{0}` is not a number")]
+    Count(String),
+    /// A limit outside its range.
+    #[error("the {} must be between {} and {}, not {}", .limit.label(), .limit.show(*.limit.range().start()), .limit.show(*.limit.range().end()), .limit.show(*.value))]
+    OutOfRange {
+        /// Which limit.
+        limit: Limit,
+        /// The value given, in the limit's unit.
+        value: u64,
+    },
+    /// An unknown compiler name.
+    #[error("unknown compiler `{0}`: choose cranelift, winch or pulley")]
+    UnknownCompiler(String),
+    /// A directory grant not in `HOST[::GUEST]` form.
+    #[error("invalid directory `{0}`: expected HOST or HOST::GUEST, e.g. `./data::/data`")]
+    Directory(String),
+}
+
+/// One numeric limit of the sandbox. Each has one accepted range and one message when a
+/// value falls outside it, used alike by the command line, profiles, the window and the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// [`SandboxPolicy::max_memory_bytes`], in bytes.
+    MaxMemory,
+    /// [`SandboxPolicy::max_table_elements`], in elements.
+    MaxTableElements,
+    /// [`SandboxPolicy::timeout_ms`] when set, in milliseconds.
+    Timeout,
+    /// [`SandboxPolicy::fuel`] when set, in fuel units.
+    Fuel,
+    /// [`SandboxPolicy::max_wasm_stack_bytes`], in bytes.
+    MaxWasmStack,
+}
+
+/// The smallest wasm stack accepted: less cannot hold a few frames of host calls.
+pub const MIN_WASM_STACK_BYTES: u64 = 16 * 1024;
+/// The largest wasm stack accepted: beyond this the host's own stack limits get in the way.
+pub const MAX_WASM_STACK_BYTES: u64 = 1 << 30;
+
+impl Limit {
+    /// Every limit, for forms and tests.
+    pub const ALL: [Limit; 5] = [
+        Limit::MaxMemory,
+        Limit::MaxTableElements,
+        Limit::Timeout,
+        Limit::Fuel,
+        Limit::MaxWasmStack,
+    ];
+
+    /// What it limits, for messages: "memory cap", "wasm stack", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Limit::MaxMemory => "memory cap",
+            Limit::MaxTableElements => "table cap",
+            Limit::Timeout => "timeout",
+            Limit::Fuel => "fuel budget",
+            Limit::MaxWasmStack => "wasm stack",
+        }
+    }
+
+    /// The values accepted, in the limit's unit.
+    pub fn range(self) -> RangeInclusive<u64> {
+        match self {
+            // A cap of 0 is allowed: the guest then gets no memory or table growth at all.
+            Limit::MaxMemory | Limit::MaxTableElements | Limit::Fuel => 0..=u64::MAX,
+            // No timeout is `None`, not 0.
+            Limit::Timeout => 1..=u64::MAX,
+            Limit::MaxWasmStack => MIN_WASM_STACK_BYTES..=MAX_WASM_STACK_BYTES,
+        }
+    }
+
+    /// The stretch of [`Self::range`] a slider spans: the values people usually pick. A
+    /// value outside it but inside the range may still be typed.
+    pub fn usual_range(self) -> RangeInclusive<u64> {
+        match self {
+            // One wasm page to 4 GiB (the 32-bit address space).
+            Limit::MaxMemory => 64 * 1024..=4 * 1024 * 1024 * 1024,
+            Limit::MaxTableElements => 10..=10_000_000,
+            // 10 ms to 5 min.
+            Limit::Timeout => 10..=5 * 60 * 1000,
+            Limit::Fuel => 1_000..=1_000_000_000_000,
+            Limit::MaxWasmStack => MIN_WASM_STACK_BYTES..=64 * 1024 * 1024,
+        }
+    }
+
+    /// Checks `value` (in the limit's unit) against [`Self::range`].
+    pub fn check(self, value: u64) -> Result<u64, PolicyError> {
+        if self.range().contains(&value) {
+            Ok(value)
+        } else {
+            Err(PolicyError::OutOfRange { limit: self, value })
+        }
+    }
+
+    /// Reads the limit as people write it (`64MiB`, `2s`, `100000`) and checks its range.
+    /// A timeout of `0` is not accepted here: callers that allow "none" check for it first.
+    pub fn parse(self, text: &str) -> Result<u64, PolicyError> {
+        let value = match self {
+            Limit::MaxMemory | Limit::MaxWasmStack => parse_bytes(text)?,
+            Limit::MaxTableElements | Limit::Fuel => parse_count(text)?,
+            Limit::Timeout => {
+                let ms = parse_duration(text)?.as_millis();
+                u64::try_from(ms).unwrap_or(u64::MAX)
+            }
+        };
+        self.check(value)
+    }
+
+    /// A value of this limit for people: `16 KiB`, `100000 elements`, `2s`.
+    pub fn show(self, value: u64) -> String {
+        match self {
+            Limit::MaxMemory | Limit::MaxWasmStack => exact_bytes(value),
+            Limit::MaxTableElements => format!("{value} elements"),
+            Limit::Timeout => humantime::format_duration(Duration::from_millis(value)).to_string(),
+            Limit::Fuel => value.to_string(),
+        }
+    }
+}
+
+impl SandboxPolicy {
+    /// Checks every limit against its range: the one validation the command line, profiles,
+    /// the window and the run share.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        Limit::MaxMemory.check(self.max_memory_bytes)?;
+        Limit::MaxTableElements.check(self.max_table_elements)?;
+        if let Some(ms) = self.timeout_ms {
+            Limit::Timeout.check(ms)?;
+        }
+        if let Some(fuel) = self.fuel {
+            Limit::Fuel.check(fuel)?;
+        }
+        Limit::MaxWasmStack.check(self.max_wasm_stack_bytes as u64)?;
+        Ok(())
+    }
+}
+
+/// `16 KiB` when a whole number of KiB, MiB or GiB says it exactly, else [`format_bytes`].
+fn exact_bytes(bytes: u64) -> String {
+    [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        .into_iter()
+        .find(|&(_, unit)| bytes >= unit && bytes.is_multiple_of(unit))
+        .map(|(name, unit)| format!("{} {name}", bytes / unit))
+        .unwrap_or_else(|| format_bytes(bytes))
+}
+
+/// Parses a whole number: `100000`, `100_000`.
+pub fn parse_count(text: &str) -> Result<u64, PolicyError> {
+    let text = text.trim();
+    text.replace('_', "")
+        .parse::<u64>()
+        .map_err(|_| PolicyError::Count(text.to_owned()))
+}
+
 /// Parses a byte size: `65536`, `64KiB`, `64MiB`, `4GiB`, `1.5 MB`.
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub fn parse_bytes(text: &str) -> Result<u64, PolicyError> {
     let text = text.trim();
     if let Ok(n) = text.parse::<u64>() {
         return Ok(n);
     }
     text.parse::<bytesize::ByteSize>()
         .map(|size| size.as_u64())
-        .map_err(|_| {
-            format!(
-                "invalid size `{text}`: use bytes or units, e.g. `65536`, `64KiB`, `256MiB`, `4GiB`"
-            )
-        })
+        .map_err(|_| PolicyError::Size(text.to_owned()))
 }
 
 /// Parses a duration: `2s`, `500ms`, `1m 30s`; a bare number means seconds, as in wasmtime.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, PolicyError> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("invalid duration `{text}` ({e}): use e.g. `2s`, `500ms`, `1m`"))
+    humantime::parse_duration(text).map_err(|e| PolicyError::Duration {
+        text: text.to_owned(),
+        why: e.to_string(),
+    })
 }
 
 /// Formats bytes for people: `64 KiB`, `256 MiB`.
@@ -219,7 +390,7 @@ mod tests {
         assert_eq!(parse_bytes("64KiB"), Ok(64 * 1024));
         assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
         assert_eq!(parse_bytes("4GiB"), Ok(4 << 30));
-        let err = parse_bytes("lots").unwrap_err();
+        let err = parse_bytes("lots").unwrap_err().to_string();
         assert!(err.contains("invalid size `lots`"), "{err}");
     }
 
@@ -230,6 +401,7 @@ mod tests {
         assert!(
             parse_duration("soon")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid duration")
         );
     }
@@ -248,8 +420,33 @@ mod tests {
     fn default_policy_is_safe() {
         let policy = SandboxPolicy::default();
         assert!(policy.dirs.is_empty() && policy.env.is_empty());
-        assert_eq!(policy.stdin, StdinSource::Empty);
+        assert_eq!(Invocation::default().stdin, StdinSource::Empty);
         assert_eq!(policy.max_memory_bytes, 256 << 20);
         assert_eq!(policy.timeout_ms, Some(10_000));
+    }
+
+    #[test]
+    fn each_limit_has_one_range_and_one_message() {
+        let err = Limit::MaxWasmStack.parse("1KiB").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the wasm stack must be between 16 KiB and 1 GiB, not 1 KiB"
+        );
+        assert_eq!(Limit::MaxWasmStack.parse("512KiB"), Ok(512 * 1024));
+        assert_eq!(Limit::Timeout.parse("2s"), Ok(2_000));
+        assert_eq!(Limit::MaxTableElements.parse("100_000"), Ok(100_000));
+        for limit in Limit::ALL {
+            let (usual, range) = (limit.usual_range(), limit.range());
+            assert!(
+                range.contains(usual.start()) && range.contains(usual.end()),
+                "{limit:?}: the slider stays inside the accepted range"
+            );
+        }
+        let policy = SandboxPolicy {
+            max_wasm_stack_bytes: 2 << 30,
+            ..SandboxPolicy::default()
+        };
+        assert!(policy.validate().is_err());
+        assert_eq!(SandboxPolicy::default().validate(), Ok(()));
     }
 }

@@ -14,9 +14,10 @@
 //! read_only = true        # or read_only = false, scratch = true: work on a copy
 //! ```
 //!
-//! A profile holds every field of the policy except [`SandboxPolicy::stdin`] and
-//! [`SandboxPolicy::entry`]: what the guest reads and which export to call belong to one run,
-//! not to the sandbox. A key left out takes the policy's safe default; an unknown key or a
+//! A profile holds every field of the policy, and the guest's arguments and argv0 (the
+//! [`Invocation`]'s `args` and `argv0`), which a run uses unless its command line gives its
+//! own. What the guest reads and which export to call belong to one run, not to a profile. A
+//! key left out takes the policy's safe default; an unknown key or a
 //! value of the wrong form is an error naming the key, its line and the accepted form.
 //!
 //! [`command_line`] turns a policy into the equivalent command for wasmscope itself or for
@@ -32,8 +33,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::engine::policy::{
     Compiler, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_MAX_WASM_STACK_BYTES,
-    DEFAULT_TIMEOUT_MS, DirGrant, Entry, SandboxPolicy, StdinSource, format_bytes, parse_bytes,
-    parse_duration,
+    DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, Limit, SandboxPolicy, StdinSource,
+    format_bytes, parse_bytes, parse_duration,
 };
 
 /// Why a profile could not be read, understood or written.
@@ -69,20 +70,28 @@ pub enum ProfileError {
     },
 }
 
+/// What a profile file holds: the sandbox, and the arguments a run passes unless told
+/// otherwise. Its invocation's `stdin` and `entry` are always the defaults.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    /// What the guest may do.
+    pub policy: SandboxPolicy,
+    /// The guest's arguments and argv0 (stdin and the entry are not part of a profile).
+    pub invocation: Invocation,
+}
+
 /// The top-level keys a profile understands, for error messages.
 const KNOWN_KEYS: &str = "max_memory, max_table_elements, trap_on_grow_failure, timeout, fuel, \
                           max_stack, compiler, log_calls, allow_network, argv0, args, env, [[dir]]";
 /// The keys of one `[[dir]]` table.
 const KNOWN_DIR_KEYS: &str = "host, guest, read_only, scratch";
 
-/// The smallest and largest wasm stack accepted, as on the command line.
-const MIN_STACK_BYTES: u64 = 16 * 1024;
-const MAX_STACK_BYTES: u64 = 1 << 30;
-
-/// Writes `policy` as a commented TOML profile. Stdin and the entry point are not part of a
+/// Writes `profile` as a commented TOML profile. Stdin and the entry point are not part of a
 /// profile. Environment variables are a TOML table, so of two with the same name only the
 /// later one is kept (it is the one a `--env` flag would leave).
-pub fn to_toml(policy: &SandboxPolicy) -> String {
+pub fn to_toml(profile: &Profile) -> String {
+    let policy = &profile.policy;
+    let invocation = &profile.invocation;
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
@@ -141,12 +150,12 @@ pub fn to_toml(policy: &SandboxPolicy) -> String {
     line("# Let a component use the host's network (wasi:sockets).".into());
     line(format!("allow_network = {}", policy.allow_network));
     line("# argv[0] as the guest sees it; leave it out for the module's file name.".into());
-    match &policy.argv0 {
+    match &invocation.argv0 {
         Some(argv0) => line(format!("argv0 = {}", toml_string(argv0))),
         None => line("# argv0 = \"app.wasm\"".into()),
     }
     line("# Arguments after argv[0].".into());
-    let args: Vec<String> = policy.args.iter().map(|a| toml_string(a)).collect();
+    let args: Vec<String> = invocation.args.iter().map(|a| toml_string(a)).collect();
     line(format!("args = [{}]", args.join(", ")));
     line(String::new());
     line("# Environment variables the guest sees, in order.".into());
@@ -196,19 +205,19 @@ pub fn to_toml(policy: &SandboxPolicy) -> String {
 /// Reads a profile from TOML text. Keys left out take [`SandboxPolicy::default`]'s values;
 /// stdin and the entry point are always the defaults (a profile does not hold them). Relative
 /// host paths are kept as written; [`load`] resolves them against the profile's folder.
-pub fn from_toml(text: &str) -> Result<SandboxPolicy, ProfileError> {
-    Parser { text }.policy()
+pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
+    Parser { text }.profile()
 }
 
 /// Reads a profile file. Relative host paths in it are resolved against the file's folder,
 /// so a profile and its data can move together.
-pub fn load(path: impl AsRef<Path>) -> Result<SandboxPolicy, ProfileError> {
+pub fn load(path: impl AsRef<Path>) -> Result<Profile, ProfileError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let mut policy = from_toml(&text).map_err(|e| match e {
+    let mut profile = from_toml(&text).map_err(|e| match e {
         ProfileError::Invalid {
             line, key, message, ..
         } => ProfileError::Invalid {
@@ -220,22 +229,22 @@ pub fn load(path: impl AsRef<Path>) -> Result<SandboxPolicy, ProfileError> {
         other => other,
     })?;
     let folder = path.parent().unwrap_or(Path::new(""));
-    for dir in &mut policy.dirs {
+    for dir in &mut profile.policy.dirs {
         if dir.host_path.is_relative() {
             // `components()` drops the `.` of `./data`, so the result reads cleanly.
             dir.host_path = folder.join(&dir.host_path).components().collect();
         }
     }
-    Ok(policy)
+    Ok(profile)
 }
 
-/// Writes `policy` as a profile file. Relative host paths are made absolute first (against
+/// Writes `profile` as a profile file. Relative host paths are made absolute first (against
 /// the current directory, which is what they mean now), so the file means the same folders
 /// wherever it is later loaded from.
-pub fn save(path: impl AsRef<Path>, policy: &SandboxPolicy) -> Result<(), ProfileError> {
+pub fn save(path: impl AsRef<Path>, profile: &Profile) -> Result<(), ProfileError> {
     let path = path.as_ref();
-    let mut policy = policy.clone();
-    for dir in &mut policy.dirs {
+    let mut profile = profile.clone();
+    for dir in &mut profile.policy.dirs {
         if dir.host_path.is_relative() {
             dir.host_path =
                 std::path::absolute(&dir.host_path).map_err(|source| ProfileError::Write {
@@ -244,7 +253,7 @@ pub fn save(path: impl AsRef<Path>, policy: &SandboxPolicy) -> Result<(), Profil
                 })?;
         }
     }
-    std::fs::write(path, to_toml(&policy)).map_err(|source| ProfileError::Write {
+    std::fs::write(path, to_toml(&profile)).map_err(|source| ProfileError::Write {
         path: path.to_owned(),
         source,
     })
@@ -258,7 +267,7 @@ struct Parser<'a> {
 type Value<'i> = Spanned<DeValue<'i>>;
 
 impl Parser<'_> {
-    fn policy(&self) -> Result<SandboxPolicy, ProfileError> {
+    fn profile(&self) -> Result<Profile, ProfileError> {
         let document = DeTable::parse(self.text).map_err(|e| {
             let line = e.span().map(|span| self.line(span.start)).unwrap_or(1);
             ProfileError::Invalid {
@@ -269,6 +278,7 @@ impl Parser<'_> {
             }
         })?;
         let mut policy = SandboxPolicy::default();
+        let mut invocation = Invocation::default();
         for (key, value) in document.get_ref().iter() {
             let name: &str = key.get_ref();
             match name {
@@ -300,18 +310,18 @@ impl Parser<'_> {
                 "log_calls" => policy.log_calls = self.bool(name, value)?,
                 "allow_network" => policy.allow_network = self.bool(name, value)?,
                 "argv0" => {
-                    policy.argv0 = Some(
+                    invocation.argv0 = Some(
                         self.string(name, value, "a string, e.g. `argv0 = \"app.wasm\"`")?
                             .to_owned(),
                     )
                 }
-                "args" => policy.args = self.args(name, value)?,
+                "args" => invocation.args = self.args(name, value)?,
                 "env" => policy.env = self.env(name, value)?,
                 "dir" => policy.dirs = self.dirs(name, value)?,
                 _ => return Err(self.unknown(name, key.span(), KNOWN_KEYS)),
             }
         }
-        Ok(policy)
+        Ok(Profile { policy, invocation })
     }
 
     fn line(&self, offset: usize) -> usize {
@@ -399,12 +409,13 @@ impl Parser<'_> {
 
     fn stack(&self, key: &str, value: &Value<'_>) -> Result<usize, ProfileError> {
         let bytes = self.size(key, value)?;
-        if !(MIN_STACK_BYTES..=MAX_STACK_BYTES).contains(&bytes) {
+        // The range and its message are the engine's, the same as on the command line.
+        if let Err(e) = Limit::MaxWasmStack.check(bytes) {
             return Err(self.bad(
                 key,
                 value,
-                "a size between 16 KiB and 1 GiB, such as \"512 KiB\"",
-                Some("out of range"),
+                "a size such as \"512 KiB\"",
+                Some(&e.to_string()),
             ));
         }
         usize::try_from(bytes)
@@ -632,19 +643,24 @@ pub struct CopiedCommand {
     pub notes: Vec<String>,
 }
 
-/// The command that runs `module_path` under `policy` with `runtime`, quoted for a POSIX
+/// The command that runs `module_path` under `policy`, passing `invocation`, with `runtime`, quoted for a POSIX
 /// shell, plus a note for each part of the policy that runtime cannot express. For
 /// [`Runtime::Wasmscope`] the command parses back to the same policy (stdin bytes aside,
 /// which no flag can carry). An empty stdin becomes `< /dev/null` for runtimes that would
 /// otherwise read the terminal.
-pub fn command_line(runtime: Runtime, policy: &SandboxPolicy, module_path: &str) -> CopiedCommand {
+pub fn command_line(
+    runtime: Runtime,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) -> CopiedCommand {
     let mut cmd = Cmd::default();
     match runtime {
-        Runtime::Wasmscope => wasmscope_command(&mut cmd, policy, module_path),
-        Runtime::Wasmtime => wasmtime_command(&mut cmd, policy, module_path),
-        Runtime::Wasmer => wasmer_command(&mut cmd, policy, module_path),
-        Runtime::WasmEdge => wasmedge_command(&mut cmd, policy, module_path),
-        Runtime::Wazero => wazero_command(&mut cmd, policy, module_path),
+        Runtime::Wasmscope => wasmscope_command(&mut cmd, policy, invocation, module_path),
+        Runtime::Wasmtime => wasmtime_command(&mut cmd, policy, invocation, module_path),
+        Runtime::Wasmer => wasmer_command(&mut cmd, policy, invocation, module_path),
+        Runtime::WasmEdge => wasmedge_command(&mut cmd, policy, invocation, module_path),
+        Runtime::Wazero => wazero_command(&mut cmd, policy, invocation, module_path),
     }
     let mut command = cmd
         .words
@@ -714,22 +730,22 @@ impl Cmd {
     }
 
     /// What the guest reads: an empty stdin is `/dev/null`; bytes cannot be a flag.
-    fn stdin(&mut self, runtime: Runtime, policy: &SandboxPolicy) {
-        match &policy.stdin {
+    fn stdin(&mut self, runtime: Runtime, invocation: &Invocation) {
+        match &invocation.stdin {
             StdinSource::Empty => self.redirect = Some("< /dev/null"),
             StdinSource::Inherit => {}
             StdinSource::Bytes(_) => self.note(format!(
                 "The policy gives the guest {} of stdin; {} reads this terminal, so pipe \
                  them in (e.g. `< input.txt`).",
-                format_bytes(stdin_len(policy)),
+                format_bytes(stdin_len(invocation)),
                 runtime.name()
             )),
         }
     }
 }
 
-fn stdin_len(policy: &SandboxPolicy) -> u64 {
-    match &policy.stdin {
+fn stdin_len(invocation: &Invocation) -> u64 {
+    match &invocation.stdin {
         StdinSource::Bytes(bytes) => bytes.len() as u64,
         _ => 0,
     }
@@ -756,16 +772,16 @@ fn compact_size(bytes: u64) -> String {
 /// The guest's arguments after the module, and the export to call if any. With `--invoke`,
 /// the words after the module are the function's arguments, so WASI arguments cannot be
 /// given as well.
-fn module_args<'p>(cmd: &mut Cmd, runtime: Runtime, policy: &'p SandboxPolicy) -> &'p [String] {
-    match &policy.entry {
-        Entry::Default => &policy.args,
+fn module_args<'p>(cmd: &mut Cmd, runtime: Runtime, invocation: &'p Invocation) -> &'p [String] {
+    match &invocation.entry {
+        Entry::Default => &invocation.args,
         Entry::Invoke { name, args } => {
-            if !policy.args.is_empty() {
+            if !invocation.args.is_empty() {
                 cmd.note(format!(
                     "{} passes the words after the module to `{name}` as its arguments, so the \
                      guest's own arguments ({}) are left out.",
                     runtime.name(),
-                    policy.args.join(" ")
+                    invocation.args.join(" ")
                 ));
             }
             args
@@ -773,7 +789,12 @@ fn module_args<'p>(cmd: &mut Cmd, runtime: Runtime, policy: &'p SandboxPolicy) -
     }
 }
 
-fn wasmscope_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
+fn wasmscope_command(
+    cmd: &mut Cmd,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) {
     cmd.word("wasmscope");
     cmd.word("run");
     // `wasmscope run` opens --dir, then --ro-dir, then --scratch-dir folders.
@@ -796,7 +817,7 @@ fn wasmscope_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     for (name, value) in &policy.env {
         cmd.opt("--env", format!("{name}={value}"));
     }
-    if let Entry::Invoke { name, .. } = &policy.entry {
+    if let Entry::Invoke { name, .. } = &invocation.entry {
         cmd.opt("--invoke", name.clone());
     }
     if policy.max_memory_bytes != DEFAULT_MAX_MEMORY_BYTES {
@@ -824,16 +845,16 @@ fn wasmscope_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     if policy.trap_on_grow_failure {
         cmd.word("--trap-on-grow-failure");
     }
-    match &policy.stdin {
+    match &invocation.stdin {
         StdinSource::Empty => {}
         StdinSource::Inherit => cmd.opt("--stdin", "-"),
         StdinSource::Bytes(_) => cmd.note(format!(
             "The policy gives the guest {} of stdin; save them to a file and add \
              `--stdin FILE`.",
-            format_bytes(stdin_len(policy))
+            format_bytes(stdin_len(invocation))
         )),
     }
-    if let Some(argv0) = &policy.argv0 {
+    if let Some(argv0) = &invocation.argv0 {
         cmd.opt("--argv0", argv0.clone());
     }
     if policy.compiler != Compiler::default() {
@@ -845,12 +866,17 @@ fn wasmscope_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     if policy.allow_network {
         cmd.word("--allow-network");
     }
-    let args = module_args(cmd, Runtime::Wasmscope, policy);
+    let args = module_args(cmd, Runtime::Wasmscope, invocation);
     cmd.module(module_path);
     cmd.words.extend(args.iter().cloned());
 }
 
-fn wasmtime_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
+fn wasmtime_command(
+    cmd: &mut Cmd,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) {
     cmd.word("wasmtime");
     cmd.word("run");
     for dir in &policy.dirs {
@@ -866,7 +892,7 @@ fn wasmtime_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     for (name, value) in &policy.env {
         cmd.opt("--env", format!("{name}={value}"));
     }
-    if let Entry::Invoke { name, .. } = &policy.entry {
+    if let Entry::Invoke { name, .. } = &invocation.entry {
         cmd.opt("--invoke", name.clone());
     }
     cmd.opt("-W", format!("max-memory-size={}", policy.max_memory_bytes));
@@ -895,7 +921,7 @@ fn wasmtime_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
         Compiler::Winch => cmd.opt("-C", "compiler=winch"),
         Compiler::Pulley => cmd.opt("--target", "pulley64"),
     }
-    if let Some(argv0) = &policy.argv0 {
+    if let Some(argv0) = &invocation.argv0 {
         cmd.opt("--argv0", argv0.clone());
     }
     if policy.log_calls {
@@ -904,8 +930,8 @@ fn wasmtime_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
              environment traces WASI calls instead.",
         );
     }
-    cmd.stdin(Runtime::Wasmtime, policy);
-    let args = module_args(cmd, Runtime::Wasmtime, policy);
+    cmd.stdin(Runtime::Wasmtime, invocation);
+    let args = module_args(cmd, Runtime::Wasmtime, invocation);
     cmd.module(module_path);
     cmd.words.extend(args.iter().cloned());
 }
@@ -954,9 +980,9 @@ fn note_scratch(cmd: &mut Cmd, runtime: Runtime, dir: &DirGrant) {
     }
 }
 
-fn note_misc(cmd: &mut Cmd, runtime: Runtime, policy: &SandboxPolicy) {
+fn note_misc(cmd: &mut Cmd, runtime: Runtime, policy: &SandboxPolicy, invocation: &Invocation) {
     let name = runtime.name();
-    if let Some(argv0) = &policy.argv0 {
+    if let Some(argv0) = &invocation.argv0 {
         cmd.note(format!(
             "{name}'s CLI cannot set argv[0]: the guest sees the module's file name, not {argv0}."
         ));
@@ -966,7 +992,12 @@ fn note_misc(cmd: &mut Cmd, runtime: Runtime, policy: &SandboxPolicy) {
     }
 }
 
-fn wasmer_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
+fn wasmer_command(
+    cmd: &mut Cmd,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) {
     cmd.word("wasmer");
     cmd.word("run");
     for dir in &policy.dirs {
@@ -982,7 +1013,7 @@ fn wasmer_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     for (name, value) in &policy.env {
         cmd.opt("--env", format!("{name}={value}"));
     }
-    if let Entry::Invoke { name, .. } = &policy.entry {
+    if let Entry::Invoke { name, .. } = &invocation.entry {
         cmd.opt("--invoke", name.clone());
     }
     note_caps(cmd, Runtime::Wasmer, policy, true, true);
@@ -997,9 +1028,9 @@ fn wasmer_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
             policy.compiler.name()
         ));
     }
-    note_misc(cmd, Runtime::Wasmer, policy);
-    cmd.stdin(Runtime::Wasmer, policy);
-    let args = module_args(cmd, Runtime::Wasmer, policy);
+    note_misc(cmd, Runtime::Wasmer, policy, invocation);
+    cmd.stdin(Runtime::Wasmer, invocation);
+    let args = module_args(cmd, Runtime::Wasmer, invocation);
     cmd.module(module_path);
     if args.iter().any(|a| a.starts_with('-')) {
         cmd.word("--");
@@ -1010,7 +1041,12 @@ fn wasmer_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
 /// WasmEdge's memory pages are 64 KiB.
 const WASM_PAGE_BYTES: u64 = 64 * 1024;
 
-fn wasmedge_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
+fn wasmedge_command(
+    cmd: &mut Cmd,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) {
     cmd.word("wasmedge");
     for dir in &policy.dirs {
         let mut spec = format!("{}:{}", dir.guest_path, host(dir));
@@ -1046,16 +1082,16 @@ fn wasmedge_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     if policy.compiler == Compiler::Winch {
         cmd.note("WasmEdge has no baseline compiler like winch; it interprets by default.");
     }
-    note_misc(cmd, Runtime::WasmEdge, policy);
-    cmd.stdin(Runtime::WasmEdge, policy);
-    let invoked = match &policy.entry {
+    note_misc(cmd, Runtime::WasmEdge, policy, invocation);
+    cmd.stdin(Runtime::WasmEdge, invocation);
+    let invoked = match &invocation.entry {
         Entry::Invoke { name, .. } => {
             cmd.word("--reactor");
             Some(name.clone())
         }
         Entry::Default => None,
     };
-    let args = module_args(cmd, Runtime::WasmEdge, policy);
+    let args = module_args(cmd, Runtime::WasmEdge, invocation);
     // `--` keeps a guest argument such as `-v` from reading as a WasmEdge option.
     if args.iter().any(|a| a.starts_with('-')) {
         cmd.word("--");
@@ -1065,7 +1101,12 @@ fn wasmedge_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
     cmd.words.extend(args.iter().cloned());
 }
 
-fn wazero_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
+fn wazero_command(
+    cmd: &mut Cmd,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    module_path: &str,
+) {
     cmd.word("wazero");
     cmd.word("run");
     for dir in &policy.dirs {
@@ -1104,20 +1145,20 @@ fn wazero_command(cmd: &mut Cmd, policy: &SandboxPolicy, module_path: &str) {
             "wazero's CLI has no fuel: the budget of {fuel} is not enforced."
         ));
     }
-    if let Some(argv0) = &policy.argv0 {
+    if let Some(argv0) = &invocation.argv0 {
         cmd.note(format!(
             "wazero's CLI cannot set argv[0]: the guest sees the module's file name, not {argv0}."
         ));
     }
-    cmd.stdin(Runtime::Wazero, policy);
-    let args: &[String] = match &policy.entry {
-        Entry::Default => &policy.args,
+    cmd.stdin(Runtime::Wazero, invocation);
+    let args: &[String] = match &invocation.entry {
+        Entry::Default => &invocation.args,
         Entry::Invoke { name, .. } => {
             cmd.note(format!(
                 "wazero's CLI only runs `_start`: it cannot call `{name}`, so it runs the module \
                  as a command instead."
             ));
-            &policy.args
+            &invocation.args
         }
     };
     cmd.module(module_path);

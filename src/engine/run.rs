@@ -1,23 +1,24 @@
-//! One run: compile, build the sandbox from the policy, call the entry, classify the outcome.
+//! One run, the same for a core module and a component: check the policy, load the target
+//! (decided once: [`RunTarget`]), build the sandbox, call the entry, classify the outcome.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use wasmtime::{Store, Trap, UpdateDeadline, Val, ValType, WasmBacktrace};
-use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+use wasmtime::{Store, Trap, ValType, WasmBacktrace};
+use wasmtime_wasi::I32Exit;
 
-use crate::engine::calllog::{self, CallLog};
-use crate::engine::component;
-use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
-use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
+use crate::engine::errors::{RunError, cause, chain_text, error_text};
+use crate::engine::events::RunEvent;
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{
-    FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, TrapInfo,
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
-use crate::engine::policy::{DirGrant, Entry, SandboxPolicy, StdinSource};
-use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
+use crate::engine::policy::{Entry, Invocation, SandboxPolicy};
+use crate::engine::sandbox::{
+    self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
+};
+use crate::engine::target::{CallError, Compiled, RunTarget};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -28,43 +29,8 @@ pub struct RunRequest {
     pub wasm: Arc<[u8]>,
     /// What the guest may do.
     pub policy: SandboxPolicy,
-}
-
-/// Stop requests for a run in progress, shared with the thread that may cancel it.
-#[derive(Debug, Default)]
-pub struct RunControl {
-    cancelled: AtomicBool,
-    wake: tokio::sync::Notify,
-    outputs: std::sync::Mutex<Vec<ChannelOutput>>,
-}
-
-impl RunControl {
-    /// Asks the run to stop. It ends with [`RunOutcome::Cancelled`], even inside a host call.
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-
-    /// Sends guest output that is waiting to be coalesced; call about every millisecond.
-    pub fn tick(&self) {
-        for output in self
-            .outputs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            output.tick();
-        }
-    }
-
-    fn set_outputs(&self, outputs: Vec<ChannelOutput>) {
-        *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs;
-    }
-
-    /// Whether [`Self::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
+    /// What this run passes the guest: arguments, stdin, the export to call.
+    pub invocation: Invocation,
 }
 
 /// Why the run was stopped from outside the guest.
@@ -73,6 +39,10 @@ pub(crate) enum Stop {
     TimedOut,
     Cancelled,
 }
+
+/// What a guest call ended with: its formatted results or how it failed, or a stop from
+/// outside (timeout, Stop).
+pub(crate) type CallResult = Result<Result<Vec<String>, CallError>, Stop>;
 
 /// Runs `request` to its outcome on the calling thread, sending events as it goes and the
 /// final report last. The engine's epoch must be ticked by someone else (the runner does).
@@ -84,10 +54,7 @@ pub fn run(
     let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
-        Err(error) => RunOutcome::Failed {
-            error,
-            unresolved: Vec::new(),
-        },
+        Err(error) => failed(chain_text(&error)),
     };
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
@@ -100,6 +67,101 @@ pub(crate) fn failed(error: impl Into<String>) -> RunOutcome {
         error: error.into(),
         unresolved: Vec::new(),
     }
+}
+
+/// The run skeleton: one path for every target.
+fn run_inner(
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    report: &mut RunReport,
+) -> Result<RunOutcome, RunError> {
+    let policy = &request.policy;
+    if let Err(e) = policy.validate() {
+        return Ok(failed(format!("the sandbox policy cannot be applied: {e}")));
+    }
+    let key = EngineKey::for_policy(policy);
+    let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
+    let compiled = match load(request, &shared, key)? {
+        Ok(compiled) => compiled,
+        Err(outcome) => return Ok(outcome),
+    };
+    report_compiled(report, events, compiled.compile_time, compiled.cached);
+
+    let mut sandbox = Sandbox::new(
+        &request.name,
+        policy,
+        &request.invocation,
+        &shared,
+        control,
+        events,
+    )?;
+    // Always wrapped: with the log off the wrappers only count refusals, so a run can say
+    // that the sandbox refused something even when nobody asked to see each call.
+    let target =
+        compiled
+            .target
+            .with_call_log(&shared, key, &mut sandbox.store, policy.log_calls)?;
+    let entry = &request.invocation.entry;
+    let mut instance = None;
+    let store = &mut sandbox.store;
+    let result = drive(
+        &sandbox.runtime,
+        sandbox.deadline,
+        control,
+        target.call(store, entry, &mut instance),
+    );
+    let mut store = sandbox.finish(policy, report);
+    save_coredump(&result, &mut store, &request.name, report);
+    if let Some(memory) = instance.and_then(|i| i.get_memory(&mut store, "memory")) {
+        let data = memory.data(&store);
+        report.memory = Some(Arc::new(
+            data[..data.len().min(MEMORY_SNAPSHOT_BYTES)].to_vec(),
+        ));
+    }
+    Ok(outcome_of(result, control, policy, report))
+}
+
+/// Reads what the bytes are, checks they can run as asked, and compiles them: the one place
+/// that tells a core module, a precompiled module and a component apart. The inner `Err` is
+/// the outcome when they cannot run; the outer one a failure of the host.
+fn load(
+    request: &RunRequest,
+    shared: &SharedEngine,
+    key: EngineKey,
+) -> Result<Result<Compiled, RunOutcome>, RunError> {
+    let entry = &request.invocation.entry;
+    if sandbox::is_precompiled(&request.wasm) {
+        // A `.cwasm`: no wasm to inspect, so check what wasmtime's types say instead.
+        let compiled = match RunTarget::precompiled(shared, &request.wasm) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                return Ok(Err(failed(format!(
+                    "cannot load this precompiled module: {}. Precompiled code only loads into \
+                     the wasmtime version and settings (compiler, fuel) it was made with: \
+                     recompile it with `wasmscope compile`, or run the .wasm instead",
+                    error_text(&e)
+                ))));
+            }
+        };
+        if let Some(module) = compiled.target.module() {
+            let info = inspect::info_from_module(module, request.wasm.len());
+            if let Some(outcome) = preflight(&info, entry) {
+                return Ok(Err(outcome));
+            }
+        }
+        return Ok(Ok(compiled));
+    }
+    let info = inspect(&request.wasm);
+    if let Some(outcome) = preflight(&info, entry) {
+        return Ok(Err(outcome));
+    }
+    Ok(match info.kind {
+        ModuleKind::Component => RunTarget::component(shared, key, &request.wasm)?
+            .map_err(|e| failed(format!("invalid component: {}", error_text(&e)))),
+        ModuleKind::CoreModule | ModuleKind::Invalid => RunTarget::core(shared, key, &request.wasm)
+            .map_err(|e| failed(format!("invalid module: {}", error_text(&e)))),
+    })
 }
 
 /// The function names a user could `--invoke`.
@@ -117,34 +179,40 @@ fn exported_functions(info: &ModuleInfo) -> String {
     }
 }
 
-/// Checks that the module can run under this entry, before anything is compiled.
-fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
-    match info.kind {
-        ModuleKind::Invalid => {
-            let error = info
-                .error
-                .as_ref()
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "unknown parse error".to_owned());
-            return Some(failed(format!("invalid module: {error}")));
-        }
-        // Components take their own path (see `component::run_component`).
-        ModuleKind::Component => {
-            return Some(failed("this is a component, not a core module"));
-        }
-        ModuleKind::CoreModule => {}
+/// Checks that the module or component can run under this entry, before anything is
+/// compiled: valid, every import provided, the entry exported with a fitting type.
+fn preflight(info: &ModuleInfo, entry: &Entry) -> Option<RunOutcome> {
+    let component = info.kind == ModuleKind::Component;
+    if info.kind == ModuleKind::Invalid {
+        let error = info
+            .error
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "unknown parse error".to_owned());
+        return Some(failed(format!("invalid module: {error}")));
     }
     if !info.unresolved.is_empty() {
         let n = info.unresolved.len();
+        let provided = if component {
+            "the WASI 0.2 interfaces of wasmtime-wasi: wasi:cli, wasi:clocks, wasi:filesystem, \
+             wasi:io, wasi:random, wasi:sockets"
+        } else {
+            "WASI preview 1 only"
+        };
         return Some(RunOutcome::Failed {
             error: format!(
-                "{n} import{} cannot be satisfied by the sandbox (it provides WASI preview 1 only)",
+                "{n} import{} cannot be satisfied by the sandbox (it provides {provided})",
                 if n == 1 { "" } else { "s" }
             ),
             unresolved: info.unresolved.clone(),
         });
     }
-    match &policy.entry {
+    match entry {
+        Entry::Default if info.style != ModuleStyle::Command && component => Some(failed(format!(
+            "this component exports no `wasi:cli/run`, so it is not a command: choose a \
+             function to call with `--invoke NAME` ({})",
+            exported_functions(info)
+        ))),
         Entry::Default if info.style != ModuleStyle::Command => Some(failed(format!(
             "this module has no `_start`: it is a {}. Choose a function to call with \
              `--invoke NAME` ({})",
@@ -155,6 +223,7 @@ fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
             },
             exported_functions(info)
         ))),
+        Entry::Default if component => None,
         Entry::Default => match info.export_sig("_start") {
             Some(sig) if !sig.params.is_empty() || !sig.results.is_empty() => Some(failed(
                 format!("`_start` must take no parameters and return nothing, but it is {sig}"),
@@ -163,7 +232,8 @@ fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
         },
         Entry::Invoke { name, .. } => match info.export_sig(name) {
             None => Some(failed(format!(
-                "the module exports no function named `{name}` ({})",
+                "the {} exports no function named `{name}` ({})",
+                if component { "component" } else { "module" },
                 exported_functions(info)
             ))),
             Some(_) => None,
@@ -171,90 +241,8 @@ fn preflight(info: &ModuleInfo, policy: &SandboxPolicy) -> Option<RunOutcome> {
     }
 }
 
-fn run_inner(
-    request: &RunRequest,
-    control: &Arc<RunControl>,
-    events: &Sender<RunEvent>,
-    report: &mut RunReport,
-) -> Result<RunOutcome, String> {
-    let policy = &request.policy;
-    let key = EngineKey::for_policy(policy);
-    let compiled = if sandbox::is_precompiled(&request.wasm) {
-        // A `.cwasm`: no wasm to inspect, so check what wasmtime's types say instead.
-        let shared = sandbox::shared_engine(key)
-            .map_err(|e| format!("cannot configure the engine: {e:#}"))?;
-        let compiled = match sandbox::deserialize(&shared, &request.wasm) {
-            Ok(compiled) => compiled,
-            Err(e) => {
-                return Ok(failed(format!(
-                    "cannot load this precompiled module: {}. Precompiled code only loads into \
-                     the wasmtime version and settings (compiler, fuel) it was made with: \
-                     recompile it with `wasmscope compile`, or run the .wasm instead",
-                    error_text(&e)
-                )));
-            }
-        };
-        let info = inspect::info_from_module(&compiled.module, request.wasm.len());
-        if let Some(outcome) = preflight(&info, policy) {
-            return Ok(outcome);
-        }
-        (shared, compiled)
-    } else {
-        let info = inspect(&request.wasm);
-        if info.kind == ModuleKind::Component {
-            return component::run_component(request, &info, control, events, report);
-        }
-        if let Some(outcome) = preflight(&info, policy) {
-            return Ok(outcome);
-        }
-        let shared = sandbox::shared_engine(key)
-            .map_err(|e| format!("cannot configure the engine: {e:#}"))?;
-        match sandbox::compile(&shared, key, &request.wasm) {
-            Ok(compiled) => (shared, compiled),
-            Err(e) => return Ok(failed(format!("invalid module: {}", error_text(&e)))),
-        }
-    };
-    let (shared, compiled) = compiled;
-    report_compiled(report, events, compiled.compile_time, compiled.cached);
-
-    let mut sandbox = Sandbox::new(request, &shared, control, events)?;
-    let module = compiled.module;
-    // Always wrapped: with the log off the wrappers only count refusals, so a run can say
-    // that the sandbox refused something even when nobody asked to see each call.
-    let logging = match calllog::logging_linker(&shared, key, &mut sandbox.store, &module) {
-        Ok(logging) => logging,
-        Err(e) if policy.log_calls => return Err(format!("cannot set up the call log: {e:#}")),
-        // Counting refusals is a courtesy: a module it cannot wrap still runs as asked.
-        Err(_) => None,
-    };
-    let linker = match logging {
-        Some(logging) => Arc::new(logging),
-        None => Arc::clone(&shared.linker),
-    };
-    let entry = policy.entry.clone();
-    let mut instance_slot = None;
-    let store = &mut sandbox.store;
-    let result = drive(&sandbox.runtime, sandbox.deadline, control, async {
-        let instance = linker
-            .instantiate_async(&mut *store, &module)
-            .await
-            .map_err(CallError::Instantiate)?;
-        instance_slot = Some(instance);
-        call_entry(store, &instance, &entry).await
-    });
-    let mut store = sandbox.finish(policy, report);
-    save_coredump(&result, &mut store, &request.name, report);
-    if let Some(memory) = instance_slot.and_then(|i| i.get_memory(&mut store, "memory")) {
-        let data = memory.data(&store);
-        report.memory = Some(Arc::new(
-            data[..data.len().min(MEMORY_SNAPSHOT_BYTES)].to_vec(),
-        ));
-    }
-    Ok(outcome_of(result, control, policy, report))
-}
-
 /// Records the compile step in the report and tells the face the run is starting.
-pub(crate) fn report_compiled(
+fn report_compiled(
     report: &mut RunReport,
     events: &Sender<RunEvent>,
     compile_time: Duration,
@@ -266,131 +254,6 @@ pub(crate) fn report_compiled(
         compile_ms: report.stats.compile_ms,
         cached,
     });
-}
-
-/// What a guest call ended with: its formatted results or how it failed, or a stop from
-/// outside (timeout, Stop).
-pub(crate) type CallResult = Result<Result<Vec<String>, CallError>, Stop>;
-
-/// A store built from the policy with its outputs, directories, epoch deadline and async
-/// runtime: everything a core module's run and a component's run share.
-pub(crate) struct Sandbox {
-    /// The store; its data is the [`Host`].
-    pub(crate) store: Store<Host>,
-    /// The runtime the guest's async calls run on.
-    pub(crate) runtime: tokio::runtime::Runtime,
-    /// When the timeout ends the run.
-    pub(crate) deadline: Option<Instant>,
-    stdout: ChannelOutput,
-    stderr: ChannelOutput,
-    dirs: Vec<PreparedDir>,
-    started: Instant,
-    control: Arc<RunControl>,
-}
-
-impl Sandbox {
-    /// Applies `request.policy`: WASI context, limiter, fuel, epoch deadline and samples.
-    pub(crate) fn new(
-        request: &RunRequest,
-        shared: &sandbox::SharedEngine,
-        control: &Arc<RunControl>,
-        events: &Sender<RunEvent>,
-    ) -> Result<Self, String> {
-        let policy = &request.policy;
-        let stdout = ChannelOutput::new(StdStream::Stdout, events.clone());
-        let stderr = ChannelOutput::new(StdStream::Stderr, events.clone());
-        control.set_outputs(vec![stdout.clone(), stderr.clone()]);
-        let dirs = prepare_dirs(&policy.dirs)?;
-        let wasi = build_wasi(request, &dirs, &stdout, &stderr)?;
-        let started = Instant::now();
-        let mut store = Store::new(
-            &shared.engine,
-            Host {
-                wasi,
-                limits: Limits::new(policy, started, events.clone()),
-                calls: Some(CallLog::new(policy, started, events.clone())),
-            },
-        );
-        store.limiter(|host| &mut host.limits);
-        if let Some(fuel) = policy.fuel {
-            store
-                .set_fuel(fuel)
-                .map_err(|e| format!("cannot set fuel: {e:#}"))?;
-        }
-        let deadline = policy.timeout().map(|t| started + t);
-        let callback_control = Arc::clone(control);
-        let samples = events.clone();
-        let fuel_budget = policy.fuel;
-        let mut last_sample = started;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |store| {
-            let now = Instant::now();
-            let past_deadline = deadline.is_some_and(|d| now >= d);
-            if past_deadline || callback_control.is_cancelled() {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
-                    last_sample = now;
-                    let limits = &store.data().limits;
-                    let sample = ResourceSample {
-                        at_ms: now.duration_since(started).as_millis() as u64,
-                        memory_bytes: limits.memory_bytes,
-                        table_elements: limits.table_elements,
-                        fuel_consumed: fuel_budget
-                            .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
-                    };
-                    let _ = samples.try_send(RunEvent::Sample(sample));
-                }
-                // Let the executor look at the timer and the cancel signal, then go on.
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        Ok(Self {
-            store,
-            runtime,
-            deadline,
-            stdout,
-            stderr,
-            dirs,
-            started,
-            control: Arc::clone(control),
-        })
-    }
-
-    /// Ends the run: stops the runtime, and puts the numbers, the call log, the growths, the
-    /// output totals and the file changes in `report`. Returns the store for a last look.
-    pub(crate) fn finish(self, policy: &SandboxPolicy, report: &mut RunReport) -> Store<Host> {
-        // Helper threads of the runtime (blocking file I/O) end here, not later.
-        self.runtime.shutdown_timeout(Duration::from_secs(1));
-        let mut store = self.store;
-        report.stats.wall_ms = self.started.elapsed().as_millis() as u64;
-        if let Some(fuel) = policy.fuel {
-            report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
-        }
-        if let Some(mut log) = store.data_mut().calls.take() {
-            log.flush();
-            report.calls = log.calls;
-            report.calls_total = log.total;
-            report.denials = log.denials;
-            report.denials_total = log.denials_total;
-        }
-        let limits = &mut store.data_mut().limits;
-        report.stats.peak_memory_bytes = limits.peak_memory_bytes;
-        report.memory_denied = std::mem::take(&mut limits.denied);
-        report.memory_denied_count = limits.denied_count;
-        self.control.set_outputs(Vec::new());
-        self.stdout.finish();
-        self.stderr.finish();
-        report.stats.stdout_bytes = self.stdout.total_bytes();
-        report.stats.stderr_bytes = self.stderr.total_bytes();
-        report.file_changes = self.dirs.iter().filter_map(PreparedDir::changes).collect();
-        report.scratch = self.dirs.iter().filter_map(|d| d.scratch.clone()).collect();
-        store
-    }
 }
 
 /// Runs `call` on `runtime` until it ends, the deadline passes or Stop is pressed.
@@ -462,275 +325,6 @@ pub(crate) fn outcome_of(
     }
 }
 
-impl Limits {
-    fn new(policy: &SandboxPolicy, started: Instant, events: Sender<RunEvent>) -> Self {
-        Self {
-            max_memory_bytes: policy.max_memory_bytes,
-            max_table_elements: policy.max_table_elements,
-            trap_on_grow_failure: policy.trap_on_grow_failure,
-            started,
-            events,
-            peak_memory_bytes: 0,
-            memory_bytes: 0,
-            table_elements: 0,
-            denied: Vec::new(),
-            denied_count: 0,
-        }
-    }
-}
-
-/// A preopen as the run uses it: the real folder, or a scratch copy of it, and a snapshot to
-/// tell afterwards what the guest changed.
-struct PreparedDir {
-    grant: DirGrant,
-    scratch: Option<Arc<ScratchCopy>>,
-    before: Option<DirSnapshot>,
-}
-
-impl PreparedDir {
-    fn host_path(&self) -> &std::path::Path {
-        match &self.scratch {
-            Some(copy) => copy.path(),
-            None => &self.grant.host_path,
-        }
-    }
-
-    /// What the run changed (read-write folders only).
-    fn changes(&self) -> Option<DirChanges> {
-        let (changes, truncated) = match (&self.scratch, &self.before) {
-            (Some(copy), _) => (copy.changes(), false),
-            (None, Some(before)) => {
-                let after = DirSnapshot::take(&self.grant.host_path);
-                (
-                    files::diff(before, &after),
-                    before.truncated || after.truncated,
-                )
-            }
-            (None, None) => return None,
-        };
-        Some(DirChanges {
-            guest_path: self.grant.guest_path.clone(),
-            host_path: self.grant.host_path.clone(),
-            scratch: self.scratch.is_some(),
-            bytes_written: files::bytes_written(&changes),
-            changes,
-            truncated,
-        })
-    }
-}
-
-fn prepare_dirs(grants: &[DirGrant]) -> Result<Vec<PreparedDir>, String> {
-    grants
-        .iter()
-        .map(|grant| {
-            let host = &grant.host_path;
-            if !host.is_dir() {
-                return Err(format!(
-                    "cannot preopen {}: it does not exist or is not a directory (create it, or \
-                     remove it from the sandbox)",
-                    host.display()
-                ));
-            }
-            let writable = !grant.read_only;
-            let scratch = if writable && grant.scratch {
-                Some(Arc::new(ScratchCopy::make(host, &grant.guest_path)?))
-            } else {
-                None
-            };
-            Ok(PreparedDir {
-                grant: grant.clone(),
-                before: (writable && scratch.is_none()).then(|| DirSnapshot::take(host)),
-                scratch,
-            })
-        })
-        .collect()
-}
-
-fn build_wasi(
-    request: &RunRequest,
-    dirs: &[PreparedDir],
-    stdout: &ChannelOutput,
-    stderr: &ChannelOutput,
-) -> Result<wasmtime_wasi::p1::WasiP1Ctx, String> {
-    let policy = &request.policy;
-    let mut builder = WasiCtxBuilder::new();
-    builder.arg(policy.argv0.as_deref().unwrap_or(&request.name));
-    builder.args(&policy.args);
-    builder.envs(&policy.env);
-    match &policy.stdin {
-        StdinSource::Empty => {}
-        StdinSource::Bytes(bytes) => {
-            builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
-        }
-        StdinSource::Inherit => {
-            builder.inherit_stdin();
-        }
-    }
-    builder.stdout(stdout.clone());
-    builder.stderr(stderr.clone());
-    if policy.allow_network {
-        // wasi:sockets (preview 2) only; without this every address is refused.
-        builder.inherit_network();
-        builder.allow_ip_name_lookup(true);
-        builder.allow_tcp(true);
-        builder.allow_udp(true);
-    }
-    for prepared in dirs {
-        let dir = &prepared.grant;
-        let host = prepared.host_path();
-        let perms = if dir.read_only {
-            wasmtime_wasi::FsPerms::ReadOnly
-        } else {
-            wasmtime_wasi::FsPerms::ReadWrite
-        };
-        builder
-            .preopened_dir(host, &dir.guest_path, perms)
-            .map_err(|e| format!("cannot preopen {}: {e:#}", host.display()))?;
-    }
-    Ok(builder.build_p1())
-}
-
-pub(crate) enum CallError {
-    /// Instantiation failed (link, memory cap, a trapping start function).
-    Instantiate(wasmtime::Error),
-    /// The entry trapped or exited.
-    Call(wasmtime::Error),
-    /// The invocation itself was wrong (arguments); nothing ran.
-    Usage(String),
-}
-
-async fn call_entry(
-    store: &mut Store<Host>,
-    instance: &wasmtime::Instance,
-    entry: &Entry,
-) -> Result<Vec<String>, CallError> {
-    match entry {
-        Entry::Default => {
-            // Preflight checked that `_start` exists with type () -> ().
-            let start = instance
-                .get_func(&mut *store, "_start")
-                .ok_or_else(|| CallError::Usage("the module has no `_start`".to_owned()))?;
-            start
-                .call_async(&mut *store, &[], &mut [])
-                .await
-                .map_err(CallError::Call)?;
-            Ok(Vec::new())
-        }
-        Entry::Invoke { name, args } => {
-            if let Some(init) = instance.get_func(&mut *store, "_initialize") {
-                init.call_async(&mut *store, &[], &mut [])
-                    .await
-                    .map_err(CallError::Call)?;
-            }
-            let func = instance
-                .get_func(&mut *store, name)
-                .ok_or_else(|| CallError::Usage(format!("no exported function `{name}`")))?;
-            let ty = func.ty(&*store);
-            let params: Vec<ValType> = ty.params().collect();
-            if params.len() != args.len() {
-                let types: Vec<_> = params.iter().map(|p| p.to_string()).collect();
-                return Err(arity_error(name, &types, args.len()));
-            }
-            let values = params
-                .iter()
-                .zip(args)
-                .enumerate()
-                .map(|(i, (ty, text))| {
-                    parse_value(ty, text).map_err(|e| format!("argument {}: {e}", i + 1))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(CallError::Usage)?;
-            let mut results = vec![Val::I32(0); ty.results().len()];
-            func.call_async(&mut *store, &values, &mut results)
-                .await
-                .map_err(CallError::Call)?;
-            Ok(results.iter().map(format_value).collect())
-        }
-    }
-}
-
-/// "`add` takes 2 arguments (i32, i32), but 1 was given".
-pub(crate) fn arity_error(name: &str, params: &[String], given: usize) -> CallError {
-    CallError::Usage(format!(
-        "`{name}` takes {} argument{} ({}), but {given} {} given",
-        params.len(),
-        if params.len() == 1 { "" } else { "s" },
-        params.join(", "),
-        if given == 1 { "was" } else { "were" }
-    ))
-}
-
-/// Parses an invoke argument by its parameter type. Integers accept decimal or `0x` hex.
-pub fn parse_value(ty: &ValType, text: &str) -> Result<Val, String> {
-    let text = text.trim();
-    let int = |text: &str| -> Result<i128, String> {
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let value = match digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-        {
-            Some(hex) => i128::from_str_radix(hex, 16),
-            None => digits.parse::<i128>(),
-        }
-        .map_err(|_| format!("`{text}` is not an integer"))?;
-        Ok(if negative { -value } else { value })
-    };
-    Ok(match ty {
-        // Accept both signed and unsigned spellings, as wasm integers have no sign.
-        ValType::I32 => {
-            let v = int(text)?;
-            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
-                return Err(format!("`{text}` does not fit in an i32"));
-            }
-            Val::I32(v as i32)
-        }
-        ValType::I64 => {
-            let v = int(text)?;
-            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
-                return Err(format!("`{text}` does not fit in an i64"));
-            }
-            Val::I64(v as i64)
-        }
-        ValType::F32 => Val::F32(
-            text.parse::<f32>()
-                .map_err(|_| format!("`{text}` is not a number"))?
-                .to_bits(),
-        ),
-        ValType::F64 => Val::F64(
-            text.parse::<f64>()
-                .map_err(|_| format!("`{text}` is not a number"))?
-                .to_bits(),
-        ),
-        other => {
-            return Err(format!(
-                "parameters of type {other} cannot be given on the command line"
-            ));
-        }
-    })
-}
-
-/// Formats a result value for people.
-pub fn format_value(value: &Val) -> String {
-    match value {
-        Val::I32(v) => v.to_string(),
-        Val::I64(v) => v.to_string(),
-        Val::F32(bits) => f32::from_bits(*bits).to_string(),
-        Val::F64(bits) => f64::from_bits(*bits).to_string(),
-        Val::V128(v) => format!("{:#034x}", v.as_u128()),
-        Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
-            "null".to_owned()
-        }
-        Val::FuncRef(Some(_)) => "<funcref>".to_owned(),
-        Val::ExternRef(Some(_)) => "<externref>".to_owned(),
-        Val::AnyRef(Some(_)) => "<anyref>".to_owned(),
-        Val::ExnRef(Some(_)) => "<exnref>".to_owned(),
-        Val::ContRef(_) => "<contref>".to_owned(),
-    }
-}
-
 fn is_interrupt(e: &wasmtime::Error) -> bool {
     e.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
 }
@@ -757,6 +351,8 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
         },
         Some(trap) => RunOutcome::Trapped {
             trap: TrapInfo {
+                kind: TrapKind::of(trap),
+                // The wasmtime name, also for a trap this version has no kind for.
                 code: format!("{trap:?}"),
                 message: trap_message(trap),
                 frames,
@@ -764,14 +360,15 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
             },
         },
         None => {
-            let code = if e.downcast_ref::<GrowthDenied>().is_some() {
-                "GrowthDenied"
+            let kind = if e.downcast_ref::<GrowthDenied>().is_some() {
+                TrapKind::GrowthDenied
             } else {
-                "HostError"
+                TrapKind::HostError
             };
             RunOutcome::Trapped {
                 trap: TrapInfo {
-                    code: code.to_owned(),
+                    kind,
+                    code: kind.code().to_owned(),
                     message: error_text(e),
                     frames,
                     fault_address: None,
@@ -841,26 +438,4 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
             }),
         })
         .collect()
-}
-
-/// An error's message chain without the wasm backtrace (shown separately as frames) and
-/// without host stack traces.
-pub fn error_text(e: &wasmtime::Error) -> String {
-    let parts: Vec<String> = e
-        .chain()
-        .map(|cause| cause.to_string())
-        // The backtrace is attached as context whose text is the whole backtrace.
-        .filter(|text| !text.contains("wasm backtrace:"))
-        .collect();
-    let mut text = String::new();
-    for part in parts {
-        // wasmtime repeats a cause's text in its context sometimes; keep the first.
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-    }
-    text
 }

@@ -1,23 +1,29 @@
-//! The pieces a run is built from: the store data (`Host`), the resource limiter, the live
-//! output streams, and the shared engines, linkers and compiled modules.
+//! What a run is built from: the store data (`Host`) and the resource limiter, the
+//! [`Sandbox`] (a store made from the policy: WASI context, preopens, fuel, deadline), the
+//! stop handle ([`RunControl`]), and the shared engines, linkers and compiled modules.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Sender, TrySendError};
-use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, WasmBacktraceDetails};
-use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use crossbeam_channel::Sender;
+use wasmtime::{
+    Config, Engine, Linker, Module, ResourceLimiter, Store, UpdateDeadline, WasmBacktraceDetails,
+};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::{WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::engine::events::{RunEvent, StdStream};
-use crate::engine::inspect::FuncSig;
-use crate::engine::outcome::{GrowthEvent, MAX_RECORDED_DENIALS, Resource};
-use crate::engine::policy::Compiler;
+use crate::engine::calllog::CallLog;
+use crate::engine::errors::{RunError, cause};
+use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
+use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
+use crate::engine::outcome::{
+    GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
+};
+use crate::engine::output::ChannelOutput;
+use crate::engine::policy::{Compiler, DirGrant, Invocation, SandboxPolicy, StdinSource};
 
 /// The data of one run's `Store`.
 pub struct Host {
@@ -26,7 +32,14 @@ pub struct Host {
     /// Memory and table caps.
     pub limits: Limits,
     /// The capability log, when the policy asks for it.
-    pub calls: Option<crate::engine::calllog::CallLog>,
+    pub calls: Option<CallLog>,
+}
+
+/// The same WASI context serves preview 1 and preview 2, with one resource table.
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.wasi.ctx()
+    }
 }
 
 /// The resource limiter: enforces the caps and reports every growth.
@@ -148,195 +161,291 @@ impl ResourceLimiter for Limits {
     }
 }
 
-/// How many bytes of guest output may wait for the channel before the guest waits instead.
-const MAX_PENDING_OUTPUT_BYTES: usize = 64 * 1024;
-/// Output is sent in chunks of at least this much; smaller remainders go out on the next
-/// tick (see [`ChannelOutput::tick`]), so a flood costs one event per 32 KiB, not per write.
-const OUTPUT_CHUNK_BYTES: usize = 32 * 1024;
-
-struct OutputState {
-    stream: StdStream,
-    pending: Vec<u8>,
-    total_bytes: u64,
-    events: Sender<RunEvent>,
-    /// Someone calls [`ChannelOutput::tick`]: small writes may wait for it. Until then
-    /// (e.g. the engine used without the runner) every write is sent at once.
-    ticked: bool,
-}
-
-impl OutputState {
-    /// Hands pending bytes to the channel without blocking; `false` if the channel is full.
-    fn try_flush(&mut self) -> bool {
-        if self.pending.is_empty() {
-            return true;
-        }
-        let bytes = std::mem::take(&mut self.pending);
-        match self.events.try_send(RunEvent::Output {
-            stream: self.stream,
-            bytes,
-        }) {
-            Ok(()) => true,
-            Err(TrySendError::Full(RunEvent::Output { bytes, .. })) => {
-                self.pending = bytes;
-                false
-            }
-            // Nobody listens any more: drop the output rather than stall the guest.
-            Err(_) => true,
-        }
-    }
-}
-
-/// A guest's stdout or stderr: bytes go to the event channel as they are written, coalesced
-/// while the channel is full; past 64 KiB pending the guest waits (in an async wait that the
-/// timeout and Stop can still end).
-#[derive(Clone)]
-pub struct ChannelOutput(Arc<Mutex<OutputState>>);
-
-impl ChannelOutput {
-    /// A stream that sends `stream` output on `events`.
-    pub fn new(stream: StdStream, events: Sender<RunEvent>) -> Self {
-        Self(Arc::new(Mutex::new(OutputState {
-            stream,
-            pending: Vec::new(),
-            total_bytes: 0,
+impl Limits {
+    /// A limiter enforcing `policy`'s caps, reporting growths on `events`.
+    pub(crate) fn new(policy: &SandboxPolicy, started: Instant, events: Sender<RunEvent>) -> Self {
+        Self {
+            max_memory_bytes: policy.max_memory_bytes,
+            max_table_elements: policy.max_table_elements,
+            trap_on_grow_failure: policy.trap_on_grow_failure,
+            started,
             events,
-            ticked: false,
-        })))
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, OutputState> {
-        // A poisoned lock means a panic while appending bytes; the bytes are still valid.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Bytes the guest wrote in all.
-    pub fn total_bytes(&self) -> u64 {
-        self.state().total_bytes
-    }
-
-    /// Sends what is still pending, waiting for room. Call outside any guest call.
-    pub fn finish(&self) {
-        let mut state = self.state();
-        if !state.pending.is_empty() {
-            let bytes = std::mem::take(&mut state.pending);
-            let _ = state.events.send(RunEvent::Output {
-                stream: state.stream,
-                bytes,
-            });
+            peak_memory_bytes: 0,
+            memory_bytes: 0,
+            table_elements: 0,
+            denied: Vec::new(),
+            denied_count: 0,
         }
     }
+}
 
-    fn accept(&self, bytes: &[u8]) -> usize {
-        let mut state = self.state();
-        let room = MAX_PENDING_OUTPUT_BYTES.saturating_sub(state.pending.len());
-        let n = bytes.len().min(room);
-        state.pending.extend_from_slice(&bytes[..n]);
-        state.total_bytes += n as u64;
-        if state.pending.len() >= OUTPUT_CHUNK_BYTES || !state.ticked {
-            state.try_flush();
-        }
-        n
+/// Stop requests for a run in progress, shared with the thread that may cancel it.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    cancelled: AtomicBool,
+    pub(crate) wake: tokio::sync::Notify,
+    outputs: std::sync::Mutex<Vec<ChannelOutput>>,
+}
+
+impl RunControl {
+    /// Asks the run to stop. It ends with [`RunOutcome::Cancelled`], even inside a host call.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
     }
 
-    /// Sends what is pending without blocking. The runner's ticker calls this every
-    /// millisecond, so output is never held back for longer than that.
+    /// Sends guest output that is waiting to be coalesced; call about every millisecond.
     pub fn tick(&self) {
-        let mut state = self.state();
-        state.ticked = true;
-        state.try_flush();
-    }
-
-    fn room(&self) -> usize {
-        let mut state = self.state();
-        if state.pending.len() >= MAX_PENDING_OUTPUT_BYTES {
-            state.try_flush();
-        }
-        MAX_PENDING_OUTPUT_BYTES.saturating_sub(state.pending.len())
-    }
-}
-
-impl std::fmt::Debug for ChannelOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.state();
-        f.debug_struct("ChannelOutput")
-            .field("stream", &state.stream)
-            .field("pending_bytes", &state.pending.len())
-            .field("total_bytes", &state.total_bytes)
-            .finish()
-    }
-}
-
-impl IsTerminal for ChannelOutput {
-    fn is_terminal(&self) -> bool {
-        false
-    }
-}
-
-impl StdoutStream for ChannelOutput {
-    fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(self.clone())
-    }
-
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-}
-
-impl OutputStream for ChannelOutput {
-    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        // `check_write` granted room for these bytes, so `accept` takes them all.
-        self.accept(&bytes);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        // With a ticker, pending bytes go out within a millisecond anyway; sending on every
-        // flush (p1 flushes after each write) would cost one event per write in a flood.
-        let mut state = self.state();
-        if !state.ticked {
-            state.try_flush();
-        }
-        Ok(())
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(self.room())
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for ChannelOutput {
-    async fn ready(&mut self) {
-        while self.room() == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+        for output in self
+            .outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            output.tick();
         }
     }
+
+    pub(crate) fn set_outputs(&self, outputs: Vec<ChannelOutput>) {
+        *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs;
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
 }
 
-impl tokio::io::AsyncWrite for ChannelOutput {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        if self.room() == 0 {
-            // Ask to be polled again soon; the channel drains on another thread.
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
+/// A store built from the policy with its outputs, directories, epoch deadline and async
+/// runtime: everything a core module's run and a component's run share.
+pub(crate) struct Sandbox {
+    /// The store; its data is the [`Host`].
+    pub(crate) store: Store<Host>,
+    /// The runtime the guest's async calls run on.
+    pub(crate) runtime: tokio::runtime::Runtime,
+    /// When the timeout ends the run.
+    pub(crate) deadline: Option<Instant>,
+    stdout: ChannelOutput,
+    stderr: ChannelOutput,
+    dirs: Vec<PreparedDir>,
+    started: Instant,
+    control: Arc<RunControl>,
+}
+
+impl Sandbox {
+    /// Applies `policy`, and passes `invocation` to the guest named `name`: WASI context,
+    /// limiter, fuel, epoch deadline and samples.
+    pub(crate) fn new(
+        name: &str,
+        policy: &SandboxPolicy,
+        invocation: &Invocation,
+        shared: &SharedEngine,
+        control: &Arc<RunControl>,
+        events: &Sender<RunEvent>,
+    ) -> Result<Self, RunError> {
+        let stdout = ChannelOutput::new(StdStream::Stdout, events.clone());
+        let stderr = ChannelOutput::new(StdStream::Stderr, events.clone());
+        control.set_outputs(vec![stdout.clone(), stderr.clone()]);
+        let dirs = prepare_dirs(&policy.dirs)?;
+        let wasi = build_wasi(name, policy, invocation, &dirs, &stdout, &stderr)?;
+        let started = Instant::now();
+        let mut store = Store::new(
+            &shared.engine,
+            Host {
+                wasi,
+                limits: Limits::new(policy, started, events.clone()),
+                calls: Some(CallLog::new(policy, invocation, started, events.clone())),
+            },
+        );
+        store.limiter(|host| &mut host.limits);
+        if let Some(fuel) = policy.fuel {
+            store.set_fuel(fuel).map_err(|e| RunError::Fuel(cause(e)))?;
         }
-        Poll::Ready(Ok(self.accept(buf)))
+        let deadline = policy.timeout().map(|t| started + t);
+        let callback_control = Arc::clone(control);
+        let samples = events.clone();
+        let fuel_budget = policy.fuel;
+        let mut last_sample = started;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |store| {
+            let now = Instant::now();
+            let past_deadline = deadline.is_some_and(|d| now >= d);
+            if past_deadline || callback_control.is_cancelled() {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
+                    last_sample = now;
+                    let limits = &store.data().limits;
+                    let sample = ResourceSample {
+                        at_ms: now.duration_since(started).as_millis() as u64,
+                        memory_bytes: limits.memory_bytes,
+                        table_elements: limits.table_elements,
+                        fuel_consumed: fuel_budget
+                            .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+                    };
+                    let _ = samples.try_send(RunEvent::Sample(sample));
+                }
+                // Let the executor look at the timer and the cancel signal, then go on.
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(RunError::Runtime)?;
+        Ok(Self {
+            store,
+            runtime,
+            deadline,
+            stdout,
+            stderr,
+            dirs,
+            started,
+            control: Arc::clone(control),
+        })
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.state().try_flush();
-        Poll::Ready(Ok(()))
+    /// Ends the run: stops the runtime, and puts the numbers, the call log, the growths, the
+    /// output totals and the file changes in `report`. Returns the store for a last look.
+    pub(crate) fn finish(self, policy: &SandboxPolicy, report: &mut RunReport) -> Store<Host> {
+        // Helper threads of the runtime (blocking file I/O) end here, not later.
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
+        let mut store = self.store;
+        report.stats.wall_ms = self.started.elapsed().as_millis() as u64;
+        if let Some(fuel) = policy.fuel {
+            report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
+        }
+        if let Some(mut log) = store.data_mut().calls.take() {
+            log.flush();
+            report.calls = log.calls;
+            report.calls_total = log.total;
+            report.denials = log.denials;
+            report.denials_total = log.denials_total;
+        }
+        let limits = &mut store.data_mut().limits;
+        report.stats.peak_memory_bytes = limits.peak_memory_bytes;
+        report.denied_growths = std::mem::take(&mut limits.denied);
+        report.denied_growths_count = limits.denied_count;
+        self.control.set_outputs(Vec::new());
+        self.stdout.finish();
+        self.stderr.finish();
+        report.stats.stdout_bytes = self.stdout.total_bytes();
+        report.stats.stderr_bytes = self.stderr.total_bytes();
+        report.file_changes = self.dirs.iter().filter_map(PreparedDir::changes).collect();
+        report.scratch = self.dirs.iter().filter_map(|d| d.scratch.clone()).collect();
+        store
+    }
+}
+
+/// A preopen as the run uses it: the real folder, or a scratch copy of it, and a snapshot to
+/// tell afterwards what the guest changed.
+struct PreparedDir {
+    grant: DirGrant,
+    scratch: Option<Arc<ScratchCopy>>,
+    before: Option<DirSnapshot>,
+}
+
+impl PreparedDir {
+    fn host_path(&self) -> &std::path::Path {
+        match &self.scratch {
+            Some(copy) => copy.path(),
+            None => &self.grant.host_path,
+        }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
+    /// What the run changed (read-write folders only).
+    fn changes(&self) -> Option<DirChanges> {
+        let (changes, truncated) = match (&self.scratch, &self.before) {
+            (Some(copy), _) => (copy.changes(), false),
+            (None, Some(before)) => {
+                let after = DirSnapshot::take(&self.grant.host_path);
+                (
+                    files::diff(before, &after),
+                    before.truncated || after.truncated,
+                )
+            }
+            (None, None) => return None,
+        };
+        Some(DirChanges {
+            guest_path: self.grant.guest_path.clone(),
+            host_path: self.grant.host_path.clone(),
+            scratch: self.scratch.is_some(),
+            bytes_written: files::bytes_written(&changes),
+            changes,
+            truncated,
+        })
     }
+}
+
+fn prepare_dirs(grants: &[DirGrant]) -> Result<Vec<PreparedDir>, RunError> {
+    grants
+        .iter()
+        .map(|grant| {
+            let host = &grant.host_path;
+            if !host.is_dir() {
+                return Err(RunError::MissingDir(host.clone()));
+            }
+            let writable = !grant.read_only;
+            let scratch = if writable && grant.scratch {
+                Some(Arc::new(ScratchCopy::make(host, &grant.guest_path)?))
+            } else {
+                None
+            };
+            Ok(PreparedDir {
+                grant: grant.clone(),
+                before: (writable && scratch.is_none()).then(|| DirSnapshot::take(host)),
+                scratch,
+            })
+        })
+        .collect()
+}
+
+fn build_wasi(
+    name: &str,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    dirs: &[PreparedDir],
+    stdout: &ChannelOutput,
+    stderr: &ChannelOutput,
+) -> Result<WasiP1Ctx, RunError> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.arg(invocation.argv0.as_deref().unwrap_or(name));
+    builder.args(&invocation.args);
+    builder.envs(&policy.env);
+    match &invocation.stdin {
+        StdinSource::Empty => {}
+        StdinSource::Bytes(bytes) => {
+            builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
+        }
+        StdinSource::Inherit => {
+            builder.inherit_stdin();
+        }
+    }
+    builder.stdout(stdout.clone());
+    builder.stderr(stderr.clone());
+    if policy.allow_network {
+        // wasi:sockets (preview 2) only; without this every address is refused.
+        builder.inherit_network();
+        builder.allow_ip_name_lookup(true);
+        builder.allow_tcp(true);
+        builder.allow_udp(true);
+    }
+    for prepared in dirs {
+        let dir = &prepared.grant;
+        let host = prepared.host_path();
+        let perms = if dir.read_only {
+            wasmtime_wasi::FsPerms::ReadOnly
+        } else {
+            wasmtime_wasi::FsPerms::ReadWrite
+        };
+        builder
+            .preopened_dir(host, &dir.guest_path, perms)
+            .map_err(|e| RunError::Preopen {
+                path: host.to_owned(),
+                source: cause(e),
+            })?;
+    }
+    Ok(builder.build_p1())
 }
 
 /// What changes compiled code, so one `Engine` serves every policy with the same key.
@@ -390,7 +499,7 @@ pub struct SharedEngine {
     pub linker: Arc<Linker<Host>>,
 }
 
-fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+pub(crate) fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |host: &mut Host| &mut host.wasi)?;
     wasmtime_wasi::p0::add_to_linker_async(&mut linker, |host: &mut Host| &mut host.wasi)?;
@@ -519,53 +628,5 @@ pub fn compile(shared: &SharedEngine, key: EngineKey, wasm: &[u8]) -> wasmtime::
         module,
         compile_time,
         cached: false,
-    })
-}
-
-/// Every function the sandbox provides, with its signature, keyed by (module, name).
-/// Read once from a real linker, so it is exactly what a run can link against.
-pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
-    static PROVIDED: OnceLock<HashMap<(String, String), FuncSig>> = OnceLock::new();
-    PROVIDED.get_or_init(|| {
-        let engine = Engine::default();
-        let Ok(linker) = make_linker(&engine) else {
-            return HashMap::new();
-        };
-        let wasi = wasmtime_wasi::WasiCtxBuilder::new().build_p1();
-        let (tx, _rx) = crossbeam_channel::bounded(1);
-        let mut store = Store::new(
-            &engine,
-            Host {
-                wasi,
-                limits: Limits {
-                    max_memory_bytes: 0,
-                    max_table_elements: 0,
-                    trap_on_grow_failure: false,
-                    started: Instant::now(),
-                    events: tx,
-                    peak_memory_bytes: 0,
-                    memory_bytes: 0,
-                    table_elements: 0,
-                    denied: Vec::new(),
-                    denied_count: 0,
-                },
-                calls: None,
-            },
-        );
-        let mut provided = HashMap::new();
-        let items: Vec<_> = linker
-            .iter(&mut store)
-            .map(|(module, name, item)| (module.to_owned(), name.to_owned(), item))
-            .collect();
-        for (module, name, item) in items {
-            if let wasmtime::ExternType::Func(ty) = item.ty(&store) {
-                let sig = FuncSig {
-                    params: ty.params().map(|p| p.to_string()).collect(),
-                    results: ty.results().map(|r| r.to_string()).collect(),
-                };
-                provided.insert((module, name), sig);
-            }
-        }
-        provided
     })
 }

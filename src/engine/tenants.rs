@@ -12,6 +12,17 @@ use crate::engine::policy::{DirGrant, SandboxPolicy};
 /// Where each tenant's directory appears in its guest.
 pub const TENANT_GUEST_PATH: &str = "/data";
 
+/// A tenant's folder could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create the tenant folder {}: {source}", .path.display())]
+pub struct TenantError {
+    /// The folder.
+    pub path: std::path::PathBuf,
+    /// What the operating system said.
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Policies for `count` tenants of `base`: tenant `i` gets `TENANT_ID=i` and its own
 /// read-write folder `root/tenant-i` (created if missing) at [`TENANT_GUEST_PATH`], on top
 /// of what `base` grants.
@@ -19,12 +30,14 @@ pub fn tenant_policies(
     base: &SandboxPolicy,
     count: usize,
     root: &Path,
-) -> Result<Vec<SandboxPolicy>, String> {
+) -> Result<Vec<SandboxPolicy>, TenantError> {
     (0..count)
         .map(|i| {
             let dir = root.join(format!("tenant-{i}"));
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create the tenant folder {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(|source| TenantError {
+                path: dir.clone(),
+                source,
+            })?;
             let mut policy = base.clone();
             policy.env.retain(|(name, _)| name != "TENANT_ID");
             policy.env.push(("TENANT_ID".to_owned(), i.to_string()));
@@ -88,8 +101,8 @@ pub fn compare(
     );
     check(
         "denied growths",
-        left.memory_denied_count.to_string(),
-        right.memory_denied_count.to_string(),
+        left.denied_growths_count.to_string(),
+        right.denied_growths_count.to_string(),
     );
     let denials = |report: &RunReport| {
         report

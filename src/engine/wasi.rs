@@ -1,10 +1,8 @@
-//! What WASI offers: capability groups for the summary, and which imports the sandbox can
-//! satisfy (all of them checked at once, where instantiation stops at the first).
+//! What WASI offers, in groups a person can judge: the capability summary of inspection and
+//! the capability log. (Which imports the sandbox can satisfy is checked by
+//! [`crate::engine::inspect`].)
 
 use serde::{Deserialize, Serialize};
-
-use crate::engine::inspect::{ExternKind, ImportInfo};
-use crate::engine::sandbox;
 
 /// A group of WASI functions that together grant one kind of access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,7 +59,10 @@ impl Capability {
             Capability::Filesystem => {
                 "open, create and delete files, but only inside directories you preopen"
             }
-            Capability::Sockets => "use sockets handed to it at start; wasmscope hands it none",
+            Capability::Sockets => {
+                "use network sockets; refused unless the sandbox allows the network (components \
+                 only), and a core module is handed none"
+            }
             Capability::Poll => "sleep and wait for clocks or descriptors",
             Capability::Process => "exit with a code of its choice",
         }
@@ -96,97 +97,9 @@ pub fn capability_of(function: &str) -> Capability {
     }
 }
 
-/// An import the sandbox cannot satisfy, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnresolvedImport {
-    /// The import's module name.
-    pub module: String,
-    /// The import's field name.
-    pub name: String,
-    /// What is imported.
-    pub kind: ExternKind,
-    /// Why it cannot be satisfied, e.g. "not provided: the sandbox offers only WASI".
-    pub reason: String,
-}
-
-impl std::fmt::Display for UnresolvedImport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}::{} ({}): {}",
-            self.module, self.name, self.kind, self.reason
-        )
-    }
-}
-
-/// Every import in `imports` that the sandbox cannot satisfy.
-pub fn unresolved_imports(imports: &[ImportInfo]) -> Vec<UnresolvedImport> {
-    let provided = sandbox::provided_imports();
-    imports
-        .iter()
-        .filter_map(|import| {
-            let reason = match provided.get(&(import.module.clone(), import.name.clone())) {
-                None if is_wasi_module(&import.module) => {
-                    format!("`{}` is not a {} function", import.name, import.module)
-                }
-                None => format!(
-                    "not provided: the sandbox offers only WASI preview 1 \
-                     (wasi_snapshot_preview1), not module `{}`",
-                    import.module
-                ),
-                Some(_) if import.kind != ExternKind::Func => {
-                    format!(
-                        "WASI provides a function here, the module imports a {}",
-                        import.kind
-                    )
-                }
-                Some(sig) if import.sig.as_ref() != Some(sig) => format!(
-                    "wrong signature: WASI defines {sig}, the module declares {}",
-                    import.ty
-                ),
-                Some(_) => return None,
-            };
-            Some(UnresolvedImport {
-                module: import.module.clone(),
-                name: import.name.clone(),
-                kind: import.kind,
-                reason,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::inspect::inspect;
-
-    #[test]
-    fn every_unresolved_import_is_listed_with_its_reason() {
-        let bytes = wat::parse_str(
-            r#"(module
-                (import "env" "host_magic" (func (param i32) (result i32)))
-                (import "env" "mem" (memory 1))
-                (import "wasi_snapshot_preview1" "fd_write" (func (param i32)))
-                (import "wasi_snapshot_preview1" "no_such_call" (func))
-                (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))"#,
-        )
-        .unwrap();
-        let unresolved = inspect(&bytes).unresolved;
-        let names: Vec<_> = unresolved.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(names, vec!["host_magic", "mem", "fd_write", "no_such_call"]);
-        assert!(
-            unresolved[0].reason.contains("only WASI"),
-            "{}",
-            unresolved[0]
-        );
-        assert!(
-            unresolved[2].reason.contains("wrong signature")
-                && unresolved[2].reason.contains("(i32, i32, i32, i32) -> i32"),
-            "{}",
-            unresolved[2]
-        );
-    }
 
     #[test]
     fn capabilities_group_functions() {

@@ -1,11 +1,13 @@
 //! The worker: one named thread per run, commands in and events out over bounded channels.
 //!
 //! ```text
-//! face --Command::Cancel--> [ticker thread] --epoch ticks, cancel--> [run thread: Store]
+//!                           [epoch ticker: one per process] --epoch ticks--+
+//!                                                                          v
+//! face --Command::Cancel--> [watcher thread] ----------cancel-------> [run thread: Store]
 //! face <------------------- RunEvent (bounded) --------------------- [run thread]
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -93,6 +95,8 @@ pub fn spawn(request: RunRequest, wake: Option<Wake>) -> std::io::Result<RunHand
     let (done_tx, done_rx) = bounded::<()>(1);
     let control = Arc::new(RunControl::default());
 
+    // The run counts as going from here until its watcher ends (after the worker is done).
+    let ticking = EpochTicker::start()?;
     let run_control = Arc::clone(&control);
     let run_wake = wake.clone();
     let run_events = event_tx.clone();
@@ -108,8 +112,11 @@ pub fn spawn(request: RunRequest, wake: Option<Wake>) -> std::io::Result<RunHand
         })?;
 
     let ticker = std::thread::Builder::new()
-        .name("wasmscope-ticker".to_owned())
-        .spawn(move || tick(&control, &command_rx, &done_rx, &event_tx, wake.as_ref()))?;
+        .name("wasmscope-watcher".to_owned())
+        .spawn(move || {
+            watch(&control, &command_rx, &done_rx, &event_tx, wake.as_ref());
+            drop(ticking);
+        })?;
 
     Ok(RunHandle {
         events: event_rx,
@@ -118,8 +125,67 @@ pub fn spawn(request: RunRequest, wake: Option<Wake>) -> std::io::Result<RunHand
     })
 }
 
-/// Ticks every engine's epoch, forwards Cancel, and wakes the face, until the run is done.
-fn tick(
+/// The one thread of the process that advances every engine's epoch (the clock timeouts and
+/// Stop read), while at least one run is going; it sleeps while none is. One ticker for all
+/// runs, so N tenants advance the epoch as fast as one run does.
+struct EpochTicker {
+    /// How many runs are going.
+    runs: Mutex<usize>,
+    /// Wakes the ticker when the first run starts.
+    started: Condvar,
+    /// Whether the ticker thread was started.
+    spawned: Mutex<bool>,
+}
+
+static TICKER: EpochTicker = EpochTicker {
+    runs: Mutex::new(0),
+    started: Condvar::new(),
+    spawned: Mutex::new(false),
+};
+
+/// A run that is going: while one exists, the epoch ticks.
+struct Ticking;
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        let mut runs = TICKER.runs.lock().unwrap_or_else(|p| p.into_inner());
+        *runs = runs.saturating_sub(1);
+    }
+}
+
+impl EpochTicker {
+    /// Counts one more run going, starting the ticker thread on first use.
+    fn start() -> std::io::Result<Ticking> {
+        {
+            let mut spawned = TICKER.spawned.lock().unwrap_or_else(|p| p.into_inner());
+            if !*spawned {
+                std::thread::Builder::new()
+                    .name("wasmscope-epoch".to_owned())
+                    .spawn(|| TICKER.run())?;
+                *spawned = true;
+            }
+        }
+        *TICKER.runs.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        TICKER.started.notify_all();
+        Ok(Ticking)
+    }
+
+    fn run(&self) {
+        loop {
+            {
+                let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+                while *runs == 0 {
+                    runs = self.started.wait(runs).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+            std::thread::sleep(EPOCH_TICK);
+            sandbox::increment_epochs();
+        }
+    }
+}
+
+/// Forwards Cancel, sends coalesced output and wakes the face, until the run is done.
+fn watch(
     control: &RunControl,
     commands: &Receiver<Command>,
     done: &Receiver<()>,
@@ -137,7 +203,6 @@ fn tick(
             recv(done) -> _ => break,
             default(EPOCH_TICK) => {}
         }
-        sandbox::increment_epochs();
         control.tick();
         if let Some(wake) = wake
             && !events.is_empty()

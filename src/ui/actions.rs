@@ -123,8 +123,8 @@ impl App {
             self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
             return;
         };
-        let policy = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok(policy) => policy,
+        let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(setup) => setup,
             Err(message) => {
                 self.error = Some(message);
                 return;
@@ -140,6 +140,7 @@ impl App {
             name: module.name.clone(),
             wasm: module.wasm.clone(),
             policy,
+            invocation,
         };
         match Session::start(request, ctx) {
             Ok(session) => {
@@ -161,8 +162,9 @@ impl App {
                     .state
                     .sandbox
                     .policy_for_run(&self.loaded.grants)
-                    .and_then(|policy| {
-                        engine_profile::save(&path, &policy).map_err(|err| format!("{err:#}"))
+                    .and_then(|(policy, invocation)| {
+                        let profile = engine_profile::Profile { policy, invocation };
+                        engine_profile::save(&path, &profile).map_err(|err| format!("{err:#}"))
                     });
                 match saved {
                     Ok(()) => {
@@ -173,21 +175,18 @@ impl App {
                 }
             }
             profile::ProfileAction::Load => match engine_profile::load(&path) {
-                Ok(policy) => {
+                Ok(engine_profile::Profile { policy, invocation }) => {
                     // The profile's limits become the settings; its folders, environment
                     // and arguments are granted to the loaded module only.
-                    self.loaded.grants.args_text = policy
+                    self.loaded.grants.args_text = invocation
                         .args
                         .iter()
                         .map(|a| engine_profile::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
-                    self.loaded.grants.stdin_text = match &policy.stdin {
-                        crate::engine::StdinSource::Bytes(bytes) => {
-                            String::from_utf8_lossy(bytes).into_owned()
-                        }
-                        _ => String::new(),
-                    };
+                    // A profile holds no stdin: loading one empties it.
+                    self.loaded.grants.stdin_text = String::new();
+                    self.loaded.grants.argv0 = invocation.argv0;
                     self.loaded.grants.dirs = policy.dirs.clone();
                     self.loaded.grants.env = policy.env.clone();
                     self.state.sandbox.policy = policy;
@@ -208,10 +207,11 @@ impl App {
             return;
         };
         match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok(policy) => self.jobs.tenants.compare_without_folders(
+            Ok((policy, invocation)) => self.jobs.tenants.compare_without_folders(
                 &module.name,
                 module.wasm.clone(),
                 &policy,
+                &invocation,
                 ctx,
             ),
             Err(message) => self.error = Some(message),
@@ -223,17 +223,20 @@ impl App {
             return;
         };
         match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok(policy) => self
-                .jobs
-                .tenants
-                .start(&module.name, module.wasm.clone(), &policy, ctx),
+            Ok((policy, invocation)) => self.jobs.tenants.start(
+                &module.name,
+                module.wasm.clone(),
+                &policy,
+                &invocation,
+                ctx,
+            ),
             Err(message) => self.error = Some(message),
         }
     }
 
     fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
-        let policy = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok(policy) => policy,
+        let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(setup) => setup,
             Err(message) => {
                 self.error = Some(message);
                 return;
@@ -247,7 +250,8 @@ impl App {
                     .map_or_else(|| m.name.clone(), |p| p.display().to_string())
             },
         );
-        let copied = crate::engine::profile::command_line(runtime, &policy, &module_path);
+        let copied =
+            crate::engine::profile::command_line(runtime, &policy, &invocation, &module_path);
         ctx.copy_text(copied.command.clone());
         self.jobs.profile.copied(runtime, copied);
     }

@@ -412,7 +412,6 @@ mod tests {
         let app = App::with_state(state);
         assert!(app.state.sandbox.policy.dirs.is_empty());
         assert!(app.state.sandbox.policy.env.is_empty());
-        assert!(app.state.sandbox.policy.args.is_empty());
         assert!(app.loaded.grants.is_empty());
     }
 }

@@ -48,7 +48,7 @@ impl CodeView {
             let spawned = std::thread::Builder::new()
                 .name("wasmscope-disasm".to_owned())
                 .spawn(move || {
-                    let _ = sender.send(Disassembly::new(wasm));
+                    let _ = sender.send(Disassembly::new(wasm).map_err(|e| e.to_string()));
                     waker.request_repaint();
                 });
             match spawned {

@@ -29,6 +29,8 @@ pub struct Grants {
     pub args_text: String,
     /// What the guest reads on stdin.
     pub stdin_text: String,
+    /// argv0 from a loaded profile; `None` uses the module's file name.
+    pub argv0: Option<String>,
     /// The export to call, and its arguments.
     pub invoke: InvokeState,
     /// A folder path typed by hand (when no folder dialog is available).

@@ -286,6 +286,7 @@ mod tests {
         let mut report = RunReport::lost("");
         report.outcome = RunOutcome::Trapped {
             trap: TrapInfo {
+                kind: crate::engine::TrapKind::MemoryOutOfBounds,
                 code: "MemoryOutOfBounds".into(),
                 message: String::new(),
                 frames: Vec::new(),

@@ -11,75 +11,6 @@ use crate::ui::session::History;
 use crate::ui::theme::bytes_text;
 use crate::ui::theme::{AMBER, GREEN, GREY, RED, callout_ui};
 
-/// A plain-language explanation of a trap code and its usual causes.
-pub fn explain_trap(code: &str) -> &'static str {
-    match code {
-        "MemoryOutOfBounds" => {
-            "The guest read or wrote outside its linear memory. Usual causes: a bad pointer \
-             or index, a buffer overrun, use after free, or assuming the memory is larger than \
-             it is, often after a memory.grow that the sandbox refused."
-        }
-        "HeapMisaligned" => {
-            "An atomic memory access used an address that is not aligned to its size. Usual \
-             cause: a corrupted pointer or a struct packed without respecting alignment."
-        }
-        "IntegerDivisionByZero" => {
-            "An integer division or remainder had a divisor of zero. Wasm traps here instead \
-             of returning a value. Usual cause: an unchecked divisor from input or a counter."
-        }
-        "IntegerOverflow" => {
-            "A signed division overflowed: the most negative integer divided by -1 has no \
-             representable result. Usual cause: i32::MIN / -1 (or the i64 equivalent)."
-        }
-        "BadConversionToInteger" => {
-            "A float was converted to an integer with a trapping instruction (trunc) but the \
-             value was NaN, infinite or out of the integer's range. Compilers emit the \
-             saturating form unless asked not to."
-        }
-        "UnreachableCodeReached" => {
-            "The guest executed an `unreachable` instruction. Compilers put it where the \
-             program decided to abort: a Rust panic with panic=abort, a failed assertion, \
-             abort() in C, or a path the compiler proved impossible."
-        }
-        "StackOverflow" => {
-            "The guest's call stack exceeded the sandbox's maximum wasm stack. Usual cause: \
-             unbounded or very deep recursion, or very large local frames. Raising \"Max \
-             stack\" only helps when the recursion is bounded."
-        }
-        "TableOutOfBounds" => {
-            "An indirect call or table access used an index past the end of its table. Usual \
-             cause: a corrupted function pointer or a vtable index out of range."
-        }
-        "IndirectCallToNull" => {
-            "An indirect call hit a table slot that holds no function (null). Usual cause: \
-             calling an uninitialised function pointer or callback."
-        }
-        "BadSignature" => {
-            "An indirect call found a function whose type differs from the one the call site \
-             expects. Usual cause: casting a function pointer to the wrong type, or a \
-             corrupted table entry."
-        }
-        "NullReference" => {
-            "A reference instruction was given a null reference where a value was required."
-        }
-        "Interrupt" => "The run was interrupted by the host (timeout or Stop).",
-        "OutOfFuel" => "The guest used up its fuel budget.",
-        "AllocationTooLarge" => "The guest asked for a GC allocation larger than allowed.",
-        "ArrayOutOfBounds" => "A GC array access used an index past the array's end.",
-        "CastFailure" => "A reference cast (ref.cast) failed: the value has another type.",
-        "GrowthDenied" => {
-            "The sandbox refused a memory or table growth and, because \"Trap when growth is \
-             denied\" is on, the growth itself trapped instead of returning -1. Raise the cap \
-             if the module genuinely needs more."
-        }
-        "HostError" => {
-            "A host function (a WASI call) failed in a way the guest could not handle, so the \
-             call aborted the guest. The message says which call and why."
-        }
-        _ => "The guest stopped with a trap. The message below says what the engine saw.",
-    }
-}
-
 fn badge_ui(ui: &mut egui::Ui, text: &str, fill: Color32) {
     egui::Frame::new()
         .fill(fill)
@@ -183,7 +114,8 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &trap.code, GREY);
             });
             ui.label(RichText::new(&trap.message).strong());
-            ui.label(explain_trap(&trap.code));
+            // The engine's words, the same the CLI prints under the trap line.
+            ui.label(trap.kind.explain());
         }
         RunOutcome::TimedOut { timeout_ms } => {
             ui.horizontal(|ui| {
@@ -248,7 +180,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         }
     }
 
-    if let Some(first) = report.memory_denied.first() {
+    if let Some(first) = report.denied_growths.first() {
         ui.add_space(6.0);
         let trapped = matches!(report.outcome, RunOutcome::Trapped { .. });
         callout_ui(ui, AMBER, |ui| {
@@ -259,8 +191,8 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             }
             ui.label(format!(
                 "{} growth{} denied; the first: {}.",
-                report.memory_denied_count,
-                if report.memory_denied_count == 1 {
+                report.denied_growths_count,
+                if report.denied_growths_count == 1 {
                     " was"
                 } else {
                     "s were"
@@ -454,7 +386,7 @@ fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
                     ));
                     ui.end_row();
                     ui.label("Denied growths");
-                    ui.label(report.memory_denied_count.to_string());
+                    ui.label(report.denied_growths_count.to_string());
                     ui.end_row();
                 });
         });
@@ -593,29 +525,4 @@ fn step_plot_ui(
             }
         });
     Some((peak, show_cap))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_common_trap_code_has_its_own_explanation() {
-        let fallback = explain_trap("SomethingNew");
-        for code in [
-            "MemoryOutOfBounds",
-            "IntegerDivisionByZero",
-            "UnreachableCodeReached",
-            "StackOverflow",
-            "BadSignature",
-            "IndirectCallToNull",
-            "IntegerOverflow",
-            "BadConversionToInteger",
-            "TableOutOfBounds",
-            "GrowthDenied",
-            "HostError",
-        ] {
-            assert_ne!(explain_trap(code), fallback, "{code} falls back");
-        }
-    }
 }

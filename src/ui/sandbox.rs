@@ -7,22 +7,21 @@ use std::time::Duration;
 use egui::RichText;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::policy::Compiler;
-use crate::engine::{Entry, ModuleInfo, SandboxPolicy, StdinSource, parse_bytes, parse_duration};
+use crate::engine::policy::{Compiler, Limit};
+use crate::engine::{Entry, Invocation, ModuleInfo, SandboxPolicy, StdinSource};
 use crate::ui::command::Command;
 use crate::ui::grants::{Grants, grants_ui, restored_banner_ui, split_args};
 use crate::ui::theme::bytes_text;
 
-/// Memory cap range: one wasm page to 4 GiB (the 32-bit address space).
-const MEMORY_RANGE_BYTES: std::ops::RangeInclusive<u64> = 64 * 1024..=4 * 1024 * 1024 * 1024;
-/// Table cap range, in elements.
-const TABLE_RANGE_ELEMENTS: std::ops::RangeInclusive<u64> = 10..=10_000_000;
-/// Timeout range: 10 ms to 5 min.
-const TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u64> = 10..=5 * 60 * 1000;
-/// Fuel range.
-const FUEL_RANGE: std::ops::RangeInclusive<u64> = 1_000..=1_000_000_000_000;
-/// Wasm stack range: 16 KiB to 64 MiB.
-const STACK_RANGE_BYTES: std::ops::RangeInclusive<usize> = 16 * 1024..=64 * 1024 * 1024;
+/// A limit's slider: it spans the engine's usual stretch of the limit; a value typed into it
+/// is read and checked by the engine ([`Limit::parse`]), so the window accepts exactly what
+/// the command line and profiles accept.
+fn limit_slider<'a>(value: &'a mut u64, limit: Limit) -> egui::Slider<'a> {
+    egui::Slider::new(value, limit.usual_range())
+        .logarithmic(true)
+        .clamping(egui::SliderClamping::Never)
+        .custom_parser(move |text| limit.parse(text).ok().map(|v| v as f64))
+}
 /// Default fuel when fuel metering is switched on.
 const DEFAULT_FUEL: u64 = 100_000_000;
 
@@ -32,43 +31,42 @@ const DEFAULT_FUEL: u64 = 100_000_000;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxSettings {
-    /// The limits; its directories, environment, arguments, stdin and entry stay empty here
+    /// The limits: what the guest may do. Its directories and environment stay empty here
     /// and are taken from the module's [`Grants`] when a run starts.
     pub policy: SandboxPolicy,
 }
 
 impl SandboxSettings {
-    /// The policy for a run: these limits with what `grants` gives the loaded module.
-    pub fn policy_for_run(&self, grants: &Grants) -> Result<SandboxPolicy, String> {
+    /// The policy for a run (these limits with the folders and environment `grants` gives the
+    /// loaded module) and the invocation (its arguments, stdin and entry point).
+    pub fn policy_for_run(&self, grants: &Grants) -> Result<(SandboxPolicy, Invocation), String> {
         let mut policy = self.policy.clone();
         policy.dirs = grants.dirs.clone();
         policy.env = grants.env.clone();
-        policy.args = split_args(&grants.args_text)?;
-        policy.stdin = if grants.stdin_text.is_empty() {
-            StdinSource::Empty
-        } else {
-            StdinSource::Bytes(grants.stdin_text.as_bytes().to_vec())
-        };
-        policy.entry = match &grants.invoke.name {
-            Some(name) => Entry::Invoke {
-                name: name.clone(),
-                args: grants.invoke.args.clone(),
+        let invocation = Invocation {
+            args: split_args(&grants.args_text)?,
+            argv0: grants.argv0.clone(),
+            stdin: if grants.stdin_text.is_empty() {
+                StdinSource::Empty
+            } else {
+                StdinSource::Bytes(grants.stdin_text.as_bytes().to_vec())
             },
-            None => Entry::Default,
+            entry: match &grants.invoke.name {
+                Some(name) => Entry::Invoke {
+                    name: name.clone(),
+                    args: grants.invoke.args.clone(),
+                },
+                None => Entry::Default,
+            },
         };
-        Ok(policy)
+        Ok((policy, invocation))
     }
 
     /// Keeps the limits and drops any grant (settings saved by older versions held folders,
     /// environment and arguments; they must not follow the user to the next module).
     pub fn without_grants(mut self) -> Self {
-        let defaults = SandboxPolicy::default();
-        self.policy.dirs = defaults.dirs;
-        self.policy.env = defaults.env;
-        self.policy.args = defaults.args;
-        self.policy.argv0 = defaults.argv0;
-        self.policy.stdin = defaults.stdin;
-        self.policy.entry = defaults.entry;
+        self.policy.dirs.clear();
+        self.policy.env.clear();
         self
     }
 }
@@ -189,10 +187,8 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     let mut bytes = policy.max_memory_bytes;
                     let response = ui
                         .add(
-                            egui::Slider::new(&mut bytes, MEMORY_RANGE_BYTES)
-                                .logarithmic(true)
-                                .custom_formatter(|v, _| bytes_text(v as u64))
-                                .custom_parser(|s| parse_bytes(s).ok().map(|b| b as f64)),
+                            limit_slider(&mut bytes, Limit::MaxMemory)
+                                .custom_formatter(|v, _| bytes_text(v as u64)),
                         )
                         .on_hover_text(MEMORY_TIP);
                     if response.changed() {
@@ -204,10 +200,12 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
 
                     row_label(ui, "Table cap", TABLE_TIP);
                     ui.add(
-                        egui::Slider::new(&mut policy.max_table_elements, TABLE_RANGE_ELEMENTS)
-                            .logarithmic(true)
+                        limit_slider(&mut policy.max_table_elements, Limit::MaxTableElements)
                             .custom_formatter(|v, _| format!("{} elements", format_count(v as u64)))
-                            .custom_parser(parse_count),
+                            .custom_parser(|text| {
+                                parse_count(text)
+                                    .filter(|n| Limit::MaxTableElements.check(*n as u64).is_ok())
+                            }),
                     )
                     .on_hover_text(TABLE_TIP);
                     ui.end_row();
@@ -234,12 +232,8 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                         match &mut policy.timeout_ms {
                             Some(ms) => {
                                 ui.add(
-                                    egui::Slider::new(ms, TIMEOUT_RANGE_MS)
-                                        .logarithmic(true)
-                                        .custom_formatter(|v, _| format_ms(v as u64))
-                                        .custom_parser(|s| {
-                                            parse_duration(s).ok().map(|d| d.as_millis() as f64)
-                                        }),
+                                    limit_slider(ms, Limit::Timeout)
+                                        .custom_formatter(|v, _| format_ms(v as u64)),
                                 )
                                 .on_hover_text(TIMEOUT_TIP);
                             }
@@ -259,10 +253,12 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                         match &mut policy.fuel {
                             Some(fuel) => {
                                 ui.add(
-                                    egui::Slider::new(fuel, FUEL_RANGE)
-                                        .logarithmic(true)
+                                    limit_slider(fuel, Limit::Fuel)
                                         .custom_formatter(|v, _| format_count(v as u64))
-                                        .custom_parser(parse_count),
+                                        .custom_parser(|text| {
+                                            parse_count(text)
+                                                .filter(|n| Limit::Fuel.check(*n as u64).is_ok())
+                                        }),
                                 )
                                 .on_hover_text(FUEL_TIP);
                             }
@@ -274,13 +270,18 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     ui.end_row();
 
                     row_label(ui, "Max stack", STACK_TIP);
-                    ui.add(
-                        egui::Slider::new(&mut policy.max_wasm_stack_bytes, STACK_RANGE_BYTES)
-                            .logarithmic(true)
-                            .custom_formatter(|v, _| bytes_text(v as u64))
-                            .custom_parser(|s| parse_bytes(s).ok().map(|b| b as f64)),
-                    )
-                    .on_hover_text(STACK_TIP);
+                    let mut stack = policy.max_wasm_stack_bytes as u64;
+                    let response = ui
+                        .add(
+                            limit_slider(&mut stack, Limit::MaxWasmStack)
+                                .custom_formatter(|v, _| bytes_text(v as u64)),
+                        )
+                        .on_hover_text(STACK_TIP);
+                    if response.changed() {
+                        // The engine's range ends at 1 GiB, which fits any usize.
+                        policy.max_wasm_stack_bytes =
+                            usize::try_from(stack).unwrap_or(policy.max_wasm_stack_bytes);
+                    }
                     ui.end_row();
 
                     row_label(ui, "Call log", CALL_LOG_TIP);
@@ -332,10 +333,10 @@ mod tests {
             },
             ..Default::default()
         };
-        let policy = settings.policy_for_run(&grants).unwrap();
-        assert_eq!(policy.args, vec!["div0"]);
-        assert_eq!(policy.stdin, StdinSource::Bytes(b"hi".to_vec()));
-        assert!(matches!(policy.entry, Entry::Invoke { ref name, .. } if name == "add"));
+        let (policy, invocation) = settings.policy_for_run(&grants).unwrap();
+        assert_eq!(invocation.args, vec!["div0"]);
+        assert_eq!(invocation.stdin, StdinSource::Bytes(b"hi".to_vec()));
+        assert!(matches!(invocation.entry, Entry::Invoke { ref name, .. } if name == "add"));
         assert!(policy.dirs.is_empty() && policy.env.is_empty());
     }
 
@@ -344,7 +345,6 @@ mod tests {
         let mut settings = SandboxSettings::default();
         settings.policy.max_memory_bytes = 64 << 20;
         settings.policy.env.push(("TOKEN".into(), "secret".into()));
-        settings.policy.args.push("x".into());
         settings.policy.dirs.push(DirGrant {
             host_path: PathBuf::from("/home/me/project"),
             guest_path: "/p".into(),
@@ -354,7 +354,6 @@ mod tests {
         let settings = settings.without_grants();
         assert_eq!(settings.policy.max_memory_bytes, 64 << 20);
         assert!(settings.policy.dirs.is_empty() && settings.policy.env.is_empty());
-        assert!(settings.policy.args.is_empty());
     }
 
     #[test]

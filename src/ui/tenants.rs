@@ -66,6 +66,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policy: &crate::engine::SandboxPolicy,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         if !self.begin() {
@@ -86,8 +87,8 @@ impl TenantsState {
             .clamp(*TENANT_COUNTS.start(), *TENANT_COUNTS.end());
         let policies = match tenant_policies(policy, count, folder.path()) {
             Ok(policies) => policies,
-            Err(message) => {
-                self.error = Some(message);
+            Err(err) => {
+                self.error = Some(err.to_string());
                 return;
             }
         };
@@ -96,7 +97,7 @@ impl TenantsState {
             .enumerate()
             .map(|(i, policy)| (format!("Tenant {i}"), policy))
             .collect();
-        self.spawn_all(name, wasm, labelled, ctx);
+        self.spawn_all(name, wasm, labelled, invocation, ctx);
         self.folder = Some(folder);
     }
 
@@ -107,6 +108,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policy: &crate::engine::SandboxPolicy,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         if !self.begin() {
@@ -118,7 +120,7 @@ impl TenantsState {
             ("this sandbox".to_owned(), policy.clone()),
             ("without folders".to_owned(), without),
         ];
-        self.spawn_all(name, wasm, sides, ctx);
+        self.spawn_all(name, wasm, sides, invocation, ctx);
     }
 
     /// Clears the last runs for new ones; `false` while some are still running.
@@ -137,6 +139,7 @@ impl TenantsState {
         name: &str,
         wasm: Arc<[u8]>,
         policies: Vec<(String, crate::engine::SandboxPolicy)>,
+        invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
     ) {
         for (label, policy) in policies {
@@ -146,6 +149,7 @@ impl TenantsState {
                 name: name.to_owned(),
                 wasm: wasm.clone(),
                 policy,
+                invocation: invocation.clone(),
             };
             match runner::spawn(request, Some(wake)) {
                 Ok(handle) => self.tenants.push(Tenant {

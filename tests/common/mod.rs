@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmscope::engine::{self, RunEvent, RunReport, SandboxPolicy, StdStream};
+use wasmscope::engine::{self, Invocation, RunEvent, RunReport, SandboxPolicy, StdStream};
 use wasmscope::runner;
 
 #[cfg(feature = "gui")]
@@ -29,11 +29,22 @@ pub struct Ran {
 
 /// Runs wasm bytes under `policy` through the runner (worker thread, events).
 pub fn run_wasm(name: &str, wasm: Vec<u8>, policy: SandboxPolicy) -> Ran {
+    run_wasm_with(name, wasm, policy, Invocation::default())
+}
+
+/// Runs wasm bytes under `policy`, passing `invocation`, through the runner.
+pub fn run_wasm_with(
+    name: &str,
+    wasm: Vec<u8>,
+    policy: SandboxPolicy,
+    invocation: Invocation,
+) -> Ran {
     let handle = runner::spawn(
         engine::RunRequest {
             name: name.to_owned(),
             wasm: Arc::from(wasm),
             policy,
+            invocation,
         },
         None,
     )
@@ -68,8 +79,34 @@ pub fn collect(handle: runner::RunHandle) -> Ran {
 
 /// Runs a sample under `policy`.
 pub fn run_sample(name: &str, policy: SandboxPolicy) -> Ran {
+    run_sample_with(name, policy, Invocation::default())
+}
+
+/// Runs a sample under `policy`, passing `invocation`.
+pub fn run_sample_with(name: &str, policy: SandboxPolicy, invocation: Invocation) -> Ran {
     let module = engine::load_file(&sample(name)).expect("sample loads");
-    run_wasm(&module.name, module.wasm, policy)
+    run_wasm_with(&module.name, module.wasm, policy, invocation)
+}
+
+/// An invocation of `_start` with these arguments.
+pub fn with_args(args: &[&str]) -> Invocation {
+    Invocation {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        ..Invocation::default()
+    }
+}
+
+/// A policy granting `dir` at `/data`.
+pub fn dir_policy(dir: &Path, read_only: bool) -> SandboxPolicy {
+    SandboxPolicy {
+        dirs: vec![engine::DirGrant {
+            host_path: dir.to_owned(),
+            guest_path: "/data".into(),
+            read_only,
+            scratch: false,
+        }],
+        ..SandboxPolicy::default()
+    }
 }
 
 /// A policy with a short timeout, for samples that never end.

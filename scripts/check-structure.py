@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Checks the shape ARCHITECTURE.md promises: no import cycle of more than 3 files among the
+engine's modules (the store data `Host` and what it owns may form one), and no source file
+over 800 lines. Exits 1 and says what is wrong otherwise.
+
+A module depends on another when its text names `crate::engine::NAME` (a `use` line or an
+inline path) or, inside the engine, `super::NAME`. Nested modules (`info/component.rs`) are
+their own nodes.
+"""
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "src" / "engine"
+MAX_CYCLE_FILES = 3
+MAX_LINES = 800
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(ENGINE).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "mod":
+        parts = parts[:-1]
+    return "::".join(parts) or "mod"
+
+
+def dependencies(modules: dict) -> dict:
+    names = set(modules)
+    graph = {}
+    for name, path in modules.items():
+        # Comments and doc links do not make a dependency.
+        text = "\n".join(
+            line.split("//")[0] for line in path.read_text().splitlines()
+        )
+        found = set()
+        for match in re.finditer(r"crate::engine::((?:\w+::)*\w+)", text):
+            parts = match.group(1).split("::")
+            # The longest prefix that is a module: `info::component::describe` -> info::component.
+            for end in range(len(parts), 0, -1):
+                candidate = "::".join(parts[:end])
+                if candidate in names:
+                    found.add(candidate)
+                    break
+        # `use crate::engine::{a, b::C}` lists several.
+        for group in re.finditer(r"crate::engine::\{([^}]*)\}", text):
+            for item in group.group(1).split(","):
+                head = item.strip().split("::")[0]
+                if head in names:
+                    found.add(head)
+        found.discard(name)
+        graph[name] = found
+    return graph
+
+
+def strongly_connected(graph: dict) -> list:
+    index, low, stack, on_stack, result = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for next_node in graph[node]:
+            if next_node not in index:
+                visit(next_node)
+                low[node] = min(low[node], low[next_node])
+            elif next_node in on_stack:
+                low[node] = min(low[node], index[next_node])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            result.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return result
+
+
+def main() -> int:
+    problems = []
+    modules = {
+        module_name(path): path
+        for path in sorted(ENGINE.rglob("*.rs"))
+        if module_name(path) != "mod"
+    }
+    graph = dependencies(modules)
+    for component in strongly_connected(graph):
+        if len(component) > 1:
+            print(f"cycle of {len(component)} engine files: {', '.join(component)}")
+        if len(component) > MAX_CYCLE_FILES:
+            problems.append(
+                f"import cycle of {len(component)} files in src/engine (at most "
+                f"{MAX_CYCLE_FILES}): {', '.join(component)}"
+            )
+    for path in sorted((ROOT / "src").rglob("*.rs")) + sorted((ROOT / "tests").rglob("*.rs")):
+        lines = len(path.read_text().splitlines())
+        if lines > MAX_LINES:
+            problems.append(f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
