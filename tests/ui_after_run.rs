@@ -437,8 +437,7 @@ fn comparing_with_and_without_folders_highlights_the_difference() {
     open(&mut harness, "read_file.wat");
     harness
         .state_mut()
-        .sandbox_mut()
-        .policy
+        .grants_mut()
         .dirs
         .push(wasmscope::engine::DirGrant {
             host_path: sample("data"),
