@@ -5,7 +5,9 @@
 //! last run, and the panel says so with a banner and a Clear button.
 
 use eframe::egui;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+pub use crate::ui::loader::ModuleKey;
 
 use egui::RichText;
 use serde::{Deserialize, Serialize};
@@ -103,38 +105,6 @@ impl Grants {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// Which module a remembered set of grants belongs to: its path and a fingerprint of its
-/// contents, so a changed file (or another file at the same path) starts with nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModuleKey {
-    /// The file the module was opened from.
-    pub path: PathBuf,
-    /// [`fingerprint`] of its bytes.
-    pub fingerprint: u64,
-    /// Its size in bytes.
-    pub size_bytes: u64,
-}
-
-/// A fingerprint of a module's bytes (not cryptographic: it tells files apart, it does not
-/// defend against an attacker who controls both the trusted and the untrusted file).
-pub fn fingerprint(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
-}
-
-impl ModuleKey {
-    /// The key of a module read from `path` with these bytes.
-    pub fn new(path: &Path, bytes: &[u8]) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            fingerprint: fingerprint(bytes),
-            size_bytes: bytes.len() as u64,
-        }
-    }
 }
 
 /// The grants of the modules run most recently, newest first (persisted).
@@ -547,6 +517,7 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn args_split_like_a_shell() {

@@ -5,6 +5,8 @@
 use eframe::egui;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -28,7 +30,39 @@ pub struct Module {
     pub info: ModuleInfo,
     /// Which file and contents this is, for the grants remembered with it (`None` for a drop
     /// without a path: such a module never gets remembered grants back).
-    pub key: Option<crate::ui::grants::ModuleKey>,
+    pub key: Option<ModuleKey>,
+}
+
+/// Which module a remembered set of grants belongs to: its path and a fingerprint of its
+/// contents, so a changed file (or another file at the same path) starts with nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleKey {
+    /// The file the module was opened from.
+    pub path: PathBuf,
+    /// [`fingerprint`] of its bytes.
+    pub fingerprint: u64,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+}
+
+/// A fingerprint of a module's bytes (not cryptographic: it tells files apart, it does not
+/// defend against an attacker who controls both the trusted and the untrusted file).
+pub fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl ModuleKey {
+    /// The key of a module read from `path` with these bytes.
+    pub fn new(path: &Path, bytes: &[u8]) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            fingerprint: fingerprint(bytes),
+            size_bytes: bytes.len() as u64,
+        }
+    }
 }
 
 /// What a load job reports.
@@ -100,7 +134,7 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
     let info = engine::inspect(&loaded.wasm);
     let key = path
         .as_deref()
-        .map(|path| crate::ui::grants::ModuleKey::new(path, &loaded.wasm));
+        .map(|path| ModuleKey::new(path, &loaded.wasm));
     Module {
         key,
         path,
