@@ -18,12 +18,12 @@ use std::time::Instant;
 
 use common::sample;
 use wasmscope::engine::embed::rust_program;
-use wasmscope::engine::{DirGrant, Entry, SandboxPolicy};
+use wasmscope::engine::{DirGrant, Entry, Invocation, SandboxPolicy};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The sandboxes the programs are written for, by program name.
-fn policies() -> Vec<(&'static str, SandboxPolicy)> {
+/// The sandboxes (and what each run passes) the programs are written for, by program name.
+fn policies() -> Vec<(&'static str, SandboxPolicy, Invocation)> {
     let data = Path::new(REPO).join("samples/data");
     vec![
         (
@@ -33,6 +33,7 @@ fn policies() -> Vec<(&'static str, SandboxPolicy)> {
                 timeout_ms: Some(1_000),
                 ..SandboxPolicy::default()
             },
+            Invocation::default(),
         ),
         (
             "fuel_trap",
@@ -43,6 +44,7 @@ fn policies() -> Vec<(&'static str, SandboxPolicy)> {
                 fuel: Some(1_000_000),
                 ..SandboxPolicy::default()
             },
+            Invocation::default(),
         ),
         (
             "files",
@@ -54,19 +56,23 @@ fn policies() -> Vec<(&'static str, SandboxPolicy)> {
                     scratch: false,
                 }],
                 env: vec![("GREETING".to_owned(), "hello there".to_owned())],
+                ..SandboxPolicy::default()
+            },
+            Invocation {
                 args: vec!["one".to_owned(), "two words".to_owned()],
                 argv0: Some("shaped".to_owned()),
-                ..SandboxPolicy::default()
+                ..Invocation::default()
             },
         ),
         (
             "invoke",
-            SandboxPolicy {
+            SandboxPolicy::default(),
+            Invocation {
                 entry: Entry::Invoke {
                     name: "add".to_owned(),
                     args: vec!["2".to_owned(), "3".to_owned()],
                 },
-                ..SandboxPolicy::default()
+                ..Invocation::default()
             },
         ),
     ]
@@ -135,14 +141,14 @@ fn build_programs() -> PathBuf {
     let target = target_dir();
     let project = target.join("tmp/embed-check");
     let policies = policies();
-    let names: Vec<&str> = policies.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = policies.iter().map(|(name, _, _)| *name).collect();
     write_if_changed(&project.join("Cargo.toml"), &manifest(&names));
     write_if_changed(
         &project.join("Cargo.lock"),
         &std::fs::read_to_string(Path::new(REPO).join("Cargo.lock")).unwrap(),
     );
-    for (name, policy) in &policies {
-        let program = rust_program(policy, "module.wasm", None);
+    for (name, policy, invocation) in &policies {
+        let program = rust_program(policy, invocation, "module.wasm", None);
         write_if_changed(&project.join(format!("src/{name}.rs")), &program);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

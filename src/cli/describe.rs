@@ -1,9 +1,7 @@
 //! `wasmscope inspect`'s text: what a module is, what it imports and exports, and which
 //! capabilities it could ask for.
 
-use std::fmt::Write as _;
-
-use crate::engine::{self, ModuleInfo, ModuleKind};
+use crate::engine::{self, ModuleInfo, ModuleKind, format_bytes};
 
 /// The text form of `inspect`.
 pub fn describe(name: &str, info: &ModuleInfo) -> String {

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{
-    self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleInfo, ModuleKind, PolicyError,
-    RunEvent, RunOutcome, RunReport, SandboxPolicy, StdStream, StdinSource, exit_status,
-    format_bytes,
+    self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleKind, PolicyError, RunEvent,
+    RunOutcome, RunReport, SandboxPolicy, StdStream, StdinSource, exit_status, format_bytes,
 };
 use crate::runner;
 

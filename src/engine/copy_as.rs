@@ -6,8 +6,7 @@ use std::borrow::Cow;
 
 use crate::engine::policy::{
     Compiler, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_MAX_WASM_STACK_BYTES,
-    DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, Limit, SandboxPolicy, StdinSource,
-    format_bytes, parse_bytes, parse_duration,
+    DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource, format_bytes,
 };
 use crate::engine::profile::{exact_size, format_ms};
 
@@ -599,19 +598,7 @@ mod tests {
     }
 
     #[test]
-    fn lines_count_from_one() {
-        let parser = Parser { text: "a\nb\nc" };
-        assert_eq!(parser.line(0), 1);
-        assert_eq!(parser.line(2), 2);
-        assert_eq!(parser.line(99), 3);
-    }
-
-    #[test]
-    fn sizes_are_written_in_units_only_when_exact() {
-        assert_eq!(size_value(64 << 20), "\"64 MiB\"");
-        assert_eq!(size_value(1_000_001), "1000001");
-        assert_eq!(size_value(3 << 30), "\"3 GiB\"");
-        assert_eq!(size_value(1536), "1536");
+    fn compact_units_for_command_lines() {
         assert_eq!(compact_size(64 << 20), "64MiB");
         assert_eq!(compact_duration(1500), "1500ms");
         assert_eq!(compact_duration(2000), "2s");

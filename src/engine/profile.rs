@@ -22,7 +22,6 @@
 //!
 //! "Copy as command" lives in [`crate::engine::copy_as`].
 
-use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -30,9 +29,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::engine::policy::{
-    Compiler, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_MAX_WASM_STACK_BYTES,
-    DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, Limit, SandboxPolicy, StdinSource,
-    format_bytes, parse_bytes, parse_duration,
+    Compiler, DirGrant, Invocation, Limit, SandboxPolicy, parse_bytes, parse_duration,
 };
 
 /// Why a profile could not be read, understood or written.
@@ -593,4 +590,25 @@ pub(crate) fn exact_size(bytes: u64, space: &str) -> Option<String> {
 /// [`parse_duration`].
 pub(crate) fn format_ms(ms: u64) -> String {
     humantime::format_duration(std::time::Duration::from_millis(ms)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_count_from_one() {
+        let parser = Parser { text: "a\nb\nc" };
+        assert_eq!(parser.line(0), 1);
+        assert_eq!(parser.line(2), 2);
+        assert_eq!(parser.line(99), 3);
+    }
+
+    #[test]
+    fn sizes_are_written_in_units_only_when_exact() {
+        assert_eq!(size_value(64 << 20), "\"64 MiB\"");
+        assert_eq!(size_value(1_000_001), "1000001");
+        assert_eq!(size_value(3 << 30), "\"3 GiB\"");
+        assert_eq!(size_value(1536), "1536");
+    }
 }
