@@ -472,7 +472,7 @@ fn copy_as_rust_shows_the_program_and_copies_it() {
     harness.get_by_label("Rust (wasmtime embedding)").click();
     harness.run_steps(3);
     assert!(shows(&harness, "Save as…"), "{:#?}", harness.root());
-    harness.get_by_label("Copy").click();
+    harness.get_by_label("Copy program").click();
     let mut copied = None;
     for _ in 0..4 {
         harness.step();

@@ -121,7 +121,7 @@ pub fn embed_window_ui(ctx: &egui::Context, view: &mut EmbedView) {
                  in the comment at the top.",
             );
             ui.horizontal(|ui| {
-                if ui.button("Copy").clicked() {
+                if ui.button("Copy program").clicked() {
                     ui.ctx().copy_text(program.clone());
                     view.status = Some(("Copied to the clipboard.".to_owned(), false));
                 }
