@@ -11,6 +11,7 @@ pub mod load;
 pub mod outcome;
 pub mod policy;
 pub mod profile;
+pub mod quota;
 pub mod run;
 pub mod sandbox;
 pub mod tenants;

@@ -50,6 +50,11 @@ pub struct SandboxPolicy {
     /// Let a component use the host's network through wasi:sockets (TCP, UDP, name
     /// lookup). Off by default: then every address is refused. wasi:http is never provided.
     pub allow_network: bool,
+    /// Quota on the net bytes the guest may add to its read-write folders in one run; past
+    /// it, writes fail as on a full disk (see [`crate::engine::quota`]).
+    pub max_disk_bytes: u64,
+    /// Quota on the files, directories and links the guest may create in them.
+    pub max_files: u64,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
@@ -105,6 +110,8 @@ impl Default for SandboxPolicy {
             compiler: Compiler::default(),
             log_calls: false,
             allow_network: false,
+            max_disk_bytes: crate::engine::quota::DEFAULT_MAX_DISK_BYTES,
+            max_files: crate::engine::quota::DEFAULT_MAX_FILES,
         }
     }
 }

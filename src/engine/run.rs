@@ -17,6 +17,7 @@ use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ResourceSample, RunOutcome, RunReport, TrapInfo,
 };
 use crate::engine::policy::{DirGrant, Entry, SandboxPolicy, StdinSource};
+use crate::engine::quota::{self, DiskQuota};
 use crate::engine::sandbox::{self, ChannelOutput, EngineKey, GrowthDenied, Host, Limits};
 
 /// What to run.
@@ -219,15 +220,17 @@ fn run_inner(
 
     let mut sandbox = Sandbox::new(request, &shared, control, events)?;
     let module = compiled.module;
+    let guarded = quota::guarded_linker(&shared, key, &mut sandbox.store, policy)
+        .map_err(|e| format!("cannot set up the disk quota: {e:#}"))?;
     let logging = if policy.log_calls {
-        calllog::logging_linker(&shared, key, &mut sandbox.store, &module)
+        calllog::logging_linker(&shared, key, &guarded, &mut sandbox.store, &module)
             .map_err(|e| format!("cannot set up the call log: {e:#}"))?
     } else {
         None
     };
     let linker = match logging {
         Some(logging) => Arc::new(logging),
-        None => Arc::clone(&shared.linker),
+        None => guarded,
     };
     let entry = policy.entry.clone();
     let mut instance_slot = None;
@@ -309,6 +312,7 @@ impl Sandbox {
                 calls: policy
                     .log_calls
                     .then(|| CallLog::new(policy, started, events.clone())),
+                quota: Some(DiskQuota::new(policy)),
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -377,6 +381,7 @@ impl Sandbox {
             report.calls_total = log.total;
             report.denials = log.denials;
         }
+        report.disk = store.data().quota.as_ref().and_then(DiskQuota::usage);
         let limits = &mut store.data_mut().limits;
         report.stats.peak_memory_bytes = limits.peak_memory_bytes;
         report.memory_denied = std::mem::take(&mut limits.denied);

@@ -27,6 +27,8 @@ pub struct Host {
     pub limits: Limits,
     /// The capability log, when the policy asks for it.
     pub calls: Option<crate::engine::calllog::CallLog>,
+    /// The disk quota on the read-write folders.
+    pub quota: Option<crate::engine::quota::DiskQuota>,
 }
 
 /// The resource limiter: enforces the caps and reports every growth.
@@ -550,6 +552,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                     denied_count: 0,
                 },
                 calls: None,
+                quota: None,
             },
         );
         let mut provided = HashMap::new();
