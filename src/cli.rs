@@ -316,7 +316,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
-        Err(e) => return error_exit(e, exit_status::FAILED),
+        Err(e) => return failed_before_run(&args, e),
     };
     let request = engine::RunRequest {
         name: module.name,
@@ -325,12 +325,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let handle = match runner::spawn(request, None) {
         Ok(handle) => handle,
-        Err(e) => {
-            return error_exit(
-                format!("cannot start a worker thread: {e}"),
-                exit_status::FAILED,
-            );
-        }
+        Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
     let report = handle.wait_with(|event| {
         if let RunEvent::Call(record) = event {
@@ -354,11 +349,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         println!("{result}");
     }
     print_outcome(&report);
-    if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, report.to_json())
-    {
-        eprintln!("error: cannot write the report to {}: {e}", path.display());
-    }
+    write_report(&args, &report);
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
     {
@@ -371,6 +362,31 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     }
     ExitCode::from(report.outcome.exit_status())
+}
+
+/// Writes the `--report` file, when asked for; a report that cannot be written is an error
+/// message, not a changed exit status (the run's outcome stands).
+fn write_report(args: &RunArgs, report: &RunReport) {
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, report.to_json())
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
+    }
+}
+
+/// Ends a run that failed before the guest could start (a bad file, no worker thread): the
+/// error on stderr, a `failed` report when one was asked for, and exit 126.
+fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode {
+    let name = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let outcome = engine::RunOutcome::Failed {
+        error: error.to_string(),
+        unresolved: Vec::new(),
+    };
+    write_report(args, &RunReport::new(name, outcome));
+    error_exit(error, exit_status::FAILED)
 }
 
 /// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
@@ -394,6 +410,13 @@ pub fn format_call(record: &engine::calllog::CallRecord) -> String {
 /// Tells the user on stderr how the run ended, unless it simply exited.
 fn print_outcome(report: &RunReport) {
     let mut err = std::io::stderr().lock();
+    if let Some(refused) = report.unlisted_denials() {
+        let _ = writeln!(
+            err,
+            "wasmscope: {refused} WASI call{} refused by the sandbox; run with --log-calls to see which and why",
+            if refused == 1 { " was" } else { "s were" },
+        );
+    }
     if report.memory_denied_count > 0
         && let Some(first) = report.memory_denied.first()
     {

@@ -312,7 +312,7 @@ fn log_calls_prints_the_capability_log_and_reports_denials() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(
-            r#"path_open(fd=3 path="hello.txt") -> badf  DENIED: no directory granted at all"#
+            r#"path_open(fd=3 path="hello.txt" [read]) -> badf  DENIED: no directory granted at all"#
         ),
         "{stderr}"
     );
@@ -342,4 +342,41 @@ fn coredump_is_written_on_trap() {
     );
     let bytes = std::fs::read(&dump).unwrap();
     assert!(bytes.starts_with(b"\0asm"));
+}
+
+/// Regression (#13, item 9): `--report` was not written when the file could not be loaded,
+/// so a script got exit 126 and no report to read.
+#[test]
+fn report_is_written_for_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.wasm");
+    std::fs::write(&empty, b"").unwrap();
+    let not_wasm = dir.path().join("notes.wasm");
+    std::fs::write(&not_wasm, b"just some text, not a module\n").unwrap();
+    let folder = dir.path().join("a_folder.wasm");
+    std::fs::create_dir(&folder).unwrap();
+    let missing = dir.path().join("missing.wasm");
+    for (i, file) in [&empty, &not_wasm, &folder, &missing]
+        .into_iter()
+        .enumerate()
+    {
+        let report_path = dir.path().join(format!("report{i}.json"));
+        let out = wasmscope(&[
+            "run",
+            "--report",
+            report_path.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&report_path)
+                .unwrap_or_else(|e| panic!("no report for {}: {e}", file.display())),
+        )
+        .unwrap();
+        assert_eq!(report["outcome"], "failed", "{report}");
+        let error = report["error"].as_str().unwrap();
+        assert!(!error.is_empty(), "{report}");
+        // The report says the same as the terminal.
+        assert!(text(&out.stderr).contains(error), "{}", text(&out.stderr));
+    }
 }

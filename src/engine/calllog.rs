@@ -54,11 +54,12 @@ struct FdInfo {
 /// Per-run state of the log (lives in the store's [`Host`]).
 pub struct CallLog {
     events: Sender<RunEvent>,
+    /// Whether calls are recorded and sent (the policy's `log_calls`); when off the log only
+    /// counts calls and refusals.
+    recording: bool,
     started: Instant,
     fds: HashMap<u32, FdInfo>,
     dirs_granted: bool,
-    env_granted: bool,
-    args_granted: bool,
     pending: Option<CallRecord>,
     shim: Option<Shim>,
     /// The first calls, for the report.
@@ -95,11 +96,10 @@ impl CallLog {
         }
         Self {
             events,
+            recording: policy.log_calls,
             started,
             fds,
             dirs_granted: !policy.dirs.is_empty(),
-            env_granted: !policy.env.is_empty(),
-            args_granted: !policy.args.is_empty(),
             pending: None,
             shim: None,
             calls: Vec::new(),
@@ -113,9 +113,12 @@ impl CallLog {
         self.total += 1;
         if record.denial.is_some() {
             self.denials_total += 1;
-            if self.denials.len() < MAX_RECORDED_DENIALS {
-                self.denials.push(record.clone());
-            }
+        }
+        if !self.recording {
+            return;
+        }
+        if record.denial.is_some() && self.denials.len() < MAX_RECORDED_DENIALS {
+            self.denials.push(record.clone());
         }
         if let Some(pending) = &mut self.pending
             && pending.function == record.function
@@ -326,6 +329,14 @@ async fn logged_call(
     let Some(log) = caller.data_mut().calls.as_mut() else {
         return outcome;
     };
+    let capability = match decoded.fd {
+        // I/O on a file or directory the guest opened (or was given) is file access, not
+        // stdio; descriptors 0-2 stay stdio.
+        Some(fd) if fd > 2 && log.fds.contains_key(&fd) && function.starts_with("fd_") => {
+            Capability::Filesystem
+        }
+        _ => capability_of(function),
+    };
     if function == "fd_close"
         && errno == Some(0)
         && let Some(fd) = params.first().and_then(Val::i32)
@@ -347,7 +358,7 @@ async fn logged_call(
     };
     log.record(CallRecord {
         function: function.to_owned(),
-        capability: capability_of(function),
+        capability,
         args: decoded.text,
         errno,
         result,
@@ -416,8 +427,35 @@ pub(crate) fn read_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> Str
 
 const OFLAGS_CREAT: i32 = 1;
 const OFLAGS_TRUNC: i32 = 8;
-/// Rights that change a file: fd_datasync, fd_write, fd_allocate, fd_filestat_set_size, ...
-const WRITE_RIGHTS: i64 = (1 << 0) | (1 << 6) | (1 << 8) | (1 << 22) | (1 << 4);
+/// Rights that read: fd_read, fd_readdir.
+const READ_RIGHTS: i64 = (1 << 1) | (1 << 14);
+/// Rights that change a file: fd_datasync, fd_write, fd_allocate, fd_filestat_set_size. These
+/// are the ones wasmtime-wasi opens a file for writing on. (wasi-libc asks for every other
+/// right, fd_sync included, on any open, so those say nothing about writing.)
+const WRITE_RIGHTS: i64 = (1 << 0) | (1 << 6) | (1 << 8) | (1 << 22);
+
+/// The words for a `path_open`'s real arguments: `read`, `write`, `create`, `truncate`,
+/// `directory`, `exclusive`, in that order.
+fn open_flags(oflags: i32, rights: i64) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if rights & READ_RIGHTS != 0 {
+        flags.push("read");
+    }
+    if rights & WRITE_RIGHTS != 0 {
+        flags.push("write");
+    }
+    for (bit, name) in [
+        (1, "create"),
+        (8, "truncate"),
+        (2, "directory"),
+        (4, "exclusive"),
+    ] {
+        if oflags & bit != 0 {
+            flags.push(name);
+        }
+    }
+    flags
+}
 
 fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Decoded {
     let int = |i: usize| params.get(i).and_then(Val::i32).unwrap_or(0);
@@ -471,15 +509,7 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
             "path_open" => {
                 let oflags = int(4);
                 let rights = long(5);
-                let mut flags = Vec::new();
-                for (bit, name) in [(1, "CREAT"), (2, "DIRECTORY"), (4, "EXCL"), (8, "TRUNC")] {
-                    if oflags & bit != 0 {
-                        flags.push(name);
-                    }
-                }
-                if rights & WRITE_RIGHTS != 0 {
-                    flags.push("write");
-                }
+                let flags = open_flags(oflags, rights);
                 if !flags.is_empty() {
                     decoded.text.push_str(&format!(" [{}]", flags.join(" ")));
                 }
@@ -569,15 +599,15 @@ fn explain(log: &CallLog, function: &str, errno: Option<u16>, call: &Decoded) ->
     const NOTCAPABLE: u16 = 76;
     let errno = errno?;
     match function {
-        "environ_sizes_get" if !log.env_granted => {
-            return Some(
-                "env not granted (empty): the guest sees no environment variables".to_owned(),
-            );
-        }
-        "args_sizes_get" if !log.args_granted => return None,
-        "fd_prestat_get" if errno == BADF && !log.dirs_granted => {
-            return Some("no directory granted at all: the guest has no filesystem".to_owned());
-        }
+        // An empty environment or argument list is an answer, not a refusal; and `badf` from
+        // `fd_prestat_get` is how the guest's libc learns that its scan of the preopened
+        // directories is over.
+        "environ_sizes_get"
+        | "environ_get"
+        | "args_sizes_get"
+        | "args_get"
+        | "fd_prestat_get"
+        | "fd_prestat_dir_name" => return None,
         name if name.starts_with("sock_") && errno != 0 => {
             return Some("sockets not granted: the sandbox hands the guest none".to_owned());
         }

@@ -210,9 +210,12 @@ pub struct RunReport {
     /// WASI calls in all; more than `calls.len()` when the log was truncated.
     #[serde(default)]
     pub calls_total: u64,
-    /// The calls the sandbox refused, with why.
+    /// The calls the sandbox refused, with why (the first ones, when the policy logs calls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denials: Vec<crate::engine::calllog::CallRecord>,
+    /// WASI calls the sandbox refused, in all: counted whether or not the log is on.
+    #[serde(default)]
+    pub denials_total: u64,
     /// A wasm coredump (the standard format) when the guest trapped; not in the JSON.
     #[serde(skip)]
     pub coredump: Option<std::sync::Arc<Vec<u8>>>,
@@ -253,12 +256,19 @@ impl RunReport {
             calls: Vec::new(),
             calls_total: 0,
             denials: Vec::new(),
+            denials_total: 0,
             coredump: None,
             memory: None,
             file_changes: Vec::new(),
             scratch: Vec::new(),
             disk: None,
         }
+    }
+
+    /// How many calls the sandbox refused when the call log was off (so none is listed):
+    /// worth a hint to turn the log on. `None` when nothing was refused or the log lists them.
+    pub fn unlisted_denials(&self) -> Option<u64> {
+        (self.denials_total > 0 && self.denials.is_empty()).then_some(self.denials_total)
     }
 
     /// Serializes the report as pretty JSON.

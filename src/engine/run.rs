@@ -222,12 +222,10 @@ fn run_inner(
     let module = compiled.module;
     let guarded = quota::guarded_linker(&shared, key, &mut sandbox.store, policy)
         .map_err(|e| format!("cannot set up the disk quota: {e:#}"))?;
-    let logging = if policy.log_calls {
-        calllog::logging_linker(&shared, key, &guarded, &mut sandbox.store, &module)
-            .map_err(|e| format!("cannot set up the call log: {e:#}"))?
-    } else {
-        None
-    };
+    // Always wrapped: with the log off the wrappers only count refusals, so a run can say
+    // that the sandbox refused something even when nobody asked to see each call.
+    let logging = calllog::logging_linker(&shared, key, &guarded, &mut sandbox.store, &module)
+        .map_err(|e| format!("cannot set up the call log: {e:#}"))?;
     let linker = match logging {
         Some(logging) => Arc::new(logging),
         None => guarded,
@@ -309,9 +307,7 @@ impl Sandbox {
             Host {
                 wasi,
                 limits: Limits::new(policy, started, events.clone()),
-                calls: policy
-                    .log_calls
-                    .then(|| CallLog::new(policy, started, events.clone())),
+                calls: Some(CallLog::new(policy, started, events.clone())),
                 quota: Some(DiskQuota::new(policy)),
             },
         );
@@ -380,6 +376,7 @@ impl Sandbox {
             report.calls = log.calls;
             report.calls_total = log.total;
             report.denials = log.denials;
+            report.denials_total = log.denials_total;
         }
         report.disk = store.data().quota.as_ref().and_then(DiskQuota::usage);
         let limits = &mut store.data_mut().limits;

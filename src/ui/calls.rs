@@ -2,17 +2,16 @@
 //! back, and, when the sandbox said no, why.
 
 use eframe::egui;
-use egui::{Color32, RichText};
+use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::calllog::CallRecord;
 use crate::engine::wasi::Capability;
-use crate::ui::outcome::callout_ui;
+use crate::ui::theme::RED;
+use crate::ui::theme::callout_ui;
 
 /// How many calls the live view keeps during a run (the report keeps its own first ones).
 pub const MAX_LIVE_CALLS: usize = 5000;
-
-const RED: Color32 = Color32::from_rgb(200, 60, 50);
 
 /// The calls the sandbox refused, each with the reason.
 pub fn denials_ui(ui: &mut egui::Ui, denials: &[CallRecord], total: u64) {
@@ -45,6 +44,20 @@ pub fn denials_ui(ui: &mut egui::Ui, denials: &[CallRecord], total: u64) {
                 denials.len() - 8
             ));
         }
+    });
+}
+
+/// With the call log off: how many calls were refused, and how to see which.
+pub fn unlisted_denials_ui(ui: &mut egui::Ui, refused: u64) {
+    callout_ui(ui, RED, |ui| {
+        ui.strong(format!(
+            "{refused} call{} refused by the sandbox — turn on the call log to see which",
+            if refused == 1 { " was" } else { "s were" }
+        ))
+        .on_hover_text(
+            "Sandbox ▸ Limits ▸ Call log records every WASI call with what the sandbox \
+             refused and why. Run again with it on.",
+        );
     });
 }
 

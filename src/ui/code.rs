@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
-use egui::{Color32, RichText};
+use egui::RichText;
 
 use crate::engine::FrameInfo;
 use crate::engine::disasm::{Disassembly, Line};
@@ -156,7 +156,7 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView) {
 
 fn lines_ui(ui: &mut egui::Ui, view: &mut CodeView) {
     let scroll = std::mem::take(&mut view.scroll_pending);
-    let mark = Color32::from_rgb(230, 170, 40);
+    let mark = crate::ui::theme::MARK;
     egui::ScrollArea::both()
         .id_salt("code lines")
         .auto_shrink([false, false])

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use egui::{Color32, RichText, TextWrapMode};
 
 use crate::engine::StdStream;
-use crate::ui::bytes_text;
+use crate::ui::theme::bytes_text;
 
 /// Default scrollback budget: 8 MiB.
 pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
@@ -311,13 +311,7 @@ impl ConsoleView {
 fn color(ui: &egui::Ui, source: Source) -> Color32 {
     match source {
         Source::Stdout => ui.visuals().text_color(),
-        Source::Stderr => {
-            if ui.visuals().dark_mode {
-                Color32::from_rgb(255, 140, 90)
-            } else {
-                Color32::from_rgb(200, 60, 20)
-            }
-        }
+        Source::Stderr => crate::ui::theme::stderr_color(ui.visuals()),
         Source::Note => ui.visuals().weak_text_color(),
     }
 }

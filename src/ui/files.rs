@@ -12,7 +12,8 @@ use egui::RichText;
 
 use crate::engine::RunReport;
 use crate::engine::files::{ChangeKind, DirChanges, ScratchCopy};
-use crate::ui::{Command, bytes_text};
+use crate::ui::command::Command;
+use crate::ui::theme::bytes_text;
 
 /// What a background file job said.
 enum JobAnswer {

@@ -26,6 +26,9 @@ pub struct Module {
     pub from_text: bool,
     /// What inspection found.
     pub info: ModuleInfo,
+    /// Which file and contents this is, for the grants remembered with it (`None` for a drop
+    /// without a path: such a module never gets remembered grants back).
+    pub key: Option<crate::ui::grants::ModuleKey>,
 }
 
 /// What a load job reports.
@@ -95,7 +98,11 @@ fn load(source: Source) -> LoadResult {
 
 fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
     let info = engine::inspect(&loaded.wasm);
+    let key = path
+        .as_deref()
+        .map(|path| crate::ui::grants::ModuleKey::new(path, &loaded.wasm));
     Module {
+        key,
         path,
         name: loaded.name,
         wasm: Arc::from(loaded.wasm),

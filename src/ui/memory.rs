@@ -9,7 +9,7 @@ use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, RichText};
 
 use crate::engine::{RunOutcome, RunReport};
-use crate::ui::bytes_text;
+use crate::ui::theme::bytes_text;
 
 /// Bytes per row.
 const ROW_BYTES: usize = 16;
@@ -234,7 +234,7 @@ fn rows_ui(ui: &mut egui::Ui, view: &mut HexView, memory: &[u8]) {
     let font = egui::FontId::monospace(egui::TextStyle::Monospace.resolve(ui.style()).size);
     let text_color = ui.visuals().text_color();
     let weak_color = ui.visuals().weak_text_color();
-    let mark = Color32::from_rgb(230, 170, 40).gamma_multiply(0.45);
+    let mark = crate::ui::theme::MARK.gamma_multiply(0.45);
     area.show_rows(ui, row_height, rows, |ui, visible| {
         for row in visible {
             let start = row * ROW_BYTES;

@@ -1,14 +1,15 @@
 //! The module panel: what the loaded module is, what it asks of the host, and what it offers.
 
 use eframe::egui;
-use egui::{Color32, RichText};
+use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::ModuleInfo;
 use crate::engine::inspect::{ExportInfo, ImportInfo, ModuleKind, ModuleStyle};
-use crate::ui::bytes_text;
 use crate::ui::loader::Module;
-use crate::ui::outcome::callout_ui;
+use crate::ui::theme::RED;
+use crate::ui::theme::bytes_text;
+use crate::ui::theme::callout_ui;
 
 /// Which part of the module is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -54,8 +55,6 @@ pub struct ModuleView {
     /// The exports table.
     pub exports: TableState,
 }
-
-const RED: Color32 = Color32::from_rgb(200, 60, 50);
 
 fn badge(ui: &mut egui::Ui, text: &str, tip: &str) {
     egui::Frame::new()

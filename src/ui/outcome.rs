@@ -6,8 +6,10 @@ use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::{GrowthEvent, Resource, RunOutcome, RunReport};
+use crate::ui::command::Command;
 use crate::ui::session::History;
-use crate::ui::{Command, bytes_text};
+use crate::ui::theme::bytes_text;
+use crate::ui::theme::{AMBER, GREEN, GREY, RED, callout_ui};
 
 /// A plain-language explanation of a trap code and its usual causes.
 pub fn explain_trap(code: &str) -> &'static str {
@@ -88,24 +90,6 @@ fn badge_ui(ui: &mut egui::Ui, text: &str, fill: Color32) {
         });
 }
 
-const GREEN: Color32 = Color32::from_rgb(40, 140, 70);
-const RED: Color32 = Color32::from_rgb(190, 50, 40);
-const AMBER: Color32 = Color32::from_rgb(190, 120, 20);
-const GREY: Color32 = Color32::from_rgb(110, 110, 120);
-
-/// A callout box for the thing to look at first.
-pub fn callout_ui(ui: &mut egui::Ui, color: Color32, add_contents: impl FnOnce(&mut egui::Ui)) {
-    egui::Frame::new()
-        .stroke(egui::Stroke::new(1.5, color))
-        .fill(color.gamma_multiply(0.08))
-        .corner_radius(4.0)
-        .inner_margin(8.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            add_contents(ui);
-        });
-}
-
 fn growth_text(event: &GrowthEvent) -> String {
     match event.resource {
         Resource::Memory => format!(
@@ -142,9 +126,13 @@ pub fn outcome_ui(
         .show(ui, |ui| {
             report_ui(ui, report, commands);
             crate::ui::files::after_run_ui(ui, report, after, commands);
+            if let Some(refused) = report.unlisted_denials() {
+                ui.add_space(6.0);
+                crate::ui::calls::unlisted_denials_ui(ui, refused);
+            }
             if !report.calls.is_empty() || !report.denials.is_empty() {
                 ui.add_space(6.0);
-                crate::ui::calls::denials_ui(ui, &report.denials, report.denials.len() as u64);
+                crate::ui::calls::denials_ui(ui, &report.denials, report.denials_total);
                 egui::CollapsingHeader::new(format!("WASI calls ({})", report.calls_total))
                     .default_open(true)
                     .show(ui, |ui| {
@@ -550,7 +538,7 @@ pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
         history,
         cap_elements,
         (1.0, ""),
-        Color32::from_rgb(150, 100, 210),
+        crate::ui::theme::TABLE,
     ) else {
         return;
     };
@@ -565,7 +553,7 @@ pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
     let peak = history.points.iter().map(|&(_, b)| b).max().unwrap_or(0);
     let show_cap = peak as f64 > cap_bytes as f64 * 0.25;
     let unit = byte_unit(if show_cap { cap_bytes } else { peak });
-    let color = Color32::from_rgb(70, 140, 230);
+    let color = crate::ui::theme::MEMORY;
     let Some((peak, show_cap)) = step_plot_ui(ui, "memory", history, cap_bytes, unit, color) else {
         ui.weak("No memory samples yet.");
         return;

@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 
 use crate::engine::sandbox::{self, EngineKey};
-use crate::ui::bytes_text;
+use crate::ui::theme::bytes_text;
 
 /// What the precompile thread said.
 enum Answer {

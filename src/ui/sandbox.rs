@@ -2,18 +2,16 @@
 //! guest sees without it. The defaults are [`SandboxPolicy::default`]: safe.
 
 use eframe::egui;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use egui::RichText;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::inspect::{ExternKind, ModuleStyle};
 use crate::engine::policy::Compiler;
-use crate::engine::{
-    DirGrant, Entry, ModuleInfo, SandboxPolicy, StdinSource, parse_bytes, parse_duration,
-};
-use crate::ui::{Command, bytes_text};
+use crate::engine::{Entry, ModuleInfo, SandboxPolicy, StdinSource, parse_bytes, parse_duration};
+use crate::ui::command::Command;
+use crate::ui::grants::{Grants, grants_ui, restored_banner_ui, split_args};
+use crate::ui::theme::bytes_text;
 
 /// Memory cap range: one wasm page to 4 GiB (the 32-bit address space).
 const MEMORY_RANGE_BYTES: std::ops::RangeInclusive<u64> = 64 * 1024..=4 * 1024 * 1024 * 1024;
@@ -30,109 +28,51 @@ const STACK_RANGE_BYTES: std::ops::RangeInclusive<usize> = 16 * 1024..=64 * 1024
 /// Default fuel when fuel metering is switched on.
 const DEFAULT_FUEL: u64 = 100_000_000;
 
-/// What the sandbox panel edits; persisted between sessions.
+/// What the sandbox panel edits and keeps between sessions: the limits (caps, timeout, fuel,
+/// stack, call log, network, compiler). What is granted to a module (folders, environment,
+/// arguments, stdin, the export to call) is not a setting: see [`crate::ui::grants`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxSettings {
-    /// Limits, directories and environment. Its `args`, `stdin` and `entry` are taken from the
-    /// fields below (and the module) when a run starts.
+    /// The limits; its directories, environment, arguments, stdin and entry stay empty here
+    /// and are taken from the module's [`Grants`] when a run starts.
     pub policy: SandboxPolicy,
-    /// The arguments after argv0, as typed (shell-like quoting).
-    pub args_text: String,
-    /// What the guest reads on stdin.
-    pub stdin_text: String,
-    /// A folder path typed by hand (when no folder dialog is available).
-    #[serde(skip)]
-    pub folder_text: String,
-}
-
-/// What to call in the loaded module; reset when a module loads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct InvokeState {
-    /// The export to call; `None` runs the default entry (`_start`, or only `_initialize`).
-    pub name: Option<String>,
-    /// One text per parameter.
-    pub args: Vec<String>,
 }
 
 impl SandboxSettings {
-    /// The policy for a run of `info`, with arguments, stdin and the entry point filled in.
-    pub fn policy_for_run(&self, invoke: &InvokeState) -> Result<SandboxPolicy, String> {
+    /// The policy for a run: these limits with what `grants` gives the loaded module.
+    pub fn policy_for_run(&self, grants: &Grants) -> Result<SandboxPolicy, String> {
         let mut policy = self.policy.clone();
-        policy.args = split_args(&self.args_text)?;
-        policy.stdin = if self.stdin_text.is_empty() {
+        policy.dirs = grants.dirs.clone();
+        policy.env = grants.env.clone();
+        policy.args = split_args(&grants.args_text)?;
+        policy.stdin = if grants.stdin_text.is_empty() {
             StdinSource::Empty
         } else {
-            StdinSource::Bytes(self.stdin_text.as_bytes().to_vec())
+            StdinSource::Bytes(grants.stdin_text.as_bytes().to_vec())
         };
-        policy.entry = match &invoke.name {
+        policy.entry = match &grants.invoke.name {
             Some(name) => Entry::Invoke {
                 name: name.clone(),
-                args: invoke.args.clone(),
+                args: grants.invoke.args.clone(),
             },
             None => Entry::Default,
         };
         Ok(policy)
     }
 
-    /// Adds a preopened directory (read-only, as safe defaults go), seen by the guest under
-    /// `/` plus the folder's name.
-    pub fn add_folder(&mut self, host_path: PathBuf) {
-        let name = host_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "dir".to_owned());
-        self.policy.dirs.push(DirGrant {
-            host_path,
-            guest_path: format!("/{name}"),
-            read_only: true,
-            scratch: false,
-        });
+    /// Keeps the limits and drops any grant (settings saved by older versions held folders,
+    /// environment and arguments; they must not follow the user to the next module).
+    pub fn without_grants(mut self) -> Self {
+        let defaults = SandboxPolicy::default();
+        self.policy.dirs = defaults.dirs;
+        self.policy.env = defaults.env;
+        self.policy.args = defaults.args;
+        self.policy.argv0 = defaults.argv0;
+        self.policy.stdin = defaults.stdin;
+        self.policy.entry = defaults.entry;
+        self
     }
-}
-
-/// Splits an argument line like a shell would: spaces separate, quotes group, `\` escapes.
-pub fn split_args(text: &str) -> Result<Vec<String>, String> {
-    let mut args = Vec::new();
-    let mut current = String::new();
-    let mut in_arg = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') | (None, '\\') => {
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-                in_arg = true;
-            }
-            (Some(_), c) => current.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                in_arg = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_arg {
-                    args.push(std::mem::take(&mut current));
-                    in_arg = false;
-                }
-            }
-            (None, c) => {
-                current.push(c);
-                in_arg = true;
-            }
-        }
-    }
-    if let Some(q) = quote {
-        return Err(format!(
-            "unclosed {q} in the arguments: add the closing {q}"
-        ));
-    }
-    if in_arg {
-        args.push(current);
-    }
-    Ok(args)
 }
 
 fn format_count(n: u64) -> String {
@@ -203,21 +143,13 @@ fn compiler_tip(compiler: Compiler) -> &'static str {
         Compiler::Pulley => "Interpreter: almost no compile time, runs much slower.",
     }
 }
-const DIRS_TIP: &str = "Preopened directories are the guest's only way into the file system. \
-    It sees each under its guest path and cannot leave it (no .., no absolute paths, no \
-    symlinks out). Without any, every open fails with \"bad file descriptor\" (errno 8).";
-const ENV_TIP: &str = "Environment variables the guest sees. It never sees the host's own \
-    environment: without entries here, environ is empty.";
-const ARGS_TIP: &str = "Command-line arguments after argv[0] (the module's file name). Quote \
-    with \" or ' to keep spaces. The guest sees only these, never wasmscope's own arguments.";
-const STDIN_TIP: &str = "What the guest reads on stdin, then end-of-file. Empty: it reads \
-    end-of-file at once. It can never read your terminal or keyboard.";
-
-/// The sandbox panel.
+/// The sandbox panel: the module's grants (with the banner when they were restored), then
+/// the limits.
 pub fn sandbox_ui(
     ui: &mut egui::Ui,
     settings: &mut SandboxSettings,
-    invoke: &mut InvokeState,
+    grants: &mut Grants,
+    restored: &mut bool,
     module: Option<&ModuleInfo>,
     commands: &mut Vec<Command>,
 ) {
@@ -232,6 +164,8 @@ pub fn sandbox_ui(
                 .clicked()
             {
                 *settings = SandboxSettings::default();
+                *grants = Grants::default();
+                commands.push(Command::ForgetGrants);
             }
         });
     });
@@ -242,13 +176,13 @@ pub fn sandbox_ui(
         .id_salt("sandbox scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if let Some(info) = module {
-                entry_ui(ui, invoke, info);
+            if *restored && restored_banner_ui(ui, grants) {
+                *grants = Grants::default();
+                *restored = false;
+                commands.push(Command::ForgetGrants);
             }
+            grants_ui(ui, grants, module, commands);
             limits_ui(ui, &mut settings.policy);
-            io_ui(ui, settings);
-            dirs_ui(ui, settings, commands);
-            env_ui(ui, &mut settings.policy);
         });
 }
 
@@ -417,306 +351,48 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
         });
 }
 
-fn io_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
-    egui::CollapsingHeader::new(RichText::new("Arguments and stdin").strong())
-        .default_open(true)
-        .show(ui, |ui| {
-            let label = ui.label("Arguments").on_hover_text(ARGS_TIP);
-            ui.add(
-                egui::TextEdit::singleline(&mut settings.args_text)
-                    .hint_text("e.g. one \"two words\"")
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label.id)
-            .on_hover_text(ARGS_TIP);
-            match split_args(&settings.args_text) {
-                Ok(args) if !args.is_empty() => {
-                    let shown: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
-                    ui.weak(format!("argv[1..] = [{}]", shown.join(", ")));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
-                }
-            }
-            ui.add_space(4.0);
-            let label = ui.label("Stdin").on_hover_text(STDIN_TIP);
-            ui.add(
-                egui::TextEdit::multiline(&mut settings.stdin_text)
-                    .hint_text("empty: the guest reads end-of-file")
-                    .desired_rows(2)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label.id)
-            .on_hover_text(STDIN_TIP);
-        });
-}
-
-fn dirs_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings, commands: &mut Vec<Command>) {
-    let count = settings.policy.dirs.len();
-    let title = if count == 0 {
-        "Folders (none)".to_owned()
-    } else {
-        format!("Folders ({count})")
-    };
-    egui::CollapsingHeader::new(RichText::new(title).strong())
-        .id_salt("folders")
-        .default_open(true)
-        .show(ui, |ui| {
-            ui.label(RichText::new("The guest sees no files except in these folders.").weak())
-                .on_hover_text(DIRS_TIP);
-            let mut remove = None;
-            for (index, grant) in settings.policy.dirs.iter_mut().enumerate() {
-                egui::Frame::group(ui.style()).show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.horizontal(|ui| {
-                        let host = grant.host_path.display().to_string();
-                        ui.add(egui::Label::new(RichText::new(&host).monospace()).truncate())
-                            .on_hover_text(format!("Host folder: {host}"));
-                    });
-                    if !grant.host_path.is_dir() {
-                        ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            "This folder does not exist: the run will refuse to start.",
-                        );
-                    }
-                    ui.horizontal(|ui| {
-                        ui.label("as").on_hover_text(
-                            "Where the guest sees the folder, e.g. /data or . (its path inside \
-                             the sandbox; the host path stays hidden).",
-                        );
-                        ui.add(
-                            egui::TextEdit::singleline(&mut grant.guest_path)
-                                .desired_width(110.0)
-                                .font(egui::TextStyle::Monospace),
-                        );
-                        ui.checkbox(&mut grant.read_only, "read-only")
-                            .on_hover_text(
-                                "Read-only: the guest may list and read files but not create, \
-                             change, rename or delete anything (those calls fail with \
-                             \"not permitted\"). Off: read-write.",
-                            );
-                        ui.add_enabled(
-                            !grant.read_only,
-                            egui::Checkbox::new(&mut grant.scratch, "Scratch copy"),
-                        )
-                        .on_hover_text(
-                            "The guest writes to a temporary copy; you choose afterwards \
-                             whether to keep the changes.",
-                        )
-                        .on_disabled_hover_text(
-                            "A read-only folder cannot change, so it needs no scratch copy.",
-                        );
-                        if ui
-                            .small_button("Remove")
-                            .on_hover_text("Stop sharing this folder with the guest.")
-                            .clicked()
-                        {
-                            remove = Some(index);
-                        }
-                    });
-                });
-            }
-            if let Some(index) = remove {
-                settings.policy.dirs.remove(index);
-            }
-            ui.horizontal(|ui| {
-                if ui.button("Add folder…").on_hover_text(DIRS_TIP).clicked() {
-                    commands.push(Command::AddFolderDialog);
-                }
-            });
-            ui.horizontal(|ui| {
-                let response = ui.add(
-                    egui::TextEdit::singleline(&mut settings.folder_text)
-                        .hint_text("or type a folder path")
-                        .desired_width(ui.available_width() - 50.0),
-                );
-                let entered =
-                    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if (ui.button("Add").clicked() || entered)
-                    && !settings.folder_text.trim().is_empty()
-                {
-                    let path = PathBuf::from(settings.folder_text.trim());
-                    settings.folder_text.clear();
-                    settings.add_folder(path);
-                }
-            });
-        });
-}
-
-fn env_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
-    let count = policy.env.len();
-    let title = if count == 0 {
-        "Environment (empty)".to_owned()
-    } else {
-        format!("Environment ({count})")
-    };
-    egui::CollapsingHeader::new(RichText::new(title).strong())
-        .id_salt("environment")
-        .default_open(true)
-        .show(ui, |ui| {
-            ui.label(RichText::new("The guest never sees the host's environment.").weak())
-                .on_hover_text(ENV_TIP);
-            let mut remove = None;
-            egui::Grid::new("env")
-                .num_columns(3)
-                .spacing([4.0, 4.0])
-                .show(ui, |ui| {
-                    for (index, (name, value)) in policy.env.iter_mut().enumerate() {
-                        ui.add(
-                            egui::TextEdit::singleline(name)
-                                .hint_text("NAME")
-                                .desired_width(100.0)
-                                .font(egui::TextStyle::Monospace),
-                        );
-                        ui.add(
-                            egui::TextEdit::singleline(value)
-                                .hint_text("value")
-                                .desired_width(140.0)
-                                .font(egui::TextStyle::Monospace),
-                        );
-                        if ui.small_button("Remove").clicked() {
-                            remove = Some(index);
-                        }
-                        ui.end_row();
-                        if name.contains('=') {
-                            ui.colored_label(
-                                ui.visuals().error_fg_color,
-                                "a name cannot contain =",
-                            );
-                            ui.end_row();
-                        }
-                    }
-                });
-            if let Some(index) = remove {
-                policy.env.remove(index);
-            }
-            if ui.button("Add variable").on_hover_text(ENV_TIP).clicked() {
-                policy.env.push((String::new(), String::new()));
-            }
-        });
-}
-
-fn entry_ui(ui: &mut egui::Ui, invoke: &mut InvokeState, info: &ModuleInfo) {
-    let functions: Vec<_> = info
-        .exports
-        .iter()
-        .filter(|e| e.kind == ExternKind::Func && e.name != "_start" && e.name != "_initialize")
-        .collect();
-    if info.style == ModuleStyle::Command && invoke.name.is_none() {
-        // Commands run `_start`; offer the picker only when they export more.
-        if functions.is_empty() {
-            return;
-        }
-    }
-    egui::CollapsingHeader::new(RichText::new("Entry point").strong())
-        .default_open(true)
-        .show(ui, |ui| {
-            let default_label = match info.style {
-                ModuleStyle::Command => "_start (run as a command)",
-                _ => "only _initialize (a reactor has no _start)",
-            };
-            let selected = invoke
-                .name
-                .clone()
-                .unwrap_or_else(|| default_label.to_owned());
-            let label = ui.label("Invoke").on_hover_text(
-                "What to call after instantiation. A command runs _start. A reactor exports \
-                 functions for the host to call: pick one and give its arguments.",
-            );
-            egui::ComboBox::from_id_salt("invoke")
-                .selected_text(RichText::new(&selected).monospace())
-                .width(ui.available_width() - 8.0)
-                .show_ui(ui, |ui| {
-                    if ui
-                        .selectable_label(invoke.name.is_none(), default_label)
-                        .clicked()
-                    {
-                        *invoke = InvokeState::default();
-                    }
-                    for export in &functions {
-                        let chosen = invoke.name.as_deref() == Some(export.name.as_str());
-                        let text = format!("{} {}", export.name, export.ty);
-                        if ui
-                            .selectable_label(chosen, RichText::new(text).monospace())
-                            .clicked()
-                            && !chosen
-                        {
-                            let params = export.sig.as_ref().map_or(0, |s| s.params.len());
-                            *invoke = InvokeState {
-                                name: Some(export.name.clone()),
-                                args: vec![String::new(); params],
-                            };
-                        }
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            let Some(name) = invoke.name.clone() else {
-                return;
-            };
-            let Some(sig) = info.export_sig(&name) else {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("{name} is not an exported function of this module"),
-                );
-                return;
-            };
-            invoke.args.resize(sig.params.len(), String::new());
-            egui::Grid::new("invoke args")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    for (index, (arg, ty)) in invoke.args.iter_mut().zip(&sig.params).enumerate() {
-                        let label = ui.label(format!("arg {index}: {ty}"));
-                        ui.add(
-                            egui::TextEdit::singleline(arg)
-                                .hint_text(match ty.as_str() {
-                                    "i32" | "i64" => "integer, e.g. 42",
-                                    "f32" | "f64" => "number, e.g. 1.5",
-                                    _ => "value",
-                                })
-                                .desired_width(120.0),
-                        )
-                        .labelled_by(label.id);
-                        ui.end_row();
-                    }
-                });
-            if !sig.results.is_empty() {
-                ui.weak(format!("returns {}", sig.results.join(", ")));
-            }
-        });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::DirGrant;
+    use crate::ui::grants::InvokeState;
+    use std::path::PathBuf;
 
     #[test]
-    fn args_split_like_a_shell() {
-        assert_eq!(
-            split_args(r#"one "two words" 'three' fo\ ur """#).unwrap(),
-            vec!["one", "two words", "three", "fo ur", ""]
-        );
-        assert_eq!(split_args("   ").unwrap(), Vec::<String>::new());
-        assert!(split_args("\"open").unwrap_err().contains("unclosed"));
-    }
-
-    #[test]
-    fn run_policy_takes_args_stdin_and_entry() {
-        let settings = SandboxSettings {
+    fn run_policy_takes_args_stdin_and_entry_from_the_grants() {
+        let settings = SandboxSettings::default();
+        let grants = Grants {
             args_text: "div0".to_owned(),
             stdin_text: "hi".to_owned(),
+            invoke: InvokeState {
+                name: Some("add".to_owned()),
+                args: vec!["2".to_owned(), "3".to_owned()],
+            },
             ..Default::default()
         };
-        let invoke = InvokeState {
-            name: Some("add".to_owned()),
-            args: vec!["2".to_owned(), "3".to_owned()],
-        };
-        let policy = settings.policy_for_run(&invoke).unwrap();
+        let policy = settings.policy_for_run(&grants).unwrap();
         assert_eq!(policy.args, vec!["div0"]);
         assert_eq!(policy.stdin, StdinSource::Bytes(b"hi".to_vec()));
         assert!(matches!(policy.entry, Entry::Invoke { ref name, .. } if name == "add"));
         assert!(policy.dirs.is_empty() && policy.env.is_empty());
+    }
+
+    #[test]
+    fn settings_from_older_versions_lose_their_grants() {
+        let mut settings = SandboxSettings::default();
+        settings.policy.max_memory_bytes = 64 << 20;
+        settings.policy.env.push(("TOKEN".into(), "secret".into()));
+        settings.policy.args.push("x".into());
+        settings.policy.dirs.push(DirGrant {
+            host_path: PathBuf::from("/home/me/project"),
+            guest_path: "/p".into(),
+            read_only: false,
+            scratch: false,
+        });
+        let settings = settings.without_grants();
+        assert_eq!(settings.policy.max_memory_bytes, 64 << 20);
+        assert!(settings.policy.dirs.is_empty() && settings.policy.env.is_empty());
+        assert!(settings.policy.args.is_empty());
     }
 
     #[test]

@@ -189,8 +189,8 @@ impl Session {
             if self.denied_growths == 1 {
                 console.note(format!(
                     "wasmscope: memory growth to {} denied (cap {})",
-                    crate::ui::bytes_text(event.desired),
-                    crate::ui::bytes_text(event.limit)
+                    crate::ui::theme::bytes_text(event.desired),
+                    crate::ui::theme::bytes_text(event.limit)
                 ));
             }
         }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use egui::RichText;
 
 use crate::engine::RunReport;
-use crate::ui::bytes_text;
 use crate::ui::console::Console;
 use crate::ui::loader::LoadJob;
 use crate::ui::session::{Phase, Session};
+use crate::ui::theme::bytes_text;
 
 fn format_elapsed(elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64();

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use crossbeam_channel::TryRecvError;
 use eframe::egui;
-use egui::{Color32, RichText};
+use egui::RichText;
 
 use crate::engine::tenants::{Difference, compare, tenant_policies};
 use crate::engine::{RunEvent, RunReport, RunRequest, StdStream};
 use crate::runner::{self, RunHandle};
-use crate::ui::bytes_text;
+use crate::ui::theme::RED;
+use crate::ui::theme::bytes_text;
 
 /// The fewest and most tenants offered.
 pub const TENANT_COUNTS: std::ops::RangeInclusive<usize> = 2..=8;
@@ -19,8 +20,6 @@ pub const TENANT_COUNTS: std::ops::RangeInclusive<usize> = 2..=8;
 const MAX_STDOUT_BYTES: usize = 256 * 1024;
 /// Lines of stdout shown per tenant.
 const TAIL_LINES: usize = 8;
-
-const RED: Color32 = Color32::from_rgb(200, 60, 50);
 
 /// One tenant's run (or one side of a comparison).
 struct Tenant {
@@ -352,7 +351,7 @@ fn tenant_ui(
         }
     };
     line(ui, report.outcome.summary(), "outcome");
-    line(ui, format!("denials: {}", report.denials.len()), "denials");
+    line(ui, format!("denials: {}", report.denials_total), "denials");
     line(
         ui,
         format!("peak memory {}", bytes_text(report.stats.peak_memory_bytes)),

@@ -11,6 +11,9 @@ use std::time::Duration;
 use wasmscope::engine::{self, RunEvent, RunReport, SandboxPolicy, StdStream};
 use wasmscope::runner;
 
+#[cfg(feature = "gui")]
+pub mod ui;
+
 /// Path of a sample in `samples/`.
 pub fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,274 @@
+//! What the window does with the [`Command`]s its panels pushed during a frame: start and stop
+//! runs, open dialogs, save and load profiles, copy commands. Applied at the end of the frame.
+
+use eframe::egui;
+use std::path::PathBuf;
+
+use crate::engine::RunRequest;
+use crate::ui::app::App;
+use crate::ui::command::Command;
+use crate::ui::loader::{DialogJob, DialogPurpose, LoadJob};
+use crate::ui::profile;
+use crate::ui::prompt::PathField;
+use crate::ui::session::Session;
+
+impl App {
+    pub(crate) fn apply_commands(&mut self, ctx: &egui::Context) {
+        for command in std::mem::take(&mut self.commands) {
+            match command {
+                Command::Open(source) => match LoadJob::start(source, ctx) {
+                    Ok(job) => self.jobs.loading = Some(job),
+                    Err(err) => {
+                        self.error = Some(format!("cannot start the loader thread: {err:#}"));
+                    }
+                },
+                Command::OpenDialog | Command::AddFolderDialog => {
+                    let purpose = match command {
+                        Command::AddFolderDialog => DialogPurpose::AddFolder,
+                        _ => DialogPurpose::OpenModule,
+                    };
+                    if self.jobs.dialog.is_none() {
+                        match DialogJob::start(purpose, ctx) {
+                            Ok(job) => self.jobs.dialog = Some(job),
+                            Err(err) => {
+                                self.jobs.path_prompt = Some((
+                                    purpose,
+                                    PathField::with_note(format!("No file dialog ({err:#}).")),
+                                ));
+                            }
+                        }
+                    }
+                }
+                Command::PromptPath(purpose, note) => {
+                    let field = note.map(PathField::with_note).unwrap_or_default();
+                    self.jobs.path_prompt = Some((purpose, field));
+                }
+                Command::Run => self.start_run(ctx),
+                Command::Stop => {
+                    if let Some(session) = &mut self.run_view.session {
+                        session.stop();
+                    }
+                    // Esc stops tenants too: they are runs the user started.
+                    self.jobs.tenants.stop();
+                }
+                Command::ClearRecent => self.state.recent.clear(),
+                Command::ForgetGrants => {
+                    if let Some(key) = self.loaded.module.as_ref().and_then(|m| m.key.as_ref()) {
+                        self.state.grant_memory.forget(key);
+                    }
+                }
+                Command::ShowMemory(address) => self.run_view.hex.show(address),
+                Command::ProfileDialog(action) => self.jobs.profile.start(action, ctx),
+                Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
+                Command::RunTenants => self.run_tenants(ctx),
+                Command::CompareWithoutFolders => self.compare_without_folders(ctx),
+                Command::Precompile(path) => {
+                    if let Some(module) = &self.loaded.module {
+                        let key = crate::engine::sandbox::EngineKey::for_policy(
+                            &self.state.sandbox.policy,
+                        );
+                        self.jobs.precompile.start(
+                            &module.name,
+                            module.wasm.clone(),
+                            key,
+                            path,
+                            ctx,
+                        );
+                    }
+                }
+                Command::SaveCoredump(path) => {
+                    if let Some(dump) = self
+                        .run_view
+                        .report
+                        .as_ref()
+                        .and_then(|r| r.coredump.clone())
+                    {
+                        self.run_view.after.save_coredump(dump, path, ctx);
+                    }
+                }
+                Command::ApplyScratch(guest_path) => {
+                    let scratch = self.run_view.report.as_ref().and_then(|r| {
+                        r.scratch
+                            .iter()
+                            .find(|s| s.guest_path == guest_path)
+                            .cloned()
+                    });
+                    if let Some(scratch) = scratch {
+                        self.run_view.after.apply(scratch, ctx);
+                    }
+                }
+                Command::DiscardScratch(guest_path) => {
+                    if let Some(report) = &mut self.run_view.report {
+                        // Dropping the copy deletes it.
+                        report.scratch.retain(|s| s.guest_path != guest_path);
+                        self.run_view.after.discarded(guest_path);
+                    }
+                }
+                Command::ShowCode(frame) => {
+                    if let Some(module) = &self.loaded.module {
+                        self.loaded
+                            .code
+                            .open(frame, &module.wasm, self.loaded.generation, ctx);
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_run(&mut self, ctx: &egui::Context) {
+        if self.run_view.session.is_some() {
+            return;
+        }
+        let Some(module) = &self.loaded.module else {
+            self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
+            return;
+        };
+        let policy = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(policy) => policy,
+            Err(message) => {
+                self.error = Some(message);
+                return;
+            }
+        };
+        if let Some(key) = &module.key {
+            // What this run was given comes back (with a banner) when this file is reopened.
+            self.state
+                .grant_memory
+                .remember(key.clone(), &self.loaded.grants);
+        }
+        let request = RunRequest {
+            name: module.name.clone(),
+            wasm: module.wasm.clone(),
+            policy,
+        };
+        match Session::start(request, ctx) {
+            Ok(session) => {
+                self.error = None;
+                self.run_view.report = None;
+                self.run_view.console.clear();
+                self.run_view.session = Some(session);
+            }
+            Err(err) => self.error = Some(format!("cannot start the run thread: {err:#}")),
+        }
+    }
+
+    /// Saves the sandbox panel's policy to `path`, or loads it from there.
+    pub(crate) fn profile_file(&mut self, action: profile::ProfileAction, path: PathBuf) {
+        use crate::engine::profile as engine_profile;
+        match action {
+            profile::ProfileAction::Save => {
+                let saved = self
+                    .state
+                    .sandbox
+                    .policy_for_run(&self.loaded.grants)
+                    .and_then(|policy| {
+                        engine_profile::save(&path, &policy).map_err(|err| format!("{err:#}"))
+                    });
+                match saved {
+                    Ok(()) => {
+                        self.notice =
+                            Some(format!("Saved the sandbox profile to {}", path.display()));
+                    }
+                    Err(message) => self.error = Some(message),
+                }
+            }
+            profile::ProfileAction::Load => match engine_profile::load(&path) {
+                Ok(policy) => {
+                    // The profile's limits become the settings; its folders, environment
+                    // and arguments are granted to the loaded module only.
+                    self.loaded.grants.args_text = policy
+                        .args
+                        .iter()
+                        .map(|a| engine_profile::shell_quote(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    self.loaded.grants.stdin_text = match &policy.stdin {
+                        crate::engine::StdinSource::Bytes(bytes) => {
+                            String::from_utf8_lossy(bytes).into_owned()
+                        }
+                        _ => String::new(),
+                    };
+                    self.loaded.grants.dirs = policy.dirs.clone();
+                    self.loaded.grants.env = policy.env.clone();
+                    self.state.sandbox.policy = policy;
+                    self.state.sandbox = std::mem::take(&mut self.state.sandbox).without_grants();
+                    self.notice = Some(format!(
+                        "Loaded the sandbox profile from {}",
+                        path.display()
+                    ));
+                }
+                // The current policy stays as it was.
+                Err(err) => self.error = Some(format!("{err:#}")),
+            },
+        }
+    }
+
+    fn compare_without_folders(&mut self, ctx: &egui::Context) {
+        let Some(module) = &self.loaded.module else {
+            return;
+        };
+        match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(policy) => self.jobs.tenants.compare_without_folders(
+                &module.name,
+                module.wasm.clone(),
+                &policy,
+                ctx,
+            ),
+            Err(message) => self.error = Some(message),
+        }
+    }
+
+    fn run_tenants(&mut self, ctx: &egui::Context) {
+        let Some(module) = &self.loaded.module else {
+            return;
+        };
+        match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(policy) => self
+                .jobs
+                .tenants
+                .start(&module.name, module.wasm.clone(), &policy, ctx),
+            Err(message) => self.error = Some(message),
+        }
+    }
+
+    fn copy_command(&mut self, runtime: crate::engine::profile::Runtime, ctx: &egui::Context) {
+        let policy = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(policy) => policy,
+            Err(message) => {
+                self.error = Some(message);
+                return;
+            }
+        };
+        let module_path = self.loaded.module.as_ref().map_or_else(
+            || "module.wasm".to_owned(),
+            |m| {
+                m.path
+                    .as_ref()
+                    .map_or_else(|| m.name.clone(), |p| p.display().to_string())
+            },
+        );
+        let copied = crate::engine::profile::command_line(runtime, &policy, &module_path);
+        ctx.copy_text(copied.command.clone());
+        self.jobs.profile.copied(runtime, copied);
+    }
+
+    pub(crate) fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let run = ctx.input_mut(|i| {
+            i.consume_key(Modifiers::NONE, Key::F5)
+                || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::R))
+        });
+        if run {
+            self.commands.push(Command::Run);
+        }
+        if (self.run_view.session.is_some() || self.jobs.tenants.is_busy())
+            && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+        {
+            self.commands.push(Command::Stop);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
+        {
+            self.commands.push(Command::OpenDialog);
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The application: a persisted [`State`] (settings only) beside the runtime parts that never
+//! persist: the loaded module and its grants, the run view, and the background jobs. Each
+//! frame polls the jobs, draws the panels (which push [`Command`]s) and then applies the
+//! commands (see `actions.rs`).
+
+use eframe::egui;
+use std::path::PathBuf;
+
+use crate::engine::RunReport;
+use crate::ui::code::CodeView;
+use crate::ui::command::Command;
+use crate::ui::console::{Console, ConsoleView};
+use crate::ui::files::AfterRun;
+use crate::ui::grants::Grants;
+use crate::ui::loader::{
+    self, DialogAnswer, DialogJob, DialogPurpose, LoadJob, Module, Sample, Source,
+};
+use crate::ui::memory::HexView;
+use crate::ui::module::ModuleView;
+use crate::ui::precompile::PrecompileState;
+use crate::ui::profile::ProfileState;
+use crate::ui::prompt::{self, PathField};
+use crate::ui::sandbox::{self, SandboxSettings};
+use crate::ui::session::{History, Session};
+use crate::ui::state::State;
+use crate::ui::tenants::{self, TenantsState};
+use crate::ui::{code, files, memory, precompile, profile, status};
+
+/// The loaded module and what belongs to it: its grants, its panel's view, its code view.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    pub(crate) module: Option<Module>,
+    /// Bumped on each load, so caches keyed on the module notice.
+    pub(crate) generation: u64,
+    /// What the module is granted; starts empty for every newly opened module.
+    pub(crate) grants: Grants,
+    /// Whether `grants` came back from the module's last run (the panel shows a banner).
+    pub(crate) grants_restored: bool,
+    pub(crate) module_view: ModuleView,
+    pub(crate) code: CodeView,
+}
+
+/// The run in progress, or the last one, and its output.
+#[derive(Default)]
+pub(crate) struct RunView {
+    pub(crate) session: Option<Session>,
+    pub(crate) report: Option<RunReport>,
+    /// The last run's memory over time, and its cap.
+    pub(crate) memory_history: (History, u64),
+    /// The last run's table size over time, and its cap in elements.
+    pub(crate) table_history: (History, u64),
+    /// The last run's fuel budget, when it metered fuel.
+    pub(crate) fuel_budget: Option<u64>,
+    pub(crate) console: Console,
+    pub(crate) console_view: ConsoleView,
+    pub(crate) hex: HexView,
+    pub(crate) after: AfterRun,
+}
+
+/// Work on other threads, and the prompts that stand in for dialogs.
+#[derive(Default)]
+pub(crate) struct Background {
+    pub(crate) loading: Option<LoadJob>,
+    pub(crate) dialog: Option<DialogJob>,
+    /// A path typed by hand, when there is no native dialog (or the user prefers typing).
+    pub(crate) path_prompt: Option<(DialogPurpose, PathField)>,
+    pub(crate) profile: ProfileState,
+    pub(crate) precompile: PrecompileState,
+    pub(crate) tenants: TenantsState,
+}
+
+/// The application.
+#[derive(Default)]
+pub struct App {
+    /// The state that we persist (serialize): settings only.
+    pub(crate) state: State,
+    pub(crate) loaded: Loaded,
+    pub(crate) run_view: RunView,
+    pub(crate) jobs: Background,
+    /// The last load or run error, shown until dismissed or replaced.
+    pub(crate) error: Option<String>,
+    /// The last thing done that is worth a word (a profile saved or loaded).
+    pub(crate) notice: Option<String>,
+    pub(crate) samples: Vec<Sample>,
+    pub(crate) commands: Vec<Command>,
+    /// Run once when the next module loads (see [`crate::ui::AUTORUN_ENV`]).
+    pub(crate) autorun: bool,
+    /// The arguments for that run (see [`crate::ui::AUTORUN_ARGS_ENV`]).
+    pub(crate) autorun_args: Option<String>,
+    pub(crate) applied_theme: Option<egui::ThemePreference>,
+    /// The window title to set (the module's name), when it changed.
+    pub(crate) title: String,
+    pub(crate) applied_title: String,
+}
+
+impl App {
+    /// The app with settings restored from `storage` (if any), and the samples found.
+    pub fn new(storage: Option<&dyn eframe::Storage>) -> Self {
+        let state: State = storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = Self::with_state(state);
+        app.samples = loader::samples_dir()
+            .map(|dir| loader::list_samples(&dir))
+            .unwrap_or_default();
+        app
+    }
+
+    /// The app with these settings (as restored from storage), nothing loaded.
+    pub fn with_state(state: State) -> Self {
+        Self {
+            state: state.without_grants(),
+            ..Self::default()
+        }
+    }
+
+    /// The settings that persist.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Loads `path` (in the background, starting next frame).
+    pub fn open_path(&mut self, path: impl Into<PathBuf>) {
+        self.commands.push(Command::Open(Source::Path(path.into())));
+    }
+
+    /// Loads a module from bytes, e.g. a drop without a path.
+    pub fn open_bytes(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
+        self.commands.push(Command::Open(Source::Bytes {
+            name: name.into(),
+            bytes,
+        }));
+    }
+
+    /// Starts a run next frame, as the Run button does.
+    pub fn run(&mut self) {
+        self.commands.push(Command::Run);
+    }
+
+    /// The sandbox settings (limits), as the sandbox panel edits them.
+    pub fn sandbox_mut(&mut self) -> &mut SandboxSettings {
+        &mut self.state.sandbox
+    }
+
+    /// What the loaded module is granted, as the sandbox panel edits it.
+    pub fn grants_mut(&mut self) -> &mut Grants {
+        &mut self.loaded.grants
+    }
+
+    /// Whether the loaded module's grants were restored from its last run.
+    pub fn grants_restored(&self) -> bool {
+        self.loaded.grants_restored
+    }
+
+    /// Whether a load or run is in progress (for tests and scripts that wait).
+    pub fn is_busy(&self) -> bool {
+        self.jobs.loading.is_some()
+            || self.run_view.session.is_some()
+            || !self.commands.is_empty()
+            || self.run_view.after.is_busy()
+            || self.jobs.profile.is_busy()
+            || self.jobs.precompile.is_busy()
+            || self.jobs.tenants.is_busy()
+    }
+
+    /// The loaded module's name, if any.
+    pub fn module_name(&self) -> Option<&str> {
+        self.loaded.module.as_ref().map(|m| m.name.as_str())
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(result) = self.jobs.loading.as_ref().and_then(LoadJob::poll) {
+            self.jobs.loading = None;
+            self.loaded(result);
+        }
+        if let Some(answer) = self.jobs.dialog.as_ref().and_then(DialogJob::poll) {
+            let purpose = self
+                .jobs
+                .dialog
+                .take()
+                .map_or(DialogPurpose::OpenModule, |d| d.purpose);
+            match answer {
+                DialogAnswer::Picked(path) => match purpose {
+                    DialogPurpose::OpenModule => self.open_path(path),
+                    DialogPurpose::AddFolder => self.loaded.grants.add_folder(path),
+                },
+                DialogAnswer::Cancelled => {}
+                DialogAnswer::Unavailable => self.commands.push(Command::PromptPath(
+                    purpose,
+                    Some(prompt::NO_DIALOG_NOTE.to_owned()),
+                )),
+            }
+        }
+        if let Some(session) = &mut self.run_view.session {
+            let (report, more) = session.poll(&mut self.run_view.console);
+            if let Some(report) = report {
+                self.finished(report);
+            } else if more {
+                ctx.request_repaint();
+            } else {
+                // Elapsed time and the spinner move even when the guest is quiet.
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            }
+        }
+        self.jobs.precompile.poll();
+        self.jobs.tenants.poll();
+        if let Some((action, path)) = self.jobs.profile.poll() {
+            self.profile_file(action, path);
+        }
+        let applied = self.run_view.after.poll();
+        if let Some(report) = &mut self.run_view.report {
+            // Applied copies are done with: dropping them deletes the temporary folder.
+            report.scratch.retain(|s| !applied.contains(&s.guest_path));
+        }
+        if self.jobs.loading.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn loaded(&mut self, result: loader::LoadResult) {
+        match result.result {
+            Ok(module) => {
+                if let Some(path) = &result.path {
+                    loader::remember_recent(&mut self.state.recent, path);
+                }
+                if let Some(session) = &mut self.run_view.session {
+                    // Output from the old module's run would be confusing under the new one.
+                    session.stop();
+                }
+                self.error = None;
+                self.title = format!("{} - wasmscope", module.name);
+                // Grants belong to a module: a new one starts with none, or with its own from
+                // its last run (shown with a banner).
+                let remembered = module
+                    .key
+                    .as_ref()
+                    .and_then(|k| self.state.grant_memory.recall(k));
+                self.loaded.grants_restored = remembered.is_some();
+                self.loaded.grants = remembered.cloned().unwrap_or_default();
+                self.loaded.module = Some(module);
+                self.loaded.generation += 1;
+                if let Some(args) = self.autorun_args.take() {
+                    self.loaded.grants.args_text = args;
+                }
+                self.loaded.code.close();
+                self.run_view.hex.open = false;
+                self.run_view.after = files::AfterRun::default();
+                self.run_view.report = None;
+                self.run_view.console.clear();
+                if std::mem::take(&mut self.autorun) {
+                    self.commands.push(Command::Run);
+                }
+            }
+            // The previous module, its output and outcome stay as they were.
+            Err(message) => self.error = Some(message),
+        }
+    }
+
+    fn finished(&mut self, report: RunReport) {
+        if let Some(session) = self.run_view.session.take() {
+            self.run_view.memory_history = (session.memory_history, session.memory_cap_bytes);
+            self.run_view.table_history = (session.table_history, session.table_cap_elements);
+            self.run_view.fuel_budget = session.fuel_budget;
+        }
+        self.run_view.console.flush();
+        self.run_view
+            .console
+            .note(format!("── {} ──", report.outcome.summary()));
+        self.run_view.hex.reset(&report);
+        self.run_view.after = files::AfterRun::default();
+        self.run_view.report = Some(report);
+    }
+
+    fn apply_title(&mut self, ctx: &egui::Context) {
+        if self.title != self.applied_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title.clone()));
+            self.applied_title = self.title.clone();
+        }
+    }
+
+    fn apply_theme(&mut self, ctx: &egui::Context) {
+        if self.applied_theme != Some(self.state.theme) {
+            ctx.set_theme(self.state.theme);
+            self.applied_theme = Some(self.state.theme);
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.apply_theme(&ctx);
+        self.shortcuts(&ctx);
+
+        egui::Panel::top("menu bar").show(ui, |ui| self.menu_bar_ui(ui));
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        egui::Panel::bottom("status bar").show(ui, |ui| {
+            status::status_ui(
+                ui,
+                &status::StatusView {
+                    loading: self.jobs.loading.as_ref(),
+                    session: self.run_view.session.as_ref(),
+                    report: self.run_view.report.as_ref(),
+                    fuel_budget: self.run_view.fuel_budget,
+                    memory_cap_bytes: self.state.sandbox.policy.max_memory_bytes,
+                    console: &self.run_view.console,
+                },
+            );
+        });
+        if self.state.layout.show_sandbox {
+            egui::Panel::left("sandbox panel")
+                .resizable(true)
+                .default_size(340.0)
+                .size_range(260.0..=560.0)
+                .show(ui, |ui| {
+                    sandbox::sandbox_ui(
+                        ui,
+                        &mut self.state.sandbox,
+                        &mut self.loaded.grants,
+                        &mut self.loaded.grants_restored,
+                        self.loaded.module.as_ref().map(|m| &m.info),
+                        &mut self.commands,
+                    );
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+
+        code::code_window_ui(&ctx, &mut self.loaded.code);
+        if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
+            self.profile_file(action, path);
+        }
+        if let Some(path) = precompile::precompile_window_ui(&ctx, &mut self.jobs.precompile) {
+            self.commands.push(Command::Precompile(Some(path)));
+        }
+        match tenants::tenants_window_ui(&ctx, &mut self.jobs.tenants, self.loaded.module.is_some())
+        {
+            Some(tenants::TenantsAction::Run) => self.commands.push(Command::RunTenants),
+            Some(tenants::TenantsAction::Stop) => self.jobs.tenants.stop(),
+            Some(tenants::TenantsAction::CompareWithoutFolders) => {
+                self.commands.push(Command::CompareWithoutFolders)
+            }
+            None => {}
+        }
+        memory::memory_window_ui(&ctx, &mut self.run_view.hex, self.run_view.report.as_ref());
+        self.path_prompt_ui(&ctx);
+        self.drop_ui(&ctx);
+        self.apply_commands(&ctx);
+        self.apply_title(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `save` writes, as the next start reads it.
+    fn saved(app: &App) -> String {
+        serde_json::to_string(&app.state).expect("serializes")
+    }
+
+    #[test]
+    fn settings_persist_but_modules_and_output_do_not() {
+        let mut app = App::default();
+        app.state.sandbox.policy.max_memory_bytes = 64 * 1024 * 1024;
+        app.loaded.grants.args_text = "div0".to_owned();
+        app.loaded
+            .grants
+            .add_folder(PathBuf::from("/home/me/project"));
+        app.state.recent.push(PathBuf::from("/tmp/x.wasm"));
+        app.state.theme = egui::ThemePreference::Light;
+        app.state.layout.show_outcome = false;
+        app.run_view
+            .console
+            .push(crate::engine::StdStream::Stdout, b"secret output\n");
+        app.error = Some("an error".to_owned());
+
+        let saved = saved(&app);
+        assert!(!saved.contains("secret output") && !saved.contains("an error"));
+        // Grants are not settings: they never follow the user to the next start.
+        assert!(!saved.contains("/home/me/project") && !saved.contains("div0"));
+        let restored = App::with_state(serde_json::from_str(&saved).expect("deserializes"));
+        assert_eq!(restored.state.sandbox, app.state.sandbox);
+        assert_eq!(restored.state.recent, app.state.recent);
+        assert_eq!(restored.state.theme, egui::ThemePreference::Light);
+        assert!(!restored.state.layout.show_outcome);
+        assert!(restored.run_view.console.is_empty() && restored.loaded.module.is_none());
+    }
+
+    #[test]
+    fn old_or_partial_settings_fall_back_to_safe_defaults() {
+        let restored: State =
+            serde_json::from_str(r#"{"recent": ["/a.wasm"], "unknown": 1}"#).expect("lenient");
+        assert_eq!(
+            restored.sandbox.policy,
+            crate::engine::SandboxPolicy::default()
+        );
+        assert!(restored.layout.show_sandbox);
+    }
+
+    #[test]
+    fn grants_saved_by_older_versions_are_dropped_on_start() {
+        // Before grants belonged to modules, the settings held the folders and arguments.
+        let old = r#"{"sandbox": {"policy": {"dirs": [{"host_path": "/home/me/project",
+            "guest_path": "/p", "read_only": false, "scratch": false}],
+            "env": [["TOKEN", "x"]], "args": ["a"]}, "args_text": "a"}}"#;
+        let state: State = serde_json::from_str(old).expect("old settings load");
+        let app = App::with_state(state);
+        assert!(app.state.sandbox.policy.dirs.is_empty());
+        assert!(app.state.sandbox.policy.env.is_empty());
+        assert!(app.state.sandbox.policy.args.is_empty());
+        assert!(app.loaded.grants.is_empty());
+    }
+}

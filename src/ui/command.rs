@@ -1,0 +1,46 @@
+//! Something a panel asked for during a frame, applied at the end of it (see `actions.rs`).
+
+use std::path::PathBuf;
+
+use crate::ui::loader::{DialogPurpose, Source};
+use crate::ui::profile;
+
+/// Something the UI asked for during a frame, applied at the end of it.
+pub enum Command {
+    /// Load and inspect a module in the background.
+    Open(Source),
+    /// Show the native open dialog.
+    OpenDialog,
+    /// Show the native folder dialog, to preopen a folder.
+    AddFolderDialog,
+    /// Ask for a path in a text field (no native dialog, or by choice).
+    PromptPath(DialogPurpose, Option<String>),
+    /// Start a run of the loaded module.
+    Run,
+    /// Stop the run in progress.
+    Stop,
+    /// Forget the recent files.
+    ClearRecent,
+    /// Forget the grants remembered for the loaded module (the user cleared them).
+    ForgetGrants,
+    /// Show a backtrace frame's function, with its instruction marked.
+    ShowCode(crate::engine::FrameInfo),
+    /// Show the memory view, at an address if given.
+    ShowMemory(Option<u64>),
+    /// Save the last run's coredump: to this path, or where a save dialog says.
+    SaveCoredump(Option<PathBuf>),
+    /// Carry a scratch copy's changes (by guest path) to the real folder.
+    ApplyScratch(String),
+    /// Throw a scratch copy (by guest path) away.
+    DiscardScratch(String),
+    /// Show a dialog to save or load a sandbox profile.
+    ProfileDialog(profile::ProfileAction),
+    /// Copy the sandbox policy as this runtime's command line.
+    CopyCommand(crate::engine::profile::Runtime),
+    /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
+    Precompile(Option<PathBuf>),
+    /// Run the loaded module under the sandbox and without its folders, side by side.
+    CompareWithoutFolders,
+    /// Run the loaded module as several tenants at once.
+    RunTenants,
+}

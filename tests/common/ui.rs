@@ -1,0 +1,106 @@
+//! Helpers for the window's tests (egui_kittest): open a sample, run it, wait for what a user
+//! would read.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use wasmscope::ui::App;
+
+/// Generous: a cold debug build compiles modules slowly, and CI machines are shared.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+pub fn harness() -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_eframe(|_cc| App::new(None))
+}
+
+/// Steps frames until `label` (a substring) is on screen; panics with what is shown otherwise.
+pub fn wait_for(harness: &mut Harness<'_, App>, label: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if harness.query_all_by_label_contains(label).next().is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {label:?} on screen; the window shows:\n{:#?}",
+            harness.root()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Steps until nothing loads or runs (the run's Finished event has been handled).
+pub fn wait_idle(harness: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if !harness.state().is_busy() {
+            harness.step();
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the app to finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether some node's label is exactly `label`.
+pub fn shows(harness: &Harness<'_, App>, label: &str) -> bool {
+    harness.query_all_by_label(label).next().is_some()
+}
+
+/// Whether some node's label contains `text`.
+pub fn shows_text(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+pub fn open(harness: &mut Harness<'_, App>, name: &str) {
+    harness.state_mut().open_path(sample(name));
+    wait_idle(harness);
+    assert_eq!(harness.state().module_name(), Some(name));
+    assert!(
+        harness.query_all_by_label(name).next().is_some(),
+        "{name} is not shown"
+    );
+}
+
+pub fn run(harness: &mut Harness<'_, App>) {
+    harness.get_by_label("Run").click();
+    harness.step();
+    wait_idle(harness);
+}
+
+/// The labels on screen that contain `text`.
+pub fn labels_containing(harness: &Harness<'_, App>, text: &str) -> Vec<String> {
+    harness
+        .query_all_by_label_contains(text)
+        .filter_map(|node| {
+            // A plain label keeps its text in `value`, a widget in `label`.
+            let node = node.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
+
+pub fn run_traps(harness: &mut Harness<'_, App>, arg: &str) {
+    open(harness, "traps.wat");
+    harness.get_by_label("Arguments").focus();
+    harness.step();
+    harness.get_by_label("Arguments").type_text(arg);
+    harness.step();
+    run(harness);
+    assert!(shows(harness, "TRAPPED"));
+}
