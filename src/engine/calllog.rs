@@ -110,13 +110,13 @@ impl CallLog {
     }
 
     fn record(&mut self, record: CallRecord) {
-        self.total += 1;
         if record.denial.is_some() {
             self.denials_total += 1;
         }
         if !self.recording {
             return;
         }
+        self.total += 1;
         if record.denial.is_some() && self.denials.len() < MAX_RECORDED_DENIALS {
             self.denials.push(record.clone());
         }
@@ -161,7 +161,7 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
         "(module\n  (import \"guest\" \"memory\" (memory 0))\n  (export \"memory\" (memory 0))\n",
     );
     let mut exports = String::new();
-    for (i, (_, name, ty)) in functions.iter().enumerate() {
+    for (i, (_, _, ty)) in functions.iter().enumerate() {
         let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
         let results: Vec<String> = ty.results().map(|r| r.to_string()).collect();
         let sig = format!(
@@ -175,8 +175,10 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
         let gets: String = (0..params.len())
             .map(|p| format!("local.get {p} "))
             .collect();
+        // Exported by index: a module may import one name from two WASI versions
+        // (wasi_unstable and wasi_snapshot_preview1), and export names must be unique.
         exports.push_str(&format!(
-            "  (func (export \"{name}\") {sig} {gets}call $real{i})\n"
+            "  (func (export \"{i}\") {sig} {gets}call $real{i})\n"
         ));
     }
     wat.push_str(&exports);
@@ -202,7 +204,8 @@ pub fn logging_linker(
     let mut functions = Vec::new();
     let mut real = Vec::new();
     for import in module.imports() {
-        if !is_wasi_module(import.module()) {
+        let known = |(m, n, _): &(String, String, _)| m == import.module() && n == import.name();
+        if !is_wasi_module(import.module()) || functions.iter().any(known) {
             continue;
         }
         if let Ok(Extern::Func(func)) = base.get(&mut *store, import.module(), import.name()) {
@@ -228,14 +231,16 @@ pub fn logging_linker(
     }
     let mut logging = base.clone();
     logging.allow_shadowing(true);
-    for (wasi_module, name, ty) in functions {
+    for (index, (wasi_module, name, ty)) in functions.into_iter().enumerate() {
         // One small leak per distinct WASI function name, ever: the closure needs 'static.
         let function: &'static str = intern(&name);
         logging.func_new_async(
             &wasi_module,
             function,
             ty,
-            move |caller, params, results| Box::new(logged_call(caller, function, params, results)),
+            move |caller, params, results| {
+                Box::new(logged_call(caller, function, index, params, results))
+            },
         )?;
     }
     Ok(Some(logging))
@@ -258,7 +263,11 @@ fn intern(name: &str) -> &'static str {
 }
 
 /// The shim's export for `function`, instantiating the shim on first use.
-async fn real_function(caller: &mut Caller<'_, Host>, function: &str) -> wasmtime::Result<Func> {
+async fn real_function(
+    caller: &mut Caller<'_, Host>,
+    function: &str,
+    index: usize,
+) -> wasmtime::Result<Func> {
     let missing = || wasmtime::format_err!("missing required memory export");
     fn shim<'a>(caller: &'a Caller<'_, Host>) -> Option<&'a Shim> {
         caller
@@ -291,13 +300,14 @@ async fn real_function(caller: &mut Caller<'_, Host>, function: &str) -> wasmtim
         .and_then(|shim| shim.instance)
         .ok_or_else(missing)?;
     instance
-        .get_func(&mut *caller, function)
+        .get_func(&mut *caller, &index.to_string())
         .ok_or_else(|| wasmtime::format_err!("the call log lost track of `{function}`"))
 }
 
 async fn logged_call(
     mut caller: Caller<'_, Host>,
     function: &'static str,
+    index: usize,
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
@@ -307,7 +317,7 @@ async fn logged_call(
         .as_ref()
         .map_or(0, |log| log.started.elapsed().as_micros() as u64);
     let decoded = decode(&mut caller, function, params);
-    let inner = real_function(&mut caller, function).await?;
+    let inner = real_function(&mut caller, function, index).await?;
     let refused_before = quota_refusals(&caller);
     let outcome = inner.call_async(&mut caller, params, results).await;
     let refused_by_quota = quota_refusals(&caller) > refused_before;
