@@ -224,8 +224,13 @@ fn run_inner(
         .map_err(|e| format!("cannot set up the disk quota: {e:#}"))?;
     // Always wrapped: with the log off the wrappers only count refusals, so a run can say
     // that the sandbox refused something even when nobody asked to see each call.
-    let logging = calllog::logging_linker(&shared, key, &guarded, &mut sandbox.store, &module)
-        .map_err(|e| format!("cannot set up the call log: {e:#}"))?;
+    let logging = match calllog::logging_linker(&shared, key, &guarded, &mut sandbox.store, &module)
+    {
+        Ok(logging) => logging,
+        Err(e) if policy.log_calls => return Err(format!("cannot set up the call log: {e:#}")),
+        // Counting refusals is a courtesy: a module it cannot wrap still runs as asked.
+        Err(_) => None,
+    };
     let linker = match logging {
         Some(logging) => Arc::new(logging),
         None => guarded,
