@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! max_memory = "64 MiB"
+//! max_disk = "100 MiB"    # what the guest may add to its read-write folders
 //! timeout = "2s"          # or "none"
 //! fuel = 1000000          # leave it out for no fuel metering
 //! env = { GREETING = "hi" }
@@ -36,6 +37,7 @@ use crate::engine::policy::{
     DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, Limit, SandboxPolicy, StdinSource,
     format_bytes, parse_bytes, parse_duration,
 };
+use crate::engine::quota::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
 
 /// Why a profile could not be read, understood or written.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +140,12 @@ pub fn to_toml(profile: &Profile) -> String {
         "max_stack = {}",
         size_value(policy.max_wasm_stack_bytes as u64)
     ));
+    line(
+        "# Quota on the bytes the guest may add to its read-write folders, e.g. \"1 GiB\".".into(),
+    );
+    line(format!("max_disk = {}", size_value(policy.max_disk_bytes)));
+    line("# Quota on the files and directories it may create there.".into());
+    line(format!("max_files = {}", count_value(policy.max_files)));
     line(
         "# \"cranelift\" (fast code), \"winch\" (fast compile) or \"pulley\" (interpreter).".into(),
     );
@@ -301,6 +309,14 @@ impl Parser<'_> {
                     )?)
                 }
                 "max_stack" => policy.max_wasm_stack_bytes = self.stack(name, value)?,
+                "max_disk" => policy.max_disk_bytes = self.size(name, value)?,
+                "max_files" => {
+                    policy.max_files = self.count(
+                        name,
+                        value,
+                        "a whole number of files and directories, e.g. `max_files = 10000`",
+                    )?
+                }
                 "compiler" => {
                     let accepted = "\"cranelift\", \"winch\" or \"pulley\"";
                     let text = self.string(name, value, accepted)?;
@@ -844,6 +860,12 @@ fn wasmscope_command(
     }
     if policy.trap_on_grow_failure {
         cmd.word("--trap-on-grow-failure");
+    }
+    if policy.max_disk_bytes != DEFAULT_MAX_DISK_BYTES {
+        cmd.opt("--max-disk", compact_size(policy.max_disk_bytes));
+    }
+    if policy.max_files != DEFAULT_MAX_FILES {
+        cmd.opt("--max-files", policy.max_files.to_string());
     }
     match &invocation.stdin {
         StdinSource::Empty => {}
