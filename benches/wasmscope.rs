@@ -568,6 +568,54 @@ fn gui_frame_time(rows: &mut Vec<Row>) {
     });
 }
 
+/// A short run as a tenant's request would be: print a line, write a small file, exit.
+const SHORT_RUN: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "done\n")
+  (data (i32.const 80) "out.txt")
+  (data (i32.const 16) "\40\00\00\00\05\00\00\00")
+  (func (export "_start")
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 80) (i32.const 7) (i32.const 9)
+      (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 32)))
+    (drop (call $write (i32.load (i32.const 32)) (i32.const 16) (i32.const 1) (i32.const 24)))))"#;
+
+/// Throughput of short runs: one engine, N workers each running tenants one after another,
+/// against the same runs one after another on one thread.
+fn tenant_throughput(rows: &mut Vec<Row>) {
+    const RUNS: usize = 64;
+    let wasm = wat::parse_str(SHORT_RUN).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let policies =
+        engine::tenants::tenant_policies(&SandboxPolicy::default(), RUNS, root.path()).unwrap();
+    let run = |i: usize| {
+        let report = run_wasmscope(&format!("tenant-{i}"), &wasm, policies[i].clone());
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 }, "{report:?}");
+    };
+    run(0); // compile once: every later run takes the module from the cache
+    let (serial, ()) = time(|| (0..RUNS).for_each(run));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let (parallel, ()) = time(|| {
+        std::thread::scope(|scope| {
+            for w in 0..workers {
+                let run = &run;
+                scope.spawn(move || (w..RUNS).step_by(workers).for_each(run));
+            }
+        })
+    });
+    let (serial_rate, parallel_rate) = (RUNS as f64 / serial, RUNS as f64 / parallel);
+    let ratio = parallel_rate / serial_rate;
+    rows.push(Row {
+        measure: format!("short tenant runs, {workers} workers vs one after another"),
+        value: format!("{parallel_rate:.0} runs/s vs {serial_rate:.0} runs/s"),
+        ratio,
+        goal: ">= 1.3x (parallel helps)".into(),
+        met: ratio >= 1.3,
+    });
+}
+
 fn common_timeout(ms: u64) -> SandboxPolicy {
     SandboxPolicy {
         timeout_ms: Some(ms),
@@ -589,13 +637,14 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 6] = [
+    let benches: [(&str, Bench); 7] = [
         ("overhead", runner_overhead),
         ("inspect", inspect_speed),
         ("start", cold_and_warm_start),
         ("flood", output_flood),
         ("stop", timeout_and_stop),
         ("gui", gui_frame_time),
+        ("tenants", tenant_throughput),
     ];
     for (name, bench) in benches {
         if wanted(name) {

@@ -12,7 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use arbitrary::Unstructured;
-use wasmscope::engine::{self, RunOutcome};
+use harness::{SeedResult, SplitMix, hex, smith_input};
+use wasmscope::engine;
 
 /// wasm-smith modules run in the sandbox. Sized so this file takes well under a minute on two
 /// cores in the dev profile (compiling each module dominates).
@@ -20,45 +21,12 @@ const SMITH_SEEDS: u64 = 2000;
 /// Random and mutated byte strings inspected and loaded.
 const BYTE_CASES: u64 = 8000;
 
-/// SplitMix64: a tiny deterministic generator, so a seed is a whole case.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// The seeds to run: all of `range`, or only `FUZZ_SLICE_SEED` when it is set.
 fn seeds(range: std::ops::Range<u64>) -> Vec<u64> {
     match std::env::var("FUZZ_SLICE_SEED") {
         Ok(seed) => vec![seed.trim().parse().expect("FUZZ_SLICE_SEED is a number")],
         Err(_) => range.collect(),
     }
-}
-
-/// The raw bytes wasm-smith draws a module from, for `seed`: 1–4 KiB.
-fn smith_input(seed: u64) -> Vec<u8> {
-    let mut rng = SplitMix(seed);
-    let len = 1024 + rng.below(3 * 1024 + 1);
-    rng.bytes(len)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -69,54 +37,29 @@ fn smith_modules_run_to_classified_outcomes() {
     let mut examples: BTreeMap<String, String> = BTreeMap::new();
     let mut broken_seeds: Vec<u64> = Vec::new();
     for seed in seeds(0..SMITH_SEEDS) {
-        let input = smith_input(seed);
-        let mut u = Unstructured::new(&input);
-        // wasm-smith declines some inputs (e.g. constraints it cannot meet): not our finding.
-        let case = match harness::smith_case(&mut u, &imports) {
-            Ok(case) => case,
-            Err(e) => {
-                let kind = "no module (wasm-smith declined)".to_owned();
-                examples
-                    .entry(kind.clone())
-                    .or_insert_with(|| format!("seed {seed}: {e}"));
-                *outcomes.entry(kind).or_default() += 1;
-                continue;
-            }
-        };
-        *entries
-            .entry(match case.invocation.entry {
-                engine::Entry::Default => "_start",
-                engine::Entry::Invoke { .. } => "invoke",
-            })
-            .or_default() += 1;
         // A broken case is recorded and the slice goes on, so one run shows every finding.
-        let checked = harness::run_case(
-            &format!("seed-{seed}.wasm"),
-            &case.wasm,
-            &case.policy,
-            &case.invocation,
-        )
-        .and_then(|report| harness::check_report(&report, &case.policy).map(|()| report));
-        let report = match checked {
-            Ok(report) => report,
-            Err(broken) => {
-                eprintln!("seed {seed}: {broken}\nmodule: {}", hex(&case.wasm));
+        let (kind, example) = match harness::run_smith_seed(seed, &imports) {
+            // wasm-smith declines some inputs (e.g. constraints it cannot meet): not our finding.
+            SeedResult::Declined { reason } => {
+                ("no module (wasm-smith declined)".to_owned(), reason)
+            }
+            SeedResult::Ran {
+                entry,
+                kind,
+                summary,
+            } => {
+                *entries.entry(entry).or_default() += 1;
+                (kind, summary)
+            }
+            SeedResult::Broken { finding, wasm } => {
+                eprintln!("seed {seed}: {finding}\nmodule: {}", hex(&wasm));
                 broken_seeds.push(seed);
                 continue;
             }
         };
-        let kind = match &report.outcome {
-            RunOutcome::Trapped { trap } => format!("trapped ({})", trap.code),
-            RunOutcome::Failed { error, .. } => {
-                // The kind of failure, without the module-specific details after the colon.
-                let head = error.split([':', '(']).next().unwrap_or(error);
-                format!("failed ({})", head.trim())
-            }
-            other => other.name().to_owned(),
-        };
         examples
             .entry(kind.clone())
-            .or_insert_with(|| format!("seed {seed}: {}", report.outcome.summary()));
+            .or_insert_with(|| format!("seed {seed}: {example}"));
         *outcomes.entry(kind).or_default() += 1;
     }
     println!("entries: {entries:?}");

@@ -47,6 +47,8 @@ fn every_field() -> Profile {
         compiler: Compiler::Winch,
         log_calls: true,
         allow_network: true,
+        max_disk_bytes: 100 << 20,
+        max_files: 500,
     };
     let invocation = Invocation {
         args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],

@@ -271,6 +271,117 @@ pub fn choose_entry(info: &ModuleInfo, u: &mut Unstructured) -> arbitrary::Resul
     })
 }
 
+/// SplitMix64: a tiny deterministic generator, so a seed is a whole case.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// `len` random bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// The raw bytes wasm-smith draws a module from, for `seed`: 1–4 KiB.
+pub fn smith_input(seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix(seed);
+    let len = 1024 + rng.below(3 * 1024 + 1);
+    rng.bytes(len)
+}
+
+/// Lower-case hex of `bytes`, to print a module with its finding.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What one wasm-smith seed came to.
+pub enum SeedResult {
+    /// wasm-smith declined the input (constraints it cannot meet): not a finding.
+    Declined {
+        /// wasm-smith's reason.
+        reason: String,
+    },
+    /// The module ran to a classified outcome that agrees with its policy.
+    Ran {
+        /// `_start` or `invoke`.
+        entry: &'static str,
+        /// The outcome's kind, e.g. `exited` or `trapped (UnreachableCodeReached)`.
+        kind: String,
+        /// The outcome in one line.
+        summary: String,
+    },
+    /// The run broke a property: the finding, with the module that did it.
+    Broken {
+        /// Why.
+        finding: Broken,
+        /// The module.
+        wasm: Vec<u8>,
+    },
+}
+
+/// Generates the module of `seed` ([`smith_input`]), runs it in the full sandbox and checks
+/// the report: the one target shared by `tests/fuzz_slice.rs` and `examples/fuzz.rs`.
+pub fn run_smith_seed(seed: u64, imports: &Imports) -> SeedResult {
+    let input = smith_input(seed);
+    let mut u = Unstructured::new(&input);
+    let case = match smith_case(&mut u, imports) {
+        Ok(case) => case,
+        Err(e) => {
+            return SeedResult::Declined {
+                reason: e.to_string(),
+            };
+        }
+    };
+    let entry = match case.invocation.entry {
+        Entry::Default => "_start",
+        Entry::Invoke { .. } => "invoke",
+    };
+    let checked = run_case(
+        &format!("seed-{seed}.wasm"),
+        &case.wasm,
+        &case.policy,
+        &case.invocation,
+    )
+    .and_then(|report| check_report(&report, &case.policy).map(|()| report));
+    match checked {
+        Ok(report) => SeedResult::Ran {
+            entry,
+            kind: outcome_kind(&report.outcome),
+            summary: report.outcome.summary(),
+        },
+        Err(finding) => SeedResult::Broken {
+            finding,
+            wasm: case.wasm,
+        },
+    }
+}
+
+/// An outcome's kind for a tally: the outcome's name, with a trap's code or the head of a
+/// failure's message (without the module-specific details after the colon).
+pub fn outcome_kind(outcome: &RunOutcome) -> String {
+    match outcome {
+        RunOutcome::Trapped { trap } => format!("trapped ({})", trap.code),
+        RunOutcome::Failed { error, .. } => {
+            let head = error.split([':', '(']).next().unwrap_or(error);
+            format!("failed ({})", head.trim())
+        }
+        other => other.name().to_owned(),
+    }
+}
+
 /// Why a run broke a property: the finding.
 #[derive(Debug)]
 pub struct Broken(pub String);

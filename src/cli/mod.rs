@@ -104,6 +104,13 @@ pub struct RunArgs {
     /// Trap when a memory or table growth is denied, instead of returning -1 to the guest.
     #[arg(long)]
     pub trap_on_grow_failure: bool,
+    /// Quota on the bytes the guest may add to its read-write folders, e.g. `100MiB`; past
+    /// it, writes fail as on a full disk (core modules) [default: 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = |text: &str| Limit::MaxDisk.parse(text))]
+    pub max_disk: Option<u64>,
+    /// Quota on the files and directories the guest may create in them [default: 10000].
+    #[arg(long, value_name = "N", value_parser = |text: &str| Limit::MaxFiles.parse(text))]
+    pub max_files: Option<u64>,
     /// wasmtime-style options: max-memory-size=N, max-table-elements=N, timeout=DUR,
     /// fuel=N, max-wasm-stack=N, trap-on-grow-failure[=y|n].
     #[arg(short = 'W', value_name = "KEY=VAL", value_parser = WasmOption::parse)]
@@ -363,6 +370,12 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         policy.max_wasm_stack_bytes = bytes;
     }
     policy.trap_on_grow_failure |= args.trap_on_grow_failure;
+    if let Some(bytes) = args.max_disk {
+        policy.max_disk_bytes = bytes;
+    }
+    if let Some(files) = args.max_files {
+        policy.max_files = files;
+    }
     invocation.stdin = match &args.stdin {
         None => StdinSource::Empty,
         Some(path) if path == Path::new("-") => StdinSource::Inherit,
@@ -557,6 +570,16 @@ fn print_outcome(report: &RunReport) {
             growth_amount(first.resource, first.desired),
             growth_amount(first.resource, first.limit),
         );
+    }
+    if let Some(explanation) = report
+        .disk
+        .as_ref()
+        .and_then(engine::quota::DiskUsage::explanation)
+    {
+        let _ = writeln!(err, "wasmscope: {explanation}");
+    }
+    if report.disk.is_none() && !report.file_changes.is_empty() {
+        let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
     }
     for dir in &report.file_changes {
         if dir.changes.is_empty() {

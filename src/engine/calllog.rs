@@ -169,12 +169,14 @@ fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
     wat
 }
 
-/// Returns a copy of the shared linker in which every WASI function that `module` imports is
-/// wrapped to log its calls into the store's [`CallLog`]. `None` when the module cannot be
-/// logged (no WASI imports, or no plain 32-bit `memory` export); it then runs unlogged.
+/// Returns a copy of `base` (the shared linker, or the disk quota's) in which every WASI
+/// function that `module` imports is wrapped to log its calls into the store's [`CallLog`].
+/// `None` when the module cannot be logged (no WASI imports, or no plain 32-bit `memory`
+/// export); it then runs unlogged.
 pub fn logging_linker(
     shared: &crate::engine::sandbox::SharedEngine,
     key: crate::engine::sandbox::EngineKey,
+    base: &Linker<Host>,
     store: &mut Store<Host>,
     module: &wasmtime::Module,
 ) -> wasmtime::Result<Option<Linker<Host>>> {
@@ -189,11 +191,7 @@ pub fn logging_linker(
         if !is_wasi_module(import.module()) || functions.iter().any(known) {
             continue;
         }
-        if let Ok(Extern::Func(func)) =
-            shared
-                .linker
-                .get(&mut *store, import.module(), import.name())
-        {
+        if let Ok(Extern::Func(func)) = base.get(&mut *store, import.module(), import.name()) {
             functions.push((
                 import.module().to_owned(),
                 import.name().to_owned(),
@@ -214,7 +212,7 @@ pub fn logging_linker(
             instance: None,
         });
     }
-    let mut logging = (*shared.linker).clone();
+    let mut logging = base.clone();
     logging.allow_shadowing(true);
     for (index, (wasi_module, name, ty)) in functions.into_iter().enumerate() {
         // One small leak per distinct WASI function name, ever: the closure needs 'static.
@@ -303,7 +301,9 @@ async fn logged_call(
         .map_or(0, |log| log.started.elapsed().as_micros() as u64);
     let decoded = decode(&mut caller, function, params);
     let inner = real_function(&mut caller, function, index).await?;
+    let refused_before = quota_refusals(&caller);
     let outcome = inner.call_async(&mut caller, params, results).await;
+    let refused_by_quota = quota_refusals(&caller) > refused_before;
     let errno = results.first().and_then(Val::i32).map(|e| e as u16);
     if let (Some(0), Some(opened)) = (errno, &decoded.opens) {
         // path_open wrote the new fd at its last parameter's address.
@@ -344,7 +344,11 @@ async fn logged_call(
         (Ok(()), Some(errno)) => errno_name(errno).to_owned(),
         (Ok(()), None) => "done".to_owned(),
     };
-    let denial = explain(log, function, errno, &decoded);
+    let denial = if refused_by_quota {
+        Some("disk quota reached: the sandbox answered as a full disk would".to_owned())
+    } else {
+        explain(log, function, errno, &decoded)
+    };
     log.record(CallRecord {
         function: function.to_owned(),
         capability,
@@ -356,6 +360,15 @@ async fn logged_call(
         count: 1,
     });
     outcome
+}
+
+/// Calls the disk quota has refused so far in this run.
+fn quota_refusals(caller: &Caller<'_, Host>) -> u64 {
+    caller
+        .data()
+        .quota
+        .as_ref()
+        .map_or(0, crate::engine::quota::DiskQuota::refused)
 }
 
 struct Opened {
@@ -385,7 +398,7 @@ fn read_u32(caller: &mut Caller<'_, Host>, addr: u32) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
-fn read_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> String {
+pub(crate) fn read_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> String {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         return "<no memory>".to_owned();
     };

@@ -9,6 +9,7 @@ use crate::engine::policy::{
     DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource, format_bytes,
 };
 use crate::engine::profile::{exact_size, format_ms};
+use crate::engine::quota::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
 
 /// A runtime whose command line [`command_line`] can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -257,6 +258,12 @@ fn wasmscope_command(
     }
     if policy.trap_on_grow_failure {
         cmd.word("--trap-on-grow-failure");
+    }
+    if policy.max_disk_bytes != DEFAULT_MAX_DISK_BYTES {
+        cmd.opt("--max-disk", compact_size(policy.max_disk_bytes));
+    }
+    if policy.max_files != DEFAULT_MAX_FILES {
+        cmd.opt("--max-files", policy.max_files.to_string());
     }
     match &invocation.stdin {
         StdinSource::Empty => {}

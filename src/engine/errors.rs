@@ -21,6 +21,9 @@ pub enum RunError {
     /// The capability log could not be set up.
     #[error("cannot set up the call log")]
     CallLog(#[source] Cause),
+    /// The disk quota on the read-write folders could not be set up.
+    #[error("cannot set up the disk quota")]
+    Quota(#[source] Cause),
     /// WASI preview 2 could not be linked.
     #[error("cannot set up WASI preview 2")]
     Preview2(#[source] Cause),

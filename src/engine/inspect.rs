@@ -205,6 +205,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                     tx,
                 ),
                 calls: None,
+                quota: None,
             },
         );
         let mut provided = HashMap::new();

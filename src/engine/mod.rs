@@ -15,6 +15,7 @@ pub mod outcome;
 pub mod output;
 pub mod policy;
 pub mod profile;
+pub mod quota;
 pub mod run;
 pub mod sandbox;
 pub mod target;

@@ -472,6 +472,10 @@ pub struct RunReport {
     /// the report to discard them. Not in the JSON.
     #[serde(skip)]
     pub scratch: crate::engine::files::ScratchCopies,
+    /// What the guest added to its read-write folders against the disk quota; `None` when
+    /// the quota did not watch the run (components, or a run that never started).
+    #[serde(default)]
+    pub disk: Option<crate::engine::quota::DiskUsage>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.
@@ -500,6 +504,7 @@ impl RunReport {
             memory: None,
             file_changes: Vec::new(),
             scratch: Vec::new(),
+            disk: None,
         }
     }
 

@@ -45,6 +45,11 @@ pub struct SandboxPolicy {
     /// Let a component use the host's network through wasi:sockets (TCP, UDP, name
     /// lookup). Off by default: then every address is refused. wasi:http is never provided.
     pub allow_network: bool,
+    /// Quota on the net bytes the guest may add to its read-write folders in one run; past
+    /// it, writes fail as on a full disk (see [`crate::engine::quota`]).
+    pub max_disk_bytes: u64,
+    /// Quota on the files, directories and links the guest may create in them.
+    pub max_files: u64,
 }
 
 /// What one run passes the guest: its arguments, its stdin, and which export to call. The
@@ -111,6 +116,8 @@ impl Default for SandboxPolicy {
             compiler: Compiler::default(),
             log_calls: false,
             allow_network: false,
+            max_disk_bytes: crate::engine::quota::DEFAULT_MAX_DISK_BYTES,
+            max_files: crate::engine::quota::DEFAULT_MAX_FILES,
         }
     }
 }
@@ -231,6 +238,10 @@ pub enum Limit {
     Fuel,
     /// [`SandboxPolicy::max_wasm_stack_bytes`], in bytes.
     MaxWasmStack,
+    /// [`SandboxPolicy::max_disk_bytes`], in bytes.
+    MaxDisk,
+    /// [`SandboxPolicy::max_files`], in files.
+    MaxFiles,
 }
 
 /// The smallest wasm stack accepted: less cannot hold a few frames of host calls.
@@ -240,12 +251,14 @@ pub const MAX_WASM_STACK_BYTES: u64 = 1 << 30;
 
 impl Limit {
     /// Every limit, for forms and tests.
-    pub const ALL: [Limit; 5] = [
+    pub const ALL: [Limit; 7] = [
         Limit::MaxMemory,
         Limit::MaxTableElements,
         Limit::Timeout,
         Limit::Fuel,
         Limit::MaxWasmStack,
+        Limit::MaxDisk,
+        Limit::MaxFiles,
     ];
 
     /// What it limits, for messages: "memory cap", "wasm stack", ...
@@ -256,6 +269,8 @@ impl Limit {
             Limit::Timeout => "timeout",
             Limit::Fuel => "fuel budget",
             Limit::MaxWasmStack => "wasm stack",
+            Limit::MaxDisk => "disk quota",
+            Limit::MaxFiles => "files quota",
         }
     }
 
@@ -263,7 +278,12 @@ impl Limit {
     pub fn range(self) -> RangeInclusive<u64> {
         match self {
             // A cap of 0 is allowed: the guest then gets no memory or table growth at all.
-            Limit::MaxMemory | Limit::MaxTableElements | Limit::Fuel => 0..=u64::MAX,
+            // A quota of 0 is allowed too: the guest then may add nothing to its folders.
+            Limit::MaxMemory
+            | Limit::MaxTableElements
+            | Limit::Fuel
+            | Limit::MaxDisk
+            | Limit::MaxFiles => 0..=u64::MAX,
             // No timeout is `None`, not 0.
             Limit::Timeout => 1..=u64::MAX,
             Limit::MaxWasmStack => MIN_WASM_STACK_BYTES..=MAX_WASM_STACK_BYTES,
@@ -281,6 +301,9 @@ impl Limit {
             Limit::Timeout => 10..=5 * 60 * 1000,
             Limit::Fuel => 1_000..=1_000_000_000_000,
             Limit::MaxWasmStack => MIN_WASM_STACK_BYTES..=64 * 1024 * 1024,
+            // 1 MiB to 1 TiB.
+            Limit::MaxDisk => 1024 * 1024..=1024 * 1024 * 1024 * 1024,
+            Limit::MaxFiles => 10..=10_000_000,
         }
     }
 
@@ -297,8 +320,8 @@ impl Limit {
     /// A timeout of `0` is not accepted here: callers that allow "none" check for it first.
     pub fn parse(self, text: &str) -> Result<u64, PolicyError> {
         let value = match self {
-            Limit::MaxMemory | Limit::MaxWasmStack => parse_bytes(text)?,
-            Limit::MaxTableElements | Limit::Fuel => parse_count(text)?,
+            Limit::MaxMemory | Limit::MaxWasmStack | Limit::MaxDisk => parse_bytes(text)?,
+            Limit::MaxTableElements | Limit::Fuel | Limit::MaxFiles => parse_count(text)?,
             Limit::Timeout => {
                 let ms = parse_duration(text)?.as_millis();
                 u64::try_from(ms).unwrap_or(u64::MAX)
@@ -310,8 +333,9 @@ impl Limit {
     /// A value of this limit for people: `16 KiB`, `100000 elements`, `2s`.
     pub fn show(self, value: u64) -> String {
         match self {
-            Limit::MaxMemory | Limit::MaxWasmStack => exact_bytes(value),
+            Limit::MaxMemory | Limit::MaxWasmStack | Limit::MaxDisk => exact_bytes(value),
             Limit::MaxTableElements => format!("{value} elements"),
+            Limit::MaxFiles => format!("{value} files"),
             Limit::Timeout => humantime::format_duration(Duration::from_millis(value)).to_string(),
             Limit::Fuel => value.to_string(),
         }
@@ -331,6 +355,8 @@ impl SandboxPolicy {
             Limit::Fuel.check(fuel)?;
         }
         Limit::MaxWasmStack.check(self.max_wasm_stack_bytes as u64)?;
+        Limit::MaxDisk.check(self.max_disk_bytes)?;
+        Limit::MaxFiles.check(self.max_files)?;
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! max_memory = "64 MiB"
+//! max_disk = "100 MiB"    # what the guest may add to its read-write folders
 //! timeout = "2s"          # or "none"
 //! fuel = 1000000          # leave it out for no fuel metering
 //! env = { GREETING = "hi" }
@@ -133,6 +134,12 @@ pub fn to_toml(profile: &Profile) -> String {
         "max_stack = {}",
         size_value(policy.max_wasm_stack_bytes as u64)
     ));
+    line(
+        "# Quota on the bytes the guest may add to its read-write folders, e.g. \"1 GiB\".".into(),
+    );
+    line(format!("max_disk = {}", size_value(policy.max_disk_bytes)));
+    line("# Quota on the files and directories it may create there.".into());
+    line(format!("max_files = {}", count_value(policy.max_files)));
     line(
         "# \"cranelift\" (fast code), \"winch\" (fast compile) or \"pulley\" (interpreter).".into(),
     );
@@ -296,6 +303,14 @@ impl Parser<'_> {
                     )?)
                 }
                 "max_stack" => policy.max_wasm_stack_bytes = self.stack(name, value)?,
+                "max_disk" => policy.max_disk_bytes = self.size(name, value)?,
+                "max_files" => {
+                    policy.max_files = self.count(
+                        name,
+                        value,
+                        "a whole number of files and directories, e.g. `max_files = 10000`",
+                    )?
+                }
                 "compiler" => {
                     let accepted = "\"cranelift\", \"winch\" or \"pulley\"";
                     let text = self.string(name, value, accepted)?;

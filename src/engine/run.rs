@@ -98,10 +98,13 @@ fn run_inner(
     )?;
     // Always wrapped: with the log off the wrappers only count refusals, so a run can say
     // that the sandbox refused something even when nobody asked to see each call.
-    let target =
-        compiled
-            .target
-            .with_call_log(&shared, key, &mut sandbox.store, policy.log_calls)?;
+    let target = compiled.target.with_call_log(
+        &shared,
+        key,
+        &mut sandbox.store,
+        policy,
+        policy.log_calls,
+    )?;
     let entry = &request.invocation.entry;
     let mut instance = None;
     let store = &mut sandbox.store;

@@ -33,6 +33,8 @@ pub struct Host {
     pub limits: Limits,
     /// The capability log, when the policy asks for it.
     pub calls: Option<CallLog>,
+    /// The disk quota on the read-write folders.
+    pub quota: Option<crate::engine::quota::DiskQuota>,
 }
 
 /// The same WASI context serves preview 1 and preview 2, with one resource table.
@@ -255,6 +257,7 @@ impl Sandbox {
                 wasi,
                 limits: Limits::new(policy, started, events.clone()),
                 calls: Some(CallLog::new(policy, invocation, started, events.clone())),
+                quota: Some(crate::engine::quota::DiskQuota::new(policy)),
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -322,6 +325,11 @@ impl Sandbox {
             report.denials = log.denials;
             report.denials_total = log.denials_total;
         }
+        report.disk = store
+            .data()
+            .quota
+            .as_ref()
+            .and_then(crate::engine::quota::DiskQuota::usage);
         let limits = &mut store.data_mut().limits;
         report.stats.peak_memory_bytes = limits.peak_memory_bytes;
         report.denied_growths = std::mem::take(&mut limits.denied);

@@ -14,7 +14,8 @@ use wasmtime_wasi::p2::bindings::Command;
 
 use crate::engine::calllog;
 use crate::engine::errors::{RunError, cause};
-use crate::engine::policy::Entry;
+use crate::engine::policy::{Entry, SandboxPolicy};
+use crate::engine::quota;
 use crate::engine::sandbox::{self, EngineKey, Host, SharedEngine};
 
 /// A compiled module or component with its linker.
@@ -117,27 +118,31 @@ impl RunTarget {
     }
 
     /// Wraps the WASI functions of a core module so every call goes through the store's call
-    /// log (which records calls when `required`, and counts refusals either way). A component,
-    /// or a module the log cannot follow, runs unlogged; failing to set the log up is an error
-    /// only when the log was asked for.
+    /// log (which records calls when `required`, and counts refusals either way), over the
+    /// disk quota's guarded linker for `policy`'s read-write folders: call log → quota → real
+    /// function. A component, or a module the log cannot follow, runs unlogged (still under
+    /// the quota); failing to set the log up is an error only when the log was asked for.
     pub(crate) fn with_call_log(
         self,
         shared: &SharedEngine,
         key: EngineKey,
         store: &mut Store<Host>,
+        policy: &SandboxPolicy,
         required: bool,
     ) -> Result<Self, RunError> {
-        let RunTarget::Core { module, linker } = self else {
+        let RunTarget::Core { module, linker: _ } = self else {
             return Ok(self);
         };
-        let logging = match calllog::logging_linker(shared, key, store, &module) {
+        let guarded = quota::guarded_linker(shared, key, store, policy)
+            .map_err(|e| RunError::Quota(cause(e)))?;
+        let logging = match calllog::logging_linker(shared, key, &guarded, store, &module) {
             Ok(logging) => logging,
             Err(e) if required => return Err(RunError::CallLog(cause(e))),
             // Counting refusals is a courtesy: a module it cannot wrap still runs as asked.
             Err(_) => None,
         };
         Ok(RunTarget::Core {
-            linker: logging.map(Arc::new).unwrap_or(linker),
+            linker: logging.map(Arc::new).unwrap_or(guarded),
             module,
         })
     }

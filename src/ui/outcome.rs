@@ -209,6 +209,21 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         });
     }
 
+    if let Some(explanation) = report
+        .disk
+        .as_ref()
+        .and_then(crate::engine::quota::DiskUsage::explanation)
+    {
+        ui.add_space(6.0);
+        callout_ui(ui, AMBER, |ui| {
+            ui.strong("The sandbox refused to let the folders grow");
+            ui.label(explanation);
+        });
+    } else if report.disk.is_none() && !report.file_changes.is_empty() {
+        ui.add_space(6.0);
+        ui.weak(format!("Note: {}.", crate::engine::quota::NOT_COVERED));
+    }
+
     if let RunOutcome::Trapped { trap } = &report.outcome {
         ui.add_space(6.0);
         ui.strong("Backtrace");
@@ -388,6 +403,21 @@ fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
                     ui.label("Denied growths");
                     ui.label(report.denied_growths_count.to_string());
                     ui.end_row();
+                    if let Some(disk) = &report.disk {
+                        ui.label("Disk added");
+                        ui.label(format!(
+                            "{} of {}, {} of {} files{}",
+                            bytes_text(disk.bytes_added),
+                            bytes_text(disk.max_bytes),
+                            disk.files_created,
+                            disk.max_files,
+                            match disk.refused {
+                                0 => String::new(),
+                                n => format!(", {n} refused"),
+                            }
+                        ));
+                        ui.end_row();
+                    }
                 });
         });
 }

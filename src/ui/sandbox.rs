@@ -106,6 +106,13 @@ const MEMORY_TIP: &str = "The most linear memory the guest may have (each memory
     and decides what to do (well-written programs report it; many just crash later).";
 const TABLE_TIP: &str = "The most elements each table may hold (tables hold function \
     references for indirect calls). table.grow beyond it returns -1 to the guest.";
+const DISK_TIP: &str = "The most bytes the guest may add to its read-write folders in one \
+    run (net: deleting frees quota; overwriting in place costs nothing). A write past it fails \
+    the way a full disk fails (nospc), the guest goes on, and the outcome says which call was \
+    refused. Covers core modules; components (WASI preview 2) are not watched yet.";
+const FILES_TIP: &str = "The most files, directories and links the guest may create in its \
+    read-write folders in one run. Creating one more fails with nospc, as on a full disk. \
+    Covers core modules; components (WASI preview 2) are not watched yet.";
 const TRAP_ON_GROW_TIP: &str = "When on, a refused growth traps at once (trap code \
     GrowthDenied) instead of returning -1, so the backtrace points at the allocation.";
 const TIMEOUT_TIP: &str = "Wall-clock limit for the run, compile time excluded. When it passes \
@@ -208,6 +215,35 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                             }),
                     )
                     .on_hover_text(TABLE_TIP);
+                    ui.end_row();
+
+                    row_label(ui, "Disk quota", DISK_TIP);
+                    ui.add(
+                        limit_slider(&mut policy.max_disk_bytes, Limit::MaxDisk)
+                            .custom_formatter(|v, _| bytes_text(v as u64)),
+                    )
+                    .on_hover_text(DISK_TIP);
+                    ui.end_row();
+
+                    row_label(ui, "Files quota", FILES_TIP);
+                    ui.add(
+                        limit_slider(&mut policy.max_files, Limit::MaxFiles)
+                            .custom_formatter(|v, _| format!("{} files", format_count(v as u64)))
+                            .custom_parser(|text| {
+                                parse_count(text)
+                                    .filter(|n| Limit::MaxFiles.check(*n as u64).is_ok())
+                            }),
+                    )
+                    .on_hover_text(FILES_TIP);
+                    ui.end_row();
+
+                    ui.label("");
+                    ui.label(
+                        RichText::new("Disk quotas: core modules only, not components yet")
+                            .small()
+                            .weak(),
+                    )
+                    .on_hover_text(crate::engine::quota::NOT_COVERED);
                     ui.end_row();
 
                     ui.label("");
