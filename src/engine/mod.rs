@@ -4,6 +4,7 @@
 pub mod calllog;
 pub mod copy_as;
 pub mod disasm;
+pub mod disk;
 pub mod embed;
 pub mod errors;
 pub mod events;

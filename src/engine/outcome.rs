@@ -475,7 +475,7 @@ pub struct RunReport {
     /// What the guest added to its read-write folders against the disk quota; `None` when
     /// the quota did not watch the run (components, or a run that never started).
     #[serde(default)]
-    pub disk: Option<crate::engine::quota::DiskUsage>,
+    pub disk: Option<crate::engine::disk::DiskUsage>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

@@ -21,6 +21,11 @@ pub const DEFAULT_MAX_WASM_STACK_BYTES: usize = 512 * 1024;
 /// (arguments, stdin, the export to call) is the [`Invocation`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+/// Default quota on bytes added to the read-write folders: 1 GiB.
+pub const DEFAULT_MAX_DISK_BYTES: u64 = 1 << 30;
+/// Default quota on files and directories created in the read-write folders.
+pub const DEFAULT_MAX_FILES: u64 = 10_000;
+
 pub struct SandboxPolicy {
     /// Cap on the total bytes of each linear memory.
     pub max_memory_bytes: u64,
@@ -46,7 +51,7 @@ pub struct SandboxPolicy {
     /// lookup). Off by default: then every address is refused. wasi:http is never provided.
     pub allow_network: bool,
     /// Quota on the net bytes the guest may add to its read-write folders in one run; past
-    /// it, writes fail as on a full disk (see [`crate::engine::quota`]).
+    /// it, writes fail as on a full disk (see the quota module).
     pub max_disk_bytes: u64,
     /// Quota on the files, directories and links the guest may create in them.
     pub max_files: u64,
@@ -116,8 +121,8 @@ impl Default for SandboxPolicy {
             compiler: Compiler::default(),
             log_calls: false,
             allow_network: false,
-            max_disk_bytes: crate::engine::quota::DEFAULT_MAX_DISK_BYTES,
-            max_files: crate::engine::quota::DEFAULT_MAX_FILES,
+            max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
+            max_files: DEFAULT_MAX_FILES,
         }
     }
 }

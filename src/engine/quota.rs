@@ -25,13 +25,9 @@ use wasmtime::{Caller, Extern, Func, Linker, Store, Val};
 use crate::engine::policy::{SandboxPolicy, format_bytes};
 use crate::engine::sandbox::{EngineKey, Host, SharedEngine};
 
-mod usage;
-pub use usage::{DiskRefusal, DiskUsage};
+pub use crate::engine::disk::{DiskRefusal, DiskUsage};
 
-/// Default quota on bytes added to the read-write folders: 1 GiB.
-pub const DEFAULT_MAX_DISK_BYTES: u64 = 1 << 30;
-/// Default quota on files and directories created in the read-write folders.
-pub const DEFAULT_MAX_FILES: u64 = 10_000;
+pub use crate::engine::policy::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
 
 /// What the quota does not cover yet, for the CLI, the window and the README.
 pub const NOT_COVERED: &str = "the disk quota does not watch components (WASI preview 2) yet: \

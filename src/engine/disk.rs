@@ -1,4 +1,4 @@
-//! What the quota reports: the bytes and files a run added to its read-write folders, and the
+//! What the disk quota reports: the bytes and files a run added to its read-write folders, and the
 //! first call it refused.
 
 use serde::{Deserialize, Serialize};
