@@ -350,7 +350,8 @@ fn the_cli_explains_the_quota_and_the_report_has_disk() {
 
 #[test]
 fn profiles_hold_the_disk_quota_and_copy_as_command_keeps_it() {
-    use wasmscope::engine::profile::{self, Runtime};
+    use wasmscope::engine::copy_as::{self, Runtime};
+    use wasmscope::engine::profile;
     let loaded = profile::from_toml("max_disk = \"100 MiB\"\nmax_files = 500\n").unwrap();
     let policy = &loaded.policy;
     assert_eq!((policy.max_disk_bytes, policy.max_files), (100 * MIB, 500));
@@ -358,7 +359,7 @@ fn profiles_hold_the_disk_quota_and_copy_as_command_keeps_it() {
     assert!(text.contains("max_disk = \"100 MiB\""), "{text}");
     assert_eq!(profile::from_toml(&text).unwrap(), loaded);
     let command =
-        profile::command_line(Runtime::Wasmscope, policy, &loaded.invocation, "app.wasm").command;
+        copy_as::command_line(Runtime::Wasmscope, policy, &loaded.invocation, "app.wasm").command;
     assert_eq!(
         command,
         "wasmscope run --max-disk 100MiB --max-files 500 app.wasm"

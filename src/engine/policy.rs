@@ -15,17 +15,16 @@ pub const DEFAULT_MAX_TABLE_ELEMENTS: u64 = 100_000;
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 /// Default maximum wasm stack: 512 KiB (wasmtime's own default).
 pub const DEFAULT_MAX_WASM_STACK_BYTES: usize = 512 * 1024;
+/// Default quota on bytes added to the read-write folders: 1 GiB.
+pub const DEFAULT_MAX_DISK_BYTES: u64 = 1 << 30;
+/// Default quota on files and directories created in the read-write folders.
+pub const DEFAULT_MAX_FILES: u64 = 10_000;
 
 /// Everything a run is allowed to do. The default is safe: no directories, no environment,
 /// 256 MiB of memory, 100,000 table elements, 10 s. What the guest is given for one run
 /// (arguments, stdin, the export to call) is the [`Invocation`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-/// Default quota on bytes added to the read-write folders: 1 GiB.
-pub const DEFAULT_MAX_DISK_BYTES: u64 = 1 << 30;
-/// Default quota on files and directories created in the read-write folders.
-pub const DEFAULT_MAX_FILES: u64 = 10_000;
-
 pub struct SandboxPolicy {
     /// Cap on the total bytes of each linear memory.
     pub max_memory_bytes: u64,

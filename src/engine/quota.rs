@@ -19,13 +19,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::{Deserialize, Serialize};
 use wasmtime::{Caller, Extern, Func, Linker, Store, Val};
 
-use crate::engine::policy::{SandboxPolicy, format_bytes};
+use crate::engine::policy::SandboxPolicy;
 use crate::engine::sandbox::{EngineKey, Host, SharedEngine};
 
-pub use crate::engine::disk::{DiskRefusal, DiskUsage};
+pub use crate::engine::disk::{DiskRefusal, DiskUsage, QuotaKind};
 
 pub use crate::engine::policy::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
 
