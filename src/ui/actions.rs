@@ -211,35 +211,45 @@ impl App {
         }
     }
 
+    /// The policy and invocation for a run of the loaded module, or `None` (with the error
+    /// on screen) when the grants cannot be turned into one.
+    fn run_setup(&mut self) -> Option<(crate::engine::SandboxPolicy, crate::engine::Invocation)> {
+        match self.state.sandbox.policy_for_run(&self.loaded.grants) {
+            Ok(setup) => Some(setup),
+            Err(message) => {
+                self.error = Some(message);
+                None
+            }
+        }
+    }
+
     fn compare_without_folders(&mut self, ctx: &egui::Context) {
-        let Some(module) = &self.loaded.module else {
+        if self.loaded.module.is_none() {
+            return;
+        }
+        let Some((policy, invocation)) = self.run_setup() else {
             return;
         };
-        match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok((policy, invocation)) => self.jobs.tenants.compare_without_folders(
-                &module.name,
-                module.wasm.clone(),
-                &policy,
-                &invocation,
-                ctx,
-            ),
-            Err(message) => self.error = Some(message),
+        if let Some(module) = &self.loaded.module {
+            let (name, wasm) = (&module.name, module.wasm.clone());
+            self.jobs
+                .tenants
+                .compare_without_folders(name, wasm, &policy, &invocation, ctx);
         }
     }
 
     fn run_tenants(&mut self, ctx: &egui::Context) {
-        let Some(module) = &self.loaded.module else {
+        if self.loaded.module.is_none() {
+            return;
+        }
+        let Some((policy, invocation)) = self.run_setup() else {
             return;
         };
-        match self.state.sandbox.policy_for_run(&self.loaded.grants) {
-            Ok((policy, invocation)) => self.jobs.tenants.start(
-                &module.name,
-                module.wasm.clone(),
-                &policy,
-                &invocation,
-                ctx,
-            ),
-            Err(message) => self.error = Some(message),
+        if let Some(module) = &self.loaded.module {
+            let (name, wasm) = (&module.name, module.wasm.clone());
+            self.jobs
+                .tenants
+                .start(name, wasm, &policy, &invocation, ctx);
         }
     }
 
