@@ -145,6 +145,8 @@ impl App {
                 self.error = None;
                 self.run_view.report = None;
                 self.run_view.console.clear();
+                self.run_view.console_view.follow();
+                crate::ui::outcome::scroll_to_headline(ctx);
                 self.run_view.session = Some(session);
             }
             Err(err) => self.error = Some(format!("cannot start the run thread: {err:#}")),
@@ -270,7 +272,8 @@ impl App {
             i.consume_key(Modifiers::NONE, Key::F5)
                 || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::R))
         });
-        if run {
+        // Like the Run button: nothing to do without a module or during a run.
+        if run && self.loaded.module.is_some() && self.run_view.session.is_none() {
             self.commands.push(Command::Run);
         }
         if (self.run_view.session.is_some() || self.jobs.tenants.is_busy())

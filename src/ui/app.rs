@@ -22,7 +22,7 @@ use crate::ui::sandbox::{self, SandboxSettings};
 use crate::ui::session::{History, Session};
 use crate::ui::state::State;
 use crate::ui::tenants::{self, TenantsState};
-use crate::ui::{code, files, job, memory, precompile, profile, status};
+use crate::ui::{code, files, job, layout, memory, precompile, profile, status};
 
 /// The loaded module and what belongs to it: its grants, its panel's view, its code view.
 #[derive(Default)]
@@ -297,10 +297,11 @@ impl eframe::App for App {
             );
         });
         if self.state.layout.show_sandbox {
+            let (default_width, widths) = layout::sandbox_panel(ctx.content_rect().width());
             egui::Panel::left("sandbox panel")
                 .resizable(true)
-                .default_size(340.0)
-                .size_range(260.0..=560.0)
+                .default_size(default_width)
+                .size_range(widths)
                 .show(ui, |ui| {
                     sandbox::sandbox_ui(
                         ui,
