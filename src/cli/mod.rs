@@ -652,9 +652,14 @@ fn print_outcome(report: &RunReport) {
             for import in unresolved {
                 let _ = writeln!(err, "  - {import}");
             }
+            if !unresolved.is_empty() {
+                let _ = writeln!(err, "{}", report.outcome.explain());
+            }
         }
         other => {
             let _ = writeln!(err, "wasmscope: {}", other.summary());
+            // The same words the window shows under the outcome.
+            let _ = writeln!(err, "{}", other.explain());
             if let Some(stopped) = &report.stopped_at
                 && !stopped.frames.is_empty()
             {
@@ -662,6 +667,27 @@ fn print_outcome(report: &RunReport) {
                 print_frames(&mut err, &stopped.frames);
             }
         }
+    }
+    if let Some(limit) = report.outcome.limit() {
+        let _ = writeln!(
+            err,
+            "If it needs more, raise the {} ({}).",
+            limit.label(),
+            flag(limit)
+        );
+    }
+}
+
+/// The `wasmscope run` option that sets `limit`.
+fn flag(limit: Limit) -> &'static str {
+    match limit {
+        Limit::MaxMemory => "--max-memory",
+        Limit::MaxTableElements => "--max-table-elements",
+        Limit::Timeout => "--timeout",
+        Limit::Fuel => "--fuel",
+        Limit::MaxWasmStack => "--max-stack",
+        Limit::MaxDisk => "--max-disk",
+        Limit::MaxFiles => "--max-files",
     }
 }
 

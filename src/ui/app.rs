@@ -203,12 +203,12 @@ impl App {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
         }
-        self.jobs.precompile.poll();
+        self.jobs.precompile.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
             self.profile_file(action, path);
         }
-        let applied = self.run_view.after.poll();
+        let applied = self.run_view.after.poll(ctx);
         if let Some(report) = &mut self.run_view.report {
             // Applied copies are done with: dropping them deletes the temporary folder.
             report.scratch.retain(|s| !applied.contains(&s.guest_path));
