@@ -67,9 +67,18 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 #[command(after_help = EXIT_STATUS_HELP)]
 pub struct RunArgs {
-    /// Start from this sandbox profile (TOML); the other flags override it.
+    /// Start from this sandbox profile (TOML); the other flags override it. wasmtime's
+    /// `--profile=guest[,FILE[,INTERVAL]]` profiles the guest instead (see --profile-guest).
+    #[arg(long, value_name = "FILE", value_parser = ProfileFlag::parse)]
+    pub profile: Option<ProfileFlag>,
+    /// Profile the guest: sample its stack every --profile-interval, write a Firefox Profiler
+    /// file to FILE (open it at https://profiler.firefox.com) and print the top functions.
     #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    pub profile_guest: Option<PathBuf>,
+    /// How often the guest profiler samples, e.g. `1ms` (a bare number is milliseconds)
+    /// [default: 1ms].
+    #[arg(long, value_name = "DURATION", value_parser = guest::interval_ms)]
+    pub profile_interval: Option<u64>,
     /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -176,7 +185,9 @@ Exit status:
 
 /// Entry point for the parsed command line; `None` means "open the window".
 mod describe;
+pub mod guest;
 pub use describe::describe;
+pub use guest::ProfileFlag;
 
 pub fn main(cli: Cli) -> Option<ExitCode> {
     match cli.command? {
@@ -267,6 +278,18 @@ pub enum CliError {
          timeout, fuel, max-wasm-stack, trap-on-grow-failure"
     )]
     UnknownWasmOption(String),
+    /// `--profile=guest,...` not in one of wasmtime's forms.
+    #[error("--profile={0}: use `guest`, `guest,FILE` or `guest,FILE,INTERVAL`")]
+    GuestProfile(String),
+    /// A sampling interval out of range.
+    #[error(
+        "--profile-interval: the interval must be from 1ms (the sandbox's clock ticks every \
+         millisecond) to {max}ms, not {0}", max = engine::profiler::MAX_INTERVAL_MS
+    )]
+    ProfileInterval(String),
+    /// `--profile-interval` alone.
+    #[error("--profile-interval needs --profile-guest FILE (where the profile goes)")]
+    IntervalWithoutFile,
     /// A `-W` option with a value of the wrong form.
     #[error("{key}: {source}")]
     WasmOptionValue {
@@ -322,9 +345,10 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         mut policy,
         mut invocation,
     } = match &args.profile {
-        Some(path) => engine::profile::load(path)?,
-        None => engine::profile::Profile::default(),
+        Some(ProfileFlag::Sandbox(path)) => engine::profile::load(path)?,
+        _ => engine::profile::Profile::default(),
     };
+    invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
     let dir = |flag, spec: &str, read_only| {
         DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
     };
@@ -454,6 +478,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         println!("{result}");
     }
     print_outcome(&report);
+    if let Ok(Some(guest)) = guest::guest_profile(&args) {
+        guest::write_guest_profile(&report, &guest.path);
+    }
     write_report(&args, &report);
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
@@ -618,23 +645,7 @@ fn print_outcome(report: &RunReport) {
             if !trap.frames.is_empty() {
                 let _ = writeln!(err, "wasm backtrace:");
             }
-            for (i, frame) in trap.frames.iter().enumerate() {
-                let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
-                let offset = frame
-                    .module_offset
-                    .map(|o| format!(" @ {o:#x}"))
-                    .unwrap_or_default();
-                let source = frame
-                    .source
-                    .as_deref()
-                    .map(|s| format!(" at {s}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    err,
-                    "  {i:>2}: func[{}] {name}{offset}{source}",
-                    frame.func_index
-                );
-            }
+            print_frames(&mut err, &trap.frames);
         }
         RunOutcome::Failed { error, unresolved } => {
             let _ = writeln!(err, "error: {error}");
@@ -649,6 +660,12 @@ fn print_outcome(report: &RunReport) {
             let _ = writeln!(err, "wasmscope: {}", other.summary());
             // The same words the window shows under the outcome.
             let _ = writeln!(err, "{}", other.explain());
+            if let Some(stopped) = &report.stopped_at
+                && !stopped.frames.is_empty()
+            {
+                let _ = writeln!(err, "stopped at (wasm backtrace):");
+                print_frames(&mut err, &stopped.frames);
+            }
         }
     }
     if let Some(limit) = report.outcome.limit() {
@@ -674,6 +691,27 @@ fn flag(limit: Limit) -> &'static str {
     }
 }
 
+/// Prints backtrace frames, innermost first, one per line.
+fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
+    for (i, frame) in frames.iter().enumerate() {
+        let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
+        let offset = frame
+            .module_offset
+            .map(|o| format!(" @ {o:#x}"))
+            .unwrap_or_default();
+        let source = frame
+            .source
+            .as_deref()
+            .map(|s| format!(" at {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "  {i:>2}: func[{}] {name}{offset}{source}",
+            frame.func_index
+        );
+    }
+}
+
 fn growth_amount(resource: engine::Resource, amount: u64) -> String {
     match resource {
         engine::Resource::Memory => format_bytes(amount),
@@ -696,6 +734,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         fuel: args.fuel_metering,
         max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
         compiler,
+        profiling: false,
     };
     let precompiled = engine::sandbox::shared_engine(key)
         .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));

@@ -43,6 +43,8 @@ pub enum RunEvent {
     Sample(crate::engine::outcome::ResourceSample),
     /// A WASI call (or several identical ones in a row), when the policy logs calls.
     Call(crate::engine::outcome::CallRecord),
+    /// The guest profile so far, about once a second while a profiled run goes on.
+    Profile(Box<crate::engine::profiler::GuestProfile>),
     /// The run is over. Always the last event.
     Finished(Box<RunReport>),
 }

@@ -423,6 +423,14 @@ pub struct CallRecord {
     pub count: u64,
 }
 
+/// Where the guest was when the timeout or Stop ended it: its wasm backtrace at that moment,
+/// shaped like a trap's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoppedAt {
+    /// Innermost frame first.
+    pub frames: Vec<FrameInfo>,
+}
+
 /// Resource use at one moment of a run, sent at a bounded rate for charts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSample {
@@ -514,6 +522,13 @@ pub struct RunReport {
     /// WASI calls the sandbox refused, in all: counted whether or not the log is on.
     #[serde(default)]
     pub denials_total: u64,
+    /// Where the guest was when it timed out or was stopped (`timed_out` and `cancelled`
+    /// only; a component blocked in a host call cannot say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<StoppedAt>,
+    /// The guest profile, when the run was profiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::engine::profiler::GuestProfile>,
     /// A wasm coredump (the standard format) when the guest trapped; not in the JSON.
     #[serde(skip)]
     pub coredump: Option<std::sync::Arc<Vec<u8>>>,
@@ -556,6 +571,8 @@ impl RunReport {
             calls_total: 0,
             denials: Vec::new(),
             denials_total: 0,
+            stopped_at: None,
+            profile: None,
             coredump: None,
             memory: None,
             file_changes: Vec::new(),

@@ -59,6 +59,13 @@ pub fn run(
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
     }
+    // Where it stopped only means something for a stop from outside.
+    if !matches!(
+        report.outcome,
+        RunOutcome::TimedOut { .. } | RunOutcome::Cancelled
+    ) {
+        report.stopped_at = None;
+    }
     report
 }
 
@@ -80,7 +87,8 @@ fn run_inner(
     if let Err(e) = policy.validate() {
         return Ok(failed(format!("the sandbox policy cannot be applied: {e}")));
     }
-    let key = EngineKey::for_policy(policy);
+    let key =
+        EngineKey::for_policy(policy).profiled(request.invocation.profiler_interval_ms.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     let compiled = match load(request, &shared, key)? {
         Ok(compiled) => compiled,
@@ -425,20 +433,6 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
     backtrace
         .frames()
         .iter()
-        .map(|frame| FrameInfo {
-            func_index: frame.func_index(),
-            func_name: frame
-                .func_name()
-                .map(|name| rustc_demangle::demangle(name).to_string()),
-            module_offset: frame.module_offset(),
-            source: frame.symbols().first().and_then(|symbol| {
-                let file = symbol.file()?;
-                Some(match (symbol.line(), symbol.column()) {
-                    (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
-                    (Some(line), None) => format!("{file}:{line}"),
-                    _ => file.to_owned(),
-                })
-            }),
-        })
+        .map(crate::engine::watch::frame_info)
         .collect()
 }

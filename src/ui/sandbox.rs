@@ -34,6 +34,8 @@ pub struct SandboxSettings {
     /// The limits: what the guest may do. Its directories and environment stay empty here
     /// and are taken from the module's [`Grants`] when a run starts.
     pub policy: SandboxPolicy,
+    /// The Profile switch: sample the guest every this many milliseconds; `None` is off.
+    pub profiler_interval_ms: Option<u64>,
 }
 
 impl SandboxSettings {
@@ -58,6 +60,7 @@ impl SandboxSettings {
                 },
                 None => Entry::Default,
             },
+            profiler_interval_ms: self.profiler_interval_ms,
         };
         Ok((policy, invocation))
     }

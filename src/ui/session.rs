@@ -57,6 +57,8 @@ pub struct Session {
     pub calls: Vec<crate::engine::calllog::CallRecord>,
     /// WASI calls so far.
     pub calls_total: u64,
+    /// The guest profile so far, when the run is profiled (refreshed about once a second).
+    pub profile: Option<crate::engine::profiler::GuestProfile>,
 }
 
 /// Guest output handled per frame before the UI draws; the rest waits for the next frame, so
@@ -95,6 +97,7 @@ impl Session {
             table_cap_elements,
             calls: Vec::new(),
             calls_total: 0,
+            profile: None,
         })
     }
 
@@ -164,6 +167,7 @@ impl Session {
                         self.calls.push(call);
                     }
                 }
+                RunEvent::Profile(profile) => self.profile = Some(*profile),
                 RunEvent::Finished(report) => {
                     self.take_denials(&report);
                     return (Some(*report), false);
