@@ -130,6 +130,15 @@ pub struct RunArgs {
     /// Let a component use the host's network (wasi:sockets); denied by default.
     #[arg(long)]
     pub allow_network: bool,
+    /// Debug mode: a trap shows every frame's locals, operand stack and the globals (slower
+    /// code; Cranelift only).
+    #[arg(long)]
+    pub debug: bool,
+    /// A logpoint (implies --debug): FUNC[+OFFSET] (a name or an index; OFFSET in bytes from
+    /// the function body's start) or @0xMODULE_OFFSET. Each hit prints the frame's locals to
+    /// stderr and the run goes on. Repeatable.
+    #[arg(long = "break", value_name = "FUNC[+OFFSET]|@0xOFFSET")]
+    pub breaks: Vec<String>,
     /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
@@ -175,6 +184,7 @@ Exit status:
   2                       bad command line";
 
 /// Entry point for the parsed command line; `None` means "open the window".
+mod debug;
 mod describe;
 pub use describe::describe;
 
@@ -391,6 +401,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     }
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
+    policy.debug |= args.debug || !args.breaks.is_empty();
     if let Some(compiler) = args.compiler {
         policy.compiler = compiler;
     }
@@ -422,19 +433,26 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return failed_before_run(&args, e),
     };
+    let breakpoints = match debug::resolve_breaks(&args.breaks, &module.wasm) {
+        Ok(breakpoints) => breakpoints,
+        Err(e) => return error_exit(e, exit_status::USAGE),
+    };
     let request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
         invocation,
     };
-    let handle = match runner::spawn(request, None) {
+    let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
     let report = handle.wait_with(|event| {
         if let RunEvent::Call(record) = event {
             eprintln!("{}", format_call(record));
+        }
+        if let RunEvent::Logpoint(hit) = event {
+            eprintln!("wasmscope: {}", hit.line);
         }
         if let RunEvent::Output { stream, bytes } = event {
             // The terminal may be gone (a closed pipe); the run still finishes and reports.
@@ -581,6 +599,7 @@ fn print_outcome(report: &RunReport) {
     if report.disk.is_none() && !report.file_changes.is_empty() {
         let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
     }
+    debug::print_breaks(&mut err, report);
     for dir in &report.file_changes {
         if dir.changes.is_empty() {
             continue;
@@ -635,6 +654,7 @@ fn print_outcome(report: &RunReport) {
                     frame.func_index
                 );
             }
+            debug::print_trap_state(&mut err, trap);
         }
         RunOutcome::Failed { error, unresolved } => {
             let _ = writeln!(err, "error: {error}");
@@ -670,6 +690,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         fuel: args.fuel_metering,
         max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
         compiler,
+        debug: false,
     };
     let precompiled = engine::sandbox::shared_engine(key)
         .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));

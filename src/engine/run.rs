@@ -8,6 +8,7 @@ use crossbeam_channel::Sender;
 use wasmtime::{Store, Trap, ValType, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
+use crate::engine::debug::Debugger;
 use crate::engine::errors::{RunError, cause, chain_text, error_text};
 use crate::engine::events::RunEvent;
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
@@ -80,6 +81,9 @@ fn run_inner(
     if let Err(e) = policy.validate() {
         return Ok(failed(format!("the sandbox policy cannot be applied: {e}")));
     }
+    if let Some(refusal) = Debugger::refusal(policy, &request.wasm, control) {
+        return Ok(failed(refusal));
+    }
     let key = EngineKey::for_policy(policy);
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     let compiled = match load(request, &shared, key)? {
@@ -105,6 +109,13 @@ fn run_inner(
         policy,
         policy.log_calls,
     )?;
+    let debugger = if policy.debug {
+        let store = &mut sandbox.store;
+        let installed = Debugger::install(store, target.module(), control, events);
+        Some(installed.map_err(|e| RunError::Debug(cause(e)))?)
+    } else {
+        None
+    };
     let entry = &request.invocation.entry;
     let mut instance = None;
     let store = &mut sandbox.store;
@@ -122,7 +133,11 @@ fn run_inner(
             data[..data.len().min(MEMORY_SNAPSHOT_BYTES)].to_vec(),
         ));
     }
-    Ok(outcome_of(result, control, policy, report))
+    let mut outcome = outcome_of(result, control, policy, report);
+    if let Some(debugger) = debugger {
+        debugger.finish(&mut outcome, report);
+    }
+    Ok(outcome)
 }
 
 /// Reads what the bytes are, checks they can run as asked, and compiles them: the one place
@@ -267,12 +282,8 @@ pub(crate) fn drive<F: std::future::Future>(
     call: F,
 ) -> Result<F::Output, Stop> {
     runtime.block_on(async {
-        let timeout = async {
-            match deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        // Time spent paused in debug mode does not count.
+        let timeout = crate::engine::debug::control::timeout(deadline, control.debug());
         tokio::select! {
             result = call => Ok(result),
             () = timeout => Err(Stop::TimedOut),
@@ -360,6 +371,7 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                 message: trap_message(trap),
                 frames,
                 fault_address: fault_address(e),
+                debug: None,
             },
         },
         None => {
@@ -375,6 +387,7 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                     message: error_text(e),
                     frames,
                     fault_address: None,
+                    debug: None,
                 },
             }
         }
@@ -439,6 +452,7 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
                     _ => file.to_owned(),
                 })
             }),
+            state: None,
         })
         .collect()
 }
