@@ -194,11 +194,15 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(ui, &mut settings.policy);
+            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
         });
 }
 
-fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
+fn limits_ui(
+    ui: &mut egui::Ui,
+    policy: &mut SandboxPolicy,
+    profiler_interval_ms: &mut Option<u64>,
+) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
@@ -339,6 +343,12 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     row_label(ui, "Call log", CALL_LOG_TIP);
                     ui.checkbox(&mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
+                    ui.end_row();
+
+                    // Debug mode (issue #11, branch debugger2) is not on main yet: when it
+                    // lands, pass its switch instead of `false`, and give the Debug switch the
+                    // same exclusive tooltip (`profiler::EXCLUSIVE_WITH_DEBUG_TIP`).
+                    crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, false);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
