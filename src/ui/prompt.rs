@@ -5,9 +5,11 @@
 use eframe::egui;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use crate::ui::job::Job;
-use crate::ui::loader::{Destination, destination};
 
 /// What a path field is for: its words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +180,12 @@ impl<P: Copy> PathChooser<P> {
 
     /// Shows the path field for `purpose` with `note` (no dialog).
     pub fn ask(&mut self, purpose: P, note: impl Into<String>) {
-        self.field = Some((purpose, PathField::with_note(note)));
+        self.show_field(purpose, PathField::with_note(note));
+    }
+
+    /// Shows `field` for `purpose` (the user chose to type the path).
+    pub fn show_field(&mut self, purpose: P, field: PathField) {
+        self.field = Some((purpose, field));
     }
 
     /// Whether a dialog is open.
@@ -243,5 +250,57 @@ impl<P: Copy> PathChooser<P> {
         text: impl Fn(P) -> PathFieldText,
     ) -> Option<(P, PathBuf)> {
         path_prompt_window_ui(ctx, &mut self.field, text)
+    }
+}
+
+/// A dialog that answers faster than this without a pick never really showed.
+pub(crate) const DIALOG_MIN_HUMAN: Duration = Duration::from_millis(400);
+
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Where a file dialog led: a path, a closed dialog, or no dialog at all.
+pub(crate) enum Destination {
+    /// The typed or picked path.
+    Path(PathBuf),
+    /// The dialog was closed without a pick.
+    Cancelled,
+    /// No dialog could be shown (it answered faster than a person could): ask for a path in a
+    /// field instead.
+    NoDialog,
+}
+
+/// Waits, on a worker thread, for the `typed` path or else the dialog's `pick`.
+pub(crate) fn destination(
+    typed: Option<PathBuf>,
+    pick: Option<impl Future<Output = Option<rfd::FileHandle>>>,
+) -> Destination {
+    let started = std::time::Instant::now();
+    match (typed, pick) {
+        (Some(path), _) => Destination::Path(path),
+        (None, Some(pick)) => match block_on(pick) {
+            Some(handle) => Destination::Path(handle.path().to_path_buf()),
+            None if started.elapsed() < DIALOG_MIN_HUMAN => Destination::NoDialog,
+            None => Destination::Cancelled,
+        },
+        (None, None) => Destination::Cancelled,
+    }
+}
+
+/// Runs a future to completion on this thread (the dialog's, never the UI's).
+pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => std::thread::park(),
+        }
     }
 }

@@ -206,6 +206,8 @@ fn limits_ui(
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
+            // Sliders share the panel's width, so a narrow panel stays narrow.
+            ui.spacing_mut().slider_width = (ui.available_width() - 180.0).clamp(60.0, 140.0);
             egui::Grid::new("limits")
                 .num_columns(2)
                 .spacing([8.0, 6.0])
