@@ -202,11 +202,13 @@ pub fn profiler_window_ui(
         return;
     }
     let mut open = true;
+    let screen = ctx.content_rect();
+    let width = (screen.width() - 300.0).clamp(420.0, 880.0);
     egui::Window::new("Guest profile")
         .open(&mut open)
-        .default_size([880.0, 520.0])
+        .default_size([width, 480.0])
         // Over the module panel, clear of the toolbar and the sandbox panel.
-        .default_pos([360.0, 64.0])
+        .default_pos([screen.right() - width - 12.0, screen.top() + 64.0])
         .resizable(true)
         .show(ctx, |ui| match profile {
             Some(profile) => profile_ui(ui, view, profile, live, commands),
