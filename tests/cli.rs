@@ -428,3 +428,23 @@ fn report_is_written_for_bad_files() {
         assert!(text(&out.stderr).contains(error), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn debug_mode_and_the_guest_profiler_are_exclusive_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.json");
+    let out = wasmscope(&[
+        "run",
+        "--debug",
+        "--profile-guest",
+        &profile.display().to_string(),
+        &path("hello"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!profile.exists());
+}

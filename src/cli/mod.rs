@@ -139,6 +139,15 @@ pub struct RunArgs {
     /// Let a component use the host's network (wasi:sockets); denied by default.
     #[arg(long)]
     pub allow_network: bool,
+    /// Debug mode: a trap shows every frame's locals, operand stack and the globals (slower
+    /// code; Cranelift only). Not together with --profile-guest.
+    #[arg(long, conflicts_with = "profile_guest")]
+    pub debug: bool,
+    /// A logpoint (implies --debug): FUNC[+OFFSET] (a name or an index; OFFSET in bytes from
+    /// the function body's start) or @0xMODULE_OFFSET. Each hit prints the frame's locals to
+    /// stderr and the run goes on. Repeatable.
+    #[arg(long = "break", value_name = "FUNC[+OFFSET]|@0xOFFSET")]
+    pub breaks: Vec<String>,
     /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
@@ -184,6 +193,7 @@ Exit status:
   2                       bad command line";
 
 /// Entry point for the parsed command line; `None` means "open the window".
+mod debug;
 mod describe;
 pub mod guest;
 pub use describe::describe;
@@ -415,6 +425,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     }
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
+    policy.debug |= args.debug || !args.breaks.is_empty();
     if let Some(compiler) = args.compiler {
         policy.compiler = compiler;
     }
@@ -446,19 +457,26 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return failed_before_run(&args, e),
     };
+    let breakpoints = match debug::resolve_breaks(&args.breaks, &module.wasm) {
+        Ok(breakpoints) => breakpoints,
+        Err(e) => return error_exit(e, exit_status::USAGE),
+    };
     let request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
         invocation,
     };
-    let handle = match runner::spawn(request, None) {
+    let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
     let report = handle.wait_with(|event| {
         if let RunEvent::Call(record) = event {
             eprintln!("{}", format_call(record));
+        }
+        if let RunEvent::Logpoint(hit) = event {
+            eprintln!("wasmscope: {}", hit.line);
         }
         if let RunEvent::Output { stream, bytes } = event {
             // The terminal may be gone (a closed pipe); the run still finishes and reports.
@@ -608,6 +626,7 @@ fn print_outcome(report: &RunReport) {
     if report.disk.is_none() && !report.file_changes.is_empty() {
         let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
     }
+    debug::print_breaks(&mut err, report);
     for dir in &report.file_changes {
         if dir.changes.is_empty() {
             continue;
@@ -646,6 +665,7 @@ fn print_outcome(report: &RunReport) {
                 let _ = writeln!(err, "wasm backtrace:");
             }
             print_frames(&mut err, &trap.frames);
+            debug::print_trap_state(&mut err, trap);
         }
         RunOutcome::Failed { error, unresolved } => {
             let _ = writeln!(err, "error: {error}");
@@ -735,6 +755,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
         compiler,
         profiling: false,
+        debug: false,
     };
     let precompiled = engine::sandbox::shared_engine(key)
         .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));

@@ -41,6 +41,7 @@ fn inspect_precompiled(bytes: &[u8]) -> ModuleInfo {
                 max_wasm_stack_bytes: DEFAULT_MAX_WASM_STACK_BYTES,
                 compiler,
                 profiling: false,
+                debug: false,
             };
             let loaded = shared_engine(key).and_then(|shared| deserialize(&shared, bytes));
             match loaded {

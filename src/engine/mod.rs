@@ -3,6 +3,7 @@
 
 pub mod calllog;
 pub mod copy_as;
+pub mod debug;
 pub mod disasm;
 pub mod disk;
 pub mod embed;

@@ -174,6 +174,9 @@ pub struct TrapInfo {
     /// For an out-of-bounds access: the wasm address that faulted, when wasmtime knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_address: Option<u64>,
+    /// Debug mode: the instance's globals (`trap.globals`) and what was left out.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub debug: Option<crate::engine::debug::values::DebugState>,
 }
 
 /// What kind of trap ended a run: wasmtime's trap codes that a guest can meet, plus the two
@@ -389,7 +392,7 @@ impl std::fmt::Display for TrapKind {
 }
 
 /// One frame of a wasm backtrace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameInfo {
     /// Index of the function in the module's function index space.
     pub func_index: u32,
@@ -400,6 +403,9 @@ pub struct FrameInfo {
     /// Source location from DWARF, e.g. `main.c:12:5`, when the module carries debug info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Debug mode: the frame's locals and operand stack (`locals`, `stack`).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::engine::debug::values::FrameState>,
 }
 
 /// One WASI call (or a run of identical consecutive calls, see `count`).
@@ -547,6 +553,10 @@ pub struct RunReport {
     /// the quota did not watch the run (components, or a run that never started).
     #[serde(default)]
     pub disk: Option<crate::engine::disk::DiskUsage>,
+    /// Logpoints (`--break`): where, how often hit, and the frame's locals at the first and
+    /// last hit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<crate::engine::debug::breaks::BreakReport>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.
@@ -578,6 +588,7 @@ impl RunReport {
             file_changes: Vec::new(),
             scratch: Vec::new(),
             disk: None,
+            breaks: Vec::new(),
         }
     }
 

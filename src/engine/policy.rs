@@ -54,6 +54,9 @@ pub struct SandboxPolicy {
     pub max_disk_bytes: u64,
     /// Quota on the files, directories and links the guest may create in them.
     pub max_files: u64,
+    /// Debug mode: a trap shows every frame's locals and operand stack and the globals;
+    /// breakpoints, logpoints and stepping work. Compiled code is slower (Cranelift only).
+    pub debug: bool,
 }
 
 /// What one run passes the guest: its arguments, its stdin, and which export to call. The
@@ -126,6 +129,7 @@ impl Default for SandboxPolicy {
             allow_network: false,
             max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
             max_files: DEFAULT_MAX_FILES,
+            debug: false,
         }
     }
 }

@@ -195,6 +195,7 @@ pub struct RunControl {
     cancelled: AtomicBool,
     pub(crate) wake: tokio::sync::Notify,
     outputs: std::sync::Mutex<Vec<ChannelOutput>>,
+    debug: crate::engine::debug::control::DebugControl,
 }
 
 impl RunControl {
@@ -218,6 +219,11 @@ impl RunControl {
 
     pub(crate) fn set_outputs(&self, outputs: Vec<ChannelOutput>) {
         *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs;
+    }
+
+    /// The debug-mode side: breakpoints, Continue/Step/Pause, the paused-time clock.
+    pub fn debug(&self) -> &crate::engine::debug::control::DebugControl {
+        &self.debug
     }
 
     /// Whether [`Self::cancel`] was called.
@@ -281,7 +287,9 @@ impl Sandbox {
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |mut store| {
             let now = Instant::now();
-            let past_deadline = deadline.is_some_and(|d| now >= d);
+            // Time spent paused in debug mode does not count.
+            let past_deadline =
+                deadline.is_some_and(|d| now >= d + callback_control.debug().paused_for());
             if past_deadline || callback_control.is_cancelled() {
                 crate::engine::watch::stopping(&mut store);
                 Ok(UpdateDeadline::Interrupt)
@@ -480,6 +488,8 @@ pub struct EngineKey {
     /// Guest profiling: backtraces keep up to [`crate::engine::profiler::MAX_CAPTURE_FRAMES`]
     /// frames instead of wasmtime's 20.
     pub profiling: bool,
+    /// Guest debugging (debug mode): locals and stack readable, breakpoints, slower code.
+    pub debug: bool,
 }
 
 impl EngineKey {
@@ -490,6 +500,7 @@ impl EngineKey {
             max_wasm_stack_bytes: policy.max_wasm_stack_bytes,
             compiler: policy.compiler,
             profiling: false,
+            debug: policy.debug,
         }
     }
 
@@ -577,6 +588,9 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
         Compiler::Pulley => {
             config.target("pulley64")?;
         }
+    }
+    if key.debug {
+        crate::engine::debug::configure(&mut config, key.compiler)?;
     }
     config.cache(disk_cache());
     let engine = Engine::new(&config)?;

@@ -147,5 +147,6 @@ pub(crate) fn frame_info(frame: &wasmtime::FrameInfo) -> FrameInfo {
                 _ => file.to_owned(),
             })
         }),
+        state: None,
     }
 }
