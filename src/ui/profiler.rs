@@ -22,10 +22,14 @@ const PROFILE_TIP: &str = "Sample the guest's stack at a steady interval while i
     when it times out or is stopped). Time in host calls (fd_write, poll_oneoff…) shows as its \
     own frames. File > Save profile… writes it for the Firefox Profiler.";
 
-/// Why Profile and Debug are not on together (for both switches' tooltips): a profile of the
-/// slower, fully checked code that debug mode compiles would not show where a normal run
-/// spends its time, and wasmtime's own profiler refuses a debugging engine.
-pub const EXCLUSIVE_WITH_DEBUG_TIP: &str = "Profile and Debug cannot be on together: debug mode     compiles slower code with every check explicit, so its profile would not show where a     normal run spends its time. Turn Debug off to profile.";
+/// The Profile switch's tooltip when Debug is on: the engine's own reason (the CLI says the
+/// same).
+fn exclusive_with_debug_tip() -> String {
+    format!(
+        "Off in debug mode: {}.",
+        crate::engine::run::PROFILE_WITH_DEBUG
+    )
+}
 
 /// The save path field, when no save dialog can be shown.
 const SAVE_FIELD: PathFieldText = PathFieldText {
@@ -159,8 +163,7 @@ fn write_profile(
 }
 
 /// The Profile switch and its interval, as a row of the sandbox panel's limits grid.
-/// `debug_mode`: the Debug switch is on, so Profile is off limits (see
-/// [`EXCLUSIVE_WITH_DEBUG_TIP`]).
+/// `debug_mode`: debug mode is on, so Profile is off limits (the engine refuses both).
 pub fn profile_row_ui(ui: &mut egui::Ui, interval_ms: &mut Option<u64>, debug_mode: bool) {
     if debug_mode {
         *interval_ms = None;
@@ -174,7 +177,7 @@ pub fn profile_row_ui(ui: &mut egui::Ui, interval_ms: &mut Option<u64>, debug_mo
                 egui::Checkbox::new(&mut on, "Profile the guest"),
             )
             .on_hover_text(PROFILE_TIP)
-            .on_disabled_hover_text(EXCLUSIVE_WITH_DEBUG_TIP);
+            .on_disabled_hover_text(exclusive_with_debug_tip());
         if switch.changed() {
             *interval_ms = on.then_some(DEFAULT_INTERVAL_MS);
         }
@@ -456,16 +459,22 @@ fn tooltip_ui(ui: &mut egui::Ui, profile: &GuestProfile, node: u32) {
     ));
 }
 
+/// A function's start, for the code view (no instruction to mark).
+fn code_frame(name: &str, func_index: u32) -> FrameInfo {
+    FrameInfo {
+        func_index,
+        func_name: Some(name.to_owned()),
+        module_offset: None,
+        source: None,
+        state: None,
+    }
+}
+
 fn open_code(profile: &GuestProfile, node: u32, commands: &mut Vec<Command>) {
     if let Some(function) = profile.function_of(node)
         && let Some(func_index) = function.func_index
     {
-        commands.push(Command::ShowCode(FrameInfo {
-            func_index,
-            func_name: Some(function.name.clone()),
-            module_offset: None,
-            source: None,
-        }));
+        commands.push(Command::ShowCode(code_frame(&function.name, func_index)));
     }
 }
 
@@ -598,12 +607,10 @@ fn functions_table_ui(
                                 .on_hover_text("Show this function's code.")
                                 .clicked()
                             {
-                                commands.push(Command::ShowCode(FrameInfo {
+                                commands.push(Command::ShowCode(code_frame(
+                                    &function.name,
                                     func_index,
-                                    func_name: Some(function.name.clone()),
-                                    module_offset: None,
-                                    source: None,
-                                }));
+                                )));
                             }
                         }
                         None => {

@@ -347,10 +347,9 @@ fn limits_ui(
                         .on_hover_text(CALL_LOG_TIP);
                     ui.end_row();
 
-                    // Debug mode (issue #11, branch debugger2) is not on main yet: when it
-                    // lands, pass its switch instead of `false`, and give the Debug switch the
-                    // same exclusive tooltip (`profiler::EXCLUSIVE_WITH_DEBUG_TIP`).
-                    crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, false);
+                    // Exclusive with debug mode; a Debug switch here should say so too
+                    // (`engine::run::PROFILE_WITH_DEBUG`).
+                    crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, policy.debug);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
