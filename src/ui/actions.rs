@@ -102,6 +102,14 @@ impl App {
                         self.run_view.after.discarded(guest_path);
                     }
                 }
+                Command::SaveProfile(path) => {
+                    if let Some(report) = &self.run_view.report
+                        && let Some(profile) = &report.profile
+                    {
+                        let (profile, module) = (profile.clone(), report.module.clone());
+                        self.run_view.profiler.save(profile, module, path, ctx);
+                    }
+                }
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -134,6 +142,9 @@ impl App {
                 .grant_memory
                 .remember(key.clone(), &self.loaded.grants);
         }
+        self.run_view
+            .profiler
+            .run_started(invocation.profiler_interval_ms.is_some());
         let request = RunRequest {
             name: module.name.clone(),
             wasm: module.wasm.clone(),

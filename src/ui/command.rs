@@ -45,4 +45,7 @@ pub enum Command {
     CompareWithoutFolders,
     /// Run the loaded module as several tenants at once.
     RunTenants,
+    /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
+    /// save dialog says.
+    SaveProfile(Option<PathBuf>),
 }
