@@ -49,6 +49,8 @@ fn every_field() -> Profile {
         allow_network: true,
         max_disk_bytes: 100 << 20,
         max_files: 500,
+        // Debug mode is a way to run (`--debug`, the Debug switch), not a profile key.
+        debug: false,
     };
     let invocation = Invocation {
         args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],

@@ -67,9 +67,18 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 #[command(after_help = EXIT_STATUS_HELP)]
 pub struct RunArgs {
-    /// Start from this sandbox profile (TOML); the other flags override it.
+    /// Start from this sandbox profile (TOML); the other flags override it. wasmtime's
+    /// `--profile=guest[,FILE[,INTERVAL]]` profiles the guest instead (see --profile-guest).
+    #[arg(long, value_name = "FILE", value_parser = ProfileFlag::parse)]
+    pub profile: Option<ProfileFlag>,
+    /// Profile the guest: sample its stack every --profile-interval, write a Firefox Profiler
+    /// file to FILE (open it at https://profiler.firefox.com) and print the top functions.
     #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    pub profile_guest: Option<PathBuf>,
+    /// How often the guest profiler samples, e.g. `1ms` (a bare number is milliseconds)
+    /// [default: 1ms].
+    #[arg(long, value_name = "DURATION", value_parser = guest::interval_ms)]
+    pub profile_interval: Option<u64>,
     /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -130,6 +139,15 @@ pub struct RunArgs {
     /// Let a component use the host's network (wasi:sockets); denied by default.
     #[arg(long)]
     pub allow_network: bool,
+    /// Debug mode: a trap shows every frame's locals, operand stack and the globals (slower
+    /// code; Cranelift only). Not together with --profile-guest.
+    #[arg(long, conflicts_with = "profile_guest")]
+    pub debug: bool,
+    /// A logpoint (implies --debug): FUNC[+OFFSET] (a name or an index; OFFSET in bytes from
+    /// the function body's start) or @0xMODULE_OFFSET. Each hit prints the frame's locals to
+    /// stderr and the run goes on. Repeatable.
+    #[arg(long = "break", value_name = "FUNC[+OFFSET]|@0xOFFSET")]
+    pub breaks: Vec<String>,
     /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
@@ -175,8 +193,11 @@ Exit status:
   2                       bad command line";
 
 /// Entry point for the parsed command line; `None` means "open the window".
+mod debug;
 mod describe;
+pub mod guest;
 pub use describe::describe;
+pub use guest::ProfileFlag;
 
 pub fn main(cli: Cli) -> Option<ExitCode> {
     match cli.command? {
@@ -267,6 +288,18 @@ pub enum CliError {
          timeout, fuel, max-wasm-stack, trap-on-grow-failure"
     )]
     UnknownWasmOption(String),
+    /// `--profile=guest,...` not in one of wasmtime's forms.
+    #[error("--profile={0}: use `guest`, `guest,FILE` or `guest,FILE,INTERVAL`")]
+    GuestProfile(String),
+    /// A sampling interval out of range.
+    #[error(
+        "--profile-interval: the interval must be from 1ms (the sandbox's clock ticks every \
+         millisecond) to {max}ms, not {0}", max = engine::profiler::MAX_INTERVAL_MS
+    )]
+    ProfileInterval(String),
+    /// `--profile-interval` alone.
+    #[error("--profile-interval needs --profile-guest FILE (where the profile goes)")]
+    IntervalWithoutFile,
     /// A `-W` option with a value of the wrong form.
     #[error("{key}: {source}")]
     WasmOptionValue {
@@ -322,9 +355,10 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         mut policy,
         mut invocation,
     } = match &args.profile {
-        Some(path) => engine::profile::load(path)?,
-        None => engine::profile::Profile::default(),
+        Some(ProfileFlag::Sandbox(path)) => engine::profile::load(path)?,
+        _ => engine::profile::Profile::default(),
     };
+    invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
     let dir = |flag, spec: &str, read_only| {
         DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
     };
@@ -391,6 +425,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     }
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
+    policy.debug |= args.debug || !args.breaks.is_empty();
     if let Some(compiler) = args.compiler {
         policy.compiler = compiler;
     }
@@ -422,19 +457,26 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return failed_before_run(&args, e),
     };
+    let breakpoints = match debug::resolve_breaks(&args.breaks, &module.wasm) {
+        Ok(breakpoints) => breakpoints,
+        Err(e) => return error_exit(e, exit_status::USAGE),
+    };
     let request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
         invocation,
     };
-    let handle = match runner::spawn(request, None) {
+    let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
     let report = handle.wait_with(|event| {
         if let RunEvent::Call(record) = event {
             eprintln!("{}", format_call(record));
+        }
+        if let RunEvent::Logpoint(hit) = event {
+            eprintln!("wasmscope: {}", hit.line);
         }
         if let RunEvent::Output { stream, bytes } = event {
             // The terminal may be gone (a closed pipe); the run still finishes and reports.
@@ -454,6 +496,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         println!("{result}");
     }
     print_outcome(&report);
+    if let Ok(Some(guest)) = guest::guest_profile(&args) {
+        guest::write_guest_profile(&report, &guest.path);
+    }
     write_report(&args, &report);
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
@@ -581,6 +626,7 @@ fn print_outcome(report: &RunReport) {
     if report.disk.is_none() && !report.file_changes.is_empty() {
         let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
     }
+    debug::print_breaks(&mut err, report);
     for dir in &report.file_changes {
         if dir.changes.is_empty() {
             continue;
@@ -618,33 +664,71 @@ fn print_outcome(report: &RunReport) {
             if !trap.frames.is_empty() {
                 let _ = writeln!(err, "wasm backtrace:");
             }
-            for (i, frame) in trap.frames.iter().enumerate() {
-                let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
-                let offset = frame
-                    .module_offset
-                    .map(|o| format!(" @ {o:#x}"))
-                    .unwrap_or_default();
-                let source = frame
-                    .source
-                    .as_deref()
-                    .map(|s| format!(" at {s}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    err,
-                    "  {i:>2}: func[{}] {name}{offset}{source}",
-                    frame.func_index
-                );
-            }
+            print_frames(&mut err, &trap.frames);
+            debug::print_trap_state(&mut err, trap);
         }
         RunOutcome::Failed { error, unresolved } => {
             let _ = writeln!(err, "error: {error}");
             for import in unresolved {
                 let _ = writeln!(err, "  - {import}");
             }
+            if !unresolved.is_empty() {
+                let _ = writeln!(err, "{}", report.outcome.explain());
+            }
         }
         other => {
             let _ = writeln!(err, "wasmscope: {}", other.summary());
+            // The same words the window shows under the outcome.
+            let _ = writeln!(err, "{}", other.explain());
+            if let Some(stopped) = &report.stopped_at
+                && !stopped.frames.is_empty()
+            {
+                let _ = writeln!(err, "stopped at (wasm backtrace):");
+                print_frames(&mut err, &stopped.frames);
+            }
         }
+    }
+    if let Some(limit) = report.outcome.limit() {
+        let _ = writeln!(
+            err,
+            "If it needs more, raise the {} ({}).",
+            limit.label(),
+            flag(limit)
+        );
+    }
+}
+
+/// The `wasmscope run` option that sets `limit`.
+fn flag(limit: Limit) -> &'static str {
+    match limit {
+        Limit::MaxMemory => "--max-memory",
+        Limit::MaxTableElements => "--max-table-elements",
+        Limit::Timeout => "--timeout",
+        Limit::Fuel => "--fuel",
+        Limit::MaxWasmStack => "--max-stack",
+        Limit::MaxDisk => "--max-disk",
+        Limit::MaxFiles => "--max-files",
+    }
+}
+
+/// Prints backtrace frames, innermost first, one per line.
+fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
+    for (i, frame) in frames.iter().enumerate() {
+        let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
+        let offset = frame
+            .module_offset
+            .map(|o| format!(" @ {o:#x}"))
+            .unwrap_or_default();
+        let source = frame
+            .source
+            .as_deref()
+            .map(|s| format!(" at {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "  {i:>2}: func[{}] {name}{offset}{source}",
+            frame.func_index
+        );
     }
 }
 
@@ -670,6 +754,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         fuel: args.fuel_metering,
         max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
         compiler,
+        profiling: false,
+        debug: false,
     };
     let precompiled = engine::sandbox::shared_engine(key)
         .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));

@@ -49,6 +49,9 @@ pub enum RunError {
         #[source]
         source: Cause,
     },
+    /// Debug mode could not set its breakpoints.
+    #[error("cannot set up debug mode")]
+    Debug(#[source] Cause),
     /// A scratch copy could not be made.
     #[error(transparent)]
     Scratch(#[from] crate::engine::files::ScratchError),

@@ -54,6 +54,9 @@ pub struct SandboxPolicy {
     pub max_disk_bytes: u64,
     /// Quota on the files, directories and links the guest may create in them.
     pub max_files: u64,
+    /// Debug mode: a trap shows every frame's locals and operand stack and the globals;
+    /// breakpoints, logpoints and stepping work. Compiled code is slower (Cranelift only).
+    pub debug: bool,
 }
 
 /// What one run passes the guest: its arguments, its stdin, and which export to call. The
@@ -69,6 +72,10 @@ pub struct Invocation {
     pub stdin: StdinSource,
     /// What to call.
     pub entry: Entry,
+    /// The guest profiler: sample the guest's stack every this many milliseconds (at least
+    /// 1); `None` leaves it off. A way of watching this run, so not part of the policy nor of
+    /// a saved sandbox profile.
+    pub profiler_interval_ms: Option<u64>,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
@@ -131,6 +138,7 @@ impl Default for SandboxPolicy {
             allow_network: false,
             max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
             max_files: DEFAULT_MAX_FILES,
+            debug: false,
         }
     }
 }

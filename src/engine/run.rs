@@ -8,6 +8,7 @@ use crossbeam_channel::Sender;
 use wasmtime::{Store, Trap, ValType, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
+use crate::engine::debug::Debugger;
 use crate::engine::errors::{RunError, cause, chain_text, error_text};
 use crate::engine::events::RunEvent;
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
@@ -19,6 +20,10 @@ use crate::engine::sandbox::{
     self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
 };
 use crate::engine::target::{CallError, Compiled, RunTarget};
+
+/// Why a run cannot be both profiled and debugged.
+pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (wasmtime's \
+    guest profiler refuses an engine built for debugging): turn one of them off";
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -59,6 +64,13 @@ pub fn run(
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
     }
+    // Where it stopped only means something for a stop from outside.
+    if !matches!(
+        report.outcome,
+        RunOutcome::TimedOut { .. } | RunOutcome::Cancelled
+    ) {
+        report.stopped_at = None;
+    }
     report
 }
 
@@ -80,7 +92,15 @@ fn run_inner(
     if let Err(e) = policy.validate() {
         return Ok(failed(format!("the sandbox policy cannot be applied: {e}")));
     }
-    let key = EngineKey::for_policy(policy);
+    if let Some(refusal) = Debugger::refusal(policy, &request.wasm, control) {
+        return Ok(failed(refusal));
+    }
+    if policy.debug && request.invocation.profiler_interval_ms.is_some() {
+        // wasmtime's guest profiler refuses an engine built for debugging.
+        return Ok(failed(PROFILE_WITH_DEBUG));
+    }
+    let key =
+        EngineKey::for_policy(policy).profiled(request.invocation.profiler_interval_ms.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     let compiled = match load(request, &shared, key)? {
         Ok(compiled) => compiled,
@@ -109,6 +129,13 @@ fn run_inner(
         policy,
         policy.log_calls,
     )?;
+    let debugger = if policy.debug {
+        let store = &mut sandbox.store;
+        let installed = Debugger::install(store, target.module(), control, events);
+        Some(installed.map_err(|e| RunError::Debug(cause(e)))?)
+    } else {
+        None
+    };
     let entry = &request.invocation.entry;
     let mut instance = None;
     let store = &mut sandbox.store;
@@ -126,7 +153,11 @@ fn run_inner(
             data[..data.len().min(MEMORY_SNAPSHOT_BYTES)].to_vec(),
         ));
     }
-    Ok(outcome_of(result, control, policy, report))
+    let mut outcome = outcome_of(result, control, policy, report);
+    if let Some(debugger) = debugger {
+        debugger.finish(&mut outcome, report);
+    }
+    Ok(outcome)
 }
 
 /// Reads what the bytes are, checks they can run as asked, and compiles them: the one place
@@ -271,12 +302,8 @@ pub(crate) fn drive<F: std::future::Future>(
     call: F,
 ) -> Result<F::Output, Stop> {
     runtime.block_on(async {
-        let timeout = async {
-            match deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        // Time spent paused in debug mode does not count.
+        let timeout = crate::engine::debug::control::timeout(deadline, control.debug());
         tokio::select! {
             result = call => Ok(result),
             () = timeout => Err(Stop::TimedOut),
@@ -364,6 +391,7 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                 message: trap_message(trap),
                 frames,
                 fault_address: fault_address(e),
+                debug: None,
             },
         },
         None => {
@@ -379,6 +407,7 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
                     message: error_text(e),
                     frames,
                     fault_address: None,
+                    debug: None,
                 },
             }
         }
@@ -429,20 +458,6 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
     backtrace
         .frames()
         .iter()
-        .map(|frame| FrameInfo {
-            func_index: frame.func_index(),
-            func_name: frame
-                .func_name()
-                .map(|name| rustc_demangle::demangle(name).to_string()),
-            module_offset: frame.module_offset(),
-            source: frame.symbols().first().and_then(|symbol| {
-                let file = symbol.file()?;
-                Some(match (symbol.line(), symbol.column()) {
-                    (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
-                    (Some(line), None) => format!("{file}:{line}"),
-                    _ => file.to_owned(),
-                })
-            }),
-        })
+        .map(crate::engine::watch::frame_info)
         .collect()
 }

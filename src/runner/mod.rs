@@ -30,6 +30,8 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(15);
 pub enum Command {
     /// Stop the run; it ends with the `cancelled` outcome.
     Cancel,
+    /// Debug mode: continue, step, pause, or edit a breakpoint.
+    Debug(crate::engine::debug::DebugCommand),
 }
 
 /// Called from the worker side when events are waiting (the GUI requests a repaint).
@@ -47,6 +49,11 @@ impl RunHandle {
     /// Asks the run to stop.
     pub fn cancel(&self) {
         let _ = self.commands.try_send(Command::Cancel);
+    }
+
+    /// Sends a debug command (Continue, Step, Pause, a breakpoint edit); never blocks.
+    pub fn debug(&self, command: crate::engine::debug::DebugCommand) {
+        let _ = self.commands.try_send(Command::Debug(command));
     }
 
     /// A sender for commands, for another thread (e.g. a Ctrl-C handler).
@@ -90,10 +97,20 @@ impl RunReport {
 
 /// Starts `request` on a new worker thread. `wake` is called when events are waiting.
 pub fn spawn(request: RunRequest, wake: Option<Wake>) -> std::io::Result<RunHandle> {
+    spawn_with_breakpoints(request, Vec::new(), wake)
+}
+
+/// Starts `request` (in debug mode) with `breakpoints` set before the guest starts.
+pub fn spawn_with_breakpoints(
+    request: RunRequest,
+    breakpoints: Vec<crate::engine::debug::Breakpoint>,
+    wake: Option<Wake>,
+) -> std::io::Result<RunHandle> {
     let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
     let (command_tx, command_rx) = bounded::<Command>(16);
     let (done_tx, done_rx) = bounded::<()>(1);
     let control = Arc::new(RunControl::default());
+    control.debug().set_breakpoints(breakpoints);
 
     // The run counts as going from here until its watcher ends (after the worker is done).
     let ticking = EpochTicker::start()?;
@@ -193,13 +210,19 @@ fn watch(
     wake: Option<&Wake>,
 ) {
     let mut last_wake = Instant::now();
+    let mut commands = commands.clone();
     loop {
         select! {
-            recv(commands) -> command => {
-                if let Ok(Command::Cancel) = command {
-                    control.cancel();
+            recv(commands) -> command => match command {
+                Ok(Command::Cancel) => control.cancel(),
+                Ok(Command::Debug(command)) => control.debug().send(command),
+                Err(_) => {
+                    // The face is gone: nobody can answer a pause, so the guest runs on (to
+                    // its end or its timeout), and this loop stops waking for commands.
+                    control.debug().detach();
+                    commands = crossbeam_channel::never();
                 }
-            }
+            },
             recv(done) -> _ => break,
             default(EPOCH_TICK) => {}
         }

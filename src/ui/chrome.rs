@@ -278,13 +278,13 @@ impl App {
             }
             if let Some(job) = &self.jobs.loading {
                 ui.spinner();
-                ui.label(format!("Loading {}…", job.label));
+                ui.label(format!("Loading {}…", job.label()));
             }
             self.jobs.compile.status_ui(ui, &self.state.compile_speeds);
             if let Some(notice) = &self.notice {
                 ui.weak(notice);
             }
-            if self.jobs.dialog.is_some() {
+            if self.jobs.chooser.is_waiting() {
                 ui.spinner();
                 ui.weak("waiting for the file dialog…");
             }
@@ -332,25 +332,20 @@ impl App {
     }
 
     pub(crate) fn path_prompt_ui(&mut self, ctx: &egui::Context) {
-        let picked =
-            prompt::path_prompt_window_ui(
-                ctx,
-                &mut self.jobs.path_prompt,
-                |purpose| match purpose {
-                    DialogPurpose::OpenModule => prompt::PathFieldText {
-                        title: "Open a module by path",
-                        label: "Path",
-                        hint: "/path/to/module.wasm",
-                        action: "Open",
-                    },
-                    DialogPurpose::AddFolder => prompt::PathFieldText {
-                        title: "Share a folder by path",
-                        label: "Path",
-                        hint: "/path/to/folder",
-                        action: "Add folder",
-                    },
-                },
-            );
+        let picked = self.jobs.chooser.window_ui(ctx, |purpose| match purpose {
+            DialogPurpose::OpenModule => prompt::PathFieldText {
+                title: "Open a module by path",
+                label: "Path",
+                hint: "/path/to/module.wasm",
+                action: "Open",
+            },
+            DialogPurpose::AddFolder => prompt::PathFieldText {
+                title: "Share a folder by path",
+                label: "Path",
+                hint: "/path/to/folder",
+                action: "Add folder",
+            },
+        });
         match picked {
             Some((DialogPurpose::OpenModule, path)) => self.open_path(path),
             Some((DialogPurpose::AddFolder, path)) => self.loaded.grants.add_folder(path),

@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 use egui::RichText;
 
 use crate::engine::FrameInfo;
 use crate::engine::disasm::{Disassembly, Line};
+use crate::ui::job::{self, Job};
 
 /// The code window's state: the module's disassembly (built lazily) and the frame shown.
 #[derive(Default)]
@@ -20,7 +20,7 @@ pub struct CodeView {
     /// The module generation the disassembly below belongs to.
     generation: u64,
     disassembly: Option<Result<Arc<Disassembly>, String>>,
-    pending: Option<Receiver<Result<Disassembly, String>>>,
+    pending: Option<Job<Result<Disassembly, String>>>,
     /// The frame being shown, with its function's lines once known.
     frame: Option<FrameInfo>,
     lines: Vec<Line>,
@@ -42,17 +42,12 @@ impl CodeView {
             self.generation = generation;
             self.disassembly = None;
             self.pending = None;
-            let (sender, receiver) = bounded(1);
             let wasm = wasm.clone();
-            let waker = ctx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("wasmscope-disasm".to_owned())
-                .spawn(move || {
-                    let _ = sender.send(Disassembly::new(wasm).map_err(|e| e.to_string()));
-                    waker.request_repaint();
-                });
+            let spawned = Job::spawn("disasm", "printing the module's code", ctx, move || {
+                Disassembly::new(wasm).map_err(|e| e.to_string())
+            });
             match spawned {
-                Ok(_) => self.pending = Some(receiver),
+                Ok(job) => self.pending = Some(job),
                 Err(err) => {
                     self.disassembly = Some(Err(format!(
                         "cannot start the disassembler thread: {err:#}"
@@ -72,20 +67,12 @@ impl CodeView {
     }
 
     fn poll(&mut self) {
-        let Some(receiver) = &self.pending else {
-            return;
-        };
-        match receiver.try_recv() {
-            Ok(result) => {
-                self.pending = None;
-                self.disassembly = Some(result.map(Arc::new));
-                self.select();
-            }
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => {
-                self.pending = None;
-                self.disassembly = Some(Err("the disassembler thread ended early".to_owned()));
-            }
+        if let Some(result) = job::take_result(&mut self.pending) {
+            self.disassembly = Some(match result {
+                Ok(printed) => printed.map(Arc::new),
+                Err(lost) => Err(lost.to_string()),
+            });
+            self.select();
         }
     }
 

@@ -291,6 +291,7 @@ mod tests {
                 message: String::new(),
                 frames: Vec::new(),
                 fault_address: Some(0x0ff1_0000),
+                debug: None,
             },
         };
         report.memory = Some(std::sync::Arc::new(vec![0; 64 << 20]));

@@ -111,15 +111,8 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &format!("EXITED {code}"), fill);
                 ui.label(format!("Exit code {code}"));
             });
-            if *code == 0 {
-                ui.label("The guest finished normally: exit code 0 means success.");
-            } else {
-                ui.label(
-                    "The guest chose this exit code (proc_exit or a non-zero return from main). \
-                     It is the program's own verdict, not a sandbox failure; by convention \
-                     non-zero means it reports an error.",
-                );
-            }
+            // The engine's words, the same the CLI prints under the outcome line.
+            ui.label(report.outcome.explain());
             if !report.results.is_empty() {
                 ui.label(format!("Results: {}", report.results.join(", ")));
             }
@@ -130,41 +123,28 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &trap.code, GREY);
             });
             ui.label(RichText::new(&trap.message).strong());
-            // The engine's words, the same the CLI prints under the trap line.
-            ui.label(trap.kind.explain());
+            ui.label(report.outcome.explain());
         }
-        RunOutcome::TimedOut { timeout_ms } => {
+        RunOutcome::TimedOut { .. } => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "TIMED OUT", AMBER);
                 ui.label(report.outcome.summary());
             });
-            ui.label(format!(
-                "The guest was still running when the {timeout_ms} ms timeout passed, so the \
-                 sandbox stopped it (an epoch deadline: it interrupts busy loops and blocked \
-                 host calls alike). If the module just needs longer, raise Timeout in the \
-                 Sandbox panel; if it never ends, it is probably stuck in a loop."
-            ));
+            ui.label(report.outcome.explain());
         }
-        RunOutcome::FuelExhausted { fuel } => {
+        RunOutcome::FuelExhausted { .. } => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "OUT OF FUEL", AMBER);
                 ui.label(report.outcome.summary());
             });
-            ui.label(format!(
-                "The guest executed about {fuel} wasm instructions, its whole fuel budget, \
-                 and was stopped. Fuel counts work, not time, so the same module stops at the \
-                 same point on every machine. Raise or turn off Fuel in the Sandbox panel."
-            ));
+            ui.label(report.outcome.explain());
         }
         RunOutcome::Cancelled => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "STOPPED", GREY);
                 ui.label("Cancelled");
             });
-            ui.label(
-                "You pressed Stop, and the sandbox ended the guest, even if it was blocked in \
-                 a host call such as a sleep.",
-            );
+            ui.label(report.outcome.explain());
         }
         RunOutcome::Failed { error, unresolved } => {
             ui.horizontal(|ui| {
@@ -172,13 +152,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             });
             ui.label(RichText::new(error).strong());
             if !unresolved.is_empty() {
-                ui.label(format!(
-                    "The sandbox cannot link {} import{}: it provides WASI preview 1 and \
-                     nothing else, so every import below must be removed from the module or \
-                     provided by another host.",
-                    unresolved.len(),
-                    if unresolved.len() == 1 { "" } else { "s" }
-                ));
+                ui.label(report.outcome.explain());
                 for import in unresolved {
                     ui.label(
                         RichText::new(format!(
@@ -194,6 +168,12 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 }
             }
         }
+    }
+    if let Some(limit) = report.outcome.limit() {
+        ui.label(format!(
+            "If it needs more, raise {} in the Sandbox panel.",
+            crate::ui::sandbox::limit_name(limit)
+        ));
     }
 
     if let Some(first) = report.denied_growths.first() {

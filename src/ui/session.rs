@@ -57,6 +57,10 @@ pub struct Session {
     pub calls: Vec<crate::engine::calllog::CallRecord>,
     /// WASI calls so far.
     pub calls_total: u64,
+    /// The guest profile so far, when the run is profiled (refreshed about once a second).
+    pub profile: Option<crate::engine::profiler::GuestProfile>,
+    /// Debug mode: whether the run is in it, and where it is paused.
+    pub debug: DebugView,
 }
 
 /// What the console says when Stop ends a run that was still compiling.
@@ -72,6 +76,19 @@ const POLL_BUDGET: Duration = Duration::from_millis(8);
 impl Session {
     /// Starts a run; `ctx` is woken when events wait.
     pub fn start(request: RunRequest, ctx: &egui::Context) -> std::io::Result<Self> {
+        Self::start_with_breakpoints(request, Vec::new(), ctx)
+    }
+
+    /// Starts a run with breakpoints set (debug mode); `ctx` is woken when events wait.
+    pub fn start_with_breakpoints(
+        request: RunRequest,
+        breakpoints: Vec<crate::engine::debug::Breakpoint>,
+        ctx: &egui::Context,
+    ) -> std::io::Result<Self> {
+        let debug = DebugView {
+            enabled: request.policy.debug,
+            ..DebugView::default()
+        };
         let module = request.name.clone();
         let memory_cap_bytes = request.policy.max_memory_bytes;
         let fuel_budget = request.policy.fuel;
@@ -79,7 +96,7 @@ impl Session {
         let table_cap_elements = request.policy.max_table_elements;
         let ctx = ctx.clone();
         let wake: runner::Wake = Arc::new(move || ctx.request_repaint());
-        let handle = runner::spawn(request, Some(wake))?;
+        let handle = runner::spawn_with_breakpoints(request, breakpoints, Some(wake))?;
         Ok(Self {
             handle,
             module,
@@ -99,6 +116,8 @@ impl Session {
             table_cap_elements,
             calls: Vec::new(),
             calls_total: 0,
+            profile: None,
+            debug,
         })
     }
 
@@ -114,7 +133,16 @@ impl Session {
     /// Time left before the timeout stops the guest; `None` without a timeout or before the
     /// guest starts (compile time does not count).
     pub fn time_left(&self) -> Option<Duration> {
-        Some(self.timeout?.saturating_sub(self.running_since?.elapsed()))
+        let running = self.running_since?.elapsed();
+        Some(
+            self.timeout?
+                .saturating_sub(running.saturating_sub(self.debug.paused_for())),
+        )
+    }
+
+    /// Sends a debug command to the run (Continue, Step, Pause, a breakpoint edit).
+    pub fn send_debug(&self, command: crate::engine::debug::DebugCommand) {
+        self.handle.debug(command);
     }
 
     /// Asks the worker to stop; it ends with the `cancelled` outcome. While compiling, the
@@ -172,6 +200,21 @@ impl Session {
                         self.calls.push(call);
                     }
                 }
+                RunEvent::Logpoint(hit) => console.note(format!("wasmscope: {}", hit.line)),
+                RunEvent::Paused(state) => {
+                    self.debug.paused_before = state.paused_total;
+                    self.debug.paused_since = Some(Instant::now());
+                    self.debug.paused = Some(state);
+                    self.debug.pauses += 1;
+                    // Show the pause at once, whatever else waits.
+                    return (None, true);
+                }
+                RunEvent::Resumed => {
+                    self.debug.paused_before = self.debug.paused_for();
+                    self.debug.paused_since = None;
+                    self.debug.paused = None;
+                }
+                RunEvent::Profile(profile) => self.profile = Some(*profile),
                 RunEvent::Finished(report) => {
                     self.take_denials(&report);
                     return (Some(*report), false);
@@ -328,5 +371,28 @@ mod tests {
         assert_eq!(history.points.first(), Some(&(0, 0)));
         assert_eq!(history.points.last(), Some(&(99_999, 199_998)));
         assert!(history.points.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}
+
+/// A debug-mode run as the window sees it: where it is paused, and for how long it has been
+/// paused (the timeout does not count that time).
+#[derive(Default)]
+pub struct DebugView {
+    /// Whether the run is in debug mode (Pause, breakpoints).
+    pub enabled: bool,
+    /// The guest is paused here (its state), until Continue, Step or Stop.
+    pub paused: Option<Box<crate::engine::debug::PausedState>>,
+    /// Time spent paused before the current pause.
+    pub paused_before: Duration,
+    /// When the current pause began, as seen by the window.
+    pub paused_since: Option<Instant>,
+    /// How many times the run paused (each pause is shown once).
+    pub pauses: u64,
+}
+
+impl DebugView {
+    /// Time spent paused so far, the current pause included.
+    pub fn paused_for(&self) -> Duration {
+        self.paused_before + self.paused_since.map_or(Duration::ZERO, |s| s.elapsed())
     }
 }

@@ -1,0 +1,77 @@
+//! `wasmscope run --debug` and `--break`: logpoints resolved before the run, and the trapping
+//! frame's locals, operand stack and the globals printed under the backtrace.
+
+use std::io::Write;
+
+use crate::engine::debug::{BreakAction, Breakpoint, DebugValue, resolve_breakpoint};
+use crate::engine::{RunReport, TrapInfo};
+
+/// Resolves the `--break` specs against the module before anything runs; an error says which
+/// spec does not fit and why (the caller exits with the usage status).
+pub fn resolve_breaks(specs: &[String], wasm: &[u8]) -> Result<Vec<Breakpoint>, String> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    if wasmparser::Parser::is_component(wasm) {
+        return Err("--break is not available for components yet (--debug is)".to_owned());
+    }
+    specs
+        .iter()
+        .map(|spec| resolve_breakpoint(wasm, spec, BreakAction::Log).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// One line per logpoint: how often it was hit.
+pub fn print_breaks(err: &mut impl Write, report: &RunReport) {
+    for record in &report.breaks {
+        let _ = writeln!(
+            err,
+            "wasmscope: break {}: {} hit{}{}",
+            record.at,
+            record.hits,
+            if record.hits == 1 { "" } else { "s" },
+            if record.hits > record.printed {
+                " (not every hit was printed; the report's `last` has the last hit's locals)"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// Debug mode: the trapping frame's locals and operand stack, the globals, and what was
+/// left out.
+pub fn print_trap_state(err: &mut impl Write, trap: &TrapInfo) {
+    let Some(state) = trap.frames.first().and_then(|f| f.state.as_ref()) else {
+        return;
+    };
+    let _ = writeln!(err, "locals of frame 0:");
+    if state.locals.is_empty() {
+        let _ = writeln!(err, "    (none)");
+    }
+    print_values(err, &state.locals);
+    if !state.stack.is_empty() {
+        let _ = writeln!(err, "operand stack of frame 0 (bottom first):");
+        print_values(err, &state.stack);
+    }
+    if let Some(debug) = &trap.debug {
+        if !debug.globals.is_empty() {
+            let _ = writeln!(err, "globals:");
+            print_values(err, &debug.globals);
+        }
+        for note in debug.omissions(&trap.frames) {
+            let _ = writeln!(err, "({note})");
+        }
+    }
+}
+
+/// `    $name            i32       7`, one value a line.
+fn print_values(err: &mut impl Write, values: &[DebugValue]) {
+    for value in values {
+        let name = value
+            .name
+            .as_deref()
+            .map_or_else(|| format!("${}", value.index), |n| format!("${n}"));
+        let _ = writeln!(err, "    {name:<16} {:<9} {}", value.ty, value.value);
+    }
+}

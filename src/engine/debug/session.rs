@@ -1,0 +1,540 @@
+//! The debug handler of one debug-mode run: it captures the state at a trap, counts and
+//! prints logpoint hits, and pauses at breakpoints, after a step or on request by waiting for
+//! the face's next [`DebugCommand`] (the run thread's executor keeps polling the timeout and
+//! Stop meanwhile, and the face is never blocked).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Sender, TrySendError};
+use wasmtime::{
+    AsContextMut, DebugEvent, DebugHandler, Module, ModulePC, Store, StoreContextMut, Val,
+};
+
+use crate::engine::debug::breaks::{BreakAction, BreakReport, Breakpoint, LogHit, resolve_in};
+use crate::engine::debug::capture::{
+    Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
+};
+use crate::engine::debug::control::{DebugCommand, DebugControl, PauseReason};
+use crate::engine::debug::module_map::{has_dwarf_sections, next_instruction};
+use crate::engine::debug::values::{DebugValue, wasm_type_text, wasm_value_text};
+use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
+use crate::engine::events::RunEvent;
+use crate::engine::outcome::{RunOutcome, RunReport};
+use crate::engine::policy::SandboxPolicy;
+use crate::engine::sandbox::{Host, RunControl};
+
+/// What a component in debug mode cannot have.
+pub const COMPONENT_BREAKPOINTS: &str =
+    "breakpoints are not available for components yet (the state at a trap is)";
+
+/// How a step in progress ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stepping {
+    None,
+    /// Pause at the next instruction executed.
+    Instruction,
+    /// Pause when `target` is reached with fewer than `depth` frames.
+    Out {
+        depth: usize,
+        target: usize,
+        /// Whether `target` is a breakpoint set only for this step.
+        temporary: bool,
+    },
+}
+
+struct BreakRecord {
+    breakpoint: Breakpoint,
+    hits: u64,
+    printed: u64,
+    first: Vec<DebugValue>,
+    last: Vec<Val>,
+    last_func: u32,
+}
+
+struct HandlerState {
+    breaks: Vec<BreakRecord>,
+    /// Module offset -> index into `breaks`.
+    by_offset: HashMap<usize, usize>,
+    printed: u64,
+    stepping: Stepping,
+    trap: Option<TrapCapture>,
+    /// The module (only one core module can have breakpoints).
+    module: Option<Module>,
+}
+
+struct Shared {
+    control: Arc<RunControl>,
+    events: Sender<RunEvent>,
+    maps: Maps,
+    state: Mutex<HandlerState>,
+    /// Whether the module has DWARF (source lines can be missing for a reason).
+    has_dwarf: bool,
+}
+
+#[derive(Clone)]
+struct Handler(Arc<Shared>);
+
+/// A debug-mode run's debugger: installed on the store before the guest starts, asked for
+/// what it saw when the run ends.
+pub struct Debugger {
+    shared: Arc<Shared>,
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, HandlerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn debug(&self) -> &DebugControl {
+        self.control.debug()
+    }
+}
+
+/// Sends an event without blocking the run thread's executor: while the face is behind,
+/// wait in small async sleeps (the timeout and Stop still work).
+async fn send_event(events: &Sender<RunEvent>, mut event: RunEvent) {
+    loop {
+        match events.try_send(event) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+            Err(TrySendError::Full(back)) => {
+                event = back;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+impl Handler {
+    fn on_trap(&self, store: &mut StoreContextMut<'_, Host>) {
+        let capture = capture_trap(store, &self.0.maps);
+        self.0.state().trap = Some(capture);
+    }
+
+    /// A breakpoint event: a logpoint, a pausing breakpoint, or a step ending. Returns why to
+    /// pause, if it should; a logpoint line to print goes to `line`.
+    fn on_breakpoint(
+        &self,
+        store: &mut StoreContextMut<'_, Host>,
+        line: &mut Option<String>,
+    ) -> Option<PauseReason> {
+        let shared = &self.0;
+        let frame = store.debug_exit_frames().next()?;
+        let (module, map, func_index, offset) = frame_place(store, &frame, &shared.maps)?;
+        let mut state = shared.state();
+        let mut pause = None;
+        match state.stepping {
+            Stepping::Instruction => {
+                state.stepping = Stepping::None;
+                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    let _ = edit.single_step(false);
+                }
+                pause = Some(PauseReason::Step);
+            }
+            Stepping::Out {
+                depth: from,
+                target,
+                temporary,
+            } if offset == target => {
+                drop(state);
+                let now = depth(store);
+                state = shared.state();
+                if now < from {
+                    state.stepping = Stepping::None;
+                    if temporary && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                        let _ = edit.remove_breakpoint(&module, ModulePC::new(target as u32));
+                    }
+                    pause = Some(PauseReason::StepOut);
+                }
+            }
+            _ => {}
+        }
+        let Some(&index) = state.by_offset.get(&offset) else {
+            return pause;
+        };
+        let detached = shared.debug().detached.load(Ordering::SeqCst);
+        let record = &mut state.breaks[index];
+        record.hits += 1;
+        match record.breakpoint.action {
+            BreakAction::Pause if !detached => {
+                // A step that ends elsewhere is overtaken by the breakpoint.
+                state.stepping = Stepping::None;
+                pause.or(Some(PauseReason::Breakpoint))
+            }
+            BreakAction::Pause => pause,
+            BreakAction::Log => {
+                let hits = record.hits;
+                // The last hit's values are kept raw: formatting every one of a million hits
+                // would cost more than the hit.
+                let count = frame
+                    .num_locals(&mut *store)
+                    .unwrap_or(0)
+                    .min(MAX_VALUES as u32);
+                record.last = (0..count)
+                    .filter_map(|i| frame.local(&mut *store, i).ok())
+                    .collect();
+                record.last_func = func_index;
+                let at = record.breakpoint.at.clone();
+                let first = hits == 1;
+                let print = state.printed < MAX_LOG_LINES;
+                if !first && !print {
+                    return pause;
+                }
+                let values = frame_state(store, &frame, &map, func_index).locals;
+                let record = &mut state.breaks[index];
+                if first {
+                    record.first = values.clone();
+                }
+                if print {
+                    record.printed += 1;
+                    state.printed += 1;
+                    let line_out = &mut *line;
+                    let mut line = format!("break {at} hit {hits}:");
+                    for value in &values {
+                        if line.len() > 2_000 {
+                            line.push_str(" …");
+                            break;
+                        }
+                        line.push(' ');
+                        line.push_str(&value.short());
+                    }
+                    if state.printed == MAX_LOG_LINES {
+                        line.push_str(&format!(
+                            "\n(further hits are counted, not printed: {MAX_LOG_LINES} lines \
+                             shown)"
+                        ));
+                    }
+                    *line_out = Some(line);
+                }
+                pause
+            }
+        }
+    }
+
+    /// Pauses: tells the face, then waits for a command that resumes.
+    async fn pause(&self, mut store: StoreContextMut<'_, Host>, reason: PauseReason) {
+        let shared = &self.0;
+        let debug = shared.debug();
+        if debug.detached.load(Ordering::SeqCst) {
+            return;
+        }
+        let paused_total = debug.begin_pause();
+        let state = paused_state(
+            &mut store,
+            &shared.maps,
+            shared.has_dwarf,
+            reason,
+            paused_total,
+        );
+        send_event(&shared.events, RunEvent::Paused(Box::new(state))).await;
+        loop {
+            let command = {
+                let mut receiver = debug.receiver.lock().await;
+                receiver.recv().await
+            };
+            match command {
+                None | Some(DebugCommand::Continue) => break,
+                Some(DebugCommand::Pause) => {}
+                Some(DebugCommand::StepInstruction) => {
+                    shared.state().stepping = Stepping::Instruction;
+                    if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                        let _ = edit.single_step(true);
+                    }
+                    break;
+                }
+                Some(DebugCommand::StepOut) => {
+                    self.start_step_out(&mut store);
+                    break;
+                }
+                Some(DebugCommand::SetBreakpoint {
+                    module_offset,
+                    enabled,
+                }) => self.edit_breakpoint(&mut store, module_offset, enabled),
+            }
+            if debug.detached.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        debug.pause_requested.store(false, Ordering::SeqCst);
+        debug.end_pause();
+        send_event(&shared.events, RunEvent::Resumed).await;
+    }
+
+    /// Step out: a breakpoint where the caller resumes, taken only with fewer frames.
+    fn start_step_out(&self, store: &mut StoreContextMut<'_, Host>) {
+        let shared = &self.0;
+        let from = depth(store);
+        let current = store.debug_exit_frames().next();
+        let caller = current.and_then(|frame| frame.parent(&mut *store).ok().flatten());
+        let Some(caller) = caller else {
+            // The outermost frame: stepping out is running on.
+            return;
+        };
+        let Some((module, map, _, call_offset)) = frame_place(store, &caller, &shared.maps) else {
+            return;
+        };
+        let Some(wasm) = module.debug_bytecode() else {
+            return;
+        };
+        let Some(target) = next_instruction(&map, wasm, call_offset) else {
+            return;
+        };
+        let mut state = shared.state();
+        let temporary = !state.by_offset.contains_key(&target);
+        state.stepping = Stepping::Out {
+            depth: from,
+            target,
+            temporary,
+        };
+        drop(state);
+        if temporary && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            let _ = edit.add_breakpoint(&module, ModulePC::new(target as u32));
+        }
+    }
+
+    fn edit_breakpoint(
+        &self,
+        store: &mut StoreContextMut<'_, Host>,
+        module_offset: usize,
+        enabled: bool,
+    ) {
+        let shared = &self.0;
+        let mut state = shared.state();
+        let Some(module) = state.module.clone() else {
+            return;
+        };
+        let Some(wasm) = module.debug_bytecode() else {
+            return;
+        };
+        let map = shared.maps.of(&module);
+        let Ok(breakpoint) = resolve_in(
+            &map,
+            wasm,
+            &format!("@{module_offset:#x}"),
+            BreakAction::Pause,
+        ) else {
+            return;
+        };
+        let offset = breakpoint.module_offset;
+        let existing = state.by_offset.get(&offset).copied();
+        let pc = ModulePC::new(offset as u32);
+        match (enabled, existing) {
+            (true, None) => {
+                let index = state.breaks.len();
+                state.breaks.push(BreakRecord {
+                    breakpoint,
+                    hits: 0,
+                    printed: 0,
+                    first: Vec::new(),
+                    last: Vec::new(),
+                    last_func: 0,
+                });
+                state.by_offset.insert(offset, index);
+                drop(state);
+                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    let _ = edit.add_breakpoint(&module, pc);
+                }
+            }
+            (false, Some(_)) => {
+                state.by_offset.remove(&offset);
+                let step_target =
+                    matches!(state.stepping, Stepping::Out { target, .. } if target == offset);
+                drop(state);
+                if !step_target && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    let _ = edit.remove_breakpoint(&module, pc);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Commands that arrived while the guest ran (breakpoint edits), applied at an epoch yield.
+    fn apply_running_commands(&self, store: &mut StoreContextMut<'_, Host>) {
+        let debug = self.0.debug();
+        let Ok(mut receiver) = debug.receiver.try_lock() else {
+            return;
+        };
+        let mut edits = Vec::new();
+        while let Ok(command) = receiver.try_recv() {
+            if let DebugCommand::SetBreakpoint {
+                module_offset,
+                enabled,
+            } = command
+            {
+                edits.push((module_offset, enabled));
+            }
+        }
+        drop(receiver);
+        for (module_offset, enabled) in edits {
+            self.edit_breakpoint(store, module_offset, enabled);
+        }
+    }
+}
+
+impl DebugHandler for Handler {
+    type Data = Host;
+
+    fn handle(
+        &self,
+        mut store: StoreContextMut<'_, Host>,
+        event: DebugEvent<'_>,
+    ) -> impl Future<Output = ()> + Send {
+        // Everything that reads frames happens here, before any await: frame handles must not
+        // live across a suspension.
+        let mut line = None;
+        let pause = match event {
+            DebugEvent::Trap(_) | DebugEvent::HostcallError(_) => {
+                self.on_trap(&mut store);
+                None
+            }
+            DebugEvent::Breakpoint => self.on_breakpoint(&mut store, &mut line),
+            DebugEvent::EpochYield => {
+                let debug = self.0.debug();
+                if debug.sender.capacity() < debug.sender.max_capacity() {
+                    self.apply_running_commands(&mut store);
+                }
+                debug
+                    .pause_requested
+                    .swap(false, Ordering::SeqCst)
+                    .then_some(PauseReason::Requested)
+            }
+            DebugEvent::Exception(_) => None,
+        };
+        let handler = self.clone();
+        async move {
+            // At most MAX_LOG_LINES lines ever wait here; later hits are only counted.
+            if let Some(line) = line {
+                send_event(&handler.0.events, RunEvent::Logpoint(LogHit { line })).await;
+            }
+            if let Some(reason) = pause {
+                handler.pause(store, reason).await;
+            }
+        }
+    }
+}
+
+impl Debugger {
+    /// Why the run's breakpoints cannot be honoured, checked before anything is compiled:
+    /// breakpoints without debug mode, or breakpoints in a component.
+    pub(crate) fn refusal(
+        policy: &SandboxPolicy,
+        wasm: &[u8],
+        control: &RunControl,
+    ) -> Option<&'static str> {
+        if !control.debug().has_breakpoints() {
+            None
+        } else if !policy.debug {
+            Some("breakpoints need debug mode: switch Debug on (or run with --debug)")
+        } else if wasmparser::Parser::is_component(wasm) {
+            Some(COMPONENT_BREAKPOINTS)
+        } else {
+            None
+        }
+    }
+
+    /// Installs the debug handler on a debug-mode store. Breakpoints (from the run's control)
+    /// are set in `module`; `None` for a component, which gets the state at a trap only.
+    pub(crate) fn install(
+        store: &mut Store<Host>,
+        module: Option<&Module>,
+        control: &Arc<RunControl>,
+        events: &Sender<RunEvent>,
+    ) -> wasmtime::Result<Self> {
+        let breakpoints = control.debug().breakpoints();
+        if module.is_none() && !breakpoints.is_empty() {
+            wasmtime::bail!(COMPONENT_BREAKPOINTS);
+        }
+        let mut by_offset = HashMap::new();
+        let mut breaks = Vec::new();
+        for breakpoint in breakpoints {
+            if by_offset.contains_key(&breakpoint.module_offset) {
+                continue;
+            }
+            by_offset.insert(breakpoint.module_offset, breaks.len());
+            breaks.push(BreakRecord {
+                breakpoint,
+                hits: 0,
+                printed: 0,
+                first: Vec::new(),
+                last: Vec::new(),
+                last_func: 0,
+            });
+        }
+        let has_dwarf = module
+            .and_then(Module::debug_bytecode)
+            .is_some_and(has_dwarf_sections);
+        let shared = Arc::new(Shared {
+            control: Arc::clone(control),
+            events: events.clone(),
+            maps: Maps::default(),
+            state: Mutex::new(HandlerState {
+                breaks,
+                by_offset,
+                printed: 0,
+                stepping: Stepping::None,
+                trap: None,
+                module: module.cloned(),
+            }),
+            has_dwarf,
+        });
+        if let Some(module) = module {
+            let offsets: Vec<usize> = shared.state().by_offset.keys().copied().collect();
+            if let Some(mut edit) = store.edit_breakpoints() {
+                for offset in offsets {
+                    edit.add_breakpoint(module, ModulePC::new(offset as u32))
+                        .map_err(|e| {
+                            e.context(format!("cannot set a breakpoint at {offset:#x}"))
+                        })?;
+                }
+            }
+        }
+        store.set_debug_handler(Handler(Arc::clone(&shared)));
+        Ok(Self { shared })
+    }
+
+    /// Puts what debug mode saw into the outcome (the state at a trap) and the report
+    /// (logpoint hits).
+    pub(crate) fn finish(self, outcome: &mut RunOutcome, report: &mut RunReport) {
+        let mut state = self.shared.state();
+        report.breaks = state
+            .breaks
+            .iter()
+            .map(|record| {
+                let map = state
+                    .module
+                    .as_ref()
+                    .map(|m| self.shared.maps.of(m))
+                    .unwrap_or_default();
+                BreakReport {
+                    at: record.breakpoint.at.clone(),
+                    module_offset: record.breakpoint.module_offset,
+                    hits: record.hits,
+                    printed: record.printed,
+                    first: record.first.clone(),
+                    last: record
+                        .last
+                        .iter()
+                        .enumerate()
+                        .map(|(i, value)| DebugValue {
+                            index: i as u32,
+                            name: map
+                                .local_name(record.last_func, i as u32)
+                                .map(str::to_owned),
+                            ty: wasm_type_text(value).to_owned(),
+                            value: wasm_value_text(value),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let RunOutcome::Trapped { trap } = outcome else {
+            return;
+        };
+        let Some(capture) = state.trap.take() else {
+            return;
+        };
+        attach(trap, capture);
+    }
+}
