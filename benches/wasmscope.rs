@@ -772,7 +772,7 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 8] = [
+    let benches: [(&str, Bench); 9] = [
         ("overhead", runner_overhead),
         ("profiler", profiler_overhead),
         ("inspect", inspect_speed),

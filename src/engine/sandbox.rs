@@ -677,9 +677,8 @@ pub fn compile_error_text(compiler: Compiler, wasm: &[u8], e: &wasmtime::Error) 
     let text = crate::engine::errors::error_text(e);
     if compiler != Compiler::Cranelift {
         let key = EngineKey {
-            fuel: false,
-            max_wasm_stack_bytes: crate::engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
             compiler: Compiler::Cranelift,
+            ..EngineKey::for_policy(&SandboxPolicy::default())
         };
         let valid_for_cranelift =
             shared_engine(key).is_ok_and(|shared| Module::validate(&shared.engine, wasm).is_ok());
