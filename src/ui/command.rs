@@ -45,4 +45,8 @@ pub enum Command {
     CompareWithoutFolders,
     /// Run the loaded module as several tenants at once.
     RunTenants,
+    /// Debug mode: Continue, Step, Step out or Pause the run in progress.
+    Debug(crate::engine::debug::DebugCommand),
+    /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.
+    ToggleBreakpoint(usize),
 }

@@ -23,6 +23,7 @@ mod chrome;
 pub mod code;
 pub mod command;
 pub mod console;
+pub mod debugger;
 pub mod embed;
 pub mod files;
 pub mod grants;

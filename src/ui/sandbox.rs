@@ -179,6 +179,7 @@ pub fn sandbox_ui(
             }
             grants_ui(ui, grants, module, commands);
             limits_ui(ui, &mut settings.policy);
+            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, module);
         });
 }
 
