@@ -139,7 +139,10 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug
     } = debug;
     egui::Window::new("Code")
         .open(&mut open)
-        .default_size([820.0, 460.0])
+        // Below the toolbar and right of the sandbox panel, so Run, Stop and the debugger's
+        // buttons stay in view.
+        .default_pos([350.0, 90.0])
+        .default_size([560.0, 440.0])
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
                 ui.strong(title);
@@ -263,7 +266,7 @@ fn lines_ui(
                                 .monospace()
                                 .strong();
                             let text = if breakpoint { text.color(red) } else { text };
-                            ui.add(egui::Label::new(text).sense(egui::Sense::click()))
+                            ui.add(egui::Label::new(text).extend().sense(egui::Sense::click()))
                         });
                     if scroll {
                         response.response.scroll_to_me(Some(egui::Align::Center));
@@ -277,7 +280,8 @@ fn lines_ui(
                     };
                     let text = RichText::new(format!("{gutter}{offset} {}", line.text)).monospace();
                     let text = if breakpoint { text.color(red) } else { text };
-                    let response = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                    let response =
+                        ui.add(egui::Label::new(text).extend().sense(egui::Sense::click()));
                     line.offset.is_some() && response.on_hover_text(tip).clicked()
                 };
                 if clicked && let Some(offset) = line.offset {

@@ -126,7 +126,12 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
             ui.label(elapsed);
         }
         (false, Phase::Running) => {
-            ui.label(RichText::new(format!("Running {}", session.module)).strong());
+            let doing = if session.debug.paused.is_some() {
+                "Paused"
+            } else {
+                "Running"
+            };
+            ui.label(RichText::new(format!("{doing} {}", session.module)).strong());
             let running = session
                 .running_since
                 .map(|since| format_elapsed(since.elapsed()))
