@@ -125,6 +125,45 @@ fn runner_overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// The guest profiler's cost: the compute loop profiled at 1 ms against the same loop
+/// unprofiled, both through the runner.
+fn profiler_overhead(rows: &mut Vec<Row>) {
+    let wasm = wat::parse_str(COMPUTE).unwrap();
+    let policy = SandboxPolicy {
+        timeout_ms: Some(120_000),
+        ..SandboxPolicy::default()
+    };
+    let profiled = || {
+        let mut request = request("compute", &wasm, policy.clone());
+        request.invocation.profiler_interval_ms = Some(1);
+        runner::spawn(request, None).unwrap().wait()
+    };
+    // Compile once per engine (profiling has its own): the cache serves the rest.
+    run_wasmscope("compute", &wasm, policy.clone());
+    profiled();
+    let (mut with, mut without, mut samples) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..5 {
+        let (t, report) = time(profiled);
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+        samples = report.profile.map_or(0, |p| p.samples);
+        with.push(t);
+        without.push(time(|| run_wasmscope("compute", &wasm, policy.clone())).0);
+    }
+    let (with, without) = (median(with), median(without));
+    let ratio = with / without;
+    rows.push(Row {
+        measure: "guest profiler at 1 ms (compute loop)".into(),
+        value: format!(
+            "{:.0} ms profiled ({samples} samples) vs {:.0} ms",
+            with * 1e3,
+            without * 1e3
+        ),
+        ratio,
+        goal: "<= 1.10x".into(),
+        met: ratio <= 1.10,
+    });
+}
+
 /// How many functions the large module exports.
 const EXPORTED_FUNCTIONS: u32 = 100_000;
 
@@ -637,8 +676,9 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 7] = [
+    let benches: [(&str, Bench); 8] = [
         ("overhead", runner_overhead),
+        ("profiler", profiler_overhead),
         ("inspect", inspect_speed),
         ("start", cold_and_warm_start),
         ("flood", output_flood),

@@ -79,6 +79,36 @@ fn timeout_exits_124_with_both_spellings() {
 }
 
 #[test]
+fn timeout_and_fuel_say_what_happened_and_which_option_gives_more() {
+    let out = wasmscope(&["run", "--timeout", "200ms", &path("infinite_loop")]);
+    let stderr = text(&out.stderr);
+    let outcome = stderr
+        .lines()
+        .position(|line| line.contains("timed out after 200ms"))
+        .unwrap_or_else(|| panic!("no outcome line in {stderr}"));
+    let explanation = stderr.lines().nth(outcome + 1).unwrap_or_default();
+    assert!(
+        explanation.contains("still running when the 200 ms timeout passed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("If it needs more, raise the timeout (--timeout)."),
+        "{stderr}"
+    );
+
+    let out = wasmscope(&["run", "--fuel", "10000", &path("infinite_loop")]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("about 10000 wasm instructions, its whole fuel budget"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("raise the fuel budget (--fuel)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn fuel_exhaustion_exits_125() {
     let out = wasmscope(&["run", "--fuel", "10000", &path("infinite_loop")]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
@@ -397,4 +427,24 @@ fn report_is_written_for_bad_files() {
         // The report says the same as the terminal.
         assert!(text(&out.stderr).contains(error), "{}", text(&out.stderr));
     }
+}
+
+#[test]
+fn debug_mode_and_the_guest_profiler_are_exclusive_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.json");
+    let out = wasmscope(&[
+        "run",
+        "--debug",
+        "--profile-guest",
+        &profile.display().to_string(),
+        &path("hello"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!profile.exists());
 }

@@ -569,3 +569,30 @@ fn a_smaller_wasm_stack_overflows_sooner() {
         "small {small}, large {large}"
     );
 }
+
+#[test]
+fn profiling_a_debug_mode_run_is_refused_with_the_reason() {
+    let module = engine::load_file(&sample("hello")).unwrap();
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: module.name,
+            wasm: module.wasm.into(),
+            policy: SandboxPolicy {
+                debug: true,
+                ..SandboxPolicy::default()
+            },
+            invocation: Invocation {
+                profiler_interval_ms: Some(1),
+                ..Invocation::default()
+            },
+        },
+        None,
+    )
+    .unwrap();
+    match common::collect(handle).report.outcome {
+        RunOutcome::Failed { error, .. } => {
+            assert!(error.contains("cannot be on together"), "{error}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

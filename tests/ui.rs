@@ -112,6 +112,24 @@ fn infinite_loop_times_out() {
 }
 
 #[test]
+fn running_out_of_fuel_names_the_panel_row_that_gives_more() {
+    let mut harness = harness();
+    open(&mut harness, "infinite_loop.wat");
+    harness.state_mut().sandbox_mut().policy.fuel = Some(10_000);
+    run(&mut harness);
+    assert!(shows(&harness, "OUT OF FUEL"));
+    assert!(shows_text(&harness, "its whole fuel budget"));
+    assert!(
+        shows_text(
+            &harness,
+            "If it needs more, raise Fuel in the Sandbox panel."
+        ),
+        "{:#?}",
+        harness.root()
+    );
+}
+
+#[test]
 fn memory_hog_shows_denied_growth_as_root_cause() {
     let mut harness = harness();
     open(&mut harness, "memory_hog.wat");

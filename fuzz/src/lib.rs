@@ -228,6 +228,7 @@ pub fn policy_for(
         argv0: None,
         stdin: StdinSource::Bytes(b"hostile input\n".to_vec()),
         entry: choose_entry(info, u)?,
+        profiler_interval_ms: None,
     };
     Ok((policy, invocation))
 }

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{
     self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleKind, PolicyError, RunEvent,
-    RunOutcome, RunReport, SandboxPolicy, StdStream, StdinSource, exit_status, format_bytes,
+    RunReport, SandboxPolicy, StdStream, StdinSource, exit_status, format_bytes,
 };
 use crate::runner;
 
@@ -67,9 +67,18 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 #[command(after_help = EXIT_STATUS_HELP)]
 pub struct RunArgs {
-    /// Start from this sandbox profile (TOML); the other flags override it.
+    /// Start from this sandbox profile (TOML); the other flags override it. wasmtime's
+    /// `--profile=guest[,FILE[,INTERVAL]]` profiles the guest instead (see --profile-guest).
+    #[arg(long, value_name = "FILE", value_parser = ProfileFlag::parse)]
+    pub profile: Option<ProfileFlag>,
+    /// Profile the guest: sample its stack every --profile-interval, write a Firefox Profiler
+    /// file to FILE (open it at https://profiler.firefox.com) and print the top functions.
     #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    pub profile_guest: Option<PathBuf>,
+    /// How often the guest profiler samples, e.g. `1ms` (a bare number is milliseconds)
+    /// [default: 1ms].
+    #[arg(long, value_name = "DURATION", value_parser = guest::interval_ms)]
+    pub profile_interval: Option<u64>,
     /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
@@ -131,8 +140,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_network: bool,
     /// Debug mode: a trap shows every frame's locals, operand stack and the globals (slower
-    /// code; Cranelift only).
-    #[arg(long)]
+    /// code; Cranelift only). Not together with --profile-guest.
+    #[arg(long, conflicts_with = "profile_guest")]
     pub debug: bool,
     /// A logpoint (implies --debug): FUNC[+OFFSET] (a name or an index; OFFSET in bytes from
     /// the function body's start) or @0xMODULE_OFFSET. Each hit prints the frame's locals to
@@ -186,7 +195,10 @@ Exit status:
 /// Entry point for the parsed command line; `None` means "open the window".
 mod debug;
 mod describe;
+pub mod guest;
+mod report;
 pub use describe::describe;
+pub use guest::ProfileFlag;
 
 pub fn main(cli: Cli) -> Option<ExitCode> {
     match cli.command? {
@@ -277,6 +289,18 @@ pub enum CliError {
          timeout, fuel, max-wasm-stack, trap-on-grow-failure"
     )]
     UnknownWasmOption(String),
+    /// `--profile=guest,...` not in one of wasmtime's forms.
+    #[error("--profile={0}: use `guest`, `guest,FILE` or `guest,FILE,INTERVAL`")]
+    GuestProfile(String),
+    /// A sampling interval out of range.
+    #[error(
+        "--profile-interval: the interval must be from 1ms (the sandbox's clock ticks every \
+         millisecond) to {max}ms, not {0}", max = engine::profiler::MAX_INTERVAL_MS
+    )]
+    ProfileInterval(String),
+    /// `--profile-interval` alone.
+    #[error("--profile-interval needs --profile-guest FILE (where the profile goes)")]
+    IntervalWithoutFile,
     /// A `-W` option with a value of the wrong form.
     #[error("{key}: {source}")]
     WasmOptionValue {
@@ -332,9 +356,10 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         mut policy,
         mut invocation,
     } = match &args.profile {
-        Some(path) => engine::profile::load(path)?,
-        None => engine::profile::Profile::default(),
+        Some(ProfileFlag::Sandbox(path)) => engine::profile::load(path)?,
+        _ => engine::profile::Profile::default(),
     };
+    invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
     let dir = |flag, spec: &str, read_only| {
         DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
     };
@@ -449,7 +474,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let report = handle.wait_with(|event| {
         if let RunEvent::Call(record) = event {
-            eprintln!("{}", format_call(record));
+            eprintln!("{}", report::format_call(record));
         }
         if let RunEvent::Logpoint(hit) = event {
             eprintln!("wasmscope: {}", hit.line);
@@ -471,7 +496,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     for result in &report.results {
         println!("{result}");
     }
-    print_outcome(&report);
+    report::print_outcome(&report);
+    if let Ok(Some(guest)) = guest::guest_profile(&args) {
+        guest::write_guest_profile(&report, &guest.path);
+    }
     write_report(&args, &report);
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
@@ -543,138 +571,6 @@ fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode 
     error_exit(error, exit_status::FAILED)
 }
 
-/// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
-pub fn format_call(record: &engine::calllog::CallRecord) -> String {
-    let mut line = format!(
-        "wasmscope: [{}] {}({}) -> {}",
-        record.capability.label(),
-        record.function,
-        record.args,
-        record.result
-    );
-    if record.count > 1 {
-        line.push_str(&format!(" (x{})", record.count));
-    }
-    if let Some(denial) = &record.denial {
-        line.push_str(&format!("  DENIED: {denial}"));
-    }
-    line
-}
-
-/// Tells the user on stderr how the run ended, unless it simply exited.
-fn print_outcome(report: &RunReport) {
-    let mut err = std::io::stderr().lock();
-    if let Some(refused) = report.unlisted_denials() {
-        let _ = writeln!(
-            err,
-            "wasmscope: {refused} WASI call{} refused by the sandbox; run with --log-calls to see which and why",
-            if refused == 1 { " was" } else { "s were" },
-        );
-    }
-    if report.denied_growths_count > 0
-        && let Some(first) = report.denied_growths.first()
-    {
-        let _ = writeln!(
-            err,
-            "wasmscope: {} growth{} denied by the sandbox cap; the first asked {:?} to grow from {} to {} (cap {})",
-            report.denied_growths_count,
-            if report.denied_growths_count == 1 {
-                " was"
-            } else {
-                "s were"
-            },
-            first.resource,
-            growth_amount(first.resource, first.current),
-            growth_amount(first.resource, first.desired),
-            growth_amount(first.resource, first.limit),
-        );
-    }
-    if let Some(explanation) = report
-        .disk
-        .as_ref()
-        .and_then(engine::quota::DiskUsage::explanation)
-    {
-        let _ = writeln!(err, "wasmscope: {explanation}");
-    }
-    if report.disk.is_none() && !report.file_changes.is_empty() {
-        let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
-    }
-    debug::print_breaks(&mut err, report);
-    for dir in &report.file_changes {
-        if dir.changes.is_empty() {
-            continue;
-        }
-        let _ = writeln!(err, "wasmscope: {}", dir.summary());
-        for change in dir.changes.iter().take(20) {
-            let _ = writeln!(
-                err,
-                "  {:<8} {} ({})",
-                format!("{:?}", change.kind).to_lowercase(),
-                change.path,
-                format_bytes(change.size_bytes)
-            );
-        }
-        if dir.changes.len() > 20 {
-            let _ = writeln!(err, "  ... and {} more", dir.changes.len() - 20);
-        }
-        if dir.scratch {
-            let _ = writeln!(
-                err,
-                "  (a scratch copy: {} is unchanged)",
-                dir.host_path.display()
-            );
-        }
-    }
-    match &report.outcome {
-        RunOutcome::Exited { .. } => {}
-        RunOutcome::Trapped { trap } => {
-            let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
-            // The same words the window shows under the trap.
-            let _ = writeln!(err, "{}", trap.kind.explain());
-            if let Some(address) = trap.fault_address {
-                let _ = writeln!(err, "faulting address: {address:#x}");
-            }
-            if !trap.frames.is_empty() {
-                let _ = writeln!(err, "wasm backtrace:");
-            }
-            for (i, frame) in trap.frames.iter().enumerate() {
-                let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
-                let offset = frame
-                    .module_offset
-                    .map(|o| format!(" @ {o:#x}"))
-                    .unwrap_or_default();
-                let source = frame
-                    .source
-                    .as_deref()
-                    .map(|s| format!(" at {s}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    err,
-                    "  {i:>2}: func[{}] {name}{offset}{source}",
-                    frame.func_index
-                );
-            }
-            debug::print_trap_state(&mut err, trap);
-        }
-        RunOutcome::Failed { error, unresolved } => {
-            let _ = writeln!(err, "error: {error}");
-            for import in unresolved {
-                let _ = writeln!(err, "  - {import}");
-            }
-        }
-        other => {
-            let _ = writeln!(err, "wasmscope: {}", other.summary());
-        }
-    }
-}
-
-fn growth_amount(resource: engine::Resource, amount: u64) -> String {
-    match resource {
-        engine::Resource::Memory => format_bytes(amount),
-        engine::Resource::Table => format!("{amount} elements"),
-    }
-}
-
 /// `wasmscope compile`.
 pub fn compile(args: &CompileArgs) -> ExitCode {
     let compiler = args.compiler;
@@ -690,6 +586,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         fuel: args.fuel_metering,
         max_wasm_stack_bytes: engine::policy::DEFAULT_MAX_WASM_STACK_BYTES,
         compiler,
+        profiling: false,
         debug: false,
     };
     let precompiled = engine::sandbox::shared_engine(key)

@@ -302,7 +302,10 @@ async fn logged_call(
     let decoded = decode(&mut caller, function, params);
     let inner = real_function(&mut caller, function, index).await?;
     let refused_before = quota_refusals(&caller);
-    let outcome = inner.call_async(&mut caller, params, results).await;
+    // The guard sees the call come back, or wasmtime abandon it at a stop (see `watch`).
+    let call = crate::engine::watch::HostCall::start(&mut caller, function);
+    let outcome = inner.call_async(&mut *call.caller, params, results).await;
+    call.returned();
     let refused_by_quota = quota_refusals(&caller) > refused_before;
     let errno = results.first().and_then(Val::i32).map(|e| e as u16);
     if let (Some(0), Some(opened)) = (errno, &decoded.opens) {

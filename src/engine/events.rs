@@ -43,6 +43,8 @@ pub enum RunEvent {
     Sample(crate::engine::outcome::ResourceSample),
     /// A WASI call (or several identical ones in a row), when the policy logs calls.
     Call(crate::engine::outcome::CallRecord),
+    /// The guest profile so far, about once a second while a profiled run goes on.
+    Profile(Box<crate::engine::profiler::GuestProfile>),
     /// A logpoint was hit (debug mode, `--break`): one line to show. Bounded: after
     /// [`crate::engine::debug::MAX_LOG_LINES`] lines, hits are only counted.
     Logpoint(crate::engine::debug::breaks::LogHit),

@@ -40,6 +40,7 @@ fn inspect_precompiled(bytes: &[u8]) -> ModuleInfo {
                 fuel,
                 max_wasm_stack_bytes: DEFAULT_MAX_WASM_STACK_BYTES,
                 compiler,
+                profiling: false,
                 debug: false,
             };
             let loaded = shared_engine(key).and_then(|shared| deserialize(&shared, bytes));
@@ -207,6 +208,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 ),
                 calls: None,
                 quota: None,
+                watch: Default::default(),
             },
         );
         let mut provided = HashMap::new();

@@ -17,20 +17,22 @@ pub mod outcome;
 pub mod output;
 pub mod policy;
 pub mod profile;
+pub mod profiler;
 pub mod quota;
 pub mod run;
 pub mod sandbox;
 pub mod target;
 pub mod tenants;
 pub mod wasi;
+pub mod watch;
 
 pub use events::{RunEvent, StdStream};
 pub use info::UnresolvedImport;
 pub use inspect::{ExternKind, FuncSig, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 pub use load::{LoadError, LoadedModule, load_bytes, load_file, wat_to_wasm};
 pub use outcome::{
-    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, TrapInfo, TrapKind,
-    exit_status,
+    FrameInfo, GrowthEvent, Resource, RunOutcome, RunReport, RunStats, StoppedAt, TrapInfo,
+    TrapKind, exit_status,
 };
 pub use policy::{
     Compiler, DirGrant, Entry, Invocation, Limit, PolicyError, SandboxPolicy, StdinSource,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::policy::Limit;
 use crate::engine::wasi::Capability;
 
 /// How a run ended.
@@ -81,6 +82,61 @@ impl RunOutcome {
             RunOutcome::FuelExhausted { fuel } => format!("ran out of fuel (budget {fuel})"),
             RunOutcome::Cancelled => "cancelled".to_owned(),
             RunOutcome::Failed { error, .. } => format!("failed to start: {error}"),
+        }
+    }
+}
+
+impl RunOutcome {
+    /// What happened, in plain words, with its likely cause: the window shows it under the
+    /// outcome's badge and `wasmscope run` prints it under the outcome line. For a trap it is
+    /// the trap kind's explanation ([`TrapKind::explain`]).
+    pub fn explain(&self) -> String {
+        match self {
+            RunOutcome::Exited { code: 0 } => {
+                "The guest finished normally: exit code 0 means success.".to_owned()
+            }
+            RunOutcome::Exited { .. } => "The guest chose this exit code (proc_exit or a \
+                non-zero return from main). It is the program's own verdict, not a sandbox \
+                failure; by convention non-zero means it reports an error."
+                .to_owned(),
+            RunOutcome::Trapped { trap } => trap.kind.explain().to_owned(),
+            RunOutcome::TimedOut { timeout_ms } => format!(
+                "The guest was still running when the {timeout_ms} ms timeout passed, so the \
+                 sandbox stopped it (an epoch deadline: it interrupts busy loops and blocked \
+                 host calls alike). If the module just needs longer, raise the timeout; if it \
+                 never ends, it is probably stuck in a loop."
+            ),
+            RunOutcome::FuelExhausted { fuel } => format!(
+                "The guest executed about {fuel} wasm instructions, its whole fuel budget, and \
+                 was stopped. Fuel counts work, not time, so the same module stops at the same \
+                 point on every machine. Raise the budget, or turn fuel off."
+            ),
+            RunOutcome::Cancelled => "You pressed Stop (or Ctrl+C), and the sandbox ended the \
+                guest, even if it was blocked in a host call such as a sleep."
+                .to_owned(),
+            RunOutcome::Failed { unresolved, .. } if !unresolved.is_empty() => format!(
+                "The sandbox cannot link {} import{}: it provides WASI and nothing else, so \
+                 every import listed must be removed from the module or provided by another \
+                 host.",
+                unresolved.len(),
+                if unresolved.len() == 1 { "" } else { "s" }
+            ),
+            RunOutcome::Failed { .. } => "The module never ran, so nothing the guest did \
+                caused this: the host could not read, compile, link or set it up as the \
+                error says."
+                .to_owned(),
+        }
+    }
+
+    /// The limit that ended the run, when raising it would let the guest go further.
+    pub fn limit(&self) -> Option<Limit> {
+        match self {
+            RunOutcome::TimedOut { .. } => Some(Limit::Timeout),
+            RunOutcome::FuelExhausted { .. } => Some(Limit::Fuel),
+            RunOutcome::Trapped { trap } if trap.kind == TrapKind::StackOverflow => {
+                Some(Limit::MaxWasmStack)
+            }
+            _ => None,
         }
     }
 }
@@ -373,6 +429,14 @@ pub struct CallRecord {
     pub count: u64,
 }
 
+/// Where the guest was when the timeout or Stop ended it: its wasm backtrace at that moment,
+/// shaped like a trap's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoppedAt {
+    /// Innermost frame first.
+    pub frames: Vec<FrameInfo>,
+}
+
 /// Resource use at one moment of a run, sent at a bounded rate for charts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSample {
@@ -464,6 +528,13 @@ pub struct RunReport {
     /// WASI calls the sandbox refused, in all: counted whether or not the log is on.
     #[serde(default)]
     pub denials_total: u64,
+    /// Where the guest was when it timed out or was stopped (`timed_out` and `cancelled`
+    /// only; a component blocked in a host call cannot say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<StoppedAt>,
+    /// The guest profile, when the run was profiled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::engine::profiler::GuestProfile>,
     /// A wasm coredump (the standard format) when the guest trapped; not in the JSON.
     #[serde(skip)]
     pub coredump: Option<std::sync::Arc<Vec<u8>>>,
@@ -510,6 +581,8 @@ impl RunReport {
             calls_total: 0,
             denials: Vec::new(),
             denials_total: 0,
+            stopped_at: None,
+            profile: None,
             coredump: None,
             memory: None,
             file_changes: Vec::new(),
@@ -535,6 +608,33 @@ impl RunReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_outcome_explains_itself_and_names_the_limit_that_ended_it() {
+        let timed_out = RunOutcome::TimedOut { timeout_ms: 1500 };
+        assert!(timed_out.explain().contains("1500 ms timeout passed"));
+        assert_eq!(timed_out.limit(), Some(Limit::Timeout));
+        let fuel = RunOutcome::FuelExhausted { fuel: 42 };
+        assert!(fuel.explain().contains("about 42 wasm instructions"));
+        assert_eq!(fuel.limit(), Some(Limit::Fuel));
+        assert!(
+            RunOutcome::Exited { code: 3 }
+                .explain()
+                .contains("the program's own verdict")
+        );
+        assert_eq!(RunOutcome::Exited { code: 3 }.limit(), None);
+        assert!(RunOutcome::Cancelled.explain().contains("You pressed Stop"));
+        let unlinked = RunOutcome::Failed {
+            error: "unknown import".to_owned(),
+            unresolved: vec![crate::engine::info::UnresolvedImport {
+                module: "env".to_owned(),
+                name: "f".to_owned(),
+                kind: crate::engine::info::ExternKind::Func,
+                reason: "not WASI".to_owned(),
+            }],
+        };
+        assert!(unlinked.explain().contains("cannot link 1 import:"));
+    }
 
     #[test]
     fn every_common_trap_code_has_its_own_explanation() {

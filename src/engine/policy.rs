@@ -72,6 +72,10 @@ pub struct Invocation {
     pub stdin: StdinSource,
     /// What to call.
     pub entry: Entry,
+    /// The guest profiler: sample the guest's stack every this many milliseconds (at least
+    /// 1); `None` leaves it off. A way of watching this run, so not part of the policy nor of
+    /// a saved sandbox profile.
+    pub profiler_interval_ms: Option<u64>,
 }
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.

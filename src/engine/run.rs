@@ -21,6 +21,10 @@ use crate::engine::sandbox::{
 };
 use crate::engine::target::{CallError, Compiled, RunTarget};
 
+/// Why a run cannot be both profiled and debugged.
+pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (wasmtime's \
+    guest profiler refuses an engine built for debugging): turn one of them off";
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct RunRequest {
@@ -60,6 +64,13 @@ pub fn run(
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
     }
+    // Where it stopped only means something for a stop from outside.
+    if !matches!(
+        report.outcome,
+        RunOutcome::TimedOut { .. } | RunOutcome::Cancelled
+    ) {
+        report.stopped_at = None;
+    }
     report
 }
 
@@ -84,7 +95,12 @@ fn run_inner(
     if let Some(refusal) = Debugger::refusal(policy, &request.wasm, control) {
         return Ok(failed(refusal));
     }
-    let key = EngineKey::for_policy(policy);
+    if policy.debug && request.invocation.profiler_interval_ms.is_some() {
+        // wasmtime's guest profiler refuses an engine built for debugging.
+        return Ok(failed(PROFILE_WITH_DEBUG));
+    }
+    let key =
+        EngineKey::for_policy(policy).profiled(request.invocation.profiler_interval_ms.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     let compiled = match load(request, &shared, key)? {
         Ok(compiled) => compiled,
@@ -438,21 +454,6 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
     backtrace
         .frames()
         .iter()
-        .map(|frame| FrameInfo {
-            func_index: frame.func_index(),
-            func_name: frame
-                .func_name()
-                .map(|name| rustc_demangle::demangle(name).to_string()),
-            module_offset: frame.module_offset(),
-            source: frame.symbols().first().and_then(|symbol| {
-                let file = symbol.file()?;
-                Some(match (symbol.line(), symbol.column()) {
-                    (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
-                    (Some(line), None) => format!("{file}:{line}"),
-                    _ => file.to_owned(),
-                })
-            }),
-            state: None,
-        })
+        .map(crate::engine::watch::frame_info)
         .collect()
 }

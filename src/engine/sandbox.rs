@@ -35,6 +35,14 @@ pub struct Host {
     pub calls: Option<CallLog>,
     /// The disk quota on the read-write folders.
     pub quota: Option<crate::engine::quota::DiskQuota>,
+    /// Where the guest stopped, and the guest profiler.
+    pub(crate) watch: crate::engine::watch::Watch,
+}
+
+impl crate::engine::watch::Watched for Host {
+    fn watch(&mut self) -> &mut crate::engine::watch::Watch {
+        &mut self.watch
+    }
 }
 
 /// The same WASI context serves preview 1 and preview 2, with one resource table.
@@ -264,6 +272,7 @@ impl Sandbox {
                 limits: Limits::new(policy, started, events.clone()),
                 calls: Some(CallLog::new(policy, invocation, started, events.clone())),
                 quota: Some(crate::engine::quota::DiskQuota::new(policy)),
+                watch: crate::engine::watch::Watch::new(invocation.profiler_interval_ms, events),
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -276,14 +285,16 @@ impl Sandbox {
         let fuel_budget = policy.fuel;
         let mut last_sample = started;
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |store| {
+        store.epoch_deadline_callback(move |mut store| {
             let now = Instant::now();
             // Time spent paused in debug mode does not count.
             let past_deadline =
                 deadline.is_some_and(|d| now >= d + callback_control.debug().paused_for());
             if past_deadline || callback_control.is_cancelled() {
+                crate::engine::watch::stopping(&mut store);
                 Ok(UpdateDeadline::Interrupt)
             } else {
+                crate::engine::watch::tick(&mut store, now);
                 if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
                     last_sample = now;
                     let limits = &store.data().limits;
@@ -333,6 +344,7 @@ impl Sandbox {
             report.denials = log.denials;
             report.denials_total = log.denials_total;
         }
+        store.data_mut().watch.finish(report);
         report.disk = store
             .data()
             .quota
@@ -473,6 +485,9 @@ pub struct EngineKey {
     pub max_wasm_stack_bytes: usize,
     /// Which compiler.
     pub compiler: Compiler,
+    /// Guest profiling: backtraces keep up to [`crate::engine::profiler::MAX_CAPTURE_FRAMES`]
+    /// frames instead of wasmtime's 20.
+    pub profiling: bool,
     /// Guest debugging (debug mode): locals and stack readable, breakpoints, slower code.
     pub debug: bool,
 }
@@ -484,8 +499,14 @@ impl EngineKey {
             fuel: policy.fuel.is_some(),
             max_wasm_stack_bytes: policy.max_wasm_stack_bytes,
             compiler: policy.compiler,
+            profiling: false,
             debug: policy.debug,
         }
+    }
+
+    /// The same key for a profiled run, or not.
+    pub fn profiled(self, profiling: bool) -> Self {
+        Self { profiling, ..self }
     }
 }
 
@@ -552,6 +573,11 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
     // A trap carries a coredump (memory, globals, stack) for `--coredump` and the GUI.
     config.coredump_on_trap(true);
+    if key.profiling {
+        config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(
+            crate::engine::profiler::MAX_CAPTURE_FRAMES,
+        ));
+    }
     match key.compiler {
         Compiler::Cranelift => {
             config.strategy(wasmtime::Strategy::Cranelift);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::engine::RunRequest;
 use crate::ui::app::App;
 use crate::ui::command::Command;
-use crate::ui::loader::{DialogJob, DialogPurpose, LoadJob};
+use crate::ui::loader::{self, DialogPurpose};
 use crate::ui::profile;
 use crate::ui::prompt::PathField;
 use crate::ui::session::Session;
@@ -16,32 +16,21 @@ impl App {
     pub(crate) fn apply_commands(&mut self, ctx: &egui::Context) {
         for command in std::mem::take(&mut self.commands) {
             match command {
-                Command::Open(source) => match LoadJob::start(source, ctx) {
+                Command::Open(source) => match loader::start_load(source, ctx) {
                     Ok(job) => self.jobs.loading = Some(job),
                     Err(err) => {
                         self.error = Some(format!("cannot start the loader thread: {err:#}"));
                     }
                 },
-                Command::OpenDialog | Command::AddFolderDialog => {
-                    let purpose = match command {
-                        Command::AddFolderDialog => DialogPurpose::AddFolder,
-                        _ => DialogPurpose::OpenModule,
-                    };
-                    if self.jobs.dialog.is_none() {
-                        match DialogJob::start(purpose, ctx) {
-                            Ok(job) => self.jobs.dialog = Some(job),
-                            Err(err) => {
-                                self.jobs.path_prompt = Some((
-                                    purpose,
-                                    PathField::with_note(format!("No file dialog ({err:#}).")),
-                                ));
-                            }
-                        }
-                    }
+                Command::OpenDialog => {
+                    loader::start_dialog(&mut self.jobs.chooser, DialogPurpose::OpenModule, ctx)
+                }
+                Command::AddFolderDialog => {
+                    loader::start_dialog(&mut self.jobs.chooser, DialogPurpose::AddFolder, ctx)
                 }
                 Command::PromptPath(purpose, note) => {
                     let field = note.map(PathField::with_note).unwrap_or_default();
-                    self.jobs.path_prompt = Some((purpose, field));
+                    self.jobs.chooser.show_field(purpose, field);
                 }
                 Command::Run => self.start_run(ctx),
                 Command::Stop => {
@@ -174,6 +163,8 @@ impl App {
                 self.error = None;
                 self.run_view.report = None;
                 self.run_view.console.clear();
+                self.run_view.console_view.follow();
+                crate::ui::outcome::scroll_to_headline(ctx);
                 self.run_view.session = Some(session);
             }
             Err(err) => self.error = Some(format!("cannot start the run thread: {err:#}")),
@@ -299,7 +290,8 @@ impl App {
             i.consume_key(Modifiers::NONE, Key::F5)
                 || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::R))
         });
-        if run {
+        // Like the Run button: nothing to do without a module or during a run.
+        if run && self.loaded.module.is_some() && self.run_view.session.is_none() {
             self.commands.push(Command::Run);
         }
         if (self.run_view.session.is_some() || self.jobs.tenants.is_busy())

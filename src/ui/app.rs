@@ -12,19 +12,17 @@ use crate::ui::command::Command;
 use crate::ui::console::{Console, ConsoleView};
 use crate::ui::files::AfterRun;
 use crate::ui::grants::Grants;
-use crate::ui::loader::{
-    self, DialogAnswer, DialogJob, DialogPurpose, LoadJob, Module, Sample, Source,
-};
+use crate::ui::loader::{self, DialogPurpose, LoadJob, LoadResult, Module, Sample, Source};
 use crate::ui::memory::HexView;
 use crate::ui::module::ModuleView;
 use crate::ui::precompile::PrecompileState;
 use crate::ui::profile::ProfileState;
-use crate::ui::prompt::{self, PathField};
+use crate::ui::prompt::PathChooser;
 use crate::ui::sandbox::{self, SandboxSettings};
 use crate::ui::session::{History, Session};
 use crate::ui::state::State;
 use crate::ui::tenants::{self, TenantsState};
-use crate::ui::{code, files, memory, precompile, profile, status};
+use crate::ui::{code, files, job, layout, memory, precompile, profile, status};
 
 /// The loaded module and what belongs to it: its grants, its panel's view, its code view.
 #[derive(Default)]
@@ -63,9 +61,9 @@ pub(crate) struct RunView {
 #[derive(Default)]
 pub(crate) struct Background {
     pub(crate) loading: Option<LoadJob>,
-    pub(crate) dialog: Option<DialogJob>,
-    /// A path typed by hand, when there is no native dialog (or the user prefers typing).
-    pub(crate) path_prompt: Option<(DialogPurpose, PathField)>,
+    /// The dialog that picks a module or a folder, or the path typed by hand when there is no
+    /// native dialog (or the user prefers typing).
+    pub(crate) chooser: PathChooser<DialogPurpose>,
     pub(crate) profile: ProfileState,
     pub(crate) precompile: PrecompileState,
     pub(crate) tenants: TenantsState,
@@ -172,27 +170,16 @@ impl App {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(result) = self.jobs.loading.as_ref().and_then(LoadJob::poll) {
-            self.jobs.loading = None;
-            self.loaded(result);
+        if let Some(result) = job::take_result(&mut self.jobs.loading) {
+            self.loaded(result.unwrap_or_else(|lost| LoadResult {
+                path: None,
+                result: Err(lost.to_string()),
+            }));
         }
-        if let Some(answer) = self.jobs.dialog.as_ref().and_then(DialogJob::poll) {
-            let purpose = self
-                .jobs
-                .dialog
-                .take()
-                .map_or(DialogPurpose::OpenModule, |d| d.purpose);
-            match answer {
-                DialogAnswer::Picked(path) => match purpose {
-                    DialogPurpose::OpenModule => self.open_path(path),
-                    DialogPurpose::AddFolder => self.loaded.grants.add_folder(path),
-                },
-                DialogAnswer::Cancelled => {}
-                DialogAnswer::Unavailable => self.commands.push(Command::PromptPath(
-                    purpose,
-                    Some(prompt::NO_DIALOG_NOTE.to_owned()),
-                )),
-            }
+        match self.jobs.chooser.poll() {
+            Some((DialogPurpose::OpenModule, path)) => self.open_path(path),
+            Some((DialogPurpose::AddFolder, path)) => self.loaded.grants.add_folder(path),
+            None => {}
         }
         if let Some(session) = &mut self.run_view.session {
             let (report, more) = session.poll(&mut self.run_view.console);
@@ -206,12 +193,12 @@ impl App {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
         }
-        self.jobs.precompile.poll();
+        self.jobs.precompile.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
             self.profile_file(action, path);
         }
-        let applied = self.run_view.after.poll();
+        let applied = self.run_view.after.poll(ctx);
         if let Some(report) = &mut self.run_view.report {
             // Applied copies are done with: dropping them deletes the temporary folder.
             report.scratch.retain(|s| !applied.contains(&s.guest_path));
@@ -314,10 +301,11 @@ impl eframe::App for App {
             );
         });
         if self.state.layout.show_sandbox {
+            let (default_width, widths) = layout::sandbox_panel(ctx.content_rect().width());
             egui::Panel::left("sandbox panel")
                 .resizable(true)
-                .default_size(340.0)
-                .size_range(260.0..=560.0)
+                .default_size(default_width)
+                .size_range(widths)
                 .show(ui, |ui| {
                     sandbox::sandbox_ui(
                         ui,

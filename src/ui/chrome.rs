@@ -7,7 +7,9 @@ use egui::{Color32, RichText};
 use crate::ui::app::App;
 use crate::ui::command::Command;
 use crate::ui::loader::{DialogPurpose, Source};
-use crate::ui::{calls, console, debugger, module, outcome, profile, prompt, session, theme};
+use crate::ui::{
+    calls, console, debugger, layout, module, outcome, profile, prompt, session, theme,
+};
 
 impl App {
     pub(crate) fn drop_ui(&mut self, ctx: &egui::Context) {
@@ -283,12 +285,12 @@ impl App {
             }
             if let Some(job) = &self.jobs.loading {
                 ui.spinner();
-                ui.label(format!("Loading {}…", job.label));
+                ui.label(format!("Loading {}…", job.label()));
             }
             if let Some(notice) = &self.notice {
                 ui.weak(notice);
             }
-            if self.jobs.dialog.is_some() {
+            if self.jobs.chooser.is_waiting() {
                 ui.spinner();
                 ui.weak("waiting for the file dialog…");
             }
@@ -314,9 +316,21 @@ impl App {
                         if ui.small_button("Dismiss").clicked() {
                             dismiss = true;
                         }
-                        ui.add(egui::Label::new(RichText::new(error).monospace()).wrap());
                     });
                 });
+                // Left-aligned and monospace on rows of its own. A message with several lines
+                // (a WAT error quoting the source) keeps its lines whole, so the `^` stays under
+                // the column it points at; it scrolls sideways if too wide.
+                let text = RichText::new(error).monospace();
+                if error.contains('\n') {
+                    egui::ScrollArea::horizontal()
+                        .id_salt("error text")
+                        .show(ui, |ui| {
+                            ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend));
+                        });
+                } else {
+                    ui.add(egui::Label::new(text).wrap());
+                }
             });
         if dismiss {
             self.error = None;
@@ -324,25 +338,20 @@ impl App {
     }
 
     pub(crate) fn path_prompt_ui(&mut self, ctx: &egui::Context) {
-        let picked =
-            prompt::path_prompt_window_ui(
-                ctx,
-                &mut self.jobs.path_prompt,
-                |purpose| match purpose {
-                    DialogPurpose::OpenModule => prompt::PathFieldText {
-                        title: "Open a module by path",
-                        label: "Path",
-                        hint: "/path/to/module.wasm",
-                        action: "Open",
-                    },
-                    DialogPurpose::AddFolder => prompt::PathFieldText {
-                        title: "Share a folder by path",
-                        label: "Path",
-                        hint: "/path/to/folder",
-                        action: "Add folder",
-                    },
-                },
-            );
+        let picked = self.jobs.chooser.window_ui(ctx, |purpose| match purpose {
+            DialogPurpose::OpenModule => prompt::PathFieldText {
+                title: "Open a module by path",
+                label: "Path",
+                hint: "/path/to/module.wasm",
+                action: "Open",
+            },
+            DialogPurpose::AddFolder => prompt::PathFieldText {
+                title: "Share a folder by path",
+                label: "Path",
+                hint: "/path/to/folder",
+                action: "Add folder",
+            },
+        });
         match picked {
             Some((DialogPurpose::OpenModule, path)) => self.open_path(path),
             Some((DialogPurpose::AddFolder, path)) => self.loaded.grants.add_folder(path),
@@ -353,6 +362,7 @@ impl App {
     pub(crate) fn central_ui(&mut self, ui: &mut egui::Ui) {
         self.error_ui(ui);
         if self.state.layout.show_module {
+            let module_height = layout::module_panel_height(ui.ctx().content_rect().height());
             egui::Panel::top("module panel")
                 .frame(egui::Frame::new().inner_margin(egui::Margin {
                     left: 8,
@@ -361,10 +371,10 @@ impl App {
                     bottom: 8,
                 }))
                 .resizable(true)
-                .default_size(320.0)
+                .default_size(module_height)
                 // Not below the default when the first frame is small (the window may still be
                 // opening): egui would clamp, and remember, a cramped panel.
-                .size_range(120.0..=(ui.available_height() - 120.0).max(320.0))
+                .size_range(120.0..=(ui.available_height() - 120.0).max(module_height))
                 .show(ui, |ui| {
                     // Fill the panel: egui remembers a panel's size from what its contents
                     // used, and the first frame (no module yet) uses little.
@@ -378,6 +388,7 @@ impl App {
                 });
         }
         if self.state.layout.show_outcome {
+            let (default_width, widths) = layout::outcome_panel(ui.ctx().content_rect().width());
             egui::Panel::right("outcome panel")
                 .frame(egui::Frame::new().inner_margin(egui::Margin {
                     left: 10,
@@ -386,8 +397,8 @@ impl App {
                     bottom: 0,
                 }))
                 .resizable(true)
-                .default_size(400.0)
-                .size_range(240.0..=800.0)
+                .default_size(default_width)
+                .size_range(widths)
                 .show(ui, |ui| {
                     ui.set_min_size(ui.available_size());
                     let session = self.run_view.session.as_ref();

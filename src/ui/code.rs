@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 use egui::RichText;
 
@@ -16,6 +15,7 @@ use crate::engine::debug::ModuleMap;
 use crate::engine::disasm::{Disassembly, Line};
 use crate::ui::command::Command;
 use crate::ui::debugger;
+use crate::ui::job::{self, Job};
 
 /// The code window's state: the module's disassembly (built lazily) and the frame shown.
 #[derive(Default)]
@@ -23,7 +23,7 @@ pub struct CodeView {
     /// The module generation the disassembly below belongs to.
     generation: u64,
     disassembly: Option<Result<Arc<Disassembly>, String>>,
-    pending: Option<Receiver<(Result<Disassembly, String>, ModuleMap)>>,
+    pending: Option<Job<(Result<Disassembly, String>, ModuleMap)>>,
     /// Function names, for the function picker.
     names: Arc<ModuleMap>,
     /// The frame being shown, with its function's lines once known.
@@ -47,19 +47,13 @@ impl CodeView {
             self.generation = generation;
             self.disassembly = None;
             self.pending = None;
-            let (sender, receiver) = bounded(1);
             let wasm = wasm.clone();
-            let waker = ctx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("wasmscope-disasm".to_owned())
-                .spawn(move || {
-                    let names = ModuleMap::parse(&wasm).unwrap_or_default();
-                    let disassembly = Disassembly::new(wasm).map_err(|e| e.to_string());
-                    let _ = sender.send((disassembly, names));
-                    waker.request_repaint();
-                });
+            let spawned = Job::spawn("disasm", "printing the module's code", ctx, move || {
+                let names = ModuleMap::parse(&wasm).unwrap_or_default();
+                (Disassembly::new(wasm).map_err(|e| e.to_string()), names)
+            });
             match spawned {
-                Ok(_) => self.pending = Some(receiver),
+                Ok(job) => self.pending = Some(job),
                 Err(err) => {
                     self.disassembly = Some(Err(format!(
                         "cannot start the disassembler thread: {err:#}"
@@ -79,21 +73,15 @@ impl CodeView {
     }
 
     fn poll(&mut self) {
-        let Some(receiver) = &self.pending else {
-            return;
-        };
-        match receiver.try_recv() {
-            Ok((result, names)) => {
-                self.pending = None;
-                self.disassembly = Some(result.map(Arc::new));
-                self.names = Arc::new(names);
-                self.select();
-            }
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Disconnected) => {
-                self.pending = None;
-                self.disassembly = Some(Err("the disassembler thread ended early".to_owned()));
-            }
+        if let Some(result) = job::take_result(&mut self.pending) {
+            self.disassembly = Some(match result {
+                Ok((printed, names)) => {
+                    self.names = Arc::new(names);
+                    printed.map(Arc::new)
+                }
+                Err(lost) => Err(lost.to_string()),
+            });
+            self.select();
         }
     }
 

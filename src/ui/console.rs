@@ -13,6 +13,9 @@ use egui::{Color32, RichText, TextWrapMode};
 use crate::engine::StdStream;
 use crate::ui::theme::bytes_text;
 
+mod wrap;
+use wrap::{WrapIndex, wrapped_rows_ui};
+
 /// Default scrollback budget: 8 MiB.
 pub const DEFAULT_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 
@@ -274,17 +277,28 @@ impl Console {
     }
 }
 
-/// The console view's own state: the search box and its cached matches.
+/// The console view's own state: the search box and its cached matches, line wrapping, and
+/// whether to jump back to the newest line.
 #[derive(Debug, Default)]
 pub struct ConsoleView {
     /// The search text; rows that contain it are shown (case-insensitive).
     pub query: String,
+    /// Long lines wrap at the console's width instead of scrolling sideways.
+    pub wrap: bool,
     matches: Vec<u64>,
     matched_query: String,
     scanned_to_seq: u64,
+    wrapped: WrapIndex,
+    /// Scroll to the newest line and follow it again, once the rows are shown.
+    follow_pending: bool,
 }
 
 impl ConsoleView {
+    /// Scrolls to the newest line and follows new output again (a new run started).
+    pub fn follow(&mut self) {
+        self.follow_pending = true;
+    }
+
     /// Brings the matches up to date with `console`, scanning only lines added since last time.
     fn update_matches(&mut self, console: &Console) {
         let needle = self.query.to_lowercase();
@@ -330,9 +344,19 @@ fn line_ui(ui: &mut egui::Ui, line: &Line) {
     ui.add(egui::Label::new(text).wrap_mode(TextWrapMode::Extend));
 }
 
-/// The console: toolbar (search, copy, clear) and the rows.
-pub fn console_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView) {
-    ui.horizontal(|ui| {
+/// The console's header: its title and legend, then search, copy, clear and wrap. On one row
+/// when the console is wide enough, the controls on a row of their own when it is not, so they
+/// never overlap the title.
+fn header_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView) {
+    let width_id = ui.scope_id().with("console header widths");
+    // Widths measured on the last frame: (title and legend, controls).
+    let (title_width, controls_width) = ui
+        .ctx()
+        .data(|d| d.get_temp::<(f32, f32)>(width_id))
+        .unwrap_or((180.0, 420.0));
+    let one_row = ui.available_width() >= title_width + controls_width + 16.0;
+    let mut measured = (title_width, controls_width);
+    let title_ui = |ui: &mut egui::Ui| {
         ui.strong("Output");
         ui.label(RichText::new("stdout").monospace())
             .on_hover_text("What the guest wrote to stdout (fd 1).");
@@ -342,31 +366,66 @@ pub fn console_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleVi
                 .color(color(ui, Source::Stderr)),
         )
         .on_hover_text("What the guest wrote to stderr (fd 2), in a warmer color.");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui
-                .button("Clear")
-                .on_hover_text("Empty the console (the run, if any, keeps writing).")
-                .clicked()
-            {
-                console.clear();
-            }
-            if ui
-                .button("Copy")
-                .on_hover_text("Copy the shown output to the clipboard.")
-                .clicked()
-            {
-                ui.ctx().copy_text(shown_text(console, view));
-            }
-            let label = ui.label("Search");
-            ui.add(
-                egui::TextEdit::singleline(&mut view.query)
-                    .hint_text("filter lines")
-                    .desired_width(160.0),
-            )
-            .labelled_by(label.id)
-            .on_hover_text("Show only lines that contain this text (case-insensitive).");
+    };
+    let controls_ui = |ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView| {
+        ui.checkbox(&mut view.wrap, "Wrap")
+            .on_hover_text("Wrap long lines at the console's width instead of scrolling sideways.");
+        if ui
+            .button("Clear")
+            .on_hover_text("Empty the console (the run, if any, keeps writing).")
+            .clicked()
+        {
+            console.clear();
+        }
+        if ui
+            .button("Copy")
+            .on_hover_text("Copy the shown output to the clipboard.")
+            .clicked()
+        {
+            ui.ctx().copy_text(shown_text(console, view));
+        }
+        let label = ui.label("Search");
+        ui.add(
+            egui::TextEdit::singleline(&mut view.query)
+                .hint_text("filter lines")
+                .desired_width(140.0),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Show only lines that contain this text (case-insensitive).");
+    };
+    if one_row {
+        ui.horizontal(|ui| {
+            measured.0 = ui.horizontal(title_ui).response.rect.width();
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                measured.1 = ui
+                    .horizontal(|ui| controls_ui(ui, console, view))
+                    .response
+                    .rect
+                    .width();
+            });
         });
-    });
+    } else {
+        measured.0 = ui.horizontal(title_ui).response.rect.width();
+        // A row of its own, right-aligned (inside `horizontal`, so it takes one row's height).
+        ui.horizontal(|ui| {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                measured.1 = ui
+                    .horizontal(|ui| controls_ui(ui, console, view))
+                    .response
+                    .rect
+                    .width();
+            });
+        });
+    }
+    if measured != (title_width, controls_width) {
+        ui.ctx().data_mut(|d| d.insert_temp(width_id, measured));
+        ui.ctx().request_repaint();
+    }
+}
+
+/// The console: header (search, copy, clear, wrap) and the rows.
+pub fn console_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView) {
+    header_ui(ui, console, view);
 
     if console.dropped_bytes() > 0 {
         ui.colored_label(
@@ -390,17 +449,36 @@ pub fn console_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleVi
                 ui.weak("No output yet. Run the module (F5) to see what it writes.");
                 return;
             }
-            let scroll = egui::ScrollArea::both()
-                .id_salt("console rows")
-                .auto_shrink(false)
-                .stick_to_bottom(true)
-                .show_rows(ui, row_height, console.len(), |ui, range| {
+            let mut area = if view.wrap {
+                egui::ScrollArea::vertical()
+            } else {
+                egui::ScrollArea::both()
+            }
+            .id_salt("console rows")
+            .auto_shrink(false)
+            .stick_to_bottom(true);
+            // At the end of the rows: egui clamps it to the last row, which makes the view
+            // stick to the bottom again.
+            let follow = std::mem::take(&mut view.follow_pending);
+            let to_end = |rows: usize| rows as f32 * (row_height + ui.spacing().item_spacing.y);
+            let scroll = if view.wrap {
+                let font = egui::TextStyle::Monospace.resolve(ui.style());
+                let glyph = ui.ctx().fonts_mut(|f| f.glyph_width(&font, 'M')).max(1.0);
+                // Leave room for the scroll bar.
+                let cols = ((ui.available_width() - 16.0) / glyph).floor().max(8.0) as usize;
+                wrapped_rows_ui(ui, area, row_height, console, view, cols, follow)
+            } else {
+                if follow {
+                    area = area.vertical_scroll_offset(to_end(console.len()));
+                }
+                area.show_rows(ui, row_height, console.len(), |ui, range| {
                     for index in range {
                         if let Some(line) = console.line(index) {
                             line_ui(ui, &line);
                         }
                     }
-                });
+                })
+            };
             let at_bottom =
                 scroll.state.clamped_offset().y + scroll.inner_rect.height() + row_height
                     >= scroll.content_size.y;

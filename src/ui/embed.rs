@@ -4,12 +4,20 @@
 
 use std::path::PathBuf;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 
 use crate::engine::embed::rust_program;
 use crate::engine::{Invocation, SandboxPolicy};
-use crate::ui::loader::{Destination, Module, destination};
+use crate::ui::loader::Module;
+use crate::ui::prompt::{PathChooser, PathFieldText};
+
+/// The path field's words, when no save dialog can be shown.
+const SAVE_FIELD: PathFieldText = PathFieldText {
+    title: "Save the Rust program",
+    label: "Save to",
+    hint: "/path/to/main.rs",
+    action: "Save",
+};
 
 /// The menu entry's tooltip.
 pub const MENU_TIP: &str = "Show a Rust program (main.rs) that embeds wasmtime and enforces this \
@@ -20,10 +28,8 @@ pub const MENU_TIP: &str = "Show a Rust program (main.rs) that embeds wasmtime a
 pub struct EmbedView {
     /// The program on show; `None` keeps the window closed.
     program: Option<String>,
-    /// The save dialog, while it is open.
-    dialog: Option<Receiver<Destination>>,
-    /// The path field, when no dialog could be shown.
-    prompt: Option<String>,
+    /// The save dialog, or the path field when no dialog could be shown.
+    chooser: PathChooser<()>,
     /// What the last copy or save did, or why it failed (`true` for a failure).
     status: Option<(String, bool)>,
 }
@@ -62,34 +68,12 @@ impl EmbedView {
             .set_file_name("main.rs")
             .add_filter("Rust", &["rs"])
             .save_file();
-        let (sender, receiver) = bounded(1);
-        let waker = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wasmscope-dialog".to_owned())
-            .spawn(move || {
-                let _ = sender.send(destination(None, Some(pick)));
-                waker.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.dialog = Some(receiver),
-            Err(_) => self.prompt = Some(String::new()),
-        }
+        self.chooser.start((), pick, ctx);
     }
 
     fn poll(&mut self) {
-        let Some(receiver) = &self.dialog else {
-            return;
-        };
-        let answer = match receiver.try_recv() {
-            Ok(answer) => answer,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Destination::NoDialog,
-        };
-        self.dialog = None;
-        match answer {
-            Destination::Path(path) => self.save(path),
-            Destination::Cancelled => {}
-            Destination::NoDialog => self.prompt = Some(String::new()),
+        if let Some(((), path)) = self.chooser.poll() {
+            self.save(path);
         }
     }
 
@@ -98,7 +82,10 @@ impl EmbedView {
             return;
         };
         self.status = Some(match std::fs::write(&path, program) {
-            Ok(()) => (format!("Saved to {}", path.display()), false),
+            Ok(()) => {
+                self.chooser.close_field();
+                (format!("Saved to {}", path.display()), false)
+            }
             Err(err) => (format!("Cannot save: {err:#}: {}", path.display()), true),
         });
     }
@@ -125,7 +112,7 @@ pub fn embed_window_ui(ctx: &egui::Context, view: &mut EmbedView) {
                     ui.ctx().copy_text(program.clone());
                     view.status = Some(("Copied to the clipboard.".to_owned(), false));
                 }
-                let saving = view.dialog.is_some();
+                let saving = view.chooser.is_waiting();
                 if ui
                     .add_enabled(!saving, egui::Button::new("Save as…"))
                     .clicked()
@@ -144,18 +131,8 @@ pub fn embed_window_ui(ctx: &egui::Context, view: &mut EmbedView) {
                     ui.colored_label(color, message);
                 }
             });
-            if let Some(text) = &mut view.prompt {
-                ui.horizontal(|ui| {
-                    let label = ui.label("Save to");
-                    let response = ui
-                        .add(egui::TextEdit::singleline(text).hint_text("/path/to/main.rs"))
-                        .labelled_by(label.id);
-                    let entered =
-                        response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if (ui.button("Save").clicked() || entered) && !text.trim().is_empty() {
-                        save_to = Some(PathBuf::from(text.trim()));
-                    }
-                });
+            if let Some(((), path)) = view.chooser.field_ui(ui, &SAVE_FIELD, true) {
+                save_to = Some(path);
             }
             ui.separator();
             egui::ScrollArea::both()
@@ -171,7 +148,6 @@ pub fn embed_window_ui(ctx: &egui::Context, view: &mut EmbedView) {
                 });
         });
     if let Some(path) = save_to {
-        view.prompt = None;
         view.save(path);
     }
     if !open {

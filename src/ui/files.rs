@@ -2,18 +2,26 @@
 //! copies), and saving the coredump of a trap. Writing files happens on named threads that
 //! report back one line of text.
 
-use crate::ui::loader::{Destination, destination};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 use egui::RichText;
 
 use crate::engine::RunReport;
 use crate::engine::files::{ChangeKind, DirChanges, ScratchCopy};
 use crate::ui::command::Command;
+use crate::ui::job::Job;
+use crate::ui::prompt::{PathChooser, PathFieldText};
 use crate::ui::theme::bytes_text;
+
+/// The coredump's path field, when no save dialog can be shown.
+const COREDUMP_FIELD: PathFieldText = PathFieldText {
+    title: "Save the coredump",
+    label: "Coredump path",
+    hint: "/path/to/core.wasm",
+    action: "Save",
+};
 
 /// What a background file job said.
 enum JobAnswer {
@@ -21,10 +29,6 @@ enum JobAnswer {
     Done(String),
     /// Failed; the line to show.
     Failed(String),
-    /// The save dialog was closed without a pick.
-    Cancelled,
-    /// No save dialog could be shown: ask for a path in a field instead.
-    NoDialog,
 }
 
 /// What a job was for.
@@ -38,9 +42,11 @@ enum JobKind {
 /// The after-run state of the outcome panel; reset for each run.
 #[derive(Default)]
 pub struct AfterRun {
-    jobs: Vec<(JobKind, Receiver<JobAnswer>)>,
-    /// The path field for the coredump, when there is no save dialog (or it was asked for).
-    coredump_path: Option<String>,
+    jobs: Vec<(JobKind, Job<JobAnswer>)>,
+    /// The coredump's save dialog, or its path field when there is no dialog.
+    coredump_chooser: PathChooser<()>,
+    /// The coredump waiting for its save dialog.
+    coredump_waiting: Option<Arc<Vec<u8>>>,
     coredump_message: Option<(bool, String)>,
     /// Per guest path: what Apply or Discard did, and whether it went wrong.
     folder_messages: Vec<(String, bool, String)>,
@@ -49,49 +55,38 @@ pub struct AfterRun {
 impl AfterRun {
     /// Whether a file job is in progress (for tests that wait).
     pub fn is_busy(&self) -> bool {
-        !self.jobs.is_empty()
+        !self.jobs.is_empty() || self.coredump_chooser.is_waiting()
     }
 
     /// Handles finished jobs; returns the guest paths whose scratch copy was applied.
-    pub fn poll(&mut self) -> Vec<String> {
+    pub fn poll(&mut self, ctx: &egui::Context) -> Vec<String> {
+        if let Some(((), path)) = self.coredump_chooser.poll()
+            && let Some(coredump) = self.coredump_waiting.take()
+        {
+            self.write_coredump(coredump, path, ctx);
+        }
         let mut applied = Vec::new();
         let mut finished = Vec::new();
-        for (index, (kind, receiver)) in self.jobs.iter().enumerate() {
-            let answer = match receiver.try_recv() {
-                Ok(answer) => answer,
-                Err(TryRecvError::Empty) => continue,
-                Err(TryRecvError::Disconnected) => {
-                    JobAnswer::Failed("the file thread ended early".to_owned())
-                }
+        for (index, (kind, job)) in self.jobs.iter().enumerate() {
+            let answer = match job.poll() {
+                None => continue,
+                Some(Ok(answer)) => answer,
+                Some(Err(lost)) => JobAnswer::Failed(lost.to_string()),
             };
             finished.push(index);
             match (kind, answer) {
                 (JobKind::Coredump, JobAnswer::Done(line)) => {
-                    self.coredump_path = None;
+                    self.coredump_chooser.close_field();
                     self.coredump_message = Some((false, line));
                 }
                 (JobKind::Coredump, JobAnswer::Failed(line)) => {
                     self.coredump_message = Some((true, line));
                 }
-                (JobKind::Coredump, JobAnswer::Cancelled) => {}
-                (JobKind::Coredump, JobAnswer::NoDialog) => {
-                    self.coredump_path = Some(String::new());
-                    self.coredump_message = Some((
-                        false,
-                        "No file dialog could be shown (is a desktop portal running?). Type \
-                         the path instead."
-                            .to_owned(),
-                    ));
-                }
                 (JobKind::Apply(guest), JobAnswer::Done(line)) => {
                     applied.push(guest.clone());
                     self.folder_messages.push((guest.clone(), false, line));
                 }
-                (JobKind::Apply(guest), answer) => {
-                    let line = match answer {
-                        JobAnswer::Failed(line) => line,
-                        _ => "not applied".to_owned(),
-                    };
+                (JobKind::Apply(guest), JobAnswer::Failed(line)) => {
                     self.folder_messages.push((guest.clone(), true, line));
                 }
             }
@@ -112,21 +107,28 @@ impl AfterRun {
         if self.jobs.iter().any(|(kind, _)| *kind == JobKind::Coredump) {
             return;
         }
-        // The dialog is built here: some platforms want that on the main thread.
-        let pick = path.is_none().then(|| {
-            rfd::AsyncFileDialog::new()
-                .set_title("Save the coredump")
-                .set_file_name("core.wasm")
-                .add_filter("Wasm coredump", &["wasm"])
-                .save_file()
-        });
-        let job = move || {
-            let path = match destination(path, pick) {
-                Destination::Path(path) => path,
-                Destination::NoDialog => return JobAnswer::NoDialog,
-                Destination::Cancelled => return JobAnswer::Cancelled,
-            };
-            match std::fs::write(&path, coredump.as_slice()) {
+        match path {
+            Some(path) => self.write_coredump(coredump, path, ctx),
+            None => {
+                // The dialog is built here: some platforms want that on the main thread.
+                let pick = rfd::AsyncFileDialog::new()
+                    .set_title("Save the coredump")
+                    .set_file_name("core.wasm")
+                    .add_filter("Wasm coredump", &["wasm"])
+                    .save_file();
+                self.coredump_waiting = Some(coredump);
+                self.coredump_chooser.start((), pick, ctx);
+            }
+        }
+    }
+
+    fn write_coredump(&mut self, coredump: Arc<Vec<u8>>, path: PathBuf, ctx: &egui::Context) {
+        let label = format!("saving the coredump to {}", path.display());
+        self.spawn(
+            JobKind::Coredump,
+            &label,
+            ctx,
+            move || match std::fs::write(&path, coredump.as_slice()) {
                 Ok(()) => JobAnswer::Done(format!(
                     "Saved the coredump ({}) to {}",
                     bytes_text(coredump.len() as u64),
@@ -136,9 +138,8 @@ impl AfterRun {
                     "cannot save the coredump: {err:#}: {}",
                     path.display()
                 )),
-            }
-        };
-        self.spawn(JobKind::Coredump, ctx, job);
+            },
+        );
     }
 
     /// Carries `scratch`'s changes to its real folder, in the background.
@@ -147,7 +148,8 @@ impl AfterRun {
         if self.jobs.iter().any(|(k, _)| *k == kind) {
             return;
         }
-        self.spawn(kind, ctx, move || match scratch.apply() {
+        let label = format!("applying the changes to {}", scratch.original.display());
+        self.spawn(kind, &label, ctx, move || match scratch.apply() {
             Ok(count) => JobAnswer::Done(format!(
                 "Applied {count} change{} to {}",
                 if count == 1 { "" } else { "s" },
@@ -172,19 +174,12 @@ impl AfterRun {
     fn spawn(
         &mut self,
         kind: JobKind,
+        label: &str,
         ctx: &egui::Context,
-        job: impl FnOnce() -> JobAnswer + Send + 'static,
+        work: impl FnOnce() -> JobAnswer + Send + 'static,
     ) {
-        let (sender, receiver) = bounded(1);
-        let waker = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wasmscope-files".to_owned())
-            .spawn(move || {
-                let _ = sender.send(job());
-                waker.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.jobs.push((kind, receiver)),
+        match Job::spawn("files", label, ctx, work) {
+            Ok(job) => self.jobs.push((kind, job)),
             Err(err) => {
                 let line = format!("cannot start the file thread: {err:#}");
                 match kind {
@@ -225,10 +220,11 @@ fn coredump_ui(
     state: &mut AfterRun,
     commands: &mut Vec<Command>,
 ) {
-    let saving = state
-        .jobs
-        .iter()
-        .any(|(kind, _)| *kind == JobKind::Coredump);
+    let saving = state.coredump_chooser.is_waiting()
+        || state
+            .jobs
+            .iter()
+            .any(|(kind, _)| *kind == JobKind::Coredump);
     ui.horizontal_wrapped(|ui| {
         let size = report.coredump.as_ref().map_or(0, |c| c.len() as u64);
         if ui
@@ -253,28 +249,11 @@ fn coredump_ui(
             ui.label(message);
         }
     }
-    if let Some(text) = &mut state.coredump_path {
-        ui.horizontal(|ui| {
-            let label = ui.label("Coredump path");
-            let response = ui
-                .add(
-                    egui::TextEdit::singleline(text)
-                        .hint_text("/path/to/core.wasm")
-                        .desired_width(220.0),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("Where to write the coredump; Enter or Save to write it.");
-            let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui
-                .button("Save")
-                .on_hover_text("Write the coredump to this path.")
-                .clicked()
-                || entered)
-                && !text.trim().is_empty()
-            {
-                commands.push(Command::SaveCoredump(Some(PathBuf::from(text.trim()))));
-            }
-        });
+    if let Some(((), path)) = state
+        .coredump_chooser
+        .field_ui(ui, &COREDUMP_FIELD, !saving)
+    {
+        commands.push(Command::SaveCoredump(Some(path)));
     }
 }
 

@@ -264,7 +264,8 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
                             "This folder does not exist: the run will refuse to start.",
                         );
                     }
-                    ui.horizontal(|ui| {
+                    // Wraps in a narrow panel rather than widening it.
+                    ui.horizontal_wrapped(|ui| {
                         ui.label("as").on_hover_text(
                             "Where the guest sees the folder, e.g. /data or . (its path inside \
                              the sandbox; the host path stays hidden).",
@@ -341,6 +342,8 @@ fn env_ui(ui: &mut egui::Ui, grants: &mut Grants) {
             ui.label(RichText::new("The guest never sees the host's environment.").weak())
                 .on_hover_text(ENV_TIP);
             let mut remove = None;
+            // Fields share the panel's width, so a variable never widens the panel.
+            let room = (ui.available_width() - 70.0).max(120.0);
             egui::Grid::new("env")
                 .num_columns(3)
                 .spacing([4.0, 4.0])
@@ -349,13 +352,13 @@ fn env_ui(ui: &mut egui::Ui, grants: &mut Grants) {
                         ui.add(
                             egui::TextEdit::singleline(name)
                                 .hint_text("NAME")
-                                .desired_width(100.0)
+                                .desired_width(room * 0.4)
                                 .font(egui::TextStyle::Monospace),
                         );
                         ui.add(
                             egui::TextEdit::singleline(value)
                                 .hint_text("value")
-                                .desired_width(140.0)
+                                .desired_width(room * 0.6)
                                 .font(egui::TextStyle::Monospace),
                         );
                         if ui.small_button("Remove").clicked() {

@@ -1,6 +1,6 @@
 //! Background work the UI waits for without blocking: loading and inspecting a module, and
-//! native file dialogs. Each job is a named thread that answers on a bounded channel and wakes
-//! the UI with `request_repaint`.
+//! the native dialogs that pick a module or a folder. Each is a [`Job`] on a named thread that
+//! wakes the UI when it answers.
 
 use eframe::egui;
 use std::future::Future;
@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::engine::{self, ModuleInfo};
+use crate::ui::job::Job;
+use crate::ui::prompt::PathChooser;
 
 /// A module read and inspected, ready to show and run.
 #[derive(Clone, Debug)]
@@ -73,14 +71,8 @@ pub struct LoadResult {
     pub result: Result<Module, String>,
 }
 
-/// A load in progress.
-pub struct LoadJob {
-    /// What is being loaded, for the spinner.
-    pub label: String,
-    /// When it started.
-    pub started: Instant,
-    receiver: Receiver<LoadResult>,
-}
+/// A load in progress: its label says what is being loaded, for the spinner.
+pub type LoadJob = Job<LoadResult>;
 
 /// Where the module to load comes from.
 pub enum Source {
@@ -145,44 +137,15 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
     }
 }
 
-impl LoadJob {
-    /// Starts loading and inspecting `source` on a named thread.
-    pub fn start(source: Source, ctx: &egui::Context) -> std::io::Result<Self> {
-        let label = match &source {
-            Source::Path(path) => path.display().to_string(),
-            Source::Bytes { name, .. } => name.clone(),
-            Source::Dropped(file) => file.path().display().to_string(),
-        };
-        let (sender, receiver) = bounded(1);
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("wasmscope-load".to_owned())
-            .spawn(move || {
-                // The UI may have moved on (a newer load): then nobody listens, which is fine.
-                let _ = sender.send(load(source));
-                ctx.request_repaint();
-            })?;
-        Ok(Self {
-            label,
-            started: Instant::now(),
-            receiver,
-        })
-    }
-
-    /// The result, once there is one.
-    pub fn poll(&self) -> Option<LoadResult> {
-        match self.receiver.try_recv() {
-            Ok(result) => Some(result),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(LoadResult {
-                path: None,
-                result: Err(format!(
-                    "loading {} stopped unexpectedly (the loader thread panicked)",
-                    self.label
-                )),
-            }),
-        }
-    }
+/// Starts loading and inspecting `source` on a named thread.
+pub fn start_load(source: Source, ctx: &egui::Context) -> std::io::Result<LoadJob> {
+    let label = match &source {
+        Source::Path(path) => path.display().to_string(),
+        Source::Bytes { name, .. } => name.clone(),
+        Source::Dropped(file) => file.path().display().to_string(),
+    };
+    // The UI may have moved on (a newer load): then nobody listens, which is fine.
+    Job::spawn("load", label, ctx, move || load(source))
 }
 
 /// What a file dialog is for.
@@ -194,122 +157,30 @@ pub enum DialogPurpose {
     AddFolder,
 }
 
-/// A native dialog showing on another thread.
-pub struct DialogJob {
-    /// What it is for.
-    pub purpose: DialogPurpose,
-    receiver: Receiver<(Option<PathBuf>, Duration)>,
-}
-
-/// What a finished dialog says.
-pub enum DialogAnswer {
-    /// The user picked this.
-    Picked(PathBuf),
-    /// The user cancelled.
-    Cancelled,
-    /// No dialog could be shown (no desktop portal, say): offer a path field instead.
-    Unavailable,
-}
-
-/// A dialog that answers faster than this without a pick never really showed.
-pub(crate) const DIALOG_MIN_HUMAN: Duration = Duration::from_millis(400);
-
-impl DialogJob {
-    /// Shows a native dialog off the UI thread. The dialog is built here (some platforms need
-    /// that on the main thread) and awaited on a named thread.
-    pub fn start(purpose: DialogPurpose, ctx: &egui::Context) -> std::io::Result<Self> {
-        let dialog = rfd::AsyncFileDialog::new();
-        let future: std::pin::Pin<Box<dyn Future<Output = Option<PathBuf>> + Send>> = match purpose
-        {
-            DialogPurpose::OpenModule => {
-                let pick = dialog
+/// Builds the native dialog for `purpose` (here, on the UI thread: some platforms need that)
+/// and lets `chooser` await it on a named thread.
+pub fn start_dialog(
+    chooser: &mut PathChooser<DialogPurpose>,
+    purpose: DialogPurpose,
+    ctx: &egui::Context,
+) {
+    let dialog = rfd::AsyncFileDialog::new();
+    let pick: std::pin::Pin<Box<dyn Future<Output = Option<rfd::FileHandle>> + Send>> =
+        match purpose {
+            DialogPurpose::OpenModule => Box::pin(
+                dialog
                     .set_title("Open a WebAssembly module")
                     .add_filter("WebAssembly", &["wasm", "wat", "wast"])
                     .add_filter("All files", &["*"])
-                    .pick_file();
-                Box::pin(async move { pick.await.map(|h| h.path().to_path_buf()) })
-            }
-            DialogPurpose::AddFolder => {
-                let pick = dialog
+                    .pick_file(),
+            ),
+            DialogPurpose::AddFolder => Box::pin(
+                dialog
                     .set_title("Choose a folder the guest may see")
-                    .pick_folder();
-                Box::pin(async move { pick.await.map(|h| h.path().to_path_buf()) })
-            }
+                    .pick_folder(),
+            ),
         };
-        let (sender, receiver) = bounded(1);
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("wasmscope-dialog".to_owned())
-            .spawn(move || {
-                let started = Instant::now();
-                let picked = block_on(future);
-                let _ = sender.send((picked, started.elapsed()));
-                ctx.request_repaint();
-            })?;
-        Ok(Self { purpose, receiver })
-    }
-
-    /// The answer, once there is one.
-    pub fn poll(&self) -> Option<DialogAnswer> {
-        match self.receiver.try_recv() {
-            Ok((Some(path), _)) => Some(DialogAnswer::Picked(path)),
-            Ok((None, shown_for)) if shown_for < DIALOG_MIN_HUMAN => {
-                Some(DialogAnswer::Unavailable)
-            }
-            Ok((None, _)) => Some(DialogAnswer::Cancelled),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some(DialogAnswer::Unavailable),
-        }
-    }
-}
-
-struct ThreadWaker(std::thread::Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Where a file dialog led: a path, a closed dialog, or no dialog at all.
-pub(crate) enum Destination {
-    /// The typed or picked path.
-    Path(PathBuf),
-    /// The dialog was closed without a pick.
-    Cancelled,
-    /// No dialog could be shown (it answered faster than a person could): ask for a path in a
-    /// field instead.
-    NoDialog,
-}
-
-/// Waits, on a worker thread, for the `typed` path or else the dialog's `pick`.
-pub(crate) fn destination(
-    typed: Option<PathBuf>,
-    pick: Option<impl Future<Output = Option<rfd::FileHandle>>>,
-) -> Destination {
-    let started = std::time::Instant::now();
-    match (typed, pick) {
-        (Some(path), _) => Destination::Path(path),
-        (None, Some(pick)) => match block_on(pick) {
-            Some(handle) => Destination::Path(handle.path().to_path_buf()),
-            None if started.elapsed() < DIALOG_MIN_HUMAN => Destination::NoDialog,
-            None => Destination::Cancelled,
-        },
-        (None, None) => Destination::Cancelled,
-    }
-}
-
-/// Runs a future to completion on this thread (the dialog's, never the UI's).
-pub(crate) fn block_on<T>(future: impl Future<Output = T>) -> T {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    loop {
-        match future.as_mut().poll(&mut context) {
-            Poll::Ready(value) => return value,
-            Poll::Pending => std::thread::park(),
-        }
-    }
+    chooser.start(purpose, pick, ctx);
 }
 
 /// A teaching module from `samples/`.

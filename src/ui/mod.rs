@@ -27,7 +27,9 @@ pub mod debugger;
 pub mod embed;
 pub mod files;
 pub mod grants;
+pub mod icon;
 pub mod job;
+pub mod layout;
 pub mod loader;
 pub mod memory;
 pub mod module;
@@ -60,7 +62,8 @@ pub fn run_app(file: Option<PathBuf>) -> ExitCode {
             .with_title("wasmscope")
             .with_app_id("wasmscope")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([720.0, 480.0])
+            .with_min_inner_size(layout::MIN_WINDOW_SIZE)
+            .with_icon(std::sync::Arc::new(icon::icon()))
             .with_drag_and_drop(true),
         ..Default::default()
     };

@@ -213,9 +213,13 @@ fn overview_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
         ui.add_space(6.0);
     }
 
+    // The one-line summary and the facts come first: they fit the panel's default height;
+    // the capability explanations below may need scrolling.
     ui.strong("Capabilities");
     if info.wasi.capabilities.is_empty() {
         ui.label("This module imports nothing from WASI: it cannot print, read files, see the time or the environment. It can only compute.");
+        ui.add_space(4.0);
+        facts_ui(ui, info);
     } else {
         let labels: Vec<&str> = info
             .wasi
@@ -224,6 +228,10 @@ fn overview_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
             .map(|c| c.capability.label())
             .collect();
         ui.label(format!("This module can ask for: {}", labels.join(", ")));
+        ui.add_space(4.0);
+        facts_ui(ui, info);
+        ui.add_space(8.0);
+        ui.strong("What each capability means");
         egui::Grid::new("capabilities")
             .num_columns(2)
             .striped(true)
@@ -251,6 +259,28 @@ fn overview_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
     }
     ui.add_space(8.0);
 
+    if !info.producers.is_empty() {
+        ui.add_space(8.0);
+        ui.strong("Producers");
+        egui::Grid::new("producers")
+            .num_columns(2)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                for field in &info.producers {
+                    ui.label(&field.field);
+                    let values: Vec<String> = field
+                        .values
+                        .iter()
+                        .map(|(name, version)| format!("{name} {version}").trim().to_owned())
+                        .collect();
+                    ui.label(values.join(", "));
+                    ui.end_row();
+                }
+            });
+    }
+}
+
+fn facts_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
     ui.strong("Facts");
     egui::Grid::new("facts")
         .num_columns(2)
@@ -295,26 +325,6 @@ fn overview_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
                 ui.end_row();
             }
         });
-
-    if !info.producers.is_empty() {
-        ui.add_space(8.0);
-        ui.strong("Producers");
-        egui::Grid::new("producers")
-            .num_columns(2)
-            .spacing([12.0, 2.0])
-            .show(ui, |ui| {
-                for field in &info.producers {
-                    ui.label(&field.field);
-                    let values: Vec<String> = field
-                        .values
-                        .iter()
-                        .map(|(name, version)| format!("{name} {version}").trim().to_owned())
-                        .collect();
-                    ui.label(values.join(", "));
-                    ui.end_row();
-                }
-            });
-    }
 }
 
 fn filter_ui(ui: &mut egui::Ui, state: &mut TableState, shown: usize, total: usize) {

@@ -37,6 +37,15 @@ fn growth_text(event: &GrowthEvent) -> String {
     }
 }
 
+/// Where [`scroll_to_headline`] leaves its request, for [`outcome_ui`] to take.
+const TO_HEADLINE: &str = "wasmscope outcome to headline";
+
+/// Asks the outcome panel to show the next outcome from its headline: a new run must not open
+/// where the last one was scrolled to.
+pub fn scroll_to_headline(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::NULL.with(TO_HEADLINE), true));
+}
+
 /// The outcome of the last run, or a hint when there is none.
 pub fn outcome_ui(
     ui: &mut egui::Ui,
@@ -51,33 +60,40 @@ pub fn outcome_ui(
         ui.weak("No run yet. Press Run (F5) to start the module in the sandbox.");
         return;
     };
-    egui::ScrollArea::vertical()
+    let mut scroll = egui::ScrollArea::vertical()
         .id_salt("outcome scroll")
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            report_ui(ui, report, commands);
-            crate::ui::files::after_run_ui(ui, report, after, commands);
-            if let Some(refused) = report.unlisted_denials() {
-                ui.add_space(6.0);
-                crate::ui::calls::unlisted_denials_ui(ui, refused);
-            }
-            if !report.calls.is_empty() || !report.denials.is_empty() {
-                ui.add_space(6.0);
-                crate::ui::calls::denials_ui(ui, &report.denials, report.denials_total);
-                egui::CollapsingHeader::new(format!("WASI calls ({})", report.calls_total))
-                    .default_open(true)
-                    .show(ui, |ui| {
-                        crate::ui::calls::calls_table_ui(ui, &report.calls, report.calls_total);
-                    });
-            }
-            if has_shape(&memory.0) || grew(&tables.0) {
-                egui::CollapsingHeader::new("Memory over time")
-                    .default_open(true)
-                    .show(ui, |ui| {
-                        resource_plots_ui(ui, (&memory.0, memory.1), (&tables.0, tables.1));
-                    });
-            }
-        });
+        .auto_shrink([false, true]);
+    if ui
+        .ctx()
+        .data_mut(|d| d.remove_temp::<bool>(egui::Id::NULL.with(TO_HEADLINE)))
+        .is_some()
+    {
+        scroll = scroll.vertical_scroll_offset(0.0);
+    }
+    scroll.show(ui, |ui| {
+        report_ui(ui, report, commands);
+        crate::ui::files::after_run_ui(ui, report, after, commands);
+        if let Some(refused) = report.unlisted_denials() {
+            ui.add_space(6.0);
+            crate::ui::calls::unlisted_denials_ui(ui, refused);
+        }
+        if !report.calls.is_empty() || !report.denials.is_empty() {
+            ui.add_space(6.0);
+            crate::ui::calls::denials_ui(ui, &report.denials, report.denials_total);
+            egui::CollapsingHeader::new(format!("WASI calls ({})", report.calls_total))
+                .default_open(true)
+                .show(ui, |ui| {
+                    crate::ui::calls::calls_table_ui(ui, &report.calls, report.calls_total);
+                });
+        }
+        if has_shape(&memory.0) || grew(&tables.0) {
+            egui::CollapsingHeader::new("Memory over time")
+                .default_open(true)
+                .show(ui, |ui| {
+                    resource_plots_ui(ui, (&memory.0, memory.1), (&tables.0, tables.1));
+                });
+        }
+    });
 }
 
 fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>) {
@@ -95,15 +111,8 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &format!("EXITED {code}"), fill);
                 ui.label(format!("Exit code {code}"));
             });
-            if *code == 0 {
-                ui.label("The guest finished normally: exit code 0 means success.");
-            } else {
-                ui.label(
-                    "The guest chose this exit code (proc_exit or a non-zero return from main). \
-                     It is the program's own verdict, not a sandbox failure; by convention \
-                     non-zero means it reports an error.",
-                );
-            }
+            // The engine's words, the same the CLI prints under the outcome line.
+            ui.label(report.outcome.explain());
             if !report.results.is_empty() {
                 ui.label(format!("Results: {}", report.results.join(", ")));
             }
@@ -114,41 +123,28 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &trap.code, GREY);
             });
             ui.label(RichText::new(&trap.message).strong());
-            // The engine's words, the same the CLI prints under the trap line.
-            ui.label(trap.kind.explain());
+            ui.label(report.outcome.explain());
         }
-        RunOutcome::TimedOut { timeout_ms } => {
+        RunOutcome::TimedOut { .. } => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "TIMED OUT", AMBER);
                 ui.label(report.outcome.summary());
             });
-            ui.label(format!(
-                "The guest was still running when the {timeout_ms} ms timeout passed, so the \
-                 sandbox stopped it (an epoch deadline: it interrupts busy loops and blocked \
-                 host calls alike). If the module just needs longer, raise Timeout in the \
-                 Sandbox panel; if it never ends, it is probably stuck in a loop."
-            ));
+            ui.label(report.outcome.explain());
         }
-        RunOutcome::FuelExhausted { fuel } => {
+        RunOutcome::FuelExhausted { .. } => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "OUT OF FUEL", AMBER);
                 ui.label(report.outcome.summary());
             });
-            ui.label(format!(
-                "The guest executed about {fuel} wasm instructions, its whole fuel budget, \
-                 and was stopped. Fuel counts work, not time, so the same module stops at the \
-                 same point on every machine. Raise or turn off Fuel in the Sandbox panel."
-            ));
+            ui.label(report.outcome.explain());
         }
         RunOutcome::Cancelled => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "STOPPED", GREY);
                 ui.label("Cancelled");
             });
-            ui.label(
-                "You pressed Stop, and the sandbox ended the guest, even if it was blocked in \
-                 a host call such as a sleep.",
-            );
+            ui.label(report.outcome.explain());
         }
         RunOutcome::Failed { error, unresolved } => {
             ui.horizontal(|ui| {
@@ -156,13 +152,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             });
             ui.label(RichText::new(error).strong());
             if !unresolved.is_empty() {
-                ui.label(format!(
-                    "The sandbox cannot link {} import{}: it provides WASI preview 1 and \
-                     nothing else, so every import below must be removed from the module or \
-                     provided by another host.",
-                    unresolved.len(),
-                    if unresolved.len() == 1 { "" } else { "s" }
-                ));
+                ui.label(report.outcome.explain());
                 for import in unresolved {
                     ui.label(
                         RichText::new(format!(
@@ -178,6 +168,12 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 }
             }
         }
+    }
+    if let Some(limit) = report.outcome.limit() {
+        ui.label(format!(
+            "If it needs more, raise {} in the Sandbox panel.",
+            crate::ui::sandbox::limit_name(limit)
+        ));
     }
 
     if let Some(first) = report.denied_growths.first() {
@@ -328,22 +324,22 @@ fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo], commands: &
                 row.col(|ui| {
                     ui.label(depth.to_string());
                 });
+                // Both the index and the name open the code: a stripped module's frames have
+                // only the index (`func 27`), and they deserve the code view as much.
+                const SHOW_CODE_TIP: &str =
+                    "Show this function's code, with the instruction of this frame marked.";
                 row.col(|ui| {
-                    ui.monospace(format!("func {}", frame.func_index));
+                    let text = RichText::new(format!("func {}", frame.func_index)).monospace();
+                    if ui.link(text).on_hover_text(SHOW_CODE_TIP).clicked() {
+                        commands.push(Command::ShowCode(frame.clone()));
+                    }
                 });
                 row.col(|ui| {
                     let text = match &frame.func_name {
                         Some(name) => RichText::new(name).monospace(),
                         None => RichText::new("(no name section)").weak(),
                     };
-                    if ui
-                        .link(text)
-                        .on_hover_text(
-                            "Show this function's code, with the instruction of this frame \
-                             marked.",
-                        )
-                        .clicked()
-                    {
+                    if ui.link(text).on_hover_text(SHOW_CODE_TIP).clicked() {
                         commands.push(Command::ShowCode(frame.clone()));
                     }
                 });
@@ -432,17 +428,20 @@ fn byte_unit(bytes: u64) -> (f64, &'static str) {
     }
 }
 
-/// Whether `history` has a shape worth plotting (more than one distinct point).
+/// Whether `history` has a shape worth plotting (more than one distinct point, or a denied
+/// growth to mark).
 pub fn has_shape(history: &History) -> bool {
-    history
-        .points
-        .windows(2)
-        .any(|w| w[0].1 != w[1].1 || w[0].0 != w[1].0)
+    !history.denied.is_empty()
+        || history
+            .points
+            .windows(2)
+            .any(|w| w[0].1 != w[1].1 || w[0].0 != w[1].0)
 }
 
-/// Whether the value changed at all (a table that kept its size says nothing a chart adds).
+/// Whether the value changed at all, or a change was refused (a table that kept its size and
+/// asked for nothing says nothing a chart adds).
 pub fn grew(history: &History) -> bool {
-    history.points.windows(2).any(|w| w[0].1 != w[1].1)
+    !history.denied.is_empty() || history.points.windows(2).any(|w| w[0].1 != w[1].1)
 }
 
 /// The memory chart, and beside it the table chart when a table grew.
@@ -462,6 +461,21 @@ pub fn resource_plots_ui(
     }
 }
 
+/// "; × marks 2 denied growths", or nothing.
+fn denied_caption(history: &History) -> String {
+    match history.denied_count {
+        0 => String::new(),
+        1 => "; × marks the denied growth".to_owned(),
+        n if n as usize > history.denied.len() => {
+            format!(
+                "; × marks the first {} of {n} denied growths",
+                history.denied.len()
+            )
+        }
+        n => format!("; × marks {n} denied growths"),
+    }
+}
+
 /// Table size (elements) over the run, with the cap as a dashed line when the peak nears it.
 pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
     let Some((peak, show_cap)) = step_plot_ui(
@@ -475,8 +489,9 @@ pub fn table_plot_ui(ui: &mut egui::Ui, history: &History, cap_elements: u64) {
         return;
     };
     ui.weak(format!(
-        "Table size over time: peak {peak} of a {cap_elements} element cap{}",
-        if show_cap { " (dashed red line)" } else { "" }
+        "Table size over time: peak {peak} of a {cap_elements} element cap{}{}",
+        if show_cap { " (dashed red line)" } else { "" },
+        denied_caption(history)
     ));
 }
 
@@ -491,16 +506,37 @@ pub fn memory_plot_ui(ui: &mut egui::Ui, history: &History, cap_bytes: u64) {
         return;
     };
     ui.weak(format!(
-        "Linear memory over time: peak {} of a {} cap{}",
+        "Linear memory over time: peak {} of a {} cap{}{}",
         bytes_text(peak),
         bytes_text(cap_bytes),
-        if show_cap { " (dashed red line)" } else { "" }
+        if show_cap { " (dashed red line)" } else { "" },
+        denied_caption(history)
     ));
 }
 
+/// The corners of a step line through `points`: each value holds until the next sample, so a
+/// growth draws as a vertical step, never a slope. It starts at the first sample and holds the
+/// last value until `end_ms` (at least 1 ms past the last sample, so one sample still shows).
+pub fn step_points(points: &[(u64, u64)], end_ms: u64) -> Vec<(u64, u64)> {
+    let mut steps = Vec::with_capacity(points.len() * 2 + 1);
+    for &(at_ms, value) in points {
+        if let Some(&(_, before)) = steps.last()
+            && before != value
+        {
+            steps.push((at_ms, before));
+        }
+        steps.push((at_ms, value));
+    }
+    if let Some(&(last_ms, value)) = steps.last() {
+        steps.push((end_ms.max(last_ms + 1), value));
+    }
+    steps
+}
+
 /// A value over the run as a filled step line, values divided by `unit.0` and labelled
-/// `unit.1`, with `cap` as a dashed red line when the peak passes a quarter of it. Returns the
-/// peak and whether the cap is drawn; `None` when there are no samples.
+/// `unit.1`, with `cap` as a dashed red line when the peak passes a quarter of it, and each
+/// denied growth marked × at its time. Returns the peak and whether the cap is drawn; `None`
+/// when there are no samples.
 fn step_plot_ui(
     ui: &mut egui::Ui,
     name: &str,
@@ -509,7 +545,11 @@ fn step_plot_ui(
     (scale, unit): (f64, &'static str),
     color: Color32,
 ) -> Option<(u64, bool)> {
-    let &(end_ms, _) = history.points.last()?;
+    let &(last_ms, _) = history.points.last()?;
+    let end_ms = history
+        .denied
+        .last()
+        .map_or(last_ms, |&(at_ms, _)| at_ms.max(last_ms));
     let peak = history.points.iter().map(|&(_, v)| v).max().unwrap_or(0);
     let show_cap = peak as f64 > cap as f64 * 0.25;
     let (time_scale, time_unit) = if end_ms < 2000 {
@@ -517,15 +557,12 @@ fn step_plot_ui(
     } else {
         (1000.0, "s")
     };
-    let mut points: Vec<[f64; 2]> = history
-        .points
+    let to_plot = |&(at_ms, v): &(u64, u64)| [at_ms as f64 / time_scale, v as f64 / scale];
+    let points: Vec<[f64; 2]> = step_points(&history.points, end_ms)
         .iter()
-        .map(|&(at_ms, v)| [at_ms as f64 / time_scale, v as f64 / scale])
+        .map(to_plot)
         .collect();
-    // Hold the last value a little, so a single instant still draws as a step.
-    if let Some(&[x, y]) = points.last() {
-        points.push([x + 1.0 / time_scale, y]);
-    }
+    let denied: Vec<[f64; 2]> = history.denied.iter().map(to_plot).collect();
     let cap_line = cap as f64 / scale;
     egui_plot::Plot::new(format!("{name} plot"))
         .height(130.0)
@@ -553,6 +590,44 @@ fn step_plot_ui(
                         .style(egui_plot::LineStyle::dashed_dense()),
                 );
             }
+            if !denied.is_empty() {
+                plot.points(
+                    egui_plot::Points::new("denied growth", denied)
+                        .shape(egui_plot::MarkerShape::Cross)
+                        .radius(6.0)
+                        .color(RED),
+                );
+            }
         });
     Some((peak, show_cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_step_from_the_first_sample_instead_of_sloping() {
+        // Memory grows 1 -> 2 MiB at 10 ms: the line holds 1 MiB until 10 ms, then steps.
+        let steps = step_points(&[(3, 1), (10, 2), (20, 2)], 20);
+        assert_eq!(steps, vec![(3, 1), (10, 1), (10, 2), (20, 2), (21, 2)]);
+        // No segment both rises and moves in time (a slope would draw a parallelogram).
+        assert!(
+            steps
+                .windows(2)
+                .all(|w| w[0].0 == w[1].0 || w[0].1 == w[1].1)
+        );
+    }
+
+    #[test]
+    fn a_resource_that_never_changed_is_drawn_flat() {
+        let steps = step_points(&[(0, 10), (500, 10), (900, 10)], 900);
+        assert!(steps.iter().all(|&(_, v)| v == 10), "{steps:?}");
+        assert!(!grew(&History {
+            points: vec![(0, 10), (500, 10)],
+            ..History::default()
+        }));
+        // One sample still draws a short flat line.
+        assert_eq!(step_points(&[(5, 7)], 5), vec![(5, 7), (6, 7)]);
+    }
 }

@@ -2,15 +2,23 @@
 //! current sandbox's compiler and fuel setting. The save dialog and the compile both run on a
 //! named thread, so a big module never freezes the window; without a dialog a path field asks.
 
-use crate::ui::loader::{Destination, destination};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use eframe::egui;
 
 use crate::engine::sandbox::{self, EngineKey};
+use crate::ui::job::Job;
+use crate::ui::prompt::{PathChooser, PathFieldText};
 use crate::ui::theme::bytes_text;
+
+/// The path field's words, when no save dialog can be shown.
+const PATH_FIELD: PathFieldText = PathFieldText {
+    title: "Precompile the module",
+    label: "Precompiled module path",
+    hint: "/path/to/module.cwasm",
+    action: "Precompile",
+};
 
 /// What the precompile thread said.
 enum Answer {
@@ -18,18 +26,16 @@ enum Answer {
     Done(String),
     /// Failed; the line to show.
     Failed(String),
-    /// The dialog was closed without a pick.
-    Cancelled,
-    /// No dialog could be shown: ask for a path in a field instead.
-    NoDialog,
 }
 
 /// The precompile job and its path field.
 #[derive(Default)]
 pub struct PrecompileState {
-    job: Option<Receiver<Answer>>,
-    /// The path field, when there is no dialog.
-    path: Option<String>,
+    job: Option<Job<Answer>>,
+    /// The save dialog, or the path field when there is no dialog.
+    chooser: PathChooser<()>,
+    /// What waits for the save dialog: the module and the engine to compile it with.
+    waiting: Option<(String, Arc<[u8]>, EngineKey)>,
     /// The last result: whether it went wrong, and the line.
     message: Option<(bool, String)>,
 }
@@ -37,7 +43,7 @@ pub struct PrecompileState {
 impl PrecompileState {
     /// Whether a dialog or compile is in progress.
     pub fn is_busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.chooser.is_waiting()
     }
 
     /// Compiles `wasm` for `key` and writes it to `path`, or where a save dialog says.
@@ -59,24 +65,22 @@ impl PrecompileState {
             ));
             return;
         }
-        let file_name = format!(
-            "{}.cwasm",
-            name.rsplit_once('.').map_or(name, |(stem, _)| stem)
-        );
-        // The dialog is built here: some platforms want that on the main thread.
-        let pick = path.is_none().then(|| {
-            rfd::AsyncFileDialog::new()
+        let Some(path) = path else {
+            let file_name = format!(
+                "{}.cwasm",
+                name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+            );
+            // The dialog is built here: some platforms want that on the main thread.
+            let pick = rfd::AsyncFileDialog::new()
                 .set_title("Save the precompiled module")
                 .set_file_name(file_name)
                 .add_filter("Precompiled module", &["cwasm"])
-                .save_file()
-        });
-        let job = move || {
-            let path = match destination(path, pick) {
-                Destination::Path(path) => path,
-                Destination::NoDialog => return Answer::NoDialog,
-                Destination::Cancelled => return Answer::Cancelled,
-            };
+                .save_file();
+            self.waiting = Some((name.to_owned(), wasm, key));
+            self.chooser.start((), pick, ctx);
+            return;
+        };
+        let work = move || {
             let compiled =
                 sandbox::shared_engine(key).and_then(|shared| sandbox::precompile(&shared, &wasm));
             let bytes = match compiled {
@@ -97,18 +101,10 @@ impl PrecompileState {
                 )),
             }
         };
-        let (sender, receiver) = bounded(1);
-        let waker = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wasmscope-precompile".to_owned())
-            .spawn(move || {
-                let _ = sender.send(job());
-                waker.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
+        match Job::spawn("precompile", format!("precompiling {name}"), ctx, work) {
+            Ok(job) => {
                 self.message = None;
-                self.job = Some(receiver);
+                self.job = Some(job);
             }
             Err(err) => {
                 self.message = Some((true, format!("cannot start the compile thread: {err:#}")));
@@ -116,42 +112,31 @@ impl PrecompileState {
         }
     }
 
-    /// Handles the job's answer, once there is one.
-    pub fn poll(&mut self) {
-        let Some(receiver) = &self.job else {
+    /// Handles the dialog's and the job's answers, once there are some.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(((), path)) = self.chooser.poll()
+            && let Some((name, wasm, key)) = self.waiting.take()
+        {
+            self.start(&name, wasm, key, Some(path), ctx);
+        }
+        let Some(result) = self.job.as_ref().and_then(Job::poll) else {
             return;
         };
-        let answer = match receiver.try_recv() {
-            Ok(answer) => answer,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => {
-                Answer::Failed("the compile thread ended early".to_owned())
-            }
-        };
         self.job = None;
-        match answer {
-            Answer::Done(line) => {
-                self.path = None;
+        match result {
+            Ok(Answer::Done(line)) => {
+                self.chooser.close_field();
                 self.message = Some((false, line));
             }
-            Answer::Failed(line) => self.message = Some((true, line)),
-            Answer::Cancelled => {}
-            Answer::NoDialog => {
-                self.path = Some(String::new());
-                self.message = Some((
-                    false,
-                    "No file dialog could be shown (is a desktop portal running?). Type the \
-                     path instead."
-                        .to_owned(),
-                ));
-            }
+            Ok(Answer::Failed(line)) => self.message = Some((true, line)),
+            Err(lost) => self.message = Some((true, lost.to_string())),
         }
     }
 }
 
 /// The precompile window while there is something to show; returns a typed path to write.
 pub fn precompile_window_ui(ctx: &egui::Context, state: &mut PrecompileState) -> Option<PathBuf> {
-    if state.job.is_none() && state.path.is_none() && state.message.is_none() {
+    if state.job.is_none() && !state.chooser.is_asking() && state.message.is_none() {
         return None;
     }
     let mut typed = None;
@@ -175,31 +160,13 @@ pub fn precompile_window_ui(ctx: &egui::Context, state: &mut PrecompileState) ->
                     ui.label(message);
                 }
             }
-            if let Some(text) = &mut state.path {
-                let label = ui.label("Precompiled module path");
-                let response = ui
-                    .add(
-                        egui::TextEdit::singleline(text)
-                            .hint_text("/path/to/module.cwasm")
-                            .desired_width(420.0),
-                    )
-                    .labelled_by(label.id)
-                    .on_hover_text("Where to write the .cwasm; Enter or Precompile to write it.");
-                let entered =
-                    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if (ui
-                    .add_enabled(state.job.is_none(), egui::Button::new("Precompile"))
-                    .on_hover_text("Compile the module and write the .cwasm to this path.")
-                    .clicked()
-                    || entered)
-                    && !text.trim().is_empty()
-                {
-                    typed = Some(PathBuf::from(text.trim()));
-                }
+            let idle = state.job.is_none();
+            if let Some(((), path)) = state.chooser.field_ui(ui, &PATH_FIELD, idle) {
+                typed = Some(path);
             }
         });
     if !open {
-        state.path = None;
+        state.chooser.close_field();
         state.message = None;
     }
     typed

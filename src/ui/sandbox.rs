@@ -34,6 +34,8 @@ pub struct SandboxSettings {
     /// The limits: what the guest may do. Its directories and environment stay empty here
     /// and are taken from the module's [`Grants`] when a run starts.
     pub policy: SandboxPolicy,
+    /// The Profile switch: sample the guest every this many milliseconds; `None` is off.
+    pub profiler_interval_ms: Option<u64>,
 }
 
 impl SandboxSettings {
@@ -58,6 +60,7 @@ impl SandboxSettings {
                 },
                 None => Entry::Default,
             },
+            profiler_interval_ms: self.profiler_interval_ms,
         };
         Ok((policy, invocation))
     }
@@ -97,6 +100,19 @@ fn format_ms(ms: u64) -> String {
 }
 
 /// A label for a row of the grid, with the teaching tooltip on both label and control.
+/// The name of the panel's row that sets `limit` ("Timeout", "Max stack").
+pub fn limit_name(limit: Limit) -> &'static str {
+    match limit {
+        Limit::MaxMemory => "Memory cap",
+        Limit::MaxTableElements => "Table cap",
+        Limit::Timeout => "Timeout",
+        Limit::Fuel => "Fuel",
+        Limit::MaxWasmStack => "Max stack",
+        Limit::MaxDisk => "Disk quota",
+        Limit::MaxFiles => "Files quota",
+    }
+}
+
 fn row_label(ui: &mut egui::Ui, text: &str, tip: &str) -> egui::Response {
     ui.label(text).on_hover_text(tip)
 }
@@ -187,11 +203,13 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
+            // Sliders share the panel's width, so a narrow panel stays narrow.
+            ui.spacing_mut().slider_width = (ui.available_width() - 180.0).clamp(60.0, 140.0);
             egui::Grid::new("limits")
                 .num_columns(2)
                 .spacing([8.0, 6.0])
                 .show(ui, |ui| {
-                    row_label(ui, "Memory cap", MEMORY_TIP);
+                    row_label(ui, limit_name(Limit::MaxMemory), MEMORY_TIP);
                     let mut bytes = policy.max_memory_bytes;
                     let response = ui
                         .add(
@@ -206,7 +224,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     }
                     ui.end_row();
 
-                    row_label(ui, "Table cap", TABLE_TIP);
+                    row_label(ui, limit_name(Limit::MaxTableElements), TABLE_TIP);
                     ui.add(
                         limit_slider(&mut policy.max_table_elements, Limit::MaxTableElements)
                             .custom_formatter(|v, _| format!("{} elements", format_count(v as u64)))
@@ -218,7 +236,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     .on_hover_text(TABLE_TIP);
                     ui.end_row();
 
-                    row_label(ui, "Disk quota", DISK_TIP);
+                    row_label(ui, limit_name(Limit::MaxDisk), DISK_TIP);
                     ui.add(
                         limit_slider(&mut policy.max_disk_bytes, Limit::MaxDisk)
                             .custom_formatter(|v, _| bytes_text(v as u64)),
@@ -226,7 +244,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     .on_hover_text(DISK_TIP);
                     ui.end_row();
 
-                    row_label(ui, "Files quota", FILES_TIP);
+                    row_label(ui, limit_name(Limit::MaxFiles), FILES_TIP);
                     ui.add(
                         limit_slider(&mut policy.max_files, Limit::MaxFiles)
                             .custom_formatter(|v, _| format!("{} files", format_count(v as u64)))
@@ -255,7 +273,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     .on_hover_text(TRAP_ON_GROW_TIP);
                     ui.end_row();
 
-                    row_label(ui, "Timeout", TIMEOUT_TIP);
+                    row_label(ui, limit_name(Limit::Timeout), TIMEOUT_TIP);
                     ui.horizontal(|ui| {
                         let mut on = policy.timeout_ms.is_some();
                         if ui
@@ -281,7 +299,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     });
                     ui.end_row();
 
-                    row_label(ui, "Fuel", FUEL_TIP);
+                    row_label(ui, limit_name(Limit::Fuel), FUEL_TIP);
                     ui.horizontal(|ui| {
                         let mut on = policy.fuel.is_some();
                         if ui.checkbox(&mut on, "").on_hover_text(FUEL_TIP).changed() {
@@ -306,7 +324,7 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     });
                     ui.end_row();
 
-                    row_label(ui, "Max stack", STACK_TIP);
+                    row_label(ui, limit_name(Limit::MaxWasmStack), STACK_TIP);
                     let mut stack = policy.max_wasm_stack_bytes as u64;
                     let response = ui
                         .add(

@@ -57,6 +57,8 @@ pub struct Session {
     pub calls: Vec<crate::engine::calllog::CallRecord>,
     /// WASI calls so far.
     pub calls_total: u64,
+    /// The guest profile so far, when the run is profiled (refreshed about once a second).
+    pub profile: Option<crate::engine::profiler::GuestProfile>,
     /// Debug mode: whether the run is in it, and where it is paused.
     pub debug: DebugView,
 }
@@ -110,6 +112,7 @@ impl Session {
             table_cap_elements,
             calls: Vec::new(),
             calls_total: 0,
+            profile: None,
             debug,
         })
     }
@@ -203,26 +206,51 @@ impl Session {
                     self.debug.paused_since = None;
                     self.debug.paused = None;
                 }
-                RunEvent::Finished(report) => return (Some(*report), false),
+                RunEvent::Profile(profile) => self.profile = Some(*profile),
+                RunEvent::Finished(report) => {
+                    self.take_denials(&report);
+                    return (Some(*report), false);
+                }
+            }
+        }
+    }
+
+    /// Growth events are dropped while the channel is full (a guest growing page by page
+    /// sends thousands in a millisecond); the report keeps every denial, so the charts mark
+    /// those the events missed.
+    fn take_denials(&mut self, report: &RunReport) {
+        for (history, resource) in [
+            (&mut self.memory_history, Resource::Memory),
+            (&mut self.table_history, Resource::Table),
+        ] {
+            let denied: Vec<&GrowthEvent> = report
+                .denied_growths
+                .iter()
+                .filter(|e| e.resource == resource)
+                .collect();
+            if denied.len() as u64 > history.denied_count {
+                history.denied.clear();
+                history.denied_count = 0;
+                for event in denied {
+                    history.deny(event.at_ms, event.current);
+                }
             }
         }
     }
 
     fn growth(&mut self, event: &GrowthEvent, allowed: bool, console: &mut Console) {
+        // The first growth of each resource is its creation at instantiation (wasmtime asks
+        // the limiter for 0 -> initial size): its size is where the chart starts, not a rise.
         if event.resource != Resource::Memory {
-            if allowed {
-                if self.table_history.points.is_empty() {
-                    self.table_history.push(event.at_ms, event.current);
-                }
-                self.table_history.push(event.at_ms, event.desired);
-            } else {
+            self.table_history.growth(event, allowed);
+            if !allowed {
                 self.denied_growths += 1;
             }
             return;
         }
+        self.memory_history.growth(event, allowed);
         if allowed {
             self.memory_bytes = Some(self.memory_bytes.unwrap_or(0).max(event.desired));
-            self.memory_history.push(event.at_ms, event.desired);
         } else {
             self.denied_growths += 1;
             if self.denied_growths == 1 {
@@ -242,11 +270,37 @@ impl Session {
 pub struct History {
     /// `(milliseconds since the run started, value)`, oldest first.
     pub points: Vec<(u64, u64)>,
+    /// Denied growths, `(milliseconds since the run started, value when denied)`: the first
+    /// [`History::MAX_DENIED`], marked on the chart at their time.
+    pub denied: Vec<(u64, u64)>,
+    /// All denied growths, including those past [`History::MAX_DENIED`].
+    pub denied_count: u64,
 }
 
 impl History {
     /// The most points kept.
     pub const MAX_POINTS: usize = 2048;
+    /// The most denied growths kept for marking.
+    pub const MAX_DENIED: usize = 64;
+
+    /// Records a growth: an allowed one moves the value (the first is the resource's creation,
+    /// 0 to its initial size, so that size is where the line starts: no rise from 0); a denied
+    /// one is marked at its time, at the size the guest kept.
+    pub fn growth(&mut self, event: &GrowthEvent, allowed: bool) {
+        if allowed {
+            self.push(event.at_ms, event.desired);
+        } else {
+            self.deny(event.at_ms, event.current);
+        }
+    }
+
+    /// Records a denied growth at `at_ms`, when the value was `value`.
+    pub fn deny(&mut self, at_ms: u64, value: u64) {
+        self.denied_count += 1;
+        if self.denied.len() < Self::MAX_DENIED {
+            self.denied.push((at_ms, value));
+        }
+    }
 
     /// Adds a point (ignoring one that goes back in time).
     pub fn push(&mut self, at_ms: u64, value: u64) {
@@ -267,6 +321,37 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn growth(resource: Resource, current: u64, desired: u64, at_ms: u64) -> GrowthEvent {
+        GrowthEvent {
+            resource,
+            current,
+            desired,
+            limit: 1000,
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn a_table_that_never_changed_stays_flat_from_its_creation() {
+        // Instantiation creates the table: wasmtime asks the limiter for 0 -> 10 elements.
+        let mut tables = History::default();
+        tables.growth(&growth(Resource::Table, 0, 10, 1), true);
+        tables.push(50, 10);
+        tables.push(100, 10);
+        assert!(tables.points.iter().all(|&(_, v)| v == 10), "{tables:?}");
+        assert!(!crate::ui::outcome::grew(&tables));
+    }
+
+    #[test]
+    fn a_denied_growth_is_kept_at_its_time_and_level() {
+        let mut memory = History::default();
+        memory.growth(&growth(Resource::Memory, 0, 65536, 0), true);
+        memory.growth(&growth(Resource::Memory, 65536, 1 << 30, 42), false);
+        assert_eq!(memory.denied, vec![(42, 65536)]);
+        assert_eq!(memory.denied_count, 1);
+        assert!(crate::ui::outcome::has_shape(&memory));
+    }
 
     #[test]
     fn history_stays_bounded_and_keeps_its_ends() {

@@ -45,8 +45,8 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
             ui.spinner();
             ui.label(format!(
                 "Loading {}… {}",
-                job.label,
-                format_elapsed(job.started.elapsed())
+                job.label(),
+                format_elapsed(job.started().elapsed())
             ));
             ui.separator();
         }

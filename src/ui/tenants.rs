@@ -236,6 +236,23 @@ pub fn tenants_window_ui(
         .open(&mut open)
         .default_width(900.0)
         .show(ctx, |ui| {
+            ui.add(
+                egui::Label::new(
+                    "Run tenants: several copies of the module at once, each with its own \
+                     TENANT_ID and its own folder at /data, results side by side.",
+                )
+                .wrap(),
+            );
+            ui.add(
+                egui::Label::new(
+                    "Compare without folders: two runs, one under the Sandbox panel's policy and \
+                     one under the same policy with no folders granted. What differs is shown \
+                     in red: it is what the folders let the guest do (or what fails without \
+                     them).",
+                )
+                .wrap(),
+            );
+            ui.add_space(4.0);
             ui.horizontal(|ui| {
                 let label = ui.label("Tenant count");
                 ui.add(egui::DragValue::new(&mut state.count).range(TENANT_COUNTS))

@@ -13,6 +13,8 @@ use wasmscope::runner;
 
 #[cfg(feature = "gui")]
 pub mod ui;
+#[cfg(feature = "gui")]
+pub mod window;
 
 /// Path of a sample in `samples/`.
 pub fn sample(name: &str) -> PathBuf {

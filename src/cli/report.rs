@@ -1,0 +1,176 @@
+//! What `wasmscope run` prints to stderr: each call of the capability log, and after the run
+//! its outcome with the engine's explanation, the backtrace, denied growths and file changes.
+
+use std::io::Write;
+
+use crate::cli::debug;
+use crate::engine::{self, Limit, RunOutcome, RunReport, format_bytes};
+
+/// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
+pub(crate) fn format_call(record: &engine::calllog::CallRecord) -> String {
+    let mut line = format!(
+        "wasmscope: [{}] {}({}) -> {}",
+        record.capability.label(),
+        record.function,
+        record.args,
+        record.result
+    );
+    if record.count > 1 {
+        line.push_str(&format!(" (x{})", record.count));
+    }
+    if let Some(denial) = &record.denial {
+        line.push_str(&format!("  DENIED: {denial}"));
+    }
+    line
+}
+
+/// Tells the user on stderr how the run ended, unless it simply exited.
+pub(crate) fn print_outcome(report: &RunReport) {
+    let mut err = std::io::stderr().lock();
+    if let Some(refused) = report.unlisted_denials() {
+        let _ = writeln!(
+            err,
+            "wasmscope: {refused} WASI call{} refused by the sandbox; run with --log-calls to see which and why",
+            if refused == 1 { " was" } else { "s were" },
+        );
+    }
+    if report.denied_growths_count > 0
+        && let Some(first) = report.denied_growths.first()
+    {
+        let _ = writeln!(
+            err,
+            "wasmscope: {} growth{} denied by the sandbox cap; the first asked {:?} to grow from {} to {} (cap {})",
+            report.denied_growths_count,
+            if report.denied_growths_count == 1 {
+                " was"
+            } else {
+                "s were"
+            },
+            first.resource,
+            growth_amount(first.resource, first.current),
+            growth_amount(first.resource, first.desired),
+            growth_amount(first.resource, first.limit),
+        );
+    }
+    if let Some(explanation) = report
+        .disk
+        .as_ref()
+        .and_then(engine::quota::DiskUsage::explanation)
+    {
+        let _ = writeln!(err, "wasmscope: {explanation}");
+    }
+    if report.disk.is_none() && !report.file_changes.is_empty() {
+        let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
+    }
+    debug::print_breaks(&mut err, report);
+    for dir in &report.file_changes {
+        if dir.changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(err, "wasmscope: {}", dir.summary());
+        for change in dir.changes.iter().take(20) {
+            let _ = writeln!(
+                err,
+                "  {:<8} {} ({})",
+                format!("{:?}", change.kind).to_lowercase(),
+                change.path,
+                format_bytes(change.size_bytes)
+            );
+        }
+        if dir.changes.len() > 20 {
+            let _ = writeln!(err, "  ... and {} more", dir.changes.len() - 20);
+        }
+        if dir.scratch {
+            let _ = writeln!(
+                err,
+                "  (a scratch copy: {} is unchanged)",
+                dir.host_path.display()
+            );
+        }
+    }
+    match &report.outcome {
+        RunOutcome::Exited { .. } => {}
+        RunOutcome::Trapped { trap } => {
+            let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+            // The same words the window shows under the trap.
+            let _ = writeln!(err, "{}", trap.kind.explain());
+            if let Some(address) = trap.fault_address {
+                let _ = writeln!(err, "faulting address: {address:#x}");
+            }
+            if !trap.frames.is_empty() {
+                let _ = writeln!(err, "wasm backtrace:");
+            }
+            print_frames(&mut err, &trap.frames);
+            debug::print_trap_state(&mut err, trap);
+        }
+        RunOutcome::Failed { error, unresolved } => {
+            let _ = writeln!(err, "error: {error}");
+            for import in unresolved {
+                let _ = writeln!(err, "  - {import}");
+            }
+            if !unresolved.is_empty() {
+                let _ = writeln!(err, "{}", report.outcome.explain());
+            }
+        }
+        other => {
+            let _ = writeln!(err, "wasmscope: {}", other.summary());
+            // The same words the window shows under the outcome.
+            let _ = writeln!(err, "{}", other.explain());
+            if let Some(stopped) = &report.stopped_at
+                && !stopped.frames.is_empty()
+            {
+                let _ = writeln!(err, "stopped at (wasm backtrace):");
+                print_frames(&mut err, &stopped.frames);
+            }
+        }
+    }
+    if let Some(limit) = report.outcome.limit() {
+        let _ = writeln!(
+            err,
+            "If it needs more, raise the {} ({}).",
+            limit.label(),
+            flag(limit)
+        );
+    }
+}
+
+/// The `wasmscope run` option that sets `limit`.
+fn flag(limit: Limit) -> &'static str {
+    match limit {
+        Limit::MaxMemory => "--max-memory",
+        Limit::MaxTableElements => "--max-table-elements",
+        Limit::Timeout => "--timeout",
+        Limit::Fuel => "--fuel",
+        Limit::MaxWasmStack => "--max-stack",
+        Limit::MaxDisk => "--max-disk",
+        Limit::MaxFiles => "--max-files",
+    }
+}
+
+/// Prints backtrace frames, innermost first, one per line.
+fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
+    for (i, frame) in frames.iter().enumerate() {
+        let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
+        let offset = frame
+            .module_offset
+            .map(|o| format!(" @ {o:#x}"))
+            .unwrap_or_default();
+        let source = frame
+            .source
+            .as_deref()
+            .map(|s| format!(" at {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "  {i:>2}: func[{}] {name}{offset}{source}",
+            frame.func_index
+        );
+    }
+}
+
+fn growth_amount(resource: engine::Resource, amount: u64) -> String {
+    match resource {
+        engine::Resource::Memory => format_bytes(amount),
+        engine::Resource::Table => format!("{amount} elements"),
+    }
+}
