@@ -118,6 +118,14 @@ impl App {
                         }
                     }
                 }
+                Command::SaveProfile(path) => {
+                    if let Some(report) = &self.run_view.report
+                        && let Some(profile) = &report.profile
+                    {
+                        let (profile, module) = (profile.clone(), report.module.clone());
+                        self.run_view.profiler.save(profile, module, path, ctx);
+                    }
+                }
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -152,6 +160,9 @@ impl App {
         }
         let breakpoints =
             crate::ui::debugger::breakpoints_for_run(&self.loaded.debugger, &module.wasm, &policy);
+        self.run_view
+            .profiler
+            .run_started(invocation.profiler_interval_ms.is_some());
         let request = RunRequest {
             name: module.name.clone(),
             wasm: module.wasm.clone(),

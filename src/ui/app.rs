@@ -55,6 +55,8 @@ pub(crate) struct RunView {
     pub(crate) console_view: ConsoleView,
     pub(crate) hex: HexView,
     pub(crate) after: AfterRun,
+    /// The guest profile window (live while a profiled run goes on).
+    pub(crate) profiler: crate::ui::profiler::ProfilerView,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -162,6 +164,7 @@ impl App {
             || self.jobs.profile.is_busy()
             || self.jobs.precompile.is_busy()
             || self.jobs.tenants.is_busy()
+            || self.run_view.profiler.is_busy()
     }
 
     /// The loaded module's name, if any.
@@ -194,6 +197,7 @@ impl App {
             }
         }
         self.jobs.precompile.poll(ctx);
+        self.run_view.profiler.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
             self.profile_file(action, path);
@@ -319,6 +323,23 @@ impl eframe::App for App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 
+        let (profile, live) = match &self.run_view.session {
+            Some(session) => (session.profile.as_ref(), true),
+            None => (
+                self.run_view
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.profile.as_ref()),
+                false,
+            ),
+        };
+        crate::ui::profiler::profiler_window_ui(
+            &ctx,
+            &mut self.run_view.profiler,
+            profile,
+            live,
+            &mut self.commands,
+        );
         let debugger = &self.loaded.debugger;
         let code_debug = code::CodeDebug {
             breakpoints: &debugger.breakpoints,

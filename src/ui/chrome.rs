@@ -101,6 +101,27 @@ impl App {
                 {
                     self.commands.push(Command::Precompile(None));
                 }
+                let profile = self
+                    .run_view
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.profile.as_ref());
+                if ui
+                    .add_enabled(
+                        crate::ui::profiler::can_save(profile),
+                        egui::Button::new("Save profile…"),
+                    )
+                    .on_hover_text(
+                        "Save the last run's guest profile in the Firefox Profiler's format \
+                         (profiler.firefox.com).",
+                    )
+                    .on_disabled_hover_text(
+                        "Turn on Profile in the Sandbox panel and run the module first.",
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::SaveProfile(None));
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -162,6 +183,7 @@ impl App {
                 ui.checkbox(&mut self.state.layout.show_sandbox, "Sandbox panel");
                 ui.checkbox(&mut self.state.layout.show_module, "Module panel");
                 ui.checkbox(&mut self.state.layout.show_outcome, "Outcome panel");
+                ui.checkbox(&mut self.run_view.profiler.open, "Guest profile");
                 ui.separator();
                 ui.label("Theme");
                 ui.radio_value(

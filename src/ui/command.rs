@@ -49,4 +49,7 @@ pub enum Command {
     Debug(crate::engine::debug::DebugCommand),
     /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.
     ToggleBreakpoint(usize),
+    /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
+    /// save dialog says.
+    SaveProfile(Option<PathBuf>),
 }

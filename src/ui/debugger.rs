@@ -23,16 +23,30 @@ pub const DEBUG_TIP: &str = "Debug mode: when the guest traps, see every frame's
     running guest). Compiled code runs slower (about 2-3x) and needs Cranelift. Components: the \
     state at a trap is shown; breakpoints are for core modules only.";
 
-/// The Debug switch, below the sandbox panel's limits. `module` says whether breakpoints
-/// are available (not for components).
-pub fn debug_switch_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy, module: Option<&ModuleInfo>) {
+/// The Debug switch, below the sandbox panel's limits. It is off limits while the guest is
+/// profiled (`profiling`: the engine refuses both) or compiled by Winch; `module` says
+/// whether breakpoints are available (not for components).
+pub fn debug_switch_ui(
+    ui: &mut egui::Ui,
+    policy: &mut SandboxPolicy,
+    profiling: bool,
+    module: Option<&ModuleInfo>,
+) {
     let winch = policy.compiler == crate::engine::Compiler::Winch;
+    let why_not = if profiling && !policy.debug {
+        format!(
+            "Off while profiling: {}.",
+            crate::engine::run::PROFILE_WITH_DEBUG
+        )
+    } else {
+        "Debug mode needs the Cranelift compiler: Winch cannot debug guests.".to_owned()
+    };
     ui.add_enabled(
-        !winch || policy.debug,
+        policy.debug || !(winch || profiling),
         egui::Checkbox::new(&mut policy.debug, "Debug (locals at a trap, breakpoints)"),
     )
     .on_hover_text(DEBUG_TIP)
-    .on_disabled_hover_text("Debug mode needs the Cranelift compiler: Winch cannot debug guests.");
+    .on_disabled_hover_text(why_not);
     if winch && policy.debug {
         ui.colored_label(
             ui.visuals().warn_fg_color,

@@ -36,6 +36,7 @@ pub mod module;
 pub mod outcome;
 pub mod precompile;
 pub mod profile;
+pub mod profiler;
 pub mod prompt;
 pub mod sandbox;
 pub mod session;

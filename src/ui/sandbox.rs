@@ -194,12 +194,17 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(ui, &mut settings.policy);
-            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, module);
+            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
+            let profiling = settings.profiler_interval_ms.is_some();
+            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, profiling, module);
         });
 }
 
-fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
+fn limits_ui(
+    ui: &mut egui::Ui,
+    policy: &mut SandboxPolicy,
+    profiler_interval_ms: &mut Option<u64>,
+) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
@@ -342,6 +347,11 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     row_label(ui, "Call log", CALL_LOG_TIP);
                     ui.checkbox(&mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
+                    ui.end_row();
+
+                    // Exclusive with debug mode; a Debug switch here should say so too
+                    // (`engine::run::PROFILE_WITH_DEBUG`).
+                    crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, policy.debug);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
