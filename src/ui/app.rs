@@ -36,6 +36,8 @@ pub(crate) struct Loaded {
     pub(crate) grants_restored: bool,
     pub(crate) module_view: ModuleView,
     pub(crate) code: CodeView,
+    /// Its breakpoints (kept for the session) and the paused run's view.
+    pub(crate) debugger: crate::ui::debugger::DebuggerState,
 }
 
 /// The run in progress, or the last one, and its output.
@@ -191,6 +193,7 @@ impl App {
         }
         if let Some(session) = &mut self.run_view.session {
             let (report, more) = session.poll(&mut self.run_view.console);
+            self.loaded.debugger.poll(Some(session), &mut self.commands);
             if let Some(report) = report {
                 self.finished(report);
             } else if more {
@@ -249,6 +252,7 @@ impl App {
                     self.loaded.grants.args_text = args;
                 }
                 self.loaded.code.close();
+                self.loaded.debugger = Default::default();
                 self.run_view.hex.open = false;
                 self.run_view.after = files::AfterRun::default();
                 self.run_view.report = None;
@@ -357,7 +361,16 @@ impl eframe::App for App {
             live,
             &mut self.commands,
         );
-        code::code_window_ui(&ctx, &mut self.loaded.code);
+        let debugger = &self.loaded.debugger;
+        let code_debug = code::CodeDebug {
+            breakpoints: &debugger.breakpoints,
+            memory_bytes: debugger.paused_report().map_or_else(
+                || self.run_view.report.as_ref().map_or(0, memory_bytes),
+                memory_bytes,
+            ),
+            commands: &mut self.commands,
+        };
+        code::code_window_ui(&ctx, &mut self.loaded.code, code_debug);
         crate::ui::embed::embed_window_ui(&ctx, &mut self.jobs.embed);
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
             self.profile_file(action, path);
@@ -374,7 +387,9 @@ impl eframe::App for App {
             }
             None => {}
         }
-        memory::memory_window_ui(&ctx, &mut self.run_view.hex, self.run_view.report.as_ref());
+        let paused = self.loaded.debugger.paused_report();
+        let shown = paused.or(self.run_view.report.as_ref());
+        memory::memory_window_ui(&ctx, &mut self.run_view.hex, shown);
         self.path_prompt_ui(&ctx);
         self.drop_ui(&ctx);
         self.apply_commands(&ctx);
@@ -384,6 +399,12 @@ impl eframe::App for App {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
     }
+}
+
+/// The size of the memory a report's values may point into.
+fn memory_bytes(report: &RunReport) -> u64 {
+    let kept = report.memory.as_ref().map_or(0, |m| m.len() as u64);
+    report.stats.peak_memory_bytes.max(kept)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use egui::{Color32, RichText};
 use crate::ui::app::App;
 use crate::ui::command::Command;
 use crate::ui::loader::{DialogPurpose, Source};
-use crate::ui::{calls, console, layout, module, outcome, profile, prompt, session, theme};
+use crate::ui::{
+    calls, console, debugger, layout, module, outcome, profile, prompt, session, theme,
+};
 
 impl App {
     pub(crate) fn drop_ui(&mut self, ctx: &egui::Context) {
@@ -277,6 +279,11 @@ impl App {
             {
                 self.commands.push(Command::Stop);
             }
+            let session = self.run_view.session.as_ref();
+            debugger::toolbar_ui(ui, session, &mut self.commands);
+            let info = self.loaded.module.as_ref().map(|m| &m.info);
+            let invoke = self.loaded.grants.invoke.name.as_deref();
+            debugger::code_button_ui(ui, info, invoke, &mut self.commands);
             if ui
                 .add_enabled(
                     self.loaded.module.is_some(),
@@ -417,7 +424,15 @@ impl App {
                 .size_range(widths)
                 .show(ui, |ui| {
                     ui.set_min_size(ui.available_size());
-                    if let Some(session) = &self.run_view.session {
+                    let session = self.run_view.session.as_ref();
+                    if let Some(paused) = session.and_then(|s| s.debug.paused.as_ref()) {
+                        egui::ScrollArea::vertical()
+                            .id_salt("paused scroll")
+                            .show(ui, |ui| {
+                                let state = &mut self.loaded.debugger;
+                                debugger::paused_panel_ui(ui, paused, state, &mut self.commands);
+                            });
+                    } else if let Some(session) = &self.run_view.session {
                         ui.heading("Outcome");
                         ui.horizontal(|ui| {
                             ui.spinner();

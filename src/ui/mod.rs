@@ -24,6 +24,7 @@ pub mod code;
 pub mod command;
 pub mod compile;
 pub mod console;
+pub mod debugger;
 pub mod embed;
 pub mod files;
 pub mod grants;

@@ -197,6 +197,8 @@ pub fn sandbox_ui(
             }
             grants_ui(ui, grants, module, commands);
             limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
+            let profiling = settings.profiler_interval_ms.is_some();
+            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, profiling, module);
         });
 }
 
