@@ -196,9 +196,12 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
-            let profiling = settings.profiler_interval_ms.is_some();
-            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, profiling, module);
+            limits_ui(
+                ui,
+                &mut settings.policy,
+                &mut settings.profiler_interval_ms,
+                module,
+            );
         });
 }
 
@@ -206,6 +209,7 @@ fn limits_ui(
     ui: &mut egui::Ui,
     policy: &mut SandboxPolicy,
     profiler_interval_ms: &mut Option<u64>,
+    module: Option<&ModuleInfo>,
 ) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
@@ -351,9 +355,16 @@ fn limits_ui(
                         .on_hover_text(CALL_LOG_TIP);
                     ui.end_row();
 
-                    // Exclusive with debug mode; a Debug switch here should say so too
-                    // (`engine::run::PROFILE_WITH_DEBUG`).
+                    // Profiling and debug mode exclude each other (the engine refuses both:
+                    // `engine::run::PROFILE_WITH_DEBUG`); side by side, each says why.
                     crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, policy.debug);
+                    ui.end_row();
+
+                    row_label(ui, "Debug", crate::ui::debugger::DEBUG_TIP);
+                    ui.vertical(|ui| {
+                        let profiling = profiler_interval_ms.is_some();
+                        crate::ui::debugger::debug_switch_ui(ui, policy, profiling, module);
+                    });
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
