@@ -195,8 +195,7 @@ pub fn sandbox_ui(
             }
             grants_ui(ui, grants, module, commands);
             limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
-            let profiling = settings.profiler_interval_ms.is_some();
-            crate::ui::debugger::debug_switch_ui(ui, &mut settings.policy, profiling, module);
+            crate::ui::debugger::component_note_ui(ui, &settings.policy, module);
         });
 }
 
@@ -352,6 +351,11 @@ fn limits_ui(
                     // Exclusive with debug mode; a Debug switch here should say so too
                     // (`engine::run::PROFILE_WITH_DEBUG`).
                     crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, policy.debug);
+                    ui.end_row();
+
+                    row_label(ui, "Debug", crate::ui::debugger::DEBUG_TIP);
+                    let profiling = profiler_interval_ms.is_some();
+                    crate::ui::debugger::debug_switch_ui(ui, policy, profiling);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
