@@ -8,7 +8,7 @@
 mod common;
 
 use common::ui::{open, run, shows, shows_text, wait_for, wait_idle};
-use common::window::{harness_at, open_path, rect_of, wat_file};
+use common::window::{harness_at, open_path, rect_of, wait_until, wat_file};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -190,6 +190,62 @@ fn the_memory_chart_marks_the_denied_growth() {
         "{:#?}",
         harness.root()
     );
+}
+
+#[test]
+fn opening_a_module_compiles_it_so_run_starts_without_compiling() {
+    let mut harness = harness_at(SMALL);
+    harness.state_mut().open_bytes(
+        "compiled_early.wasm",
+        common::many_functions(2000, 1, false),
+    );
+    wait_until(&mut harness, "the background compile", |h| {
+        shows_text(h, "Run starts at once")
+    });
+    run(&mut harness);
+    assert!(
+        shows_text(&harness, "exited with code 0"),
+        "{:#?}",
+        harness.root()
+    );
+    // The run found the code compiled: the Numbers say so.
+    assert!(shows(&harness, "cached"), "{:#?}", harness.root());
+}
+
+#[test]
+fn stop_while_compiling_returns_to_idle_at_once() {
+    let mut harness = harness_at(SMALL);
+    // Big enough that compiling takes seconds; `_start` spins, so it never ends by itself. A
+    // new seed each time: wasmtime's disk cache would otherwise load it at once.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    harness.state_mut().open_bytes(
+        "slow_compile.wasm",
+        common::many_functions(60_000, seed, true),
+    );
+    wait_until(&mut harness, "the background compile to start", |h| {
+        shows_text(h, "Compiling: ")
+    });
+    // An estimate is given while it compiles.
+    assert!(shows_text(&harness, " of about "), "{:#?}", harness.root());
+    harness.get_by_label("Run").click();
+    harness.run_steps(2);
+    assert!(harness.state().is_busy() && harness.state().is_compiling());
+    assert!(shows_text(
+        &harness,
+        "Stop returns the window to idle at once"
+    ));
+    harness.get_by_label("Stop").click();
+    harness.step();
+    harness.step();
+    assert!(
+        !harness.state().is_busy(),
+        "the window waits for the compile"
+    );
+    assert!(shows(&harness, "STOPPED"), "{:#?}", harness.root());
+    assert!(shows_text(&harness, "stopped while compiling"));
 }
 
 #[test]

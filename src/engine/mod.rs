@@ -1,6 +1,7 @@
 //! The engine: inspect a module, build a sandbox from a policy, run it, describe the outcome.
 //! No egui and no threads of its own; the [`crate::runner`] puts a run on a worker thread.
 
+pub mod cache;
 pub mod calllog;
 pub mod copy_as;
 pub mod debug;

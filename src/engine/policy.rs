@@ -87,7 +87,7 @@ pub enum Compiler {
     Cranelift,
     /// Baseline compiler: compiles several times faster, runs slower.
     Winch,
-    /// Portable interpreter: almost no compile time, runs much slower.
+    /// Portable interpreter: compiles about as slowly as Cranelift, runs much slower.
     Pulley,
 }
 
@@ -101,6 +101,15 @@ impl Compiler {
             Compiler::Cranelift => "cranelift",
             Compiler::Winch => "winch",
             Compiler::Pulley => "pulley",
+        }
+    }
+
+    /// Its name in a sentence: "Cranelift", "Winch", "Pulley".
+    pub fn title(self) -> &'static str {
+        match self {
+            Compiler::Cranelift => "Cranelift",
+            Compiler::Winch => "Winch",
+            Compiler::Pulley => "Pulley",
         }
     }
 

@@ -106,6 +106,10 @@ fn run_inner(
         Ok(compiled) => compiled,
         Err(outcome) => return Ok(outcome),
     };
+    // Stop pressed while compiling: the face has moved on; the code stays in the cache.
+    if control.is_cancelled() {
+        return Ok(RunOutcome::Cancelled);
+    }
     report_compiled(report, events, compiled.compile_time, compiled.cached);
 
     let mut sandbox = Sandbox::new(
@@ -194,7 +198,7 @@ fn load(
         ModuleKind::Component => RunTarget::component(shared, key, &request.wasm)?
             .map_err(|e| failed(format!("invalid component: {}", error_text(&e)))),
         ModuleKind::CoreModule | ModuleKind::Invalid => RunTarget::core(shared, key, &request.wasm)
-            .map_err(|e| failed(format!("invalid module: {}", error_text(&e)))),
+            .map_err(|e| failed(sandbox::compile_error_text(key.compiler, &request.wasm, &e))),
     })
 }
 

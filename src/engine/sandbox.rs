@@ -3,7 +3,6 @@
 //! stop handle ([`RunControl`]), and the shared engines, linkers and compiled modules.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,6 +14,8 @@ use wasmtime::{
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::engine::cache;
+pub use crate::engine::cache::Compiled;
 use crate::engine::calllog::CallLog;
 use crate::engine::errors::{RunError, cause};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
@@ -602,16 +603,6 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     Ok(shared)
 }
 
-/// A compiled module and whether it came from the cache.
-pub struct Compiled {
-    /// The module.
-    pub module: Module,
-    /// Compile time (zero when cached).
-    pub compile_time: Duration,
-    /// Whether it came from the in-memory cache.
-    pub cached: bool,
-}
-
 /// Loads a precompiled `.cwasm` made by `wasmscope compile` (or `wasmtime compile` of this
 /// wasmtime version with a matching configuration).
 pub fn deserialize(shared: &SharedEngine, bytes: &[u8]) -> wasmtime::Result<Compiled> {
@@ -641,40 +632,65 @@ pub fn precompile(shared: &SharedEngine, wasm: &[u8]) -> wasmtime::Result<Vec<u8
     shared.engine.precompile_module(wasm)
 }
 
-/// How many compiled modules the in-memory cache keeps.
-const MODULE_CACHE_ENTRIES: usize = 8;
-
-/// Compiles `wasm`, or returns it from the in-memory cache keyed by content hash and engine.
+/// Compiles `wasm`, or returns it from the in-memory cache, bounded in bytes (see
+/// [`crate::engine::cache`]).
 pub fn compile(shared: &SharedEngine, key: EngineKey, wasm: &[u8]) -> wasmtime::Result<Compiled> {
-    type Cache = Mutex<Vec<((EngineKey, u64, usize), Module)>>;
-    static MODULES: OnceLock<Cache> = OnceLock::new();
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    wasm.hash(&mut hasher);
-    let cache_key = (key, hasher.finish(), wasm.len());
-    let modules = MODULES.get_or_init(Default::default);
-    if let Some((_, module)) = modules
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|(k, _)| *k == cache_key)
-    {
-        return Ok(Compiled {
-            module: module.clone(),
-            compile_time: Duration::ZERO,
-            cached: true,
-        });
+    compile_pinned(shared, key, wasm).map(|(compiled, _pin)| compiled)
+}
+
+/// Like [`compile`], and keeps the code cached, whatever its size, while the [`cache::Pin`]
+/// lives (the window pins the open module's code, so Run is instant).
+pub fn compile_pinned(
+    shared: &SharedEngine,
+    key: EngineKey,
+    wasm: &[u8],
+) -> wasmtime::Result<(Compiled, cache::Pin)> {
+    // The cache knows code by its engine: one shared engine per key.
+    debug_assert!(shared_engine(key).is_ok_and(|s| Engine::same(&s.engine, &shared.engine)));
+    cache::compile_pinned(&shared.engine, wasm)
+}
+
+/// The proposal a compile error names, in words, from wasmtime's message.
+fn proposal_named_in(text: &str) -> &'static str {
+    let text = text.to_lowercase();
+    if text.contains("exception") || text.contains("try_table") || text.contains("throw") {
+        "exception handling"
+    } else if text.contains("tail call") || text.contains("return_call") {
+        "tail calls"
+    } else if text.contains("relaxed") {
+        "relaxed SIMD"
+    } else if text.contains("function reference") || text.contains("typed func") {
+        "typed function references"
+    } else if text.contains("gc") || text.contains("struct") || text.contains("array") {
+        "garbage collection (GC)"
+    } else if text.contains("stack switching") || text.contains("cont") {
+        "stack switching"
+    } else {
+        "a WebAssembly proposal"
     }
-    let started = Instant::now();
-    let module = Module::new(&shared.engine, wasm)?;
-    let compile_time = started.elapsed();
-    let mut modules = modules.lock().unwrap_or_else(|p| p.into_inner());
-    if modules.len() >= MODULE_CACHE_ENTRIES {
-        modules.remove(0);
+}
+
+/// What to say when `wasm` does not compile under `compiler`. A module that is valid under
+/// Cranelift but uses a proposal this compiler lacks (Winch has no exception handling, for
+/// one) is not "invalid": say which proposal is missing and that Cranelift runs it.
+pub fn compile_error_text(compiler: Compiler, wasm: &[u8], e: &wasmtime::Error) -> String {
+    let text = crate::engine::errors::error_text(e);
+    if compiler != Compiler::Cranelift {
+        let key = EngineKey {
+            compiler: Compiler::Cranelift,
+            ..EngineKey::for_policy(&SandboxPolicy::default())
+        };
+        let valid_for_cranelift =
+            shared_engine(key).is_ok_and(|shared| Module::validate(&shared.engine, wasm).is_ok());
+        if valid_for_cranelift {
+            return format!(
+                "{} cannot compile this module: it lacks the {} proposal that the module uses \
+                 ({text}). The module is valid: choose Cranelift as the compiler (Sandbox panel, \
+                 or `--compiler cranelift`), which runs it",
+                compiler.title(),
+                proposal_named_in(&text),
+            );
+        }
     }
-    modules.push((cache_key, module.clone()));
-    Ok(Compiled {
-        module,
-        compile_time,
-        cached: false,
-    })
+    format!("invalid module: {text}")
 }

@@ -34,8 +34,12 @@ impl App {
                 }
                 Command::Run => self.start_run(ctx),
                 Command::Stop => {
-                    if let Some(session) = &mut self.run_view.session {
-                        session.stop();
+                    if let Some(report) = self.run_view.session.as_mut().and_then(Session::stop) {
+                        // Stopped while compiling: idle at once, the compile goes on.
+                        self.run_view
+                            .console
+                            .note(crate::ui::session::STOPPED_WHILE_COMPILING);
+                        self.finished(report);
                     }
                     // Esc stops tenants too: they are runs the user started.
                     self.jobs.tenants.stop();

@@ -70,6 +70,8 @@ pub(crate) struct Background {
     pub(crate) precompile: PrecompileState,
     pub(crate) tenants: TenantsState,
     pub(crate) embed: crate::ui::embed::EmbedView,
+    /// The open module's compile, started when it loads.
+    pub(crate) compile: crate::ui::compile::CompileState,
 }
 
 /// The application.
@@ -167,6 +169,11 @@ impl App {
             || self.run_view.profiler.is_busy()
     }
 
+    /// Whether the open module is being compiled in the background.
+    pub fn is_compiling(&self) -> bool {
+        self.jobs.compile.is_compiling()
+    }
+
     /// The loaded module's name, if any.
     pub fn module_name(&self) -> Option<&str> {
         self.loaded.module.as_ref().map(|m| m.name.as_str())
@@ -218,9 +225,16 @@ impl App {
                 if let Some(path) = &result.path {
                     loader::remember_recent(&mut self.state.recent, path);
                 }
-                if let Some(session) = &mut self.run_view.session {
-                    // Output from the old module's run would be confusing under the new one.
-                    session.stop();
+                // Output from the old module's run would be confusing under the new one; a run
+                // still compiling is let go at once (its compile ends in the background).
+                if self
+                    .run_view
+                    .session
+                    .as_mut()
+                    .and_then(Session::stop)
+                    .is_some()
+                {
+                    self.run_view.session = None;
                 }
                 self.error = None;
                 self.title = format!("{} - wasmscope", module.name);
@@ -252,7 +266,7 @@ impl App {
         }
     }
 
-    fn finished(&mut self, report: RunReport) {
+    pub(crate) fn finished(&mut self, report: RunReport) {
         if let Some(session) = self.run_view.session.take() {
             self.run_view.memory_history = (session.memory_history, session.memory_cap_bytes);
             self.run_view.table_history = (session.table_history, session.table_cap_elements);
@@ -286,6 +300,13 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
+        self.jobs.compile.follow(
+            self.loaded.module.as_ref(),
+            self.loaded.generation,
+            crate::engine::sandbox::EngineKey::for_policy(&self.state.sandbox.policy),
+            &mut self.state.compile_speeds,
+            &ctx,
+        );
         self.apply_theme(&ctx);
         self.shortcuts(&ctx);
 

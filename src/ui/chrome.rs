@@ -309,6 +309,7 @@ impl App {
                 ui.spinner();
                 ui.label(format!("Loading {}…", job.label()));
             }
+            self.jobs.compile.status_ui(ui, &self.state.compile_speeds);
             if let Some(notice) = &self.notice {
                 ui.weak(notice);
             }
@@ -435,10 +436,16 @@ impl App {
                         ui.heading("Outcome");
                         ui.horizontal(|ui| {
                             ui.spinner();
-                            ui.label(match session.phase() {
-                                session::Phase::Compiling => "Compiling…",
-                                session::Phase::Running => "Running…",
-                            });
+                            match session.phase() {
+                                session::Phase::Compiling => self.jobs.compile.compiling_ui(
+                                    ui,
+                                    session.started,
+                                    &self.state.compile_speeds,
+                                ),
+                                session::Phase::Running => {
+                                    ui.label("Running…");
+                                }
+                            }
                         });
                         ui.weak("The outcome appears here when the run ends.");
                         ui.add_space(8.0);

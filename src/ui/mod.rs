@@ -22,6 +22,7 @@ pub mod calls;
 mod chrome;
 pub mod code;
 pub mod command;
+pub mod compile;
 pub mod console;
 pub mod debugger;
 pub mod embed;

@@ -152,7 +152,9 @@ fn compiler_tip(compiler: Compiler) -> &'static str {
     match compiler {
         Compiler::Cranelift => "Optimizing: slower to compile, fastest code (wasmtime's default).",
         Compiler::Winch => "Baseline: compiles several times faster, runs slower.",
-        Compiler::Pulley => "Interpreter: almost no compile time, runs much slower.",
+        Compiler::Pulley => {
+            "Interpreter: compiles about as slowly as Cranelift (it uses it), runs much slower."
+        }
     }
 }
 /// The sandbox panel: the module's grants (with the banner when they were restored), then

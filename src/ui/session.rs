@@ -63,6 +63,10 @@ pub struct Session {
     pub debug: DebugView,
 }
 
+/// What the console says when Stop ends a run that was still compiling.
+pub const STOPPED_WHILE_COMPILING: &str = "wasmscope: stopped while compiling. The compile \
+    finishes in the background and its code is kept, so the next Run starts sooner.";
+
 /// Guest output handled per frame before the UI draws; the rest waits for the next frame, so
 /// a flood cannot starve the UI.
 const OUTPUT_BYTES_PER_FRAME: usize = 4 * 1024 * 1024;
@@ -141,10 +145,14 @@ impl Session {
         self.handle.debug(command);
     }
 
-    /// Asks the worker to stop; it ends with the `cancelled` outcome.
-    pub fn stop(&mut self) {
+    /// Asks the worker to stop; it ends with the `cancelled` outcome. While compiling, the
+    /// window need not wait: the compile cannot be interrupted, so it finishes in the
+    /// background (its code is kept for the next Run) and the report to show now is returned.
+    pub fn stop(&mut self) -> Option<RunReport> {
         self.stop_requested = true;
         self.handle.cancel();
+        (self.phase() == Phase::Compiling)
+            .then(|| RunReport::new(self.module.clone(), crate::engine::RunOutcome::Cancelled))
     }
 
     /// Handles the events that wait, within a per-frame budget. Returns the report when the

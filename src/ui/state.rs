@@ -25,6 +25,8 @@ pub struct State {
     pub theme: egui::ThemePreference,
     /// Which panels are shown.
     pub layout: Layout,
+    /// How fast this machine compiles, for the estimate shown while a module compiles.
+    pub compile_speeds: crate::ui::compile::CompileSpeeds,
 }
 
 impl State {

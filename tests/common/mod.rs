@@ -123,3 +123,28 @@ pub fn short_timeout(ms: u64) -> SandboxPolicy {
 
 /// A generous bound for "it stopped promptly" checks: catches hangs, not slowness.
 pub const PROMPT: Duration = Duration::from_secs(20);
+
+/// A module with `functions` small functions (for compile times and cache sizes), whose
+/// `_start` calls the last of them and then either returns or, with `spin`, loops until
+/// stopped. `seed` makes modules of the same size differ (a cold compile for each).
+pub fn many_functions(functions: u32, seed: u32, spin: bool) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut wat = String::from("(module (memory (export \"memory\") 1)\n");
+    for i in 0..functions {
+        let _ = writeln!(
+            wat,
+            "(func $f{i} (param i32) (result i32) (local i32) \
+             local.get 0 i32.const {k} i32.add local.tee 1 i32.const 3 i32.mul \
+             local.get 1 i32.xor i32.const {seed} i32.rotl)",
+            k = i.wrapping_mul(31)
+        );
+    }
+    let last = functions.saturating_sub(1);
+    let body = if spin {
+        format!("i32.const 1 call $f{last} drop (loop $l br $l)")
+    } else {
+        format!("i32.const 1 call $f{last} drop")
+    };
+    let _ = write!(wat, "(func (export \"_start\") {body}))");
+    wat::parse_str(&wat).unwrap()
+}

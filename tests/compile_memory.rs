@@ -1,0 +1,79 @@
+//! The compiled-code cache is bounded in bytes, and the memory of a big module's code comes
+//! back when another module replaces it (issue 13: the idle process stayed at 1.5 GB). Its own
+//! test binary, so no other test's compiles blur the numbers.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use wasmscope::engine::SandboxPolicy;
+use wasmscope::engine::cache;
+use wasmscope::engine::sandbox::{self, EngineKey};
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+fn closed_modules_stay_within_the_bound_and_a_replaced_big_module_gives_its_memory_back() {
+    let key = EngineKey::for_policy(&SandboxPolicy::default());
+    let shared = sandbox::shared_engine(key).unwrap();
+
+    // The bound: a small one, so a few small modules exceed it.
+    cache::set_bound_bytes(256 * 1024);
+    let open = common::many_functions(1500, 21, false);
+    let (_, pin) = sandbox::compile_pinned(&shared, key, &open).unwrap();
+    for seed in 22..30 {
+        let wasm = common::many_functions(1500, seed, false);
+        let compiled = sandbox::compile(&shared, key, &wasm).unwrap();
+        assert!(!compiled.cached);
+        let (_, closed) = cache::cached_bytes();
+        assert!(
+            closed <= cache::bound_bytes(),
+            "{closed} bytes of closed modules kept"
+        );
+    }
+    // The open (pinned) module is kept, whatever the bound; closed, it goes.
+    assert!(cache::is_cached(&shared.engine, &open));
+    drop(pin);
+    cache::set_bound_bytes(0);
+    assert!(!cache::is_cached(&shared.engine, &open));
+
+    // Memory: open a big module (its code pinned), then replace it with a small one. The
+    // bound stays small, as if the big module's code were larger than the real bound: the
+    // question is whether its memory really comes back.
+    cache::set_bound_bytes(1 << 20);
+    let big = common::many_functions(120_000, 31, false);
+    let small = common::many_functions(10, 32, false);
+    let (_, small_pin) = sandbox::compile_pinned(&shared, key, &small).unwrap();
+    let baseline = rss_bytes();
+    let (compiled, big_pin) = sandbox::compile_pinned(&shared, key, &big).unwrap();
+    drop(compiled);
+    let (code_bytes, _) = cache::cached_bytes();
+    let held = rss_bytes();
+    drop(big_pin);
+    let after = rss_bytes();
+    println!(
+        "rss baseline {} MiB, with the big module {} MiB (code {} MiB), after {} MiB",
+        baseline >> 20,
+        held >> 20,
+        code_bytes >> 20,
+        after >> 20
+    );
+    assert!(
+        code_bytes > 8 << 20,
+        "the big module's code ({code_bytes} bytes) is too small to measure"
+    );
+    assert!(!cache::is_cached(&shared.engine, &big));
+    let grew = held.saturating_sub(baseline);
+    let kept = after.saturating_sub(baseline);
+    assert!(
+        kept <= grew / 4 + (16 << 20),
+        "after replacing the big module the process keeps {} of the {} MiB it grew by",
+        kept >> 20,
+        grew >> 20
+    );
+    drop(small_pin);
+}
