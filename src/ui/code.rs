@@ -254,7 +254,11 @@ fn lines_ui(
                                 .monospace()
                                 .strong();
                             let text = if breakpoint { text.color(red) } else { text };
-                            ui.add(egui::Label::new(text).extend().sense(egui::Sense::click()))
+                            ui.add(
+                                egui::Label::new(text)
+                                    .truncate()
+                                    .sense(egui::Sense::click()),
+                            )
                         });
                     if scroll {
                         response.response.scroll_to_me(Some(egui::Align::Center));
@@ -268,8 +272,11 @@ fn lines_ui(
                     };
                     let text = RichText::new(format!("{gutter}{offset} {}", line.text)).monospace();
                     let text = if breakpoint { text.color(red) } else { text };
-                    let response =
-                        ui.add(egui::Label::new(text).extend().sense(egui::Sense::click()));
+                    let response = ui.add(
+                        egui::Label::new(text)
+                            .truncate()
+                            .sense(egui::Sense::click()),
+                    );
                     line.offset.is_some() && response.on_hover_text(tip).clicked()
                 };
                 if clicked && let Some(offset) = line.offset {

@@ -23,15 +23,9 @@ pub const DEBUG_TIP: &str = "Debug mode: when the guest traps, see every frame's
     running guest). Compiled code runs slower (about 2-3x) and needs Cranelift. Components: the \
     state at a trap is shown; breakpoints are for core modules only.";
 
-/// The Debug switch, below the sandbox panel's limits. It is off limits while the guest is
-/// profiled (`profiling`: the engine refuses both) or compiled by Winch; `module` says
-/// whether breakpoints are available (not for components).
-pub fn debug_switch_ui(
-    ui: &mut egui::Ui,
-    policy: &mut SandboxPolicy,
-    profiling: bool,
-    module: Option<&ModuleInfo>,
-) {
+/// The Debug switch, a row of the sandbox panel's limits. It is off limits while the guest
+/// is profiled (`profiling`: the engine refuses both) or compiled by Winch.
+pub fn debug_switch_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy, profiling: bool) {
     let winch = policy.compiler == crate::engine::Compiler::Winch;
     let why_not = if profiling && !policy.debug {
         format!(
@@ -41,22 +35,28 @@ pub fn debug_switch_ui(
     } else {
         "Debug mode needs the Cranelift compiler: Winch cannot debug guests.".to_owned()
     };
-    ui.add_enabled(
-        policy.debug || !(winch || profiling),
-        egui::Checkbox::new(&mut policy.debug, "Debug (locals at a trap, breakpoints)"),
-    )
-    .on_hover_text(DEBUG_TIP)
-    .on_disabled_hover_text(why_not);
-    if winch && policy.debug {
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            "Debug mode needs Cranelift: choose it as the compiler.",
-        );
-    }
+    ui.vertical(|ui| {
+        ui.add_enabled(
+            policy.debug || !(winch || profiling),
+            egui::Checkbox::new(&mut policy.debug, "Debug (locals at a trap, breakpoints)"),
+        )
+        .on_hover_text(DEBUG_TIP)
+        .on_disabled_hover_text(why_not);
+        if winch && policy.debug {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "Debug mode needs Cranelift: choose it as the compiler.",
+            );
+        }
+    });
+}
+
+/// Under the limits, for a component in debug mode: what is not available.
+pub fn component_note_ui(ui: &mut egui::Ui, policy: &SandboxPolicy, module: Option<&ModuleInfo>) {
     if policy.debug && module.is_some_and(|m| m.kind == ModuleKind::Component) {
         ui.weak(
-            "Breakpoints and stepping are not available for components; a trap still shows \
-             the state of its frames.",
+            "Debug: breakpoints and stepping are not available for components; a trap still \
+             shows the state of its frames.",
         );
     }
 }

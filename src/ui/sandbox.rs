@@ -196,12 +196,8 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(
-                ui,
-                &mut settings.policy,
-                &mut settings.profiler_interval_ms,
-                module,
-            );
+            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
+            crate::ui::debugger::component_note_ui(ui, &settings.policy, module);
         });
 }
 
@@ -209,7 +205,6 @@ fn limits_ui(
     ui: &mut egui::Ui,
     policy: &mut SandboxPolicy,
     profiler_interval_ms: &mut Option<u64>,
-    module: Option<&ModuleInfo>,
 ) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
@@ -361,10 +356,8 @@ fn limits_ui(
                     ui.end_row();
 
                     row_label(ui, "Debug", crate::ui::debugger::DEBUG_TIP);
-                    ui.vertical(|ui| {
-                        let profiling = profiler_interval_ms.is_some();
-                        crate::ui::debugger::debug_switch_ui(ui, policy, profiling, module);
-                    });
+                    let profiling = profiler_interval_ms.is_some();
+                    crate::ui::debugger::debug_switch_ui(ui, policy, profiling);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
