@@ -164,6 +164,93 @@ fn profiler_overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// Debug mode's cost: the compute loop compiled with guest debugging (explicit bounds checks,
+/// state kept readable) against the same loop in normal mode, both through the runner.
+fn debug_overhead(rows: &mut Vec<Row>) {
+    let wasm = wat::parse_str(COMPUTE).unwrap();
+    let normal = SandboxPolicy {
+        timeout_ms: Some(120_000),
+        ..SandboxPolicy::default()
+    };
+    let debug = SandboxPolicy {
+        debug: true,
+        ..normal.clone()
+    };
+    // Compile once per engine (debug mode has its own): the cache serves the rest.
+    run_wasmscope("compute", &wasm, normal.clone());
+    run_wasmscope("compute", &wasm, debug.clone());
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let (t, report) = time(|| run_wasmscope("compute", &wasm, debug.clone()));
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+        with.push(t);
+        without.push(time(|| run_wasmscope("compute", &wasm, normal.clone())).0);
+    }
+    let (with, without) = (median(with), median(without));
+    let ratio = with / without;
+    rows.push(Row {
+        measure: "debug mode (compute loop)".into(),
+        value: format!(
+            "{:.0} ms in debug mode vs {:.0} ms",
+            with * 1e3,
+            without * 1e3
+        ),
+        ratio,
+        goal: "<= 3x".into(),
+        met: ratio <= 3.0,
+    });
+}
+
+/// A loop whose body is a breakpoint: each Continue runs one iteration to the next hit.
+const BREAK_LOOP: &str = r#"(module
+  (func $body (param $i i32) (result i32) (i32.add (local.get $i) (i32.const 1)))
+  (func (export "_start") (local $i i32)
+    (loop $next
+      (local.set $i (call $body (local.get $i)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const 1000000))))))"#;
+
+/// From a breakpoint hit to the paused state in the face's hands: the time from Continue to
+/// the next `Paused` event (one loop iteration of guest work, the rest is capture and
+/// delivery), against a 16.7 ms frame: a window shows a hit within the frame it happens in.
+fn breakpoint_latency(rows: &mut Vec<Row>) {
+    use wasmscope::engine::debug::{self, BreakAction, DebugCommand};
+    let wasm = wat::parse_str(BREAK_LOOP).unwrap();
+    let at = debug::resolve_breakpoint(&wasm, "body", BreakAction::Pause).unwrap();
+    let policy = SandboxPolicy {
+        debug: true,
+        timeout_ms: None,
+        ..SandboxPolicy::default()
+    };
+    let handle =
+        runner::spawn_with_breakpoints(request("loop", &wasm, policy), vec![at], None).unwrap();
+    let mut latencies = Vec::new();
+    let mut sent = None::<Instant>;
+    for event in handle.events.iter() {
+        if let RunEvent::Paused(_) = event {
+            if let Some(sent) = sent {
+                latencies.push(sent.elapsed().as_secs_f64());
+            }
+            if latencies.len() == 50 {
+                handle.cancel();
+                handle.debug(DebugCommand::Continue);
+                break;
+            }
+            sent = Some(Instant::now());
+            handle.debug(DebugCommand::Continue);
+        }
+    }
+    let report = handle.wait();
+    assert_eq!(report.outcome, RunOutcome::Cancelled);
+    let latency = median(latencies);
+    rows.push(Row {
+        measure: "breakpoint hit to paused state (median of 50)".into(),
+        value: format!("{:.2} ms", latency * 1e3),
+        ratio: latency * 1e3 / 16.7,
+        goal: "<= 1 frame (16.7 ms)".into(),
+        met: latency * 1e3 <= 16.7,
+    });
+}
+
 /// How many functions the large module exports.
 const EXPORTED_FUNCTIONS: u32 = 100_000;
 
@@ -772,9 +859,11 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 9] = [
+    let benches: [(&str, Bench); 11] = [
         ("overhead", runner_overhead),
         ("profiler", profiler_overhead),
+        ("debug", debug_overhead),
+        ("breakpoint", breakpoint_latency),
         ("inspect", inspect_speed),
         ("start", cold_and_warm_start),
         ("compile", compile_speed),
