@@ -237,6 +237,13 @@ fn stop_while_compiling_returns_to_idle_at_once() {
         &harness,
         "Stop returns the window to idle at once"
     ));
+    // On rows of its own inside the Outcome panel, not pushing it off the window.
+    let note = rect_containing(&harness, "Stop returns the window to idle at once");
+    assert!(
+        note.right() <= SMALL[0],
+        "the compile note ends at {}",
+        note.right()
+    );
     harness.get_by_label("Stop").click();
     harness.step();
     harness.step();
