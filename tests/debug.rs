@@ -544,3 +544,32 @@ fn breakpoints_without_debug_mode_are_refused_and_a_run_whose_face_left_is_not_l
     };
     assert_eq!(report.results, ["3"]);
 }
+
+#[test]
+fn a_component_in_debug_mode_keeps_the_state_at_a_trap_but_refuses_breakpoints() {
+    let calc = r#"(component
+      (core module $m
+        (func $explode (param $depth i32) unreachable)
+        (func (export "boom") (call $explode (i32.const 7))))
+      (core instance $i (instantiate $m))
+      (func (export "boom") (canon lift (core func $i "boom"))))"#;
+    let report = run(calc, debug_policy(), invoke("boom", &[]));
+    let trap = trap(&report);
+    assert_eq!(trap.code, "UnreachableCodeReached");
+    assert_eq!(value(locals(&trap.frames[0]), "depth").value, "7");
+
+    let somewhere = Breakpoint {
+        spec: "@0x1".to_owned(),
+        module_offset: 1,
+        func_index: 0,
+        at: "@0x1".to_owned(),
+        action: BreakAction::Pause,
+    };
+    let report = spawn(calc, debug_policy(), invoke("boom", &[]), vec![somewhere]).wait();
+    match report.outcome {
+        RunOutcome::Failed { error, .. } => {
+            assert!(error.contains("not available for components"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -116,15 +116,7 @@ fn a_trap_coredump_is_saved_to_a_typed_path() {
     wait_for(&mut harness, "Coredump path");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("core.wasm");
-    harness.get_by_label("Coredump path").focus();
-    harness.step();
-    harness
-        .get_by_label("Coredump path")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.get_by_label("Save").click();
-    harness.step();
-    wait_idle(&mut harness);
+    type_path(&mut harness, "Coredump path", &path, "Save");
     assert!(
         shows_text(&harness, "Saved the coredump"),
         "{:#?}",
@@ -142,14 +134,14 @@ fn file_menu(harness: &mut Harness<'_, App>, item: &str) {
     harness.step();
 }
 
-/// Types `path` into the profile path field (no desktop portal under test, so the dialog
-/// cannot show) and confirms with `button`.
-fn type_profile_path(harness: &mut Harness<'_, App>, path: &Path, button: &str) {
-    wait_for(harness, "Profile path");
-    harness.get_by_label("Profile path").focus();
+/// Types `path` into the path field labelled `field` (no desktop portal under test, so the
+/// dialog cannot show and the field stands in) and confirms with `button`.
+fn type_path(harness: &mut Harness<'_, App>, field: &str, path: &Path, button: &str) {
+    wait_for(harness, field);
+    harness.get_by_label(field).focus();
     harness.step();
     harness
-        .get_by_label("Profile path")
+        .get_by_label(field)
         .type_text(&path.display().to_string());
     harness.step();
     harness.get_by_label(button).click();
@@ -167,14 +159,14 @@ fn a_saved_sandbox_profile_loads_back() {
     harness.state_mut().grants_mut().args_text = "div0 'two words'".to_owned();
 
     file_menu(&mut harness, "Save sandbox profile…");
-    type_profile_path(&mut harness, &path, "Save profile");
+    type_path(&mut harness, "Profile path", &path, "Save profile");
     assert!(shows_text(&harness, "Saved the sandbox profile to"));
     assert!(path.is_file(), "no profile was written");
 
     harness.state_mut().sandbox_mut().policy.timeout_ms = Some(99);
     harness.state_mut().grants_mut().args_text.clear();
     file_menu(&mut harness, "Load sandbox profile…");
-    type_profile_path(&mut harness, &path, "Load profile");
+    type_path(&mut harness, "Profile path", &path, "Load profile");
     assert!(shows_text(&harness, "Loaded the sandbox profile from"));
     let settings = harness.state_mut().sandbox_mut().clone();
     assert_eq!(settings.policy.timeout_ms, Some(1234));
@@ -366,15 +358,7 @@ fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
     wait_for(&mut harness, "Precompiled module path");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("hello.cwasm");
-    harness.get_by_label("Precompiled module path").focus();
-    harness.step();
-    harness
-        .get_by_label("Precompiled module path")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.get_by_label("Precompile").click();
-    harness.step();
-    wait_idle(&mut harness);
+    type_path(&mut harness, "Precompiled module path", &path, "Precompile");
     assert!(
         shows_text(&harness, "Precompiled for cranelift"),
         "{:#?}",
@@ -506,14 +490,7 @@ fn copy_as_rust_saves_the_program_to_a_typed_path() {
     assert!(shows_text(&harness, "No file dialog could be shown"));
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("main.rs");
-    harness.get_by_label("Save to").focus();
-    harness.step();
-    harness
-        .get_by_label("Save to")
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.get_by_label("Save").click();
-    harness.run_steps(2);
+    type_path(&mut harness, "Save to", &path, "Save");
     assert!(shows_text(&harness, "Saved to"), "{:#?}", harness.root());
     let program = std::fs::read_to_string(&path).expect("the program was written");
     assert!(program.contains("fn main"), "{program}");

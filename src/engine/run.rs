@@ -22,8 +22,9 @@ use crate::engine::sandbox::{
 use crate::engine::target::{CallError, Compiled, RunTarget};
 
 /// Why a run cannot be both profiled and debugged.
-pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (wasmtime's \
-    guest profiler refuses an engine built for debugging): turn one of them off";
+pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (debug mode \
+    compiles slower code with every check explicit, so its profile would not show where a \
+    normal run spends its time): turn one of them off";
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -96,7 +97,6 @@ fn run_inner(
         return Ok(failed(refusal));
     }
     if policy.debug && request.invocation.profiler_interval_ms.is_some() {
-        // wasmtime's guest profiler refuses an engine built for debugging.
         return Ok(failed(PROFILE_WITH_DEBUG));
     }
     let key =

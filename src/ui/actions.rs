@@ -106,6 +106,30 @@ impl App {
                         self.run_view.after.discarded(guest_path);
                     }
                 }
+                Command::Debug(command) => {
+                    if let Some(session) = &self.run_view.session {
+                        session.send_debug(command);
+                    }
+                }
+                Command::ToggleBreakpoint(offset) => {
+                    if let Some(module) = &self.loaded.module {
+                        match crate::engine::debug::breakpoint_at(&module.wasm, offset) {
+                            Ok(at) => self
+                                .loaded
+                                .debugger
+                                .toggle(at.module_offset, self.run_view.session.as_ref()),
+                            Err(err) => self.error = Some(err.to_string()),
+                        }
+                    }
+                }
+                Command::SaveProfile(path) => {
+                    if let Some(report) = &self.run_view.report
+                        && let Some(profile) = &report.profile
+                    {
+                        let (profile, module) = (profile.clone(), report.module.clone());
+                        self.run_view.profiler.save(profile, module, path, ctx);
+                    }
+                }
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -138,13 +162,18 @@ impl App {
                 .grant_memory
                 .remember(key.clone(), &self.loaded.grants);
         }
+        let breakpoints =
+            crate::ui::debugger::breakpoints_for_run(&self.loaded.debugger, &module.wasm, &policy);
+        self.run_view
+            .profiler
+            .run_started(invocation.profiler_interval_ms.is_some());
         let request = RunRequest {
             name: module.name.clone(),
             wasm: module.wasm.clone(),
             policy,
             invocation,
         };
-        match Session::start(request, ctx) {
+        match Session::start_with_breakpoints(request, breakpoints, ctx) {
             Ok(session) => {
                 self.error = None;
                 self.run_view.report = None;
@@ -285,6 +314,8 @@ impl App {
         {
             self.commands.push(Command::Stop);
         }
+        let session = self.run_view.session.as_ref();
+        crate::ui::debugger::shortcuts(ctx, session, &mut self.commands);
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
         {
             self.commands.push(Command::OpenDialog);

@@ -36,6 +36,8 @@ pub(crate) struct Loaded {
     pub(crate) grants_restored: bool,
     pub(crate) module_view: ModuleView,
     pub(crate) code: CodeView,
+    /// Its breakpoints (kept for the session) and the paused run's view.
+    pub(crate) debugger: crate::ui::debugger::DebuggerState,
 }
 
 /// The run in progress, or the last one, and its output.
@@ -53,6 +55,8 @@ pub(crate) struct RunView {
     pub(crate) console_view: ConsoleView,
     pub(crate) hex: HexView,
     pub(crate) after: AfterRun,
+    /// The guest profile window (live while a profiled run goes on).
+    pub(crate) profiler: crate::ui::profiler::ProfilerView,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -162,6 +166,7 @@ impl App {
             || self.jobs.profile.is_busy()
             || self.jobs.precompile.is_busy()
             || self.jobs.tenants.is_busy()
+            || self.run_view.profiler.is_busy()
     }
 
     /// Whether the open module is being compiled in the background.
@@ -188,6 +193,7 @@ impl App {
         }
         if let Some(session) = &mut self.run_view.session {
             let (report, more) = session.poll(&mut self.run_view.console);
+            self.loaded.debugger.poll(Some(session), &mut self.commands);
             if let Some(report) = report {
                 self.finished(report);
             } else if more {
@@ -198,6 +204,7 @@ impl App {
             }
         }
         self.jobs.precompile.poll(ctx);
+        self.run_view.profiler.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
             self.profile_file(action, path);
@@ -245,6 +252,7 @@ impl App {
                     self.loaded.grants.args_text = args;
                 }
                 self.loaded.code.close();
+                self.loaded.debugger = Default::default();
                 self.run_view.hex.open = false;
                 self.run_view.after = files::AfterRun::default();
                 self.run_view.report = None;
@@ -336,7 +344,33 @@ impl eframe::App for App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 
-        code::code_window_ui(&ctx, &mut self.loaded.code);
+        let (profile, live) = match &self.run_view.session {
+            Some(session) => (session.profile.as_ref(), true),
+            None => (
+                self.run_view
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.profile.as_ref()),
+                false,
+            ),
+        };
+        crate::ui::profiler::profiler_window_ui(
+            &ctx,
+            &mut self.run_view.profiler,
+            profile,
+            live,
+            &mut self.commands,
+        );
+        let debugger = &self.loaded.debugger;
+        let code_debug = code::CodeDebug {
+            breakpoints: &debugger.breakpoints,
+            memory_bytes: debugger.paused_report().map_or_else(
+                || self.run_view.report.as_ref().map_or(0, memory_bytes),
+                memory_bytes,
+            ),
+            commands: &mut self.commands,
+        };
+        code::code_window_ui(&ctx, &mut self.loaded.code, code_debug);
         crate::ui::embed::embed_window_ui(&ctx, &mut self.jobs.embed);
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
             self.profile_file(action, path);
@@ -353,7 +387,9 @@ impl eframe::App for App {
             }
             None => {}
         }
-        memory::memory_window_ui(&ctx, &mut self.run_view.hex, self.run_view.report.as_ref());
+        let paused = self.loaded.debugger.paused_report();
+        let shown = paused.or(self.run_view.report.as_ref());
+        memory::memory_window_ui(&ctx, &mut self.run_view.hex, shown);
         self.path_prompt_ui(&ctx);
         self.drop_ui(&ctx);
         self.apply_commands(&ctx);
@@ -363,6 +399,12 @@ impl eframe::App for App {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
     }
+}
+
+/// The size of the memory a report's values may point into.
+fn memory_bytes(report: &RunReport) -> u64 {
+    let kept = report.memory.as_ref().map_or(0, |m| m.len() as u64);
+    report.stats.peak_memory_bytes.max(kept)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use egui::{Color32, RichText};
 use crate::ui::app::App;
 use crate::ui::command::Command;
 use crate::ui::loader::{DialogPurpose, Source};
-use crate::ui::{calls, console, layout, module, outcome, profile, prompt, session, theme};
+use crate::ui::{
+    calls, console, debugger, layout, module, outcome, profile, prompt, session, theme,
+};
 
 impl App {
     pub(crate) fn drop_ui(&mut self, ctx: &egui::Context) {
@@ -99,6 +101,27 @@ impl App {
                 {
                     self.commands.push(Command::Precompile(None));
                 }
+                let profile = self
+                    .run_view
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.profile.as_ref());
+                if ui
+                    .add_enabled(
+                        crate::ui::profiler::can_save(profile),
+                        egui::Button::new("Save profile…"),
+                    )
+                    .on_hover_text(
+                        "Save the last run's guest profile in the Firefox Profiler's format \
+                         (profiler.firefox.com).",
+                    )
+                    .on_disabled_hover_text(
+                        "Turn on Profile in the Sandbox panel and run the module first.",
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::SaveProfile(None));
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -160,6 +183,7 @@ impl App {
                 ui.checkbox(&mut self.state.layout.show_sandbox, "Sandbox panel");
                 ui.checkbox(&mut self.state.layout.show_module, "Module panel");
                 ui.checkbox(&mut self.state.layout.show_outcome, "Outcome panel");
+                ui.checkbox(&mut self.run_view.profiler.open, "Guest profile");
                 ui.separator();
                 ui.label("Theme");
                 ui.radio_value(
@@ -255,6 +279,11 @@ impl App {
             {
                 self.commands.push(Command::Stop);
             }
+            let session = self.run_view.session.as_ref();
+            debugger::toolbar_ui(ui, session, &mut self.commands);
+            let info = self.loaded.module.as_ref().map(|m| &m.info);
+            let invoke = self.loaded.grants.invoke.name.as_deref();
+            debugger::code_button_ui(ui, info, invoke, &mut self.commands);
             if ui
                 .add_enabled(
                     self.loaded.module.is_some(),
@@ -395,7 +424,15 @@ impl App {
                 .size_range(widths)
                 .show(ui, |ui| {
                     ui.set_min_size(ui.available_size());
-                    if let Some(session) = &self.run_view.session {
+                    let session = self.run_view.session.as_ref();
+                    if let Some(paused) = session.and_then(|s| s.debug.paused.as_ref()) {
+                        egui::ScrollArea::vertical()
+                            .id_salt("paused scroll")
+                            .show(ui, |ui| {
+                                let state = &mut self.loaded.debugger;
+                                debugger::paused_panel_ui(ui, paused, state, &mut self.commands);
+                            });
+                    } else if let Some(session) = &self.run_view.session {
                         ui.heading("Outcome");
                         let phase = session.phase();
                         ui.horizontal(|ui| {

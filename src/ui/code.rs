@@ -11,7 +11,10 @@ use eframe::egui;
 use egui::RichText;
 
 use crate::engine::FrameInfo;
+use crate::engine::debug::ModuleMap;
 use crate::engine::disasm::{Disassembly, Line};
+use crate::ui::command::Command;
+use crate::ui::debugger;
 use crate::ui::job::{self, Job};
 
 /// The code window's state: the module's disassembly (built lazily) and the frame shown.
@@ -20,7 +23,9 @@ pub struct CodeView {
     /// The module generation the disassembly below belongs to.
     generation: u64,
     disassembly: Option<Result<Arc<Disassembly>, String>>,
-    pending: Option<Job<Result<Disassembly, String>>>,
+    pending: Option<Job<(Result<Disassembly, String>, ModuleMap)>>,
+    /// Function names, for the function picker.
+    names: Arc<ModuleMap>,
     /// The frame being shown, with its function's lines once known.
     frame: Option<FrameInfo>,
     lines: Vec<Line>,
@@ -44,7 +49,8 @@ impl CodeView {
             self.pending = None;
             let wasm = wasm.clone();
             let spawned = Job::spawn("disasm", "printing the module's code", ctx, move || {
-                Disassembly::new(wasm).map_err(|e| e.to_string())
+                let names = ModuleMap::parse(&wasm).unwrap_or_default();
+                (Disassembly::new(wasm).map_err(|e| e.to_string()), names)
             });
             match spawned {
                 Ok(job) => self.pending = Some(job),
@@ -69,7 +75,10 @@ impl CodeView {
     fn poll(&mut self) {
         if let Some(result) = job::take_result(&mut self.pending) {
             self.disassembly = Some(match result {
-                Ok(printed) => printed.map(Arc::new),
+                Ok((printed, names)) => {
+                    self.names = Arc::new(names);
+                    printed.map(Arc::new)
+                }
                 Err(lost) => Err(lost.to_string()),
             });
             self.select();
@@ -89,8 +98,19 @@ impl CodeView {
     }
 }
 
+/// What the code window needs from debug mode: breakpoints to mark, the memory size (so a
+/// local that points into memory becomes a link), and where clicks go.
+pub struct CodeDebug<'a> {
+    /// Instruction offsets with a breakpoint.
+    pub breakpoints: &'a std::collections::BTreeSet<usize>,
+    /// The size of the memory a value may point into.
+    pub memory_bytes: u64,
+    /// Clicks become commands.
+    pub commands: &'a mut Vec<Command>,
+}
+
 /// The "Code" window, when a frame is open.
-pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView) {
+pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug<'_>) {
     view.poll();
     let Some(frame) = view.frame.clone() else {
         return;
@@ -100,11 +120,22 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView) {
         Some(name) => format!("Code: {name} (func {})", frame.func_index),
         None => format!("Code: func {}", frame.func_index),
     };
+    let CodeDebug {
+        breakpoints,
+        memory_bytes,
+        commands,
+    } = debug;
     egui::Window::new("Code")
         .open(&mut open)
-        .default_size([620.0, 420.0])
+        // Below the toolbar and right of the sandbox panel, so Run, Stop and the debugger's
+        // buttons stay in view.
+        .default_pos([350.0, 90.0])
+        .default_size([560.0, 440.0])
         .show(ctx, |ui| {
-            ui.strong(title);
+            ui.horizontal(|ui| {
+                ui.strong(title);
+                function_picker_ui(ui, view);
+            });
             if let Some(source) = &frame.source {
                 ui.label(format!("Source: {source}"))
                     .on_hover_text("From the module's DWARF debug info.");
@@ -134,16 +165,74 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView) {
                 ui.weak("No code for this function (it is imported, or not in this module).");
                 return;
             }
-            lines_ui(ui, view);
+            ui.weak("Click a line to set or clear a breakpoint there (debug mode).");
+            match &frame.state {
+                Some(state) => {
+                    ui.columns(2, |columns| {
+                        lines_ui(&mut columns[0], view, breakpoints, commands);
+                        egui::ScrollArea::vertical()
+                            .id_salt("frame state")
+                            .auto_shrink([false, false])
+                            .show(&mut columns[1], |ui| {
+                                debugger::frame_state_ui(ui, state, memory_bytes, commands);
+                            });
+                    });
+                }
+                None => lines_ui(ui, view, breakpoints, commands),
+            }
         });
     if !open {
         view.frame = None;
     }
 }
 
-fn lines_ui(ui: &mut egui::Ui, view: &mut CodeView) {
+/// Shows another function of the module (e.g. to set a breakpoint in it).
+fn function_picker_ui(ui: &mut egui::Ui, view: &mut CodeView) {
+    let Some(Ok(disassembly)) = &view.disassembly else {
+        return;
+    };
+    let disassembly = Arc::clone(disassembly);
+    let names = Arc::clone(&view.names);
+    let current = view.frame.as_ref().map(|f| f.func_index);
+    let mut picked = None;
+    egui::ComboBox::from_id_salt("code function")
+        .selected_text("Function…")
+        .height(400.0)
+        .show_ui(ui, |ui| {
+            for index in disassembly.functions().take(10_000) {
+                let header = match names.function_name(index) {
+                    Some(name) => format!("{name} (func {index})"),
+                    None => format!("func {index}"),
+                };
+                if ui
+                    .selectable_label(current == Some(index), header)
+                    .clicked()
+                {
+                    picked = Some(index);
+                }
+            }
+        })
+        .response
+        .on_hover_text("Show another function's code.");
+    if let Some(func_index) = picked {
+        view.frame = Some(FrameInfo {
+            func_index,
+            func_name: view.names.function_name(func_index),
+            ..FrameInfo::default()
+        });
+        view.select();
+    }
+}
+
+fn lines_ui(
+    ui: &mut egui::Ui,
+    view: &mut CodeView,
+    breakpoints: &std::collections::BTreeSet<usize>,
+    commands: &mut Vec<Command>,
+) {
     let scroll = std::mem::take(&mut view.scroll_pending);
     let mark = crate::ui::theme::MARK;
+    let red = crate::ui::theme::BREAKPOINT;
     egui::ScrollArea::both()
         .id_salt("code lines")
         .auto_shrink([false, false])
@@ -152,24 +241,46 @@ fn lines_ui(ui: &mut egui::Ui, view: &mut CodeView) {
                 let offset = line
                     .offset
                     .map_or_else(|| "        ".to_owned(), |o| format!("{o:#08x}"));
-                if view.highlight == Some(index) {
+                let breakpoint = line.offset.is_some_and(|o| breakpoints.contains(&o));
+                // The gutter: `=>` marks the instruction, `●` a breakpoint.
+                let clicked = if view.highlight == Some(index) {
                     let response = egui::Frame::new()
                         .fill(mark.gamma_multiply(0.3))
                         .stroke(egui::Stroke::new(1.0, mark))
                         .show(ui, |ui| {
                             ui.set_width(ui.available_width());
-                            ui.label(
-                                RichText::new(format!("=> {offset} {}", line.text))
-                                    .monospace()
-                                    .strong(),
+                            let gutter = if breakpoint { "=>●" } else { "=> " };
+                            let text = RichText::new(format!("{gutter}{offset} {}", line.text))
+                                .monospace()
+                                .strong();
+                            let text = if breakpoint { text.color(red) } else { text };
+                            ui.add(
+                                egui::Label::new(text)
+                                    .truncate()
+                                    .sense(egui::Sense::click()),
                             )
-                        })
-                        .response;
+                        });
                     if scroll {
-                        response.scroll_to_me(Some(egui::Align::Center));
+                        response.response.scroll_to_me(Some(egui::Align::Center));
                     }
+                    response.inner.clicked()
                 } else {
-                    ui.label(RichText::new(format!("   {offset} {}", line.text)).monospace());
+                    let (gutter, tip) = if breakpoint {
+                        (" ● ", "Breakpoint: click to clear it.")
+                    } else {
+                        ("   ", "Click to set a breakpoint here (debug mode).")
+                    };
+                    let text = RichText::new(format!("{gutter}{offset} {}", line.text)).monospace();
+                    let text = if breakpoint { text.color(red) } else { text };
+                    let response = ui.add(
+                        egui::Label::new(text)
+                            .truncate()
+                            .sense(egui::Sense::click()),
+                    );
+                    line.offset.is_some() && response.on_hover_text(tip).clicked()
+                };
+                if clicked && let Some(offset) = line.offset {
+                    commands.push(Command::ToggleBreakpoint(offset));
                 }
             }
         });

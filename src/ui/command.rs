@@ -45,4 +45,11 @@ pub enum Command {
     CompareWithoutFolders,
     /// Run the loaded module as several tenants at once.
     RunTenants,
+    /// Debug mode: Continue, Step, Step out or Pause the run in progress.
+    Debug(crate::engine::debug::DebugCommand),
+    /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.
+    ToggleBreakpoint(usize),
+    /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
+    /// save dialog says.
+    SaveProfile(Option<PathBuf>),
 }

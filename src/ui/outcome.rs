@@ -230,6 +230,14 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         }
     }
 
+    if let Some(stopped) = &report.stopped_at
+        && !stopped.frames.is_empty()
+    {
+        ui.add_space(6.0);
+        ui.strong("Where it stopped");
+        frames_ui(ui, &stopped.frames, commands);
+    }
+
     memory_link_ui(ui, report, commands);
     ui.add_space(6.0);
     stats_ui(ui, report);

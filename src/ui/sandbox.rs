@@ -196,11 +196,16 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(ui, &mut settings.policy);
+            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
+            crate::ui::debugger::component_note_ui(ui, &settings.policy, module);
         });
 }
 
-fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
+fn limits_ui(
+    ui: &mut egui::Ui,
+    policy: &mut SandboxPolicy,
+    profiler_interval_ms: &mut Option<u64>,
+) {
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
@@ -347,6 +352,16 @@ fn limits_ui(ui: &mut egui::Ui, policy: &mut SandboxPolicy) {
                     row_label(ui, "Call log", CALL_LOG_TIP);
                     ui.checkbox(&mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
+                    ui.end_row();
+
+                    // Profiling and debug mode exclude each other (the engine refuses both:
+                    // `engine::run::PROFILE_WITH_DEBUG`); side by side, each says why.
+                    crate::ui::profiler::profile_row_ui(ui, profiler_interval_ms, policy.debug);
+                    ui.end_row();
+
+                    row_label(ui, "Debug", crate::ui::debugger::DEBUG_TIP);
+                    let profiling = profiler_interval_ms.is_some();
+                    crate::ui::debugger::debug_switch_ui(ui, policy, profiling);
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);

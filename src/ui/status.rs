@@ -126,7 +126,12 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
             ui.label(elapsed);
         }
         (false, Phase::Running) => {
-            ui.label(RichText::new(format!("Running {}", session.module)).strong());
+            let doing = if session.debug.paused.is_some() {
+                "Paused"
+            } else {
+                "Running"
+            };
+            ui.label(RichText::new(format!("{doing} {}", session.module)).strong());
             let running = session
                 .running_since
                 .map(|since| format_elapsed(since.elapsed()))
@@ -163,7 +168,12 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
     }
     if let Some(left) = session.time_left() {
         ui.separator();
-        ui.label(format!("time left {}", format_elapsed(left)))
+        let paused = if session.debug.paused.is_some() {
+            " (paused: the clock is stopped)"
+        } else {
+            ""
+        };
+        ui.label(format!("time left {}{paused}", format_elapsed(left)))
             .on_hover_text(
                 "Until the sandbox's timeout interrupts the guest (compile time does not count)",
             );

@@ -18,6 +18,8 @@ pub const MARK: Color32 = Color32::from_rgb(230, 170, 40);
 pub const MEMORY: Color32 = Color32::from_rgb(70, 140, 230);
 /// Tables in charts.
 pub const TABLE: Color32 = Color32::from_rgb(150, 100, 210);
+/// Breakpoints, and the paused run's place in the toolbar.
+pub const BREAKPOINT: Color32 = Color32::from_rgb(220, 60, 60);
 /// The drop overlay's outline.
 pub const DROP: Color32 = Color32::from_rgb(120, 170, 255);
 
