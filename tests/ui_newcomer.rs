@@ -237,6 +237,13 @@ fn stop_while_compiling_returns_to_idle_at_once() {
         &harness,
         "Stop returns the window to idle at once"
     ));
+    // On rows of its own inside the Outcome panel, not pushing it off the window.
+    let note = rect_containing(&harness, "Stop returns the window to idle at once");
+    assert!(
+        note.right() <= SMALL[0],
+        "the compile note ends at {}",
+        note.right()
+    );
     harness.get_by_label("Stop").click();
     harness.step();
     harness.step();
@@ -332,5 +339,41 @@ fn the_invoke_drop_down_stays_in_its_panel() {
     assert!(
         item.right() <= panel_right + 40.0,
         "the list reaches {item:?}, the panel ends at {panel_right}"
+    );
+}
+
+/// The first node whose label or value contains `text`, and its rectangle.
+fn rect_containing(harness: &Harness<'_, App>, text: &str) -> egui::Rect {
+    harness
+        .query_all(
+            egui_kittest::kittest::by()
+                .predicate(|n| n.value().or(n.label()).is_some_and(|t| t.contains(text))),
+        )
+        .next()
+        .unwrap_or_else(|| panic!("{text:?} is not shown: {:#?}", harness.root()))
+        .rect()
+}
+
+#[test]
+fn at_1024x640_the_side_panels_contents_fit_their_panels() {
+    let mut harness = harness_at(SMALL);
+    open(&mut harness, "hello.wat");
+    run(&mut harness);
+    // The widest limit (its value box) ends inside the sandbox panel, whose right edge the
+    // Reset button marks.
+    let panel_right = rect_of(&harness, "Reset").right() + 8.0;
+    let table_cap = rect_containing(&harness, "100 k elements");
+    assert!(
+        table_cap.right() <= panel_right,
+        "the table cap's value ends at {} beyond the sandbox panel ({panel_right})",
+        table_cap.right()
+    );
+    // The outcome's longest number wraps inside the window rather than running off it.
+    let disk = rect_containing(&harness, "0 of 10000 files");
+    assert!(
+        disk.right() <= SMALL[0] - 8.0,
+        "the disk line ends at {} in a window {} wide",
+        disk.right(),
+        SMALL[0]
     );
 }

@@ -434,19 +434,21 @@ impl App {
                             });
                     } else if let Some(session) = &self.run_view.session {
                         ui.heading("Outcome");
+                        let phase = session.phase();
                         ui.horizontal(|ui| {
                             ui.spinner();
-                            match session.phase() {
-                                session::Phase::Compiling => self.jobs.compile.compiling_ui(
-                                    ui,
-                                    session.started,
-                                    &self.state.compile_speeds,
-                                ),
-                                session::Phase::Running => {
-                                    ui.label("Running…");
-                                }
-                            }
+                            ui.label(match phase {
+                                session::Phase::Compiling => "Compiling…",
+                                session::Phase::Running => "Running…",
+                            });
                         });
+                        if phase == session::Phase::Compiling {
+                            self.jobs.compile.compiling_ui(
+                                ui,
+                                session.started,
+                                &self.state.compile_speeds,
+                            );
+                        }
                         ui.weak("The outcome appears here when the run ends.");
                         ui.add_space(8.0);
                         outcome::resource_plots_ui(

@@ -260,21 +260,22 @@ impl CompileState {
         let compiler = running.target.1.compiler;
         let (estimate, measured) = speeds.estimate(compiler, running.wasm_bytes);
         let elapsed = running.job.started().elapsed();
-        let guess = if measured {
-            "from this machine's earlier compiles"
+        // Short: the toolbar shares its row at 1024 points wide; the hover says more.
+        let basis = if measured {
+            "measured here"
         } else {
-            "a first guess, until this machine has compiled a large module"
+            "first guess"
         };
         Some(
             if elapsed > estimate + estimate / 4 + Duration::from_secs(1) {
                 format!(
-                    "{} (longer than the {} expected, {guess})",
+                    "{} (longer than the {} expected, {basis})",
                     duration_text(elapsed),
                     duration_text(estimate)
                 )
             } else {
                 format!(
-                    "{} of about {} ({guess})",
+                    "{} of about {} ({basis})",
                     duration_text(elapsed),
                     duration_text(estimate)
                 )
@@ -292,11 +293,14 @@ impl CompileState {
                 .map_or(("The compiler", 0), |((_, key), bytes)| {
                     (key.compiler.title(), bytes)
                 });
-            ui.label(format!("Compiling: {progress}"))
+            // Truncated rather than pushing the toolbar past a narrow window.
+            ui.add(egui::Label::new(format!("Compiling: {progress}")).truncate())
                 .on_hover_text(format!(
                     "{compiler} compiles the module ({}) in the background, so Run starts at \
                      once when it is done. Run now waits for this compile; Stop returns the \
-                     window to idle at once.",
+                     window to idle at once.\n\nThe estimate comes from the module's size and \
+                     the compile speed measured on this machine (a first guess until a module \
+                     over 256 KiB has compiled here).",
                     bytes_text(bytes as u64),
                 ));
             return;
@@ -332,10 +336,17 @@ impl CompileState {
         let progress = self
             .progress_text(speeds)
             .unwrap_or_else(|| duration_text(run_started.elapsed()));
-        ui.label(format!("Compiling… {progress}"));
-        ui.weak(
-            "Stop returns the window to idle at once. The compile cannot be interrupted, so it \
-             finishes in the background and the next Run uses its code.",
+        ui.add(egui::Label::new(progress).wrap());
+        ui.add(
+            egui::Label::new(
+                RichText::new(
+                    "Stop returns the window to idle at once. The compile cannot be \
+                     interrupted, so it finishes in the background and the next Run uses its \
+                     code.",
+                )
+                .weak(),
+            )
+            .wrap(),
         );
     }
 }

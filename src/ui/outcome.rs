@@ -298,7 +298,8 @@ fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo], commands: &
         .vscroll(false)
         .column(Column::auto().at_least(20.0))
         .column(Column::auto().at_least(60.0))
-        .column(Column::remainder().at_least(120.0).clip(true))
+        // Narrow enough for the panel at 1024 points wide; long names are clipped.
+        .column(Column::remainder().at_least(80.0).clip(true))
         .column(Column::auto().at_least(70.0));
     if has_source {
         table = table.column(Column::auto());
@@ -409,17 +410,21 @@ fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
                     ui.end_row();
                     if let Some(disk) = &report.disk {
                         ui.label("Disk added");
-                        ui.label(format!(
-                            "{} of {}, {} of {} files{}",
-                            bytes_text(disk.bytes_added),
-                            bytes_text(disk.max_bytes),
-                            disk.files_created,
-                            disk.max_files,
-                            match disk.refused {
-                                0 => String::new(),
-                                n => format!(", {n} refused"),
-                            }
-                        ));
+                        // The longest value: it wraps in a narrow panel instead of widening it.
+                        ui.add(
+                            egui::Label::new(format!(
+                                "{} of {}, {} of {} files{}",
+                                bytes_text(disk.bytes_added),
+                                bytes_text(disk.max_bytes),
+                                disk.files_created,
+                                disk.max_files,
+                                match disk.refused {
+                                    0 => String::new(),
+                                    n => format!(", {n} refused"),
+                                }
+                            ))
+                            .wrap(),
+                        );
                         ui.end_row();
                     }
                 });

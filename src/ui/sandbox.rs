@@ -209,8 +209,9 @@ fn limits_ui(
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
-            // Sliders share the panel's width, so a narrow panel stays narrow.
-            ui.spacing_mut().slider_width = (ui.available_width() - 180.0).clamp(60.0, 140.0);
+            // Sliders take what the row leaves (its label, the widest value "100 k elements"
+            // and the Timeout and Fuel rows' checkbox), so a narrow panel stays narrow.
+            ui.spacing_mut().slider_width = (ui.available_width() - 230.0).clamp(40.0, 140.0);
             egui::Grid::new("limits")
                 .num_columns(2)
                 .spacing([8.0, 6.0])
@@ -263,10 +264,13 @@ fn limits_ui(
                     ui.end_row();
 
                     ui.label("");
-                    ui.label(
-                        RichText::new("Disk quotas: core modules only, not components yet")
-                            .small()
-                            .weak(),
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new("Disk quotas: core modules only, not components yet")
+                                .small()
+                                .weak(),
+                        )
+                        .wrap(),
                     )
                     .on_hover_text(crate::engine::quota::NOT_COVERED);
                     ui.end_row();
