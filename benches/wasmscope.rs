@@ -125,31 +125,46 @@ fn runner_overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// Medians of five alternating runs of `with` and `without` (each run once first, so both
+/// engines have compiled the module and the cache serves the rest); the last `with` report.
+fn compare_runs(
+    with: impl Fn() -> engine::RunReport,
+    without: impl Fn() -> engine::RunReport,
+) -> (f64, f64, engine::RunReport) {
+    with();
+    without();
+    let (mut with_times, mut without_times, mut last) = (Vec::new(), Vec::new(), None);
+    for _ in 0..5 {
+        let (t, report) = time(&with);
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+        with_times.push(t);
+        last = Some(report);
+        without_times.push(time(&without).0);
+    }
+    (median(with_times), median(without_times), last.unwrap())
+}
+
+/// The compute loop's sandbox for the overhead comparisons: no timeout in the way.
+fn compute_policy() -> SandboxPolicy {
+    SandboxPolicy {
+        timeout_ms: Some(120_000),
+        ..SandboxPolicy::default()
+    }
+}
+
 /// The guest profiler's cost: the compute loop profiled at 1 ms against the same loop
 /// unprofiled, both through the runner.
 fn profiler_overhead(rows: &mut Vec<Row>) {
     let wasm = wat::parse_str(COMPUTE).unwrap();
-    let policy = SandboxPolicy {
-        timeout_ms: Some(120_000),
-        ..SandboxPolicy::default()
-    };
     let profiled = || {
-        let mut request = request("compute", &wasm, policy.clone());
+        let mut request = request("compute", &wasm, compute_policy());
         request.invocation.profiler_interval_ms = Some(1);
         runner::spawn(request, None).unwrap().wait()
     };
-    // Compile once per engine (profiling has its own): the cache serves the rest.
-    run_wasmscope("compute", &wasm, policy.clone());
-    profiled();
-    let (mut with, mut without, mut samples) = (Vec::new(), Vec::new(), 0);
-    for _ in 0..5 {
-        let (t, report) = time(profiled);
-        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
-        samples = report.profile.map_or(0, |p| p.samples);
-        with.push(t);
-        without.push(time(|| run_wasmscope("compute", &wasm, policy.clone())).0);
-    }
-    let (with, without) = (median(with), median(without));
+    let (with, without, report) = compare_runs(profiled, || {
+        run_wasmscope("compute", &wasm, compute_policy())
+    });
+    let samples = report.profile.map_or(0, |p| p.samples);
     let ratio = with / without;
     rows.push(Row {
         measure: "guest profiler at 1 ms (compute loop)".into(),
@@ -168,25 +183,14 @@ fn profiler_overhead(rows: &mut Vec<Row>) {
 /// state kept readable) against the same loop in normal mode, both through the runner.
 fn debug_overhead(rows: &mut Vec<Row>) {
     let wasm = wat::parse_str(COMPUTE).unwrap();
-    let normal = SandboxPolicy {
-        timeout_ms: Some(120_000),
-        ..SandboxPolicy::default()
-    };
     let debug = SandboxPolicy {
         debug: true,
-        ..normal.clone()
+        ..compute_policy()
     };
-    // Compile once per engine (debug mode has its own): the cache serves the rest.
-    run_wasmscope("compute", &wasm, normal.clone());
-    run_wasmscope("compute", &wasm, debug.clone());
-    let (mut with, mut without) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let (t, report) = time(|| run_wasmscope("compute", &wasm, debug.clone()));
-        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
-        with.push(t);
-        without.push(time(|| run_wasmscope("compute", &wasm, normal.clone())).0);
-    }
-    let (with, without) = (median(with), median(without));
+    let (with, without, _) = compare_runs(
+        || run_wasmscope("compute", &wasm, debug.clone()),
+        || run_wasmscope("compute", &wasm, compute_policy()),
+    );
     let ratio = with / without;
     rows.push(Row {
         measure: "debug mode (compute loop)".into(),
