@@ -153,23 +153,7 @@ fn timeout_stops_a_guest_blocked_in_a_host_call() {
 }
 
 fn cancel_after(name: &str, delay: Duration) -> RunOutcome {
-    let module = engine::load_file(&sample(name)).unwrap();
-    let handle = runner::spawn(
-        engine::RunRequest {
-            name: module.name,
-            wasm: module.wasm.into(),
-            policy: SandboxPolicy {
-                timeout_ms: None,
-                ..SandboxPolicy::default()
-            },
-            invocation: Invocation::default(),
-        },
-        None,
-    )
-    .unwrap();
-    std::thread::sleep(delay);
-    handle.cancel();
-    common::collect(handle).report.outcome
+    common::cancel_after(name, delay).report.outcome
 }
 
 #[test]

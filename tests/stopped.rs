@@ -8,8 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{run_sample, sample, short_timeout};
-use wasmscope::engine::{self, Invocation, RunOutcome, SandboxPolicy};
-use wasmscope::runner;
+use wasmscope::engine::{self, RunOutcome, SandboxPolicy};
 
 fn names(frames: &[engine::FrameInfo]) -> Vec<String> {
     frames
@@ -44,23 +43,7 @@ fn a_guest_timed_out_in_a_host_call_names_its_caller() {
 }
 
 fn cancelled(name: &str) -> engine::RunReport {
-    let module = engine::load_file(&sample(name)).unwrap();
-    let handle = runner::spawn(
-        engine::RunRequest {
-            name: module.name,
-            wasm: module.wasm.into(),
-            policy: SandboxPolicy {
-                timeout_ms: None,
-                ..SandboxPolicy::default()
-            },
-            invocation: Invocation::default(),
-        },
-        None,
-    )
-    .unwrap();
-    std::thread::sleep(Duration::from_millis(150));
-    handle.cancel();
-    common::collect(handle).report
+    common::cancel_after(name, Duration::from_millis(150)).report
 }
 
 #[test]

@@ -134,6 +134,20 @@ fn file_menu(harness: &mut Harness<'_, App>, item: &str) {
     harness.step();
 }
 
+/// Steps a few frames and returns what the window put on the clipboard.
+fn copied_text(harness: &mut Harness<'_, App>) -> String {
+    let mut copied = None;
+    for _ in 0..4 {
+        harness.step();
+        for command in &harness.output().platform_output.commands {
+            if let egui::OutputCommand::CopyText(text) = command {
+                copied = Some(text.clone());
+            }
+        }
+    }
+    copied.expect("nothing was copied")
+}
+
 /// Types `path` into the path field labelled `field` (no desktop portal under test, so the
 /// dialog cannot show and the field stands in) and confirms with `button`.
 fn type_path(harness: &mut Harness<'_, App>, field: &str, path: &Path, button: &str) {
@@ -183,16 +197,7 @@ fn copy_as_command_puts_a_wasmtime_command_on_the_clipboard() {
     harness.get_by_label("Copy as command").click();
     harness.run_steps(2);
     harness.get_by_label("wasmtime").click();
-    let mut copied = None;
-    for _ in 0..4 {
-        harness.step();
-        for command in &harness.output().platform_output.commands {
-            if let egui::OutputCommand::CopyText(text) = command {
-                copied = Some(text.clone());
-            }
-        }
-    }
-    let copied = copied.expect("nothing was copied");
+    let copied = copied_text(&mut harness);
     assert!(copied.starts_with("wasmtime run"), "{copied}");
     assert!(copied.contains("hello.wat"), "{copied}");
     assert!(shows_text(
@@ -457,16 +462,7 @@ fn copy_as_rust_shows_the_program_and_copies_it() {
     harness.run_steps(3);
     assert!(shows(&harness, "Save as…"), "{:#?}", harness.root());
     harness.get_by_label("Copy program").click();
-    let mut copied = None;
-    for _ in 0..4 {
-        harness.step();
-        for command in &harness.output().platform_output.commands {
-            if let egui::OutputCommand::CopyText(text) = command {
-                copied = Some(text.clone());
-            }
-        }
-    }
-    let copied = copied.expect("nothing was copied");
+    let copied = copied_text(&mut harness);
     assert!(copied.contains("hello.wat"), "{copied}");
     assert!(
         copied.contains("wasmtime_wasi::p1::add_to_linker_async"),

@@ -148,3 +148,24 @@ pub fn many_functions(functions: u32, seed: u32, spin: bool) -> Vec<u8> {
     let _ = write!(wat, "(func (export \"_start\") {body}))");
     wat::parse_str(&wat).unwrap()
 }
+
+/// Runs the sample `name` with no timeout, presses Stop after `delay`, and collects the run.
+pub fn cancel_after(name: &str, delay: Duration) -> Ran {
+    let module = engine::load_file(&sample(name)).unwrap();
+    let handle = runner::spawn(
+        engine::RunRequest {
+            name: module.name,
+            wasm: module.wasm.into(),
+            policy: SandboxPolicy {
+                timeout_ms: None,
+                ..SandboxPolicy::default()
+            },
+            invocation: Invocation::default(),
+        },
+        None,
+    )
+    .unwrap();
+    std::thread::sleep(delay);
+    handle.cancel();
+    collect(handle)
+}
