@@ -452,14 +452,20 @@ fn comparing_with_and_without_folders_highlights_the_difference() {
     );
 }
 
-#[test]
-fn copy_as_rust_shows_the_program_and_copies_it() {
+/// hello.wat open, with Copy as command ▸ Rust's program window on show.
+fn rust_program_window() -> Harness<'static, App> {
     let mut harness = harness();
     open(&mut harness, "hello.wat");
     harness.get_by_label("Copy as command").click();
     harness.run_steps(2);
     harness.get_by_label("Rust (wasmtime embedding)").click();
     harness.run_steps(3);
+    harness
+}
+
+#[test]
+fn copy_as_rust_shows_the_program_and_copies_it() {
+    let mut harness = rust_program_window();
     assert!(shows(&harness, "Save as…"), "{:#?}", harness.root());
     harness.get_by_label("Copy program").click();
     let copied = copied_text(&mut harness);
@@ -473,12 +479,7 @@ fn copy_as_rust_shows_the_program_and_copies_it() {
 
 #[test]
 fn copy_as_rust_saves_the_program_to_a_typed_path() {
-    let mut harness = harness();
-    open(&mut harness, "hello.wat");
-    harness.get_by_label("Copy as command").click();
-    harness.run_steps(2);
-    harness.get_by_label("Rust (wasmtime embedding)").click();
-    harness.run_steps(3);
+    let mut harness = rust_program_window();
     harness.get_by_label("Save as…").click();
     harness.step();
     // No desktop portal under test: the dialog cannot show, so a path field does, saying why.

@@ -9,8 +9,8 @@ mod common;
 use common::ui::{harness, open, run, shows, shows_text, wait_for};
 use egui_kittest::kittest::{NodeT, Queryable};
 
-#[test]
-fn a_profiled_run_shows_its_flame_graph_and_hovering_shows_a_share() {
+/// A window whose Profile switch was clicked on (and samples every 1 ms, the default).
+fn profiling_harness() -> egui_kittest::Harness<'static, wasmscope::ui::App> {
     let mut harness = harness();
     harness.step();
     harness.get_by_label("Profile the guest").click();
@@ -19,6 +19,12 @@ fn a_profiled_run_shows_its_flame_graph_and_hovering_shows_a_share() {
         harness.state_mut().sandbox_mut().profiler_interval_ms,
         Some(1)
     );
+    harness
+}
+
+#[test]
+fn a_profiled_run_shows_its_flame_graph_and_hovering_shows_a_share() {
+    let mut harness = profiling_harness();
     open(&mut harness, "hot_and_cold.wat");
     run(&mut harness);
 
@@ -47,14 +53,7 @@ fn a_timed_out_run_shows_where_it_stopped() {
 
 #[test]
 fn debug_mode_turns_the_profile_switch_off_and_disables_it() {
-    let mut harness = harness();
-    harness.step();
-    harness.get_by_label("Profile the guest").click();
-    harness.step();
-    assert_eq!(
-        harness.state_mut().sandbox_mut().profiler_interval_ms,
-        Some(1)
-    );
+    let mut harness = profiling_harness();
     // The engine refuses a profiled run in debug mode; the window does not offer one.
     harness.state_mut().sandbox_mut().policy.debug = true;
     harness.step();

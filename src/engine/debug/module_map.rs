@@ -182,12 +182,7 @@ pub(crate) fn instruction_at_or_after(
     wasm: &[u8],
     module_offset: usize,
 ) -> Option<usize> {
-    let func = map.function_at(module_offset)?;
-    let body = map.body(func)?;
-    operators_of(wasm, body)
-        .into_iter()
-        .map(|(offset, _)| offset)
-        .find(|offset| *offset >= module_offset)
+    first_instruction(map, wasm, module_offset, |offset| offset >= module_offset)
 }
 
 /// The offset of the instruction after the one at `module_offset` (where a call returns to).
@@ -196,12 +191,22 @@ pub(crate) fn next_instruction(
     wasm: &[u8],
     module_offset: usize,
 ) -> Option<usize> {
+    first_instruction(map, wasm, module_offset, |offset| offset > module_offset)
+}
+
+/// The first instruction of the function around `module_offset` whose offset passes `wanted`.
+fn first_instruction(
+    map: &ModuleMap,
+    wasm: &[u8],
+    module_offset: usize,
+    wanted: impl Fn(usize) -> bool,
+) -> Option<usize> {
     let func = map.function_at(module_offset)?;
     let body = map.body(func)?;
     operators_of(wasm, body)
         .into_iter()
         .map(|(offset, _)| offset)
-        .find(|offset| *offset > module_offset)
+        .find(|offset| wanted(*offset))
 }
 
 /// Whether the module carries DWARF sections (`.debug_*` custom sections).

@@ -54,6 +54,20 @@ struct BreakRecord {
     last_func: u32,
 }
 
+impl BreakRecord {
+    /// A breakpoint not hit yet.
+    fn new(breakpoint: Breakpoint) -> Self {
+        Self {
+            breakpoint,
+            hits: 0,
+            printed: 0,
+            first: Vec::new(),
+            last: Vec::new(),
+            last_func: 0,
+        }
+    }
+}
+
 struct HandlerState {
     breaks: Vec<BreakRecord>,
     /// Module offset -> index into `breaks`.
@@ -323,14 +337,7 @@ impl Handler {
         match (enabled, existing) {
             (true, None) => {
                 let index = state.breaks.len();
-                state.breaks.push(BreakRecord {
-                    breakpoint,
-                    hits: 0,
-                    printed: 0,
-                    first: Vec::new(),
-                    last: Vec::new(),
-                    last_func: 0,
-                });
+                state.breaks.push(BreakRecord::new(breakpoint));
                 state.by_offset.insert(offset, index);
                 drop(state);
                 if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
@@ -453,14 +460,7 @@ impl Debugger {
                 continue;
             }
             by_offset.insert(breakpoint.module_offset, breaks.len());
-            breaks.push(BreakRecord {
-                breakpoint,
-                hits: 0,
-                printed: 0,
-                first: Vec::new(),
-                last: Vec::new(),
-                last_func: 0,
-            });
+            breaks.push(BreakRecord::new(breakpoint));
         }
         let has_dwarf = module
             .and_then(Module::debug_bytecode)
