@@ -1,23 +1,23 @@
 //! The capability log: every WASI call of a run with decoded arguments, its result by name,
 //! and, when the sandbox said no, why in plain words.
 //!
-//! wasmtime-wasi's own tracing shows paths only as guest pointers, so instead each WASI
-//! function the module imports is wrapped for the run: the wrapper reads paths from guest
-//! memory, calls the real function, and records what came back. Only runs that ask for the
-//! log (`SandboxPolicy::log_calls`) pay for it.
+//! wasmtime-wasi's own tracing shows paths only as guest pointers, so instead the log is an
+//! observer of the WASI shim ([`crate::engine::wasi::shim`]): it decodes a call's arguments
+//! from guest memory as the call goes in and records what came back. Every core run counts
+//! refusals; only runs that ask for the log (`SandboxPolicy::log_calls`) keep the calls.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
-use wasmtime::{Caller, Extern, Func, Linker, Store, Val};
+use wasmtime::Val;
 
 use crate::engine::events::RunEvent;
 pub use crate::engine::outcome::CallRecord;
 use crate::engine::outcome::MAX_RECORDED_DENIALS;
 use crate::engine::policy::{Invocation, SandboxPolicy};
-use crate::engine::sandbox::Host;
-use crate::engine::wasi::{Capability, capability_of, is_wasi_module};
+use crate::engine::wasi::memory::{str_at, u32_at};
+use crate::engine::wasi::{Capability, capability_of};
 
 /// How many calls a report keeps (the count keeps counting).
 pub const MAX_RECORDED_CALLS: usize = 1000;
@@ -29,7 +29,7 @@ struct FdInfo {
     read_only: bool,
 }
 
-/// Per-run state of the log (lives in the store's [`Host`]).
+/// Per-run state of the log (lives in the store's data, `sandbox::Host`).
 pub struct CallLog {
     events: Sender<RunEvent>,
     /// Whether calls are recorded and sent (the policy's `log_calls`); when off the log only
@@ -39,7 +39,6 @@ pub struct CallLog {
     fds: HashMap<u32, FdInfo>,
     dirs_granted: bool,
     pending: Option<CallRecord>,
-    shim: Option<Shim>,
     /// The first calls, for the report.
     pub calls: Vec<CallRecord>,
     /// Calls in all (coalesced repeats counted one by one).
@@ -84,7 +83,6 @@ impl CallLog {
             fds,
             dirs_granted: !policy.dirs.is_empty(),
             pending: None,
-            shim: None,
             calls: Vec::new(),
             total: 0,
             denials: Vec::new(),
@@ -128,192 +126,42 @@ impl CallLog {
     }
 }
 
-/// The real WASI functions, reached through a small wasm instance that re-exports the
-/// guest's memory: a WASI function finds `memory` through its caller's instance, and a host
-/// function calling it directly would leave it with none.
-struct Shim {
-    module: wasmtime::Module,
-    /// The real functions, in the shim's import order (after the memory).
-    real: Vec<Func>,
-    instance: Option<wasmtime::Instance>,
+/// A call the log has seen go in: its arguments, decoded before the real function ran
+/// (a call may change what its pointers point at).
+pub(crate) struct Entering {
+    at_us: u64,
+    decoded: Decoded,
 }
 
-/// The shim's text: imports the guest memory and the real functions, re-exports both.
-fn shim_wat(functions: &[(String, String, wasmtime::FuncType)]) -> String {
-    let mut wat = String::from(
-        "(module\n  (import \"guest\" \"memory\" (memory 0))\n  (export \"memory\" (memory 0))\n",
-    );
-    let mut exports = String::new();
-    for (i, (_, _, ty)) in functions.iter().enumerate() {
-        let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
-        let results: Vec<String> = ty.results().map(|r| r.to_string()).collect();
-        let sig = format!(
-            "(param {}) (result {})",
-            params.join(" "),
-            results.join(" ")
-        );
-        wat.push_str(&format!(
-            "  (import \"real\" \"{i}\" (func $real{i} {sig}))\n"
-        ));
-        let gets: String = (0..params.len())
-            .map(|p| format!("local.get {p} "))
-            .collect();
-        // Exported by index: a module may import one name from two WASI versions
-        // (wasi_unstable and wasi_snapshot_preview1), and export names must be unique.
-        exports.push_str(&format!(
-            "  (func (export \"{i}\") {sig} {gets}call $real{i})\n"
-        ));
-    }
-    wat.push_str(&exports);
-    wat.push(')');
-    wat
-}
-
-/// Returns a copy of `base` (the shared linker, or the disk quota's) in which every WASI
-/// function that `module` imports is wrapped to log its calls into the store's [`CallLog`].
-/// `None` when the module cannot be logged (no WASI imports, or no plain 32-bit `memory`
-/// export); it then runs unlogged.
-pub fn logging_linker(
-    shared: &crate::engine::sandbox::SharedEngine,
-    key: crate::engine::sandbox::EngineKey,
-    base: &Linker<Host>,
-    store: &mut Store<Host>,
-    module: &wasmtime::Module,
-) -> wasmtime::Result<Option<Linker<Host>>> {
-    let plain_memory = module.exports().any(|e| {
-        e.name() == "memory"
-            && matches!(e.ty(), wasmtime::ExternType::Memory(m) if !m.is_64() && !m.is_shared())
-    });
-    let mut functions = Vec::new();
-    let mut real = Vec::new();
-    for import in module.imports() {
-        let known = |(m, n, _): &(String, String, _)| m == import.module() && n == import.name();
-        if !is_wasi_module(import.module()) || functions.iter().any(known) {
-            continue;
-        }
-        if let Ok(Extern::Func(func)) = base.get(&mut *store, import.module(), import.name()) {
-            functions.push((
-                import.module().to_owned(),
-                import.name().to_owned(),
-                func.ty(&*store),
-            ));
-            real.push(func);
+impl CallLog {
+    /// The guest calls `function` with `params`; `memory` is its memory at that moment.
+    pub(crate) fn entering(&self, memory: &[u8], function: &str, params: &[Val]) -> Entering {
+        Entering {
+            at_us: self.started.elapsed().as_micros() as u64,
+            decoded: decode(self, memory, function, params),
         }
     }
-    if functions.is_empty() || !plain_memory {
-        return Ok(None);
-    }
-    let shim_wasm = wat::parse_str(shim_wat(&functions))?;
-    let shim_module = crate::engine::sandbox::compile(shared, key, &shim_wasm)?.module;
-    if let Some(log) = store.data_mut().calls.as_mut() {
-        log.shim = Some(Shim {
-            module: shim_module,
-            real,
-            instance: None,
-        });
-    }
-    let mut logging = base.clone();
-    logging.allow_shadowing(true);
-    for (index, (wasi_module, name, ty)) in functions.into_iter().enumerate() {
-        // One small leak per distinct WASI function name, ever: the closure needs 'static.
-        let function: &'static str = intern(&name);
-        logging.func_new_async(
-            &wasi_module,
-            function,
-            ty,
-            move |caller, params, results| {
-                Box::new(logged_call(caller, function, index, params, results))
-            },
-        )?;
-    }
-    Ok(Some(logging))
-}
 
-/// A `'static` copy of a WASI function name, made once per name.
-fn intern(name: &str) -> &'static str {
-    static NAMES: std::sync::OnceLock<std::sync::Mutex<Vec<&'static str>>> =
-        std::sync::OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some(existing) = names.iter().find(|n| **n == name) {
-        return existing;
-    }
-    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.push(leaked);
-    leaked
-}
-
-/// The shim's export for `function`, instantiating the shim on first use.
-async fn real_function(
-    caller: &mut Caller<'_, Host>,
-    function: &str,
-    index: usize,
-) -> wasmtime::Result<Func> {
-    let missing = || wasmtime::format_err!("missing required memory export");
-    fn shim<'a>(caller: &'a Caller<'_, Host>) -> Option<&'a Shim> {
-        caller
-            .data()
-            .calls
-            .as_ref()
-            .and_then(|log| log.shim.as_ref())
-    }
-    if shim(caller).is_some_and(|shim| shim.instance.is_none()) {
-        let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-            return Err(missing());
-        };
-        let (module, mut imports) = {
-            let shim = shim(caller).ok_or_else(missing)?;
-            let imports: Vec<Extern> = shim.real.iter().map(|f| Extern::Func(*f)).collect();
-            (shim.module.clone(), imports)
-        };
-        imports.insert(0, Extern::Memory(memory));
-        let instance = wasmtime::Instance::new_async(&mut *caller, &module, &imports).await?;
-        if let Some(shim) = caller
-            .data_mut()
-            .calls
-            .as_mut()
-            .and_then(|log| log.shim.as_mut())
+    /// The call came back with `outcome` and `results`; `memory` is the guest's memory after
+    /// it. `refused_by_quota` when the disk quota answered it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn returned(
+        &mut self,
+        memory: &[u8],
+        function: &str,
+        params: &[Val],
+        entering: Entering,
+        outcome: &wasmtime::Result<()>,
+        results: &[Val],
+        refused_by_quota: bool,
+    ) {
+        let Entering { at_us, decoded } = entering;
+        let errno = results.first().and_then(Val::i32).map(|e| e as u16);
+        if let (Some(0), Some(opened)) = (errno, &decoded.opens)
+            // path_open wrote the new fd at its last parameter's address.
+            && let Some(fd) = u32_at(memory, opened.fd_out)
         {
-            shim.instance = Some(instance);
-        }
-    }
-    let instance = shim(caller)
-        .and_then(|shim| shim.instance)
-        .ok_or_else(missing)?;
-    instance
-        .get_func(&mut *caller, &index.to_string())
-        .ok_or_else(|| wasmtime::format_err!("the call log lost track of `{function}`"))
-}
-
-async fn logged_call(
-    mut caller: Caller<'_, Host>,
-    function: &'static str,
-    index: usize,
-    params: &[Val],
-    results: &mut [Val],
-) -> wasmtime::Result<()> {
-    let at_us = caller
-        .data()
-        .calls
-        .as_ref()
-        .map_or(0, |log| log.started.elapsed().as_micros() as u64);
-    let decoded = decode(&mut caller, function, params);
-    let inner = real_function(&mut caller, function, index).await?;
-    let refused_before = quota_refusals(&caller);
-    // The guard sees the call come back, or wasmtime abandon it at a stop (see `watch`).
-    let call = crate::engine::watch::HostCall::start(&mut caller, function);
-    let outcome = inner.call_async(&mut *call.caller, params, results).await;
-    call.returned();
-    let refused_by_quota = quota_refusals(&caller) > refused_before;
-    let errno = results.first().and_then(Val::i32).map(|e| e as u16);
-    if let (Some(0), Some(opened)) = (errno, &decoded.opens) {
-        // path_open wrote the new fd at its last parameter's address.
-        if let Some(fd) = read_u32(&mut caller, opened.fd_out)
-            && let Some(log) = caller.data_mut().calls.as_mut()
-        {
-            log.fds.insert(
+            self.fds.insert(
                 fd,
                 FdInfo {
                     what: opened.path.clone(),
@@ -321,57 +169,44 @@ async fn logged_call(
                 },
             );
         }
-    }
-    let Some(log) = caller.data_mut().calls.as_mut() else {
-        return outcome;
-    };
-    let capability = match decoded.fd {
-        // I/O on a file or directory the guest opened (or was given) is file access, not
-        // stdio; descriptors 0-2 stay stdio.
-        Some(fd) if fd > 2 && log.fds.contains_key(&fd) && function.starts_with("fd_") => {
-            Capability::Filesystem
+        let capability = match decoded.fd {
+            // I/O on a file or directory the guest opened (or was given) is file access, not
+            // stdio; descriptors 0-2 stay stdio.
+            Some(fd) if fd > 2 && self.fds.contains_key(&fd) && function.starts_with("fd_") => {
+                Capability::Filesystem
+            }
+            _ => capability_of(function),
+        };
+        if function == "fd_close"
+            && errno == Some(0)
+            && let Some(fd) = params.first().and_then(Val::i32)
+        {
+            self.fds.remove(&(fd as u32));
         }
-        _ => capability_of(function),
-    };
-    if function == "fd_close"
-        && errno == Some(0)
-        && let Some(fd) = params.first().and_then(Val::i32)
-    {
-        log.fds.remove(&(fd as u32));
+        let result = match (outcome, errno) {
+            (Err(e), _) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => format!("exit({})", exit.0),
+                None => "trap".to_owned(),
+            },
+            (Ok(()), Some(errno)) => errno_name(errno).to_owned(),
+            (Ok(()), None) => "done".to_owned(),
+        };
+        let denial = if refused_by_quota {
+            Some("disk quota reached: the sandbox answered as a full disk would".to_owned())
+        } else {
+            explain(self, function, errno, &decoded)
+        };
+        self.record(CallRecord {
+            function: function.to_owned(),
+            capability,
+            args: decoded.text,
+            errno,
+            result,
+            denial,
+            at_us,
+            count: 1,
+        });
     }
-    let result = match (&outcome, errno) {
-        (Err(e), _) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            Some(exit) => format!("exit({})", exit.0),
-            None => "trap".to_owned(),
-        },
-        (Ok(()), Some(errno)) => errno_name(errno).to_owned(),
-        (Ok(()), None) => "done".to_owned(),
-    };
-    let denial = if refused_by_quota {
-        Some("disk quota reached: the sandbox answered as a full disk would".to_owned())
-    } else {
-        explain(log, function, errno, &decoded)
-    };
-    log.record(CallRecord {
-        function: function.to_owned(),
-        capability,
-        args: decoded.text,
-        errno,
-        result,
-        denial,
-        at_us,
-        count: 1,
-    });
-    outcome
-}
-
-/// Calls the disk quota has refused so far in this run.
-fn quota_refusals(caller: &Caller<'_, Host>) -> u64 {
-    caller
-        .data()
-        .quota
-        .as_ref()
-        .map_or(0, crate::engine::quota::DiskQuota::refused)
 }
 
 struct Opened {
@@ -390,35 +225,6 @@ struct Decoded {
     opens: Option<Opened>,
     /// For `path_symlink`: where the new link would point.
     symlink_target: Option<String>,
-}
-
-fn read_u32(caller: &mut Caller<'_, Host>, addr: u32) -> Option<u32> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return None;
-    };
-    let data = memory.data(&*caller);
-    let bytes = data.get(addr as usize..addr as usize + 4)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-pub(crate) fn read_str(caller: &mut Caller<'_, Host>, ptr: i32, len: i32) -> String {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return "<no memory>".to_owned();
-    };
-    let data = memory.data(&*caller);
-    let start = ptr as u32 as usize;
-    let len = (len as u32 as usize).min(4096);
-    match data.get(start..start.saturating_add(len)) {
-        Some(bytes) => {
-            let mut text = String::from_utf8_lossy(bytes).into_owned();
-            if text.len() > 256 {
-                text.truncate(text.floor_char_boundary(256));
-                text.push('…');
-            }
-            text
-        }
-        None => "<out of bounds>".to_owned(),
-    }
 }
 
 const OFLAGS_CREAT: i32 = 1;
@@ -453,15 +259,13 @@ fn open_flags(oflags: i32, rights: i64) -> Vec<&'static str> {
     flags
 }
 
-fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Decoded {
+fn decode(log: &CallLog, memory: &[u8], function: &str, params: &[Val]) -> Decoded {
     let int = |i: usize| params.get(i).and_then(Val::i32).unwrap_or(0);
     let long = |i: usize| params.get(i).and_then(Val::i64).unwrap_or(0);
-    let fd_text = |caller: &Caller<'_, Host>, fd: i32| {
-        let what = caller
-            .data()
-            .calls
-            .as_ref()
-            .and_then(|log| log.fds.get(&(fd as u32)))
+    let fd_text = |fd: i32| {
+        let what = log
+            .fds
+            .get(&(fd as u32))
             .map(|info| {
                 format!(
                     " ({}{})",
@@ -497,8 +301,8 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
     };
     if let Some((fd_i, path_i, writes)) = path_call {
         let fd = int(fd_i);
-        let path = read_str(caller, int(path_i), int(path_i + 1));
-        decoded.text = format!("{} path={path:?}", fd_text(caller, fd));
+        let path = str_at(memory, int(path_i), int(path_i + 1));
+        decoded.text = format!("{} path={path:?}", fd_text(fd));
         decoded.fd = Some(fd as u32);
         decoded.writes = writes;
         match function {
@@ -511,11 +315,7 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
                 }
                 decoded.writes =
                     oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0 || rights & WRITE_RIGHTS != 0;
-                let dir = caller
-                    .data()
-                    .calls
-                    .as_ref()
-                    .and_then(|log| log.fds.get(&(fd as u32)).cloned());
+                let dir = log.fds.get(&(fd as u32)).cloned();
                 decoded.opens = Some(Opened {
                     path: match &dir {
                         Some(dir) => format!("{}/{path}", dir.what.trim_end_matches('/')),
@@ -526,19 +326,19 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
                 });
             }
             "path_rename" => {
-                let to = read_str(caller, int(4), int(5));
+                let to = str_at(memory, int(4), int(5));
                 decoded
                     .text
-                    .push_str(&format!(" -> {} path={to:?}", fd_text(caller, int(3))));
+                    .push_str(&format!(" -> {} path={to:?}", fd_text(int(3))));
             }
             "path_link" => {
-                let to = read_str(caller, int(5), int(6));
+                let to = str_at(memory, int(5), int(6));
                 decoded
                     .text
-                    .push_str(&format!(" -> {} path={to:?}", fd_text(caller, int(4))));
+                    .push_str(&format!(" -> {} path={to:?}", fd_text(int(4))));
             }
             "path_symlink" => {
-                let target = read_str(caller, int(0), int(1));
+                let target = str_at(memory, int(0), int(1));
                 decoded.text.push_str(&format!(" -> target={target:?}"));
                 decoded.symlink_target = Some(target);
             }
@@ -551,7 +351,7 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
         "fd_write" | "fd_read" | "fd_pwrite" | "fd_pread" => {
             decoded.fd = Some(int(0) as u32);
             decoded.writes = function.contains("write");
-            format!("{} iovs={}", fd_text(caller, int(0)), int(2))
+            format!("{} iovs={}", fd_text(int(0)), int(2))
         }
         "proc_exit" => format!("code={}", int(0)),
         "random_get" => format!("len={}", int(1)),
@@ -571,7 +371,7 @@ fn decode(caller: &mut Caller<'_, Host>, function: &str, params: &[Val]) -> Deco
         }
         name if name.starts_with("fd_") || name.starts_with("sock_") => {
             decoded.fd = Some(int(0) as u32);
-            fd_text(caller, int(0))
+            fd_text(int(0))
         }
         _ => params
             .iter()

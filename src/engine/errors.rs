@@ -18,12 +18,10 @@ pub enum RunError {
     /// The engine could not be configured for the policy.
     #[error("cannot configure the engine")]
     Engine(#[source] Cause),
-    /// The capability log could not be set up.
-    #[error("cannot set up the call log")]
-    CallLog(#[source] Cause),
-    /// The disk quota on the read-write folders could not be set up.
-    #[error("cannot set up the disk quota")]
-    Quota(#[source] Cause),
+    /// The WASI shim (through which the call log and the disk quota see every WASI call)
+    /// could not be set up.
+    #[error("cannot set up the WASI shim (the call log and the disk quota)")]
+    Shim(#[source] Cause),
     /// WASI preview 2 could not be linked.
     #[error("cannot set up WASI preview 2")]
     Preview2(#[source] Cause),

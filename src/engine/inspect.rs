@@ -209,6 +209,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 calls: None,
                 quota: None,
                 watch: Default::default(),
+                shim: None,
             },
         );
         let mut provided = HashMap::new();

@@ -120,15 +120,11 @@ fn run_inner(
         control,
         events,
     )?;
-    // Always wrapped: with the log off the wrappers only count refusals, so a run can say
+    // Always through the shim: with the log off it only counts refusals, so a run can say
     // that the sandbox refused something even when nobody asked to see each call.
-    let target = compiled.target.with_call_log(
-        &shared,
-        key,
-        &mut sandbox.store,
-        policy,
-        policy.log_calls,
-    )?;
+    let target = compiled
+        .target
+        .with_wasi_shim(&shared, key, &mut sandbox.store)?;
     let debugger = if policy.debug {
         let store = &mut sandbox.store;
         let installed = Debugger::install(store, target.module(), control, events);

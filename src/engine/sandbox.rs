@@ -32,12 +32,14 @@ pub struct Host {
     pub wasi: WasiP1Ctx,
     /// Memory and table caps.
     pub limits: Limits,
-    /// The capability log, when the policy asks for it.
+    /// The capability log (it always counts refusals; it keeps calls when the policy asks).
     pub calls: Option<CallLog>,
     /// The disk quota on the read-write folders.
     pub quota: Option<crate::engine::quota::DiskQuota>,
     /// Where the guest stopped, and the guest profiler.
     pub(crate) watch: crate::engine::watch::Watch,
+    /// The WASI shim's instance in this run (core modules, from the first WASI call on).
+    pub(crate) shim: Option<crate::engine::wasi::ShimInstance>,
 }
 
 impl crate::engine::watch::Watched for Host {
@@ -274,6 +276,7 @@ impl Sandbox {
                 calls: Some(CallLog::new(policy, invocation, started, events.clone())),
                 quota: Some(crate::engine::quota::DiskQuota::new(policy)),
                 watch: crate::engine::watch::Watch::new(invocation.profiler_interval_ms, events),
+                shim: None,
             },
         );
         store.limiter(|host| &mut host.limits);

@@ -12,11 +12,10 @@ use wasmtime::{Module, Store, Val, ValType};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::bindings::Command;
 
-use crate::engine::calllog;
 use crate::engine::errors::{RunError, cause};
-use crate::engine::policy::{Entry, SandboxPolicy};
-use crate::engine::quota;
+use crate::engine::policy::Entry;
 use crate::engine::sandbox::{self, EngineKey, Host, SharedEngine};
+use crate::engine::wasi::shim;
 
 /// A compiled module or component with its linker.
 pub(crate) enum RunTarget {
@@ -117,34 +116,24 @@ impl RunTarget {
         }
     }
 
-    /// Wraps the WASI functions of a core module so every call goes through the store's call
-    /// log (which records calls when `required`, and counts refusals either way), over the
-    /// disk quota's guarded linker for `policy`'s read-write folders: call log → quota → real
-    /// function. A component, or a module the log cannot follow, runs unlogged (still under
-    /// the quota); failing to set the log up is an error only when the log was asked for.
-    pub(crate) fn with_call_log(
+    /// Puts a core module's WASI functions behind the WASI shim, so the run's observers (the
+    /// call log, the disk quota, the watch) take part in every call. A component, or a module
+    /// the shim cannot follow, runs on the shared linker; its report then has no disk usage.
+    pub(crate) fn with_wasi_shim(
         self,
         shared: &SharedEngine,
         key: EngineKey,
         store: &mut Store<Host>,
-        policy: &SandboxPolicy,
-        required: bool,
     ) -> Result<Self, RunError> {
         let RunTarget::Core { module, linker: _ } = self else {
             return Ok(self);
         };
-        let guarded = quota::guarded_linker(shared, key, store, policy)
-            .map_err(|e| RunError::Quota(cause(e)))?;
-        let logging = match calllog::logging_linker(shared, key, &guarded, store, &module) {
-            Ok(logging) => logging,
-            Err(e) if required => return Err(RunError::CallLog(cause(e))),
-            // Counting refusals is a courtesy: a module it cannot wrap still runs as asked.
-            Err(_) => None,
-        };
-        Ok(RunTarget::Core {
-            linker: logging.map(Arc::new).unwrap_or(guarded),
-            module,
-        })
+        if let Some(quota) = store.data_mut().quota.as_mut() {
+            quota.watch();
+        }
+        let linker =
+            shim::linker_for(shared, key, store, &module).map_err(|e| RunError::Shim(cause(e)))?;
+        Ok(RunTarget::Core { linker, module })
     }
 
     /// Instantiates the target in `store` and calls `entry`; returns the formatted results.

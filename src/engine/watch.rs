@@ -4,8 +4,8 @@
 //! A guest stopped while busy is seen in the epoch-deadline callback that interrupts it. A
 //! guest stopped while blocked in a host call (a sleep, a read) is seen when wasmtime abandons
 //! that call: it resumes the guest's fiber with an error and drops the host call's future,
-//! and the [`HostCall`] guard inside the WASI wrapper (the call log's, around every core
-//! run's WASI functions) runs its `drop` with the guest's frames still on the stack. So
+//! and the [`HostCall`] guard inside the WASI shim (`wasi::shim`, around every core run's
+//! WASI functions) runs its `drop` with the guest's frames still on the stack. So
 //! wasmtime's `call-hook` feature is not needed; a component, which has no such wrapper,
 //! says where it stopped only when it was stopped in wasm code.
 

@@ -109,3 +109,28 @@ mod tests {
         assert_eq!(capability_of("environ_get"), Capability::Env);
     }
 }
+
+pub mod memory;
+pub(crate) mod shim;
+
+/// One run's instance of the WASI shim ([`shim`]): its module (it imports the guest's memory
+/// and the real WASI functions `names`, in order, and exports them again), and once the guest
+/// made its first WASI call, the real functions as the shim exports them and the guest's
+/// memory.
+pub(crate) struct ShimInstance {
+    pub(crate) module: wasmtime::Module,
+    pub(crate) names: Vec<(&'static str, &'static str)>,
+    pub(crate) ready: Option<(Vec<wasmtime::Func>, wasmtime::Memory)>,
+}
+
+impl ShimInstance {
+    /// The real function `module::name`, once the shim is instantiated.
+    pub(crate) fn real(&self, module: &str, name: &str) -> Option<wasmtime::Func> {
+        let (real, _) = self.ready.as_ref()?;
+        let at = self
+            .names
+            .iter()
+            .position(|(m, n)| *m == module && *n == name)?;
+        real.get(at).copied()
+    }
+}
