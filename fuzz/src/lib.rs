@@ -229,6 +229,9 @@ pub fn policy_for(
         stdin: StdinSource::Bytes(b"hostile input\n".to_vec()),
         entry: choose_entry(info, u)?,
         profiler_interval_ms: None,
+        // Every run records, so its replay can be checked against it.
+        record_max_bytes: Some(RECORD_MAX_BYTES),
+        replay: None,
     };
     Ok((policy, invocation))
 }
@@ -356,7 +359,8 @@ pub fn run_smith_seed(seed: u64, imports: &Imports) -> SeedResult {
         &case.policy,
         &case.invocation,
     )
-    .and_then(|report| check_report(&report, &case.policy).map(|()| report));
+    .and_then(|report| check_report(&report, &case.policy).map(|()| report))
+    .and_then(|report| check_replay(&report, &case.policy).map(|()| report));
     match checked {
         Ok(report) => SeedResult::Ran {
             entry,
@@ -368,6 +372,69 @@ pub fn run_smith_seed(seed: u64, imports: &Imports) -> SeedResult {
             wasm: case.wasm,
         },
     }
+}
+
+/// The bound on a fuzzed run's recording.
+pub const RECORD_MAX_BYTES: u64 = 1 << 20;
+
+/// Replays `report`'s recording (when the run recorded and ended on its own) and checks the
+/// replay ends the same way: the same outcome, exit code, trap code and frames, and as many
+/// bytes of stdout and stderr. A timed-out run is not checked (where a timeout lands is not
+/// an input the recording holds), nor one cut by the recording's bound.
+pub fn check_replay(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Broken> {
+    use wasmscope::engine::recording::Recording;
+    let Some(bytes) = &report.recording else {
+        return Ok(());
+    };
+    let recording = Recording::parse(bytes)
+        .map_err(|e| Broken(format!("the run's own recording does not read back: {e}")))?;
+    if recording.calls.end.cut.is_some()
+        || matches!(
+            report.outcome,
+            RunOutcome::TimedOut { .. } | RunOutcome::Cancelled | RunOutcome::Failed { .. }
+        )
+    {
+        return Ok(());
+    }
+    let invocation = Invocation {
+        replay: Some(wasmscope::engine::policy::ReplaySource(recording.calls)),
+        ..recording.header.invocation.clone()
+    };
+    let replayed = run_case(
+        &recording.header.module_name,
+        &recording.module,
+        policy,
+        &invocation,
+    )?;
+    let shape = |r: &RunReport| {
+        let trap = match &r.outcome {
+            RunOutcome::Trapped { trap } => {
+                let frames: Vec<_> = trap
+                    .frames
+                    .iter()
+                    .map(|f| (f.func_index, f.module_offset))
+                    .collect();
+                format!("{} {frames:?}", trap.code)
+            }
+            _ => String::new(),
+        };
+        (
+            r.outcome.name(),
+            r.exit_code,
+            trap,
+            r.stats.stdout_bytes,
+            r.stats.stderr_bytes,
+        )
+    };
+    if shape(&replayed) != shape(report) {
+        return Err(Broken(format!(
+            "the replay differs from the recorded run: {:?} against {:?}\nreplay: {}",
+            shape(&replayed),
+            shape(report),
+            replayed.to_json()
+        )));
+    }
+    Ok(())
 }
 
 /// An outcome's kind for a tally: the outcome's name, with a trap's code or the head of a
@@ -462,6 +529,9 @@ pub fn check_report(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Br
             }
         }
         RunOutcome::Cancelled => return broken("cancelled, but nobody cancelled".to_owned()),
+        RunOutcome::Diverged { .. } => {
+            return broken("diverged, but the run replayed nothing".to_owned());
+        }
         RunOutcome::Failed { error, .. } => {
             if error.trim().is_empty() {
                 return broken("failed without a message".to_owned());

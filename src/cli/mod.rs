@@ -35,6 +35,9 @@ pub enum CliCommand {
     Inspect(InspectArgs),
     /// Compile a module ahead of time into a `.cwasm` that `run` loads without compiling.
     Compile(CompileArgs),
+    /// Run a recording (`run --record FILE`) again exactly: every WASI call is answered from
+    /// it, and nothing of this machine (folders, environment, stdin, clock, random) is read.
+    Replay(replay::ReplayArgs),
 }
 
 /// `wasmscope compile`.
@@ -154,6 +157,14 @@ pub struct RunArgs {
     /// Write a JSON report of the run to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Record the run to FILE (a `.wstrace`): the module, the sandbox and everything the guest
+    /// was handed through WASI, so `wasmscope replay FILE` runs it again exactly, anywhere.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Keep at most SIZE of WASI calls in the recording; past it the recording stops (and
+    /// says where) while the run goes on.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = engine::parse_bytes)]
+    pub record_max: u64,
     /// Print instead of running: this runtime's command for the sandbox, or for `rust` a
     /// main.rs that enforces it with wasmtime embedded.
     #[arg(long, value_name = "RUNTIME")]
@@ -196,6 +207,7 @@ Exit status:
 mod debug;
 mod describe;
 pub mod guest;
+mod replay;
 mod report;
 pub use describe::describe;
 pub use guest::ProfileFlag;
@@ -205,6 +217,7 @@ pub fn main(cli: Cli) -> Option<ExitCode> {
         CliCommand::Run(args) => Some(run(*args)),
         CliCommand::Inspect(args) => Some(inspect(&args)),
         CliCommand::Compile(args) => Some(compile(&args)),
+        CliCommand::Replay(args) => Some(replay::replay(&args)),
     }
 }
 
@@ -462,37 +475,25 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(breakpoints) => breakpoints,
         Err(e) => return error_exit(e, exit_status::USAGE),
     };
-    let request = engine::RunRequest {
+    if let Some(path) = &args.record
+        && let Err(e) = replay::check_writable(path, "recording")
+    {
+        return error_exit(e, exit_status::USAGE);
+    }
+    let mut request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
         invocation,
     };
+    if args.record.is_some() {
+        request.invocation.record_max_bytes = Some(args.record_max);
+    }
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
-    let report = handle.wait_with(|event| {
-        if let RunEvent::Call(record) = event {
-            eprintln!("{}", report::format_call(record));
-        }
-        if let RunEvent::Logpoint(hit) = event {
-            eprintln!("wasmscope: {}", hit.line);
-        }
-        if let RunEvent::Output { stream, bytes } = event {
-            // The terminal may be gone (a closed pipe); the run still finishes and reports.
-            let _ = match stream {
-                StdStream::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(bytes).and_then(|()| out.flush())
-                }
-                StdStream::Stderr => {
-                    let mut err = std::io::stderr().lock();
-                    err.write_all(bytes).and_then(|()| err.flush())
-                }
-            };
-        }
-    });
+    let report = handle.wait_with(print_event);
     for result in &report.results {
         println!("{result}");
     }
@@ -501,6 +502,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         guest::write_guest_profile(&report, &guest.path);
     }
     write_report(&args, &report);
+    let recorded = args
+        .record
+        .as_ref()
+        .is_none_or(|path| replay::write_recording(path, &report));
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
     {
@@ -512,7 +517,34 @@ pub fn run(args: RunArgs) -> ExitCode {
             ),
         }
     }
+    if !recorded {
+        return ExitCode::from(exit_status::FAILED);
+    }
     ExitCode::from(report.outcome.exit_status())
+}
+
+/// What `run` and `replay` print of a run's events as they come: the guest's output on this
+/// process's stdout and stderr, and the call log and logpoints on stderr.
+fn print_event(event: &RunEvent) {
+    if let RunEvent::Call(record) = event {
+        eprintln!("{}", report::format_call(record));
+    }
+    if let RunEvent::Logpoint(hit) = event {
+        eprintln!("wasmscope: {}", hit.line);
+    }
+    if let RunEvent::Output { stream, bytes } = event {
+        // The terminal may be gone (a closed pipe); the run still finishes and reports.
+        let _ = match stream {
+            StdStream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
+            StdStream::Stderr => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(bytes).and_then(|()| err.flush())
+            }
+        };
+    }
 }
 
 /// `--print-as`: the command on stdout and what it cannot express on stderr, or the program.

@@ -210,6 +210,8 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 quota: None,
                 watch: Default::default(),
                 shim: None,
+                recorder: None,
+                replay: None,
             },
         );
         let mut provided = HashMap::new();

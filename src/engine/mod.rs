@@ -20,6 +20,8 @@ pub mod policy;
 pub mod profile;
 pub mod profiler;
 pub mod quota;
+pub mod record;
+pub mod recording;
 pub mod run;
 pub mod sandbox;
 pub mod target;

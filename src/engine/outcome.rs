@@ -31,6 +31,13 @@ pub enum RunOutcome {
     },
     /// Somebody pressed Stop (a `Cancel` command).
     Cancelled,
+    /// A replay's guest asked for something its recording does not hold.
+    Diverged {
+        /// The call, from 1.
+        at_call: u64,
+        /// What was recorded and what was asked, in words.
+        detail: String,
+    },
     /// The module never ran: it is invalid, or an import cannot be satisfied, or the policy
     /// cannot be applied (e.g. a preopened directory does not exist).
     Failed {
@@ -51,6 +58,7 @@ impl RunOutcome {
             RunOutcome::TimedOut { .. } => "timed_out",
             RunOutcome::FuelExhausted { .. } => "fuel_exhausted",
             RunOutcome::Cancelled => "cancelled",
+            RunOutcome::Diverged { .. } => "diverged",
             RunOutcome::Failed { .. } => "failed",
         }
     }
@@ -64,7 +72,7 @@ impl RunOutcome {
             RunOutcome::TimedOut { .. } => exit_status::TIMED_OUT,
             RunOutcome::FuelExhausted { .. } => exit_status::FUEL_EXHAUSTED,
             RunOutcome::Cancelled => exit_status::CANCELLED,
-            RunOutcome::Failed { .. } => exit_status::FAILED,
+            RunOutcome::Diverged { .. } | RunOutcome::Failed { .. } => exit_status::FAILED,
         }
     }
 
@@ -81,6 +89,9 @@ impl RunOutcome {
             }
             RunOutcome::FuelExhausted { fuel } => format!("ran out of fuel (budget {fuel})"),
             RunOutcome::Cancelled => "cancelled".to_owned(),
+            RunOutcome::Diverged { at_call, detail } => {
+                format!("the replay diverged at call {at_call}: {detail}")
+            }
             RunOutcome::Failed { error, .. } => format!("failed to start: {error}"),
         }
     }
@@ -113,6 +124,13 @@ impl RunOutcome {
             ),
             RunOutcome::Cancelled => "You pressed Stop (or Ctrl+C), and the sandbox ended the \
                 guest, even if it was blocked in a host call such as a sleep."
+                .to_owned(),
+            RunOutcome::Diverged { .. } => "A replay answers each WASI call with what the \
+                recorded run was handed, so the guest runs exactly as it did, as long as all \
+                its inputs crossed the WASI boundary. Here it asked for something the \
+                recording does not hold: either the recording ends before this point (a run \
+                that was stopped, timed out or reached its size bound), or something outside \
+                WASI made this run differ. The output up to this call is exact."
                 .to_owned(),
             RunOutcome::Failed { unresolved, .. } if !unresolved.is_empty() => format!(
                 "The sandbox cannot link {} import{}: it provides WASI and nothing else, so \
@@ -557,6 +575,29 @@ pub struct RunReport {
     /// last hit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breaks: Vec<crate::engine::debug::breaks::BreakReport>,
+    /// For a replay: what it replayed, and how far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayReport>,
+    /// The run's recording (a `.wstrace` file's bytes), when it recorded. Not in the JSON.
+    #[serde(skip)]
+    pub recording: Option<std::sync::Arc<Vec<u8>>>,
+    /// Why the run asked for a recording and has none (a module whose WASI calls the sandbox
+    /// cannot follow, a component).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_note: Option<String>,
+}
+
+/// What a replay replayed: the report's `replay` object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayReport {
+    /// The recording's file (or name).
+    pub recording: String,
+    /// WASI calls answered from the recording.
+    pub calls_replayed: u64,
+    /// WASI calls the recording holds.
+    pub calls_recorded: u64,
+    /// Whether the guest asked for something the recording does not hold.
+    pub diverged: bool,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.
@@ -589,6 +630,9 @@ impl RunReport {
             scratch: Vec::new(),
             disk: None,
             breaks: Vec::new(),
+            replay: None,
+            recording: None,
+            recording_note: None,
         }
     }
 

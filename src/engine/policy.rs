@@ -76,7 +76,28 @@ pub struct Invocation {
     /// 1); `None` leaves it off. A way of watching this run, so not part of the policy nor of
     /// a saved sandbox profile.
     pub profiler_interval_ms: Option<u64>,
+    /// Record what crosses the WASI boundary (core modules), keeping at most this many bytes
+    /// of calls; `None` records nothing. A way of watching this run, like the profiler.
+    #[serde(skip)]
+    pub record_max_bytes: Option<u64>,
+    /// Replay this recording: every WASI call is answered from it, and nothing of the host
+    /// (folders, environment, stdin, clocks, random) is read.
+    #[serde(skip)]
+    pub replay: Option<ReplaySource>,
 }
+
+/// A recording to replay, shared between the face and the run.
+#[derive(Clone, Debug)]
+pub struct ReplaySource(pub std::sync::Arc<crate::engine::record::Calls>);
+
+/// Two runs replay the same recording when they share it.
+impl PartialEq for ReplaySource {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ReplaySource {}
 
 /// Which compiler wasmtime uses: a trade between time to first output and peak speed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -535,15 +535,21 @@ impl Profiler {
     }
 }
 
-/// The guest's own frames: those of the module the outermost frame belongs to (the call
-/// log's small shim module, between a WASI wrapper and the real function, is left out).
+/// The guest's own frames: those of the module the outermost frame belongs to, without the
+/// WASI shim's (its small module sits between a WASI wrapper and the real function).
 pub fn guest_frames(
     frames: &[wasmtime::FrameInfo],
 ) -> impl DoubleEndedIterator<Item = &wasmtime::FrameInfo> {
-    let outermost = frames.last().map(wasmtime::FrameInfo::module);
-    frames
+    let is_shim =
+        |f: &wasmtime::FrameInfo| f.module().name() == Some(crate::engine::wasi::SHIM_MODULE_NAME);
+    let outermost = frames
         .iter()
-        .filter(move |f| outermost.is_some_and(|m| wasmtime::Module::same(m, f.module())))
+        .rev()
+        .find(|f| !is_shim(f))
+        .map(wasmtime::FrameInfo::module);
+    frames.iter().filter(move |f| {
+        !is_shim(f) && outermost.is_some_and(|m| wasmtime::Module::same(m, f.module()))
+    })
 }
 
 #[cfg(test)]

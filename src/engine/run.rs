@@ -13,9 +13,11 @@ use crate::engine::errors::{RunError, cause, chain_text, error_text};
 use crate::engine::events::RunEvent;
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
 use crate::engine::outcome::{
-    FrameInfo, MEMORY_SNAPSHOT_BYTES, RunOutcome, RunReport, TrapInfo, TrapKind,
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
 use crate::engine::policy::{Entry, Invocation, SandboxPolicy};
+use crate::engine::record::{Divergence, Recorder, Replayer};
+use crate::engine::recording::RecordingHeader;
 use crate::engine::sandbox::{
     self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
 };
@@ -125,6 +127,9 @@ fn run_inner(
     let target = compiled
         .target
         .with_wasi_shim(&shared, key, &mut sandbox.store)?;
+    if let Some(outcome) = record_or_replay(request, &target, &mut sandbox, report) {
+        return Ok(outcome);
+    }
     let debugger = if policy.debug {
         let store = &mut sandbox.store;
         let installed = Debugger::install(store, target.module(), control, events);
@@ -142,6 +147,8 @@ fn run_inner(
         target.call(store, entry, &mut instance),
     );
     let mut store = sandbox.finish(policy, report);
+    let recorder = store.data_mut().recorder.take();
+    let replayer = store.data_mut().replay.take();
     save_coredump(&result, &mut store, &request.name, report);
     if let Some(memory) = instance.and_then(|i| i.get_memory(&mut store, "memory")) {
         let data = memory.data(&store);
@@ -153,7 +160,72 @@ fn run_inner(
     if let Some(debugger) = debugger {
         debugger.finish(&mut outcome, report);
     }
+    if let Some(recorder) = recorder {
+        report.recording = Some(Arc::new(recorder.finish(outcome.name())));
+    }
+    if let (Some(replayer), Some(replay)) = (replayer, report.replay.as_mut()) {
+        replay.calls_replayed = replayer.replayed();
+        replay.diverged = matches!(outcome, RunOutcome::Diverged { .. });
+    }
     Ok(outcome)
+}
+
+/// Puts the recorder or the replayer in the store, as the invocation asks. A recording the
+/// sandbox cannot make is noted in the report; a replay it cannot make is the outcome.
+fn record_or_replay(
+    request: &RunRequest,
+    target: &RunTarget,
+    sandbox: &mut Sandbox,
+    report: &mut RunReport,
+) -> Option<RunOutcome> {
+    let invocation = &request.invocation;
+    let followed = target.module().is_some() && sandbox.store.data().shim.is_some();
+    let why_not = || match target.module() {
+        None => "components are not recorded yet: only core modules' WASI calls are".to_owned(),
+        Some(_) => "this module makes no WASI call the sandbox can follow (it imports none, or \
+                    has no plain 32-bit memory exported as `memory`), so nothing crosses the \
+                    boundary to record"
+            .to_owned(),
+    };
+    if let Some(replay) = &invocation.replay {
+        let imports_wasi = target.module().is_some_and(|m| {
+            m.imports()
+                .any(|i| crate::engine::wasi::is_wasi_module(i.module()))
+        });
+        if !followed && (imports_wasi || target.module().is_none()) {
+            return Some(failed(format!("cannot replay: {}", why_not())));
+        }
+        report.replay = Some(ReplayReport {
+            recording: request.name.clone(),
+            calls_replayed: 0,
+            calls_recorded: replay.0.calls.len() as u64,
+            diverged: false,
+        });
+        sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
+    } else if let Some(max_bytes) = invocation.record_max_bytes {
+        if !followed {
+            report.recording_note = Some(why_not());
+            return None;
+        }
+        let header =
+            RecordingHeader::new(&request.name, &request.wasm, &request.policy, invocation);
+        let mut args = vec![
+            invocation
+                .argv0
+                .clone()
+                .unwrap_or_else(|| request.name.clone()),
+        ];
+        args.extend(invocation.args.iter().cloned());
+        let recorder = Recorder::new(
+            serde_json::to_vec(&header).unwrap_or_default(),
+            Arc::clone(&request.wasm),
+            max_bytes,
+            &args,
+            &request.policy.env,
+        );
+        sandbox.store.data_mut().recorder = Some(recorder);
+    }
+    None
 }
 
 /// Reads what the bytes are, checks they can run as asked, and compiles them: the one place
@@ -341,6 +413,14 @@ pub(crate) fn outcome_of(
             RunOutcome::Exited { code: 0 }
         }
         Ok(Err(CallError::Usage(message))) => failed(message),
+        Ok(Err(CallError::Instantiate(e) | CallError::Call(e)))
+            if e.downcast_ref::<Divergence>().is_some() =>
+        {
+            match e.downcast::<Divergence>() {
+                Ok(Divergence { at_call, detail }) => RunOutcome::Diverged { at_call, detail },
+                Err(e) => classify(&e, policy),
+            }
+        }
         Ok(Err(CallError::Instantiate(e) | CallError::Call(e))) if is_interrupt(&e) => {
             if control.is_cancelled() {
                 RunOutcome::Cancelled
@@ -451,9 +531,8 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
     let Some(backtrace) = e.downcast_ref::<WasmBacktrace>() else {
         return Vec::new();
     };
-    backtrace
-        .frames()
-        .iter()
+    // The guest's frames only: a trap in a WASI call passes through the shim's module.
+    crate::engine::profiler::guest_frames(backtrace.frames())
         .map(crate::engine::watch::frame_info)
         .collect()
 }

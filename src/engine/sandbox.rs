@@ -40,6 +40,10 @@ pub struct Host {
     pub(crate) watch: crate::engine::watch::Watch,
     /// The WASI shim's instance in this run (core modules, from the first WASI call on).
     pub(crate) shim: Option<crate::engine::wasi::ShimInstance>,
+    /// The recording of this run's WASI calls, when it records.
+    pub(crate) recorder: Option<crate::engine::record::Recorder>,
+    /// The recording this run replays, when it is a replay.
+    pub(crate) replay: Option<crate::engine::record::Replayer>,
 }
 
 impl crate::engine::watch::Watched for Host {
@@ -265,8 +269,28 @@ impl Sandbox {
         let stdout = ChannelOutput::new(StdStream::Stdout, events.clone());
         let stderr = ChannelOutput::new(StdStream::Stderr, events.clone());
         control.set_outputs(vec![stdout.clone(), stderr.clone()]);
-        let dirs = prepare_dirs(&policy.dirs)?;
-        let wasi = build_wasi(name, policy, invocation, &dirs, &stdout, &stderr)?;
+        // A replay reads nothing of the host: every WASI call is answered from the recording,
+        // so the guest gets no folder, variable, argument or stdin of its own.
+        let replaying = invocation.replay.is_some();
+        let dirs = if replaying {
+            Vec::new()
+        } else {
+            prepare_dirs(&policy.dirs)?
+        };
+        let wasi = if replaying {
+            let nothing = SandboxPolicy {
+                env: Vec::new(),
+                ..policy.clone()
+            };
+            let invocation = Invocation {
+                args: Vec::new(),
+                stdin: StdinSource::Empty,
+                ..invocation.clone()
+            };
+            build_wasi(name, &nothing, &invocation, &dirs, &stdout, &stderr)?
+        } else {
+            build_wasi(name, policy, invocation, &dirs, &stdout, &stderr)?
+        };
         let started = Instant::now();
         let mut store = Store::new(
             &shared.engine,
@@ -277,6 +301,8 @@ impl Sandbox {
                 quota: Some(crate::engine::quota::DiskQuota::new(policy)),
                 watch: crate::engine::watch::Watch::new(invocation.profiler_interval_ms, events),
                 shim: None,
+                recorder: None,
+                replay: None,
             },
         );
         store.limiter(|host| &mut host.limits);

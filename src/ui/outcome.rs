@@ -146,6 +146,13 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             });
             ui.label(report.outcome.explain());
         }
+        RunOutcome::Diverged { .. } => {
+            ui.horizontal(|ui| {
+                badge_ui(ui, "REPLAY DIVERGED", RED);
+            });
+            ui.label(RichText::new(report.outcome.summary()).strong());
+            ui.label(report.outcome.explain());
+        }
         RunOutcome::Failed { error, unresolved } => {
             ui.horizontal(|ui| {
                 badge_ui(ui, "DID NOT START", RED);

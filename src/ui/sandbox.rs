@@ -61,6 +61,10 @@ impl SandboxSettings {
                 None => Entry::Default,
             },
             profiler_interval_ms: self.profiler_interval_ms,
+            // The window records every core run (in memory, bounded), so a failure seen once
+            // can be saved and replayed.
+            record_max_bytes: Some(crate::engine::record::DEFAULT_RECORD_MAX_BYTES),
+            replay: None,
         };
         Ok((policy, invocation))
     }

@@ -4,9 +4,13 @@
 //! 1. the call log ([`crate::engine::calllog::CallLog::entering`]) decodes the arguments as the call goes in;
 //! 2. the watch's [`HostCall`] guard tells the profiler the guest is in the host, and sees a
 //!    stop abandon the call;
-//! 3. the disk quota ([`quota::guarded_call`]) refuses or counts a call that can grow a
-//!    read-write folder; any other call goes straight to the real function;
-//! 4. the call log ([`crate::engine::calllog::CallLog::returned`]) records what came back.
+//! 3. in a replay, the recording answers the call (`Replayer::answer`) and nothing of the
+//!    host is touched (the guest's writes to stdout and stderr still reach the output);
+//!    otherwise the disk quota ([`quota::guarded_call`]) refuses or counts a call that can
+//!    grow a read-write folder, and any other call goes straight to the real function;
+//! 4. the recorder ([`crate::engine::record::Recorder::record`]) keeps what the guest was
+//!    handed: results and the bytes written into its memory;
+//! 5. the call log ([`crate::engine::calllog::CallLog::returned`]) records what came back.
 //!
 //! The real functions are wasmtime-wasi's. A WASI function finds `memory` through its
 //! caller's instance, so a host function cannot call it directly: each run instantiates a
@@ -25,6 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::{Caller, Extern, Func, Linker, Memory, Module, Store, Val};
 
 use crate::engine::quota::{self, DiskQuota, QuotaGuest};
+use crate::engine::record::{CallEnd, Divergence};
 use crate::engine::sandbox::{EngineKey, Host, SharedEngine};
 use crate::engine::wasi::{ShimInstance, is_wasi_module};
 use crate::engine::watch::HostCall;
@@ -41,6 +46,9 @@ struct Wrapped {
 struct Shim {
     base: Arc<Linker<Host>>,
 }
+
+/// Fuel lent to the sandbox's own wasm during a WASI call, and taken back after it.
+const SANDBOX_FUEL: u64 = 1 << 20;
 
 /// The quota's measuring calls, always in a run's shim.
 const PROBES: [&str; 4] = [
@@ -89,7 +97,10 @@ pub(crate) fn linker_for(
 /// memory and each real function as `f0`, `f1`, ... (by index: a module may import one name
 /// from two WASI versions, and export names must be unique).
 fn shim_wat(types: &[wasmtime::FuncType]) -> String {
-    let mut imports = String::from("(module\n  (import \"guest\" \"memory\" (memory 0))\n");
+    let mut imports = format!(
+        "(module ${}\n  (import \"guest\" \"memory\" (memory 0))\n",
+        crate::engine::wasi::SHIM_MODULE_NAME
+    );
     let mut exports = String::from("  (export \"memory\" (memory 0))\n");
     for (i, ty) in types.iter().enumerate() {
         let params: Vec<String> = ty.params().map(|p| p.to_string()).collect();
@@ -242,6 +253,9 @@ async fn call(
     let memory = instance(&mut caller, shim).await?;
     let entering = {
         let (data, host) = memory.data_and_store_mut(&mut caller);
+        if let Some(recorder) = host.recorder.as_mut() {
+            recorder.entering(data, wrapped.name, params);
+        }
         host.calls
             .as_ref()
             .map(|log| log.entering(data, wrapped.name, params))
@@ -262,11 +276,29 @@ async fn call(
         name: wrapped.name,
         memory,
     };
+    let replaying = through.caller.data().replay.is_some();
+    // The sandbox's own work in a WASI call (the shim's wasm, the quota's measuring calls)
+    // costs the guest no fuel: fuel counts the guest's instructions, and a recorded run and
+    // its replay (which skips that work) must burn the same.
+    let fuel = through.caller.get_fuel().ok();
+    if let Some(fuel) = fuel {
+        let _ = through.caller.set_fuel(fuel.saturating_add(SANDBOX_FUEL));
+    }
     let outcome = match quota_op {
+        _ if replaying => replay(&mut through, wrapped.name, params, results).await,
         Some(op) => quota::guarded_call(&mut through, wrapped.name, op, params, results).await,
         None => through.call_through(params, results).await,
     };
     guard.returned();
+    if let Some(fuel) = fuel {
+        let _ = caller.set_fuel(fuel);
+    }
+    {
+        let (data, host) = memory.data_and_store_mut(&mut caller);
+        if let Some(recorder) = host.recorder.as_mut() {
+            recorder.record(data, wrapped.name, params, results, &outcome);
+        }
+    }
     let refused_by_quota =
         caller.data().quota.as_ref().map_or(0, DiskQuota::refused) > refused_before;
     if let Some(entering) = entering {
@@ -284,6 +316,59 @@ async fn call(
         }
     }
     outcome
+}
+
+/// Answers the call `name(params)` from the recording the run replays: the bytes the host
+/// wrote into guest memory, the results, and how the call ended. A call the recording does
+/// not hold ends the run with a [`Divergence`].
+async fn replay(
+    through: &mut Through<'_, '_>,
+    name: &'static str,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let Some(replay) = through.caller.data_mut().replay.as_mut() else {
+        return through.call_through(params, results).await;
+    };
+    let at_call = replay.replayed() + 1;
+    let call = replay
+        .answer(name, params)
+        .cloned()
+        .map_err(wasmtime::Error::new)?;
+    // The guest's own output is the replay's output: its writes to stdout and stderr go
+    // through to the run's output streams (the recording checks what they answered).
+    if name == "fd_write" && matches!(params.first().and_then(Val::i32), Some(1 | 2)) {
+        let mut ignored = results.to_vec();
+        through.call_through(params, &mut ignored).await?;
+    }
+    let memory = through.memory();
+    for (addr, bytes) in &call.writes {
+        let start = *addr as usize;
+        let Some(target) = start
+            .checked_add(bytes.len())
+            .and_then(|end| memory.get_mut(start..end))
+        else {
+            return Err(wasmtime::Error::new(Divergence {
+                at_call,
+                detail: format!(
+                    "the recording writes {} bytes at {addr:#x}, outside the guest's memory",
+                    bytes.len()
+                ),
+            }));
+        };
+        target.copy_from_slice(bytes);
+    }
+    for (slot, value) in results.iter_mut().zip(&call.results) {
+        *slot = match slot {
+            Val::I64(_) => Val::I64(*value),
+            _ => Val::I32(*value as i32),
+        };
+    }
+    match call.end {
+        CallEnd::Returned => Ok(()),
+        CallEnd::Exit(code) => Err(wasmtime_wasi::I32Exit(code).into()),
+        CallEnd::Trap(text) => Err(wasmtime::format_err!("{text}")),
+    }
 }
 
 /// A call in progress, as the quota sees it.

@@ -1,0 +1,340 @@
+//! Recording a run and replaying it, through the command line as a user would.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use wasmscope::engine::recording::Recording;
+
+fn wasmscope(args: &[&str], stdin: Option<&Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmscope"));
+    command.args(args);
+    command.stdin(match stdin {
+        Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
+        None => Stdio::null(),
+    });
+    command.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Records `samples/replay_me.wat` with a folder, a variable and stdin; returns the run's
+/// output and the recording's path (in `dir`). The folder is deleted afterwards.
+fn record(dir: &Path, extra: &[&str]) -> (Output, std::path::PathBuf) {
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("hello.txt"), "file contents\n").unwrap();
+    let stdin = dir.join("stdin.txt");
+    std::fs::write(&stdin, "typed at the terminal").unwrap();
+    let trace = dir.join("run.wstrace");
+    let grant = format!("{}::/data", data.display());
+    let sample = common::sample("replay_me");
+    let mut args = vec![
+        "run",
+        "--record",
+        trace.to_str().unwrap(),
+        "--ro-dir",
+        &grant,
+        "--env",
+        "NAME=you",
+        "--stdin",
+        "-",
+    ];
+    args.extend_from_slice(extra);
+    args.push(sample.to_str().unwrap());
+    let ran = wasmscope(&args, Some(&stdin));
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::remove_file(&stdin).unwrap();
+    (ran, trace)
+}
+
+#[test]
+fn a_replay_prints_the_same_bytes_with_the_folder_gone_and_nothing_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recorded, trace) = record(dir.path(), &[]);
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        text(&recorded.stderr)
+    );
+    let out = text(&recorded.stdout);
+    assert!(out.contains("env: NAME=you"), "{out}");
+    assert!(out.contains("file: file contents"), "{out}");
+    assert!(out.contains("stdin: typed at the terminal"), "{out}");
+    assert!(
+        text(&recorded.stderr).contains("recorded the run to"),
+        "{}",
+        text(&recorded.stderr)
+    );
+
+    let report = dir.path().join("replay.json");
+    let replayed = wasmscope(
+        &[
+            "replay",
+            trace.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}",
+        text(&replayed.stderr)
+    );
+    assert_eq!(replayed.stdout, recorded.stdout, "byte for byte");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["outcome"], "exited");
+    assert_eq!(json["replay"]["diverged"], false);
+    let recorded_calls = json["replay"]["calls_recorded"].as_u64().unwrap();
+    assert!(recorded_calls >= 8, "{json}");
+    assert_eq!(json["replay"]["calls_replayed"], recorded_calls);
+
+    // A second live run sees another random draw: the replay's equality is the recording's.
+    let again = wasmscope(
+        &["run", common::sample("replay_me").to_str().unwrap()],
+        None,
+    );
+    let random = |out: &[u8]| text(out).lines().next().unwrap().to_owned();
+    assert_ne!(random(&again.stdout), random(&recorded.stdout));
+}
+
+#[test]
+fn a_recording_edited_to_hold_another_result_diverges_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, trace) = record(dir.path(), &[]);
+    let mut recording = Recording::parse(&std::fs::read(&trace).unwrap()).unwrap();
+    let calls = std::sync::Arc::make_mut(&mut recording.calls);
+    let open = calls
+        .calls
+        .iter()
+        .position(|c| calls.names[c.function as usize] == "path_open")
+        .unwrap();
+    // As if the file had not been there: the guest then reads stdin instead of the file.
+    calls.calls[open].results[0] = 44;
+    calls.calls[open].writes.clear();
+    std::fs::write(&trace, recording.to_bytes()).unwrap();
+
+    let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+    assert_eq!(replayed.status.code(), Some(126));
+    let err = text(&replayed.stderr);
+    assert!(
+        err.contains(&format!("the replay diverged at call {}", open + 2)),
+        "{err}"
+    );
+    assert!(err.contains("recorded fd_read("), "{err}");
+}
+
+#[test]
+fn a_size_bound_cuts_the_recording_and_the_replay_says_the_rest_is_not_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recorded, trace) = record(dir.path(), &["--record-max", "100"]);
+    assert_eq!(recorded.status.code(), Some(0), "the run goes on");
+    let recording = Recording::parse(&std::fs::read(&trace).unwrap()).unwrap();
+    let (at, max) = recording.calls.end.cut.expect("cut by the bound");
+    assert_eq!(max, 100);
+    assert_eq!(at, recording.calls.calls.len() as u64);
+
+    let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+    assert_eq!(replayed.status.code(), Some(126));
+    let err = text(&replayed.stderr);
+    assert!(err.contains("size bound"), "{err}");
+    // What was recorded replays exactly: the output starts the same.
+    let first = text(&recorded.stdout).lines().next().unwrap().to_owned();
+    assert!(text(&replayed.stdout).starts_with(&first));
+}
+
+#[test]
+fn files_that_are_not_whole_recordings_are_named_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, trace) = record(dir.path(), &[]);
+    let bytes = std::fs::read(&trace).unwrap();
+
+    let not_one = dir.path().join("hello.wstrace");
+    std::fs::write(&not_one, b"(module)").unwrap();
+    let out = wasmscope(&["replay", not_one.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a wasmscope recording"));
+
+    let truncated = dir.path().join("truncated.wstrace");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let out = wasmscope(&["replay", truncated.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        text(&out.stderr).contains("truncated"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Every truncation is an error, never a crash (in-process: one parse per length).
+    for len in 0..bytes.len() {
+        assert!(Recording::parse(&bytes[..len]).is_err(), "{len}");
+    }
+
+    let damaged = dir.path().join("damaged.wstrace");
+    let mut flipped = bytes.clone();
+    let module_at = flipped.windows(4).position(|w| w == b"\0asm").unwrap();
+    flipped[module_at + 20] ^= 0xff;
+    std::fs::write(&damaged, &flipped).unwrap();
+    let out = wasmscope(&["replay", damaged.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        text(&out.stderr).contains("SHA-256"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_recording_that_cannot_be_written_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no-such-dir").join("run.wstrace");
+    let out = wasmscope(
+        &[
+            "run",
+            "--record",
+            target.to_str().unwrap(),
+            common::sample("hello").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).is_empty(), "the guest never ran");
+    assert!(text(&out.stderr).contains("cannot write the recording"));
+}
+
+#[test]
+fn a_trap_and_an_exit_replay_as_they_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sample, args, status) in [("traps", vec!["div0"], 134), ("exit_code", vec![], 42)] {
+        let trace = dir.path().join(format!("{sample}.wstrace"));
+        let path = common::sample(sample);
+        let mut run = vec![
+            "run",
+            "--record",
+            trace.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ];
+        run.extend(args.iter().copied());
+        let recorded = wasmscope(&run, None);
+        let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+        assert_eq!(replayed.status.code(), recorded.status.code(), "{sample}");
+        assert_eq!(replayed.stdout, recorded.stdout, "{sample}");
+        if status == 134 {
+            assert_eq!(recorded.status.code(), Some(134));
+            let trap = |out: &Output| {
+                text(&out.stderr)
+                    .lines()
+                    .find(|l| l.starts_with("wasmscope: trapped"))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            assert_eq!(trap(&replayed), trap(&recorded));
+        }
+    }
+}
+
+/// Every sample that finishes on its own, recorded and replayed in the engine: the replay's
+/// outcome (exit code, or trap kind with the same frames) and output are the recorded run's.
+#[test]
+fn every_sample_replays_to_the_same_outcome_and_output() {
+    use wasmscope::engine::policy::ReplaySource;
+    use wasmscope::engine::{Invocation, RunOutcome, SandboxPolicy};
+
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/data");
+    let box_dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<&str>, SandboxPolicy)> = vec![
+        ("hello", vec![], SandboxPolicy::default()),
+        (
+            "args_env",
+            vec!["one", "two words"],
+            SandboxPolicy {
+                env: vec![("GREETING".into(), "hi".into())],
+                ..SandboxPolicy::default()
+            },
+        ),
+        ("read_file", vec![], common::dir_policy(&data, true)),
+        (
+            "write_file",
+            vec![],
+            common::dir_policy(box_dir.path(), false),
+        ),
+        (
+            "escape_attempts",
+            vec![],
+            common::dir_policy(box_dir.path(), false),
+        ),
+        ("memory_hog", vec![], SandboxPolicy::default()),
+        ("table_hog", vec![], SandboxPolicy::default()),
+        ("stack_overflow", vec![], SandboxPolicy::default()),
+        ("traps", vec!["div0"], SandboxPolicy::default()),
+        ("traps", vec!["oob"], SandboxPolicy::default()),
+        ("exit_code", vec![], SandboxPolicy::default()),
+        ("stdout_flood", vec![], SandboxPolicy::default()),
+        ("debug_me", vec![], SandboxPolicy::default()),
+        ("replay_me", vec![], common::dir_policy(&data, true)),
+        ("infinite_loop", vec![], common::short_timeout(300)),
+    ];
+    for (sample, args, policy) in cases {
+        let recording = Invocation {
+            record_max_bytes: Some(64 << 20),
+            ..common::with_args(&args)
+        };
+        let recorded = common::run_sample_with(sample, policy.clone(), recording);
+        let bytes = recorded
+            .report
+            .recording
+            .clone()
+            .unwrap_or_else(|| panic!("{sample}: {:?}", recorded.report.recording_note));
+        let parsed = Recording::parse(&bytes).unwrap();
+        let replay = Invocation {
+            replay: Some(ReplaySource(parsed.calls)),
+            ..parsed.header.invocation.clone()
+        };
+        // Nothing granted: the replay must not need the folders, variables or arguments.
+        let replayed = common::run_wasm_with(
+            &parsed.header.module_name,
+            parsed.module.to_vec(),
+            SandboxPolicy {
+                dirs: parsed.header.policy.dirs.clone(),
+                ..parsed.header.policy.clone()
+            },
+            replay,
+        );
+        let frames = |outcome: &RunOutcome| match outcome {
+            RunOutcome::Trapped { trap } => trap
+                .frames
+                .iter()
+                .map(|f| (f.func_index, f.module_offset))
+                .collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(
+            replayed.report.outcome.name(),
+            recorded.report.outcome.name(),
+            "{sample} {args:?}: {}",
+            replayed.report.outcome.summary()
+        );
+        assert_eq!(
+            replayed.report.exit_code, recorded.report.exit_code,
+            "{sample}"
+        );
+        assert_eq!(
+            frames(&replayed.report.outcome),
+            frames(&recorded.report.outcome),
+            "{sample}"
+        );
+        assert_eq!(replayed.stdout, recorded.stdout, "{sample} {args:?}");
+        assert_eq!(replayed.stderr, recorded.stderr, "{sample} {args:?}");
+        let replay = replayed.report.replay.expect("a replay report");
+        assert_eq!(replay.calls_replayed, replay.calls_recorded, "{sample}");
+        assert!(!replay.diverged, "{sample}");
+    }
+}
