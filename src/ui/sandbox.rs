@@ -61,9 +61,9 @@ impl SandboxSettings {
                 None => Entry::Default,
             },
             profiler_interval_ms: self.profiler_interval_ms,
-            // The window records every core run (in memory, bounded), so a failure seen once
-            // can be saved and replayed.
-            record_max_bytes: Some(crate::engine::record::DEFAULT_RECORD_MAX_BYTES),
+            // Recording in the window waits for File > Save recording: until then a recording
+            // would only hold memory.
+            record_max_bytes: None,
             replay: None,
         };
         Ok((policy, invocation))
