@@ -309,9 +309,17 @@ fn every_compiler_runs_the_same_module_the_same_way() {
 fn precompiled_modules_run_and_refuse_a_mismatched_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let cwasm = dir.path().join("hello.cwasm");
+    // The key that tags the output lives in the user's data directory: a temporary one here.
+    let wasmscope = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wasmscope"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
     let out = wasmscope(&["compile", &path("hello"), "-o", cwasm.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = wasmscope(&["run", cwasm.to_str().unwrap()]);
+    let out = wasmscope(&["run", "--allow-precompiled", cwasm.to_str().unwrap()]);
     assert_eq!(
         text(&out.stdout),
         "Hello from the sandbox!\n",
@@ -322,25 +330,33 @@ fn precompiled_modules_run_and_refuse_a_mismatched_configuration() {
     let out = wasmscope(&["inspect", cwasm.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("fd_write") && stdout.contains("precompiled for cranelift"),
+        stdout.contains("fd_write") && stdout.contains("made by your wasmscope for cranelift"),
         "{stdout}"
     );
 
     // Compiled without fuel metering: a run with fuel must say why it cannot use it.
-    let out = wasmscope(&["run", "--fuel", "1000", cwasm.to_str().unwrap()]);
+    let out = wasmscope(&[
+        "run",
+        "--allow-precompiled",
+        "--fuel",
+        "1000",
+        cwasm.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(126));
     assert!(
-        text(&out.stderr).contains("recompile it with `wasmscope compile`"),
+        text(&out.stderr).contains(
+            "it was compiled for cranelift, and this run asks for cranelift with fuel metering"
+        ),
         "{}",
         text(&out.stderr)
     );
 
-    // A wasmtime-looking file from another version or a damaged one is refused with a reason.
+    // A cut file (its tag gone with its second half) is refused with a reason.
     let mut damaged = std::fs::read(&cwasm).unwrap();
     let middle = damaged.len() / 2;
     damaged.truncate(middle);
     std::fs::write(&cwasm, damaged).unwrap();
-    let out = wasmscope(&["run", cwasm.to_str().unwrap()]);
+    let out = wasmscope(&["run", "--allow-precompiled", cwasm.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("panicked"));
 }

@@ -249,6 +249,7 @@ fn spawn(wat: &str, policy: SandboxPolicy, args: Invocation, at: Vec<Breakpoint>
     let request = engine::RunRequest {
         name: "test.wat".to_owned(),
         wasm: Arc::from(wasm(wat)),
+        precompiled: None,
         policy,
         invocation: args,
     };

@@ -500,6 +500,7 @@ fn a_guest_waiting_on_a_full_output_channel_still_times_out() {
         engine::RunRequest {
             name: module.name,
             wasm: module.wasm.into(),
+            precompiled: None,
             policy: short_timeout(300),
             invocation: with_args(&["100000"]),
         },
@@ -561,6 +562,7 @@ fn profiling_a_debug_mode_run_is_refused_with_the_reason() {
         engine::RunRequest {
             name: module.name,
             wasm: module.wasm.into(),
+            precompiled: None,
             policy: SandboxPolicy {
                 debug: true,
                 ..SandboxPolicy::default()

@@ -113,6 +113,7 @@ fn capability_log_is_off_unless_asked_and_streams_when_on() {
         engine::RunRequest {
             name: module.name,
             wasm: module.wasm.into(),
+            precompiled: None,
             policy: SandboxPolicy {
                 log_calls: true,
                 ..SandboxPolicy::default()
@@ -148,6 +149,7 @@ fn resource_samples_arrive_at_a_bounded_rate() {
         engine::RunRequest {
             name: "busy".into(),
             wasm: wasm.into(),
+            precompiled: None,
             policy: SandboxPolicy {
                 fuel: Some(1_000_000_000_000),
                 ..short_timeout(500)
@@ -311,6 +313,7 @@ fn tenants_run_side_by_side_each_in_its_own_folder() {
                 engine::RunRequest {
                     name: module.name.clone(),
                     wasm: module.wasm.clone().into(),
+                    precompiled: None,
                     policy,
                     invocation: Invocation::default(),
                 },

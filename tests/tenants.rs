@@ -168,6 +168,7 @@ fn thirty_two_tenants_at_once_each_end_on_their_own_and_see_only_their_own() {
                     engine::RunRequest {
                         name: format!("tenant-{i}.wasm"),
                         wasm: Arc::clone(&modules[i % 5]),
+                        precompiled: None,
                         policy,
                         invocation: engine::Invocation::default(),
                     },

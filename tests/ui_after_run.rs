@@ -356,6 +356,9 @@ fn a_growing_table_is_charted_beside_memory() {
 
 #[test]
 fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
+    // The key that tags File ▸ Precompile…'s output: kept out of the user's data directory.
+    let keys = tempfile::tempdir().expect("temp dir");
+    wasmscope::engine::precompiled::set_key_dir(keys.path().to_path_buf());
     let mut harness = harness();
     open(&mut harness, "hello.wat");
     file_menu(&mut harness, "Precompile…");
@@ -370,14 +373,18 @@ fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
         harness.root()
     );
     assert!(path.is_file(), "no .cwasm was written");
-    assert!(!shows_text(&harness, "wasmscope trusts this file"));
+    assert!(!shows_text(&harness, "loaded as native code"));
 
     harness.state_mut().open_path(&path);
+    wait_for(&mut harness, "Load as native code");
+    assert!(shows_text(&harness, "made by your wasmscope for cranelift"));
+    harness.get_by_label("Load as native code").click();
+    harness.step();
     wait_idle(&mut harness);
     assert_eq!(harness.state().module_name(), Some("hello.cwasm"));
     assert!(shows(
         &harness,
-        "Precompiled machine code: wasmscope trusts this file because you opened it"
+        "Precompiled machine code: loaded as native code because you chose to"
     ));
     run(&mut harness);
     assert!(

@@ -11,10 +11,21 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
         ModuleKind::CoreModule => "core module",
         ModuleKind::Component => "component",
         ModuleKind::Invalid => "invalid",
+        ModuleKind::Precompiled => "precompiled native code (machine code, not WebAssembly)",
     };
     let _ = writeln!(out, "{name}: {kind}, {}", format_bytes(info.size_bytes));
+    if let Some(native) = &info.native_code {
+        let _ = writeln!(out, "note: {native}");
+    }
     if let Some(error) = &info.error {
         let _ = writeln!(out, "error: {error}");
+        return out;
+    }
+    if info.kind == ModuleKind::Precompiled && info.imports.is_empty() && info.exports.is_empty() {
+        // Not loaded (nothing vouches for it): its warnings say so, and nothing else is known.
+        for warning in &info.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
         return out;
     }
     if info.kind == ModuleKind::Component {

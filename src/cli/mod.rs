@@ -64,6 +64,10 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Load precompiled code that wasmscope did not make (no tag), to list its imports and
+    /// exports. Only for files you made or trust: it is native code.
+    #[arg(long)]
+    pub allow_precompiled: bool,
 }
 
 /// `wasmscope run`.
@@ -165,6 +169,11 @@ pub struct RunArgs {
     /// says where) while the run goes on.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = engine::parse_bytes)]
     pub record_max: u64,
+    /// Run FILE even though it is precompiled machine code (a `.cwasm`): native code that
+    /// runs outside wasm's validation. Only for files you made or trust. A `.cwasm` whose
+    /// wasmscope tag does not match is refused even so.
+    #[arg(long)]
+    pub allow_precompiled: bool,
     /// Print instead of running: this runtime's command for the sandbox, or for `rust` a
     /// main.rs that enforces it with wasmtime embedded.
     #[arg(long, value_name = "RUNTIME")]
@@ -200,7 +209,8 @@ Exit status:
   124                     the timeout passed
   125                     the fuel ran out
   130                     the run was cancelled
-  126                     wasmscope could not run it: bad file, invalid module, unresolved import
+  126                     wasmscope could not run it: bad file, invalid module, unresolved import,
+                          precompiled code not allowed (--allow-precompiled) or damaged
   2                       bad command line";
 
 /// Entry point for the parsed command line; `None` means "open the window".
@@ -471,6 +481,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return failed_before_run(&args, e),
     };
+    if module.precompiled.is_some() && !args.allow_precompiled {
+        let file = args.file.display().to_string();
+        return failed_before_run(&args, engine::precompiled::refusal(&file));
+    }
     let breakpoints = match debug::resolve_breaks(&args.breaks, &module.wasm) {
         Ok(breakpoints) => breakpoints,
         Err(e) => return error_exit(e, exit_status::USAGE),
@@ -483,6 +497,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let mut request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
+        precompiled: module.precompiled,
         policy,
         invocation,
     };
@@ -610,6 +625,15 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return error_exit(e, exit_status::FAILED),
     };
+    if module.precompiled.is_some() {
+        return error_exit(
+            format!(
+                "{} is already precompiled machine code: compile its .wasm instead",
+                args.file.display()
+            ),
+            exit_status::FAILED,
+        );
+    }
     let info = engine::inspect(&module.wasm);
     if let Some(error) = &info.error {
         return error_exit(format!("invalid module: {error}"), exit_status::FAILED);
@@ -621,19 +645,21 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         profiling: false,
         debug: false,
     };
-    let precompiled = engine::sandbox::shared_engine(key)
-        .and_then(|shared| engine::sandbox::precompile(&shared, &module.wasm));
-    let bytes = match precompiled {
-        Ok(bytes) => bytes,
+    let shared = match engine::sandbox::shared_engine(key) {
+        Ok(shared) => shared,
         Err(e) => {
+            let text = engine::errors::error_text(&e);
             return error_exit(
-                format!(
-                    "cannot compile {}: {}",
-                    args.file.display(),
-                    engine::errors::error_text(&e)
-                ),
+                format!("cannot set up the engine: {text}"),
                 exit_status::FAILED,
             );
+        }
+    };
+    // Tagged with this user's key, so `run` can tell it from a changed or foreign file.
+    let bytes = match engine::precompiled::precompile(&shared, key, &module.wasm) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return error_exit(format!("{e}: {}", args.file.display()), exit_status::FAILED);
         }
     };
     let output = args
@@ -647,7 +673,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         );
     }
     eprintln!(
-        "wrote {} ({}, {}{}); run it with `wasmscope run {}`",
+        "wrote {} ({}, {}{}, tagged as made here); run it with \
+         `wasmscope run --allow-precompiled {}`",
         output.display(),
         format_bytes(std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0)),
         compiler.name(),
@@ -667,7 +694,22 @@ pub fn inspect(args: &InspectArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return error_exit(e, exit_status::FAILED),
     };
-    let info = engine::inspect(&module.wasm);
+    let (info, _pin) = match module.precompiled {
+        Some(origin) => {
+            // wasmscope's own tagged output is loaded to read its types; other precompiled
+            // code only when the user allows it.
+            let load = match origin {
+                engine::precompiled::Origin::Wasmscope(compiled_for) => {
+                    Some(compiled_for.engine_key())
+                }
+                engine::precompiled::Origin::Foreign => args
+                    .allow_precompiled
+                    .then(|| engine::sandbox::EngineKey::for_policy(&SandboxPolicy::default())),
+            };
+            engine::inspect::inspect_precompiled(&module.wasm, origin, load)
+        }
+        None => (engine::inspect(&module.wasm), None),
+    };
     if args.json {
         match serde_json::to_string_pretty(&info) {
             Ok(json) => println!("{json}"),
@@ -676,7 +718,7 @@ pub fn inspect(args: &InspectArgs) -> ExitCode {
     } else {
         print!("{}", describe(&module.name, &info));
     }
-    if info.kind == ModuleKind::Invalid {
+    if info.kind == ModuleKind::Invalid || info.error.is_some() {
         ExitCode::from(exit_status::FAILED)
     } else {
         ExitCode::SUCCESS

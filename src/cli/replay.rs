@@ -131,6 +131,8 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
     let request = engine::RunRequest {
         name: header.module_name.clone(),
         wasm: Arc::clone(&recording.module),
+        // Recordings hold wasm only: precompiled runs are not recorded.
+        precompiled: None,
         policy,
         invocation,
     };

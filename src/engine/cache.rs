@@ -221,7 +221,22 @@ pub fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Compiled> {
 /// Like [`compile`], and pins the result: it stays cached, whatever its size, until the
 /// [`Pin`] is dropped.
 pub fn compile_pinned(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Compiled, Pin)> {
-    let key = Key::new(engine, wasm);
+    load_pinned(engine, wasm, || {
+        let started = Instant::now();
+        let module = Module::new(engine, wasm)?;
+        Ok((module, started.elapsed()))
+    })
+}
+
+/// The cache's one way in: the module for `bytes` under `engine` from the cache, or made by
+/// `make` (which compiles wasm or loads precompiled code, and says how long it took) and
+/// cached, pinned. A second caller for the same bytes waits for the first `make`.
+pub(crate) fn load_pinned(
+    engine: &Engine,
+    bytes: &[u8],
+    make: impl FnOnce() -> wasmtime::Result<(Module, Duration)>,
+) -> wasmtime::Result<(Compiled, Pin)> {
+    let key = Key::new(engine, bytes);
     let mut cache = lock();
     loop {
         let now = cache.tick();
@@ -243,9 +258,7 @@ pub fn compile_pinned(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Compile
     cache.in_flight.push(key.clone());
     drop(cache);
     let in_flight = InFlight(key.clone());
-    let started = Instant::now();
-    let module = Module::new(engine, wasm)?;
-    let compile_time = started.elapsed();
+    let (module, compile_time) = make()?;
     let mut cache = lock();
     let used = cache.tick();
     cache.entries.push(Entry {

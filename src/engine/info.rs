@@ -23,6 +23,9 @@ pub enum ModuleKind {
     /// Not a valid module or component; the rest of [`ModuleInfo`] holds what was read before
     /// the error.
     Invalid,
+    /// Precompiled machine code (a `.cwasm`), not WebAssembly: a core module's imports and
+    /// exports as wasmtime's types give them, once it is loaded with the user's say-so.
+    Precompiled,
 }
 
 /// Whether the module is a command (`_start`), a reactor (`_initialize` or exports only).
@@ -210,7 +213,10 @@ pub struct CapabilityUse {
 /// Everything `inspect` knows about a module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModuleInfo {
-    /// Core module, component, or invalid.
+    /// For precompiled code, first of all: that it is native code and who made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_code: Option<String>,
+    /// Core module, component, invalid, or precompiled.
     pub kind: ModuleKind,
     /// Why it is invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -268,6 +274,7 @@ pub struct NestedInfo {
 impl ModuleInfo {
     pub(crate) fn empty(size_bytes: u64) -> Self {
         Self {
+            native_code: None,
             kind: ModuleKind::CoreModule,
             error: None,
             size_bytes,

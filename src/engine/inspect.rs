@@ -13,15 +13,14 @@ pub use crate::engine::info::{
     UnresolvedImport, WasiInfo,
 };
 use crate::engine::info::{memory_text, summarize, table_text};
+use crate::engine::precompiled::Origin;
+use crate::engine::sandbox::EngineKey;
 use crate::engine::wasi::is_wasi_module;
 
 /// Inspects wasm bytes (binary; convert text first with [`crate::engine::wat_to_wasm`]).
 /// Never fails: an unreadable module comes back as [`ModuleKind::Invalid`] with the offset.
-/// A precompiled `.cwasm` is read through wasmtime instead (types only).
+/// Precompiled code is not wasm: see [`inspect_precompiled`].
 pub fn inspect(bytes: &[u8]) -> ModuleInfo {
-    if crate::engine::sandbox::is_precompiled(bytes) {
-        return inspect_precompiled(bytes);
-    }
     let mut info = crate::engine::info::parse(bytes);
     if info.kind == ModuleKind::CoreModule {
         info.unresolved = unresolved_imports(&info.imports);
@@ -29,45 +28,73 @@ pub fn inspect(bytes: &[u8]) -> ModuleInfo {
     info
 }
 
-/// Reads a `.cwasm` by loading it into each engine configuration until one accepts it.
-fn inspect_precompiled(bytes: &[u8]) -> ModuleInfo {
-    use crate::engine::policy::{Compiler, DEFAULT_MAX_WASM_STACK_BYTES};
-    use crate::engine::sandbox::{EngineKey, deserialize, shared_engine};
-    let mut last_error = String::from("no engine configuration accepts it");
-    for compiler in Compiler::ALL {
-        for fuel in [false, true] {
-            let key = EngineKey {
-                fuel,
-                max_wasm_stack_bytes: DEFAULT_MAX_WASM_STACK_BYTES,
-                compiler,
-                profiling: false,
-                debug: false,
-            };
-            let loaded = shared_engine(key).and_then(|shared| deserialize(&shared, bytes));
-            match loaded {
-                Ok(compiled) => {
-                    let mut info = info_from_module(&compiled.module, bytes.len());
-                    info.warnings.push(format!(
-                        "precompiled for {}{}: loaded as trusted machine code; only its \
-                         imports and exports are known",
-                        compiler.name(),
-                        if fuel { " with fuel metering" } else { "" }
-                    ));
-                    return info;
-                }
-                Err(e) => last_error = error_text(&e),
-            }
+/// What is known of precompiled code (`image`, made by `origin`). With `load` (the user's
+/// say-so, or wasmscope's own tag), it is loaded once under that engine, into the compile
+/// cache, and the returned pin keeps it there; its imports and exports then come from
+/// wasmtime's types. Without it, nothing of the code is read.
+pub fn inspect_precompiled(
+    image: &[u8],
+    origin: Origin,
+    load: Option<EngineKey>,
+) -> (ModuleInfo, Option<crate::engine::cache::Pin>) {
+    let size_bytes = image.len();
+    let Some(key) = load else {
+        let mut info = ModuleInfo::empty(size_bytes as u64);
+        info.warnings.push(
+            "not loaded, so its imports and exports are unknown: nothing vouches for this code. \
+             Load it only if you made it or trust it (--allow-precompiled)"
+                .to_owned(),
+        );
+        return (precompiled_info(info, origin), None);
+    };
+    let loaded = crate::engine::sandbox::shared_engine(key)
+        .and_then(|shared| crate::engine::precompiled::load_pinned(&shared, image));
+    match loaded {
+        Ok((compiled, pin)) => {
+            let info = info_from_module(&compiled.module, size_bytes);
+            (precompiled_info(info, origin), Some(pin))
+        }
+        Err(e) => {
+            let mut info = ModuleInfo::empty(size_bytes as u64);
+            info.error = Some(ParseError {
+                offset: 0,
+                message: precompiled_load_error(origin, key, &e),
+            });
+            (precompiled_info(info, origin), None)
         }
     }
-    let mut info = ModuleInfo::empty(bytes.len() as u64);
-    info.kind = ModuleKind::Invalid;
-    info.error = Some(ParseError {
-        offset: 0,
-        message: format!(
-            "a precompiled module that this wasmtime cannot load ({last_error}); \
-             recompile it with `wasmscope compile`"
+}
+
+/// Why precompiled code did not load under `key`, in words that name the real mismatch.
+pub fn precompiled_load_error(origin: Origin, key: EngineKey, e: &wasmtime::Error) -> String {
+    let text = error_text(e);
+    match origin {
+        Origin::Wasmscope(compiled_for) if compiled_for.engine_key() != key => format!(
+            "it was compiled for {}, and this run asks for {} ({text}): change the settings, \
+             or compile the .wasm again with `wasmscope compile`",
+            compiled_for.describe(),
+            crate::engine::precompiled::CompiledFor::of(key).describe(),
         ),
-    });
+        Origin::Wasmscope(_) => format!(
+            "this wasmtime cannot load it ({text}); it was probably made by another wasmscope \
+             version: compile the .wasm again with `wasmscope compile`"
+        ),
+        Origin::Foreign => format!(
+            "it does not fit wasmscope's engine ({text}). Precompiled code loads only into the \
+             wasmtime version and settings it was made with, and wasmscope's engines differ \
+             from `wasmtime compile`'s defaults (they interrupt the guest for timeouts and \
+             Stop): compile the .wasm with `wasmscope compile` instead"
+        ),
+    }
+}
+
+fn precompiled_info(mut info: ModuleInfo, origin: Origin) -> ModuleInfo {
+    info.kind = ModuleKind::Precompiled;
+    info.native_code = Some(format!(
+        "native machine code, not WebAssembly: {}. It runs outside wasm's validation, \
+         only with --allow-precompiled",
+        origin.describe()
+    ));
     info
 }
 

@@ -2,18 +2,24 @@
 
 use std::path::Path;
 
+use crate::engine::precompiled::{self, Origin};
+
 /// The largest file wasmscope opens.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
-/// A module read into memory, always as binary wasm.
+/// A module read into memory: binary wasm, or precompiled code (decided here, once).
 #[derive(Clone, Debug)]
 pub struct LoadedModule {
     /// File name (without directories), used as argv0 and in reports.
     pub name: String,
-    /// Binary wasm (text modules are converted on load).
+    /// Binary wasm (text modules are converted on load), or for precompiled code wasmtime's
+    /// image (wasmscope's tag checked and removed).
     pub wasm: Vec<u8>,
     /// Whether the file was WebAssembly text.
     pub from_text: bool,
+    /// `Some` when the file is precompiled machine code, not wasm: who made it. Such code
+    /// runs only with the user's say-so (see [`crate::engine::precompiled`]).
+    pub precompiled: Option<Origin>,
 }
 
 /// Why a file could not be loaded. The message says what was wrong and what to do.
@@ -24,9 +30,9 @@ pub struct LoadError {
     pub message: String,
 }
 
-fn load_error(message: impl Into<String>) -> LoadError {
+fn load_error(message: impl ToString) -> LoadError {
     LoadError {
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 
@@ -72,12 +78,15 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
             "{name} is empty: a WebAssembly module starts with the bytes \\0asm"
         )));
     }
-    if crate::engine::sandbox::is_precompiled(&bytes) {
-        // A `.cwasm`: machine code the user chose to load; the run checks it fits.
+    // Told by the contents, never the name; a damaged wasmscope `.cwasm` stops here.
+    if let Some(origin) = precompiled::classify_for_user(name, &bytes).map_err(load_error)? {
+        let mut wasm = bytes;
+        wasm.truncate(precompiled::image(&wasm, origin).len());
         return Ok(LoadedModule {
             name: name.to_owned(),
-            wasm: bytes,
+            wasm,
             from_text: false,
+            precompiled: Some(origin),
         });
     }
     if bytes.starts_with(b"\0asm") {
@@ -85,6 +94,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
             name: name.to_owned(),
             wasm: bytes,
             from_text: false,
+            precompiled: None,
         });
     }
     if let Some(kind) = known_non_wasm(&bytes) {
@@ -105,6 +115,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
         name: name.to_owned(),
         wasm,
         from_text: true,
+        precompiled: None,
     })
 }
 
@@ -129,7 +140,7 @@ fn known_non_wasm(bytes: &[u8]) -> Option<&'static str> {
     const KNOWN: &[(&[u8], &str)] = &[
         (
             b"\x7fELF",
-            "an ELF executable or a precompiled .cwasm from a native engine",
+            "an ELF file: a native executable, or a precompiled .cwasm that this wasmtime does not recognise",
         ),
         (b"\x89PNG", "a PNG image"),
         (b"\xff\xd8\xff", "a JPEG image"),

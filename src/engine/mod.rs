@@ -17,6 +17,7 @@ pub mod load;
 pub mod outcome;
 pub mod output;
 pub mod policy;
+pub mod precompiled;
 pub mod profile;
 pub mod profiler;
 pub mod quota;

@@ -16,6 +16,7 @@ use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
 use crate::engine::policy::{Entry, Invocation, SandboxPolicy};
+use crate::engine::precompiled::Origin;
 use crate::engine::record::{Divergence, Recorder, Replayer};
 use crate::engine::recording::RecordingHeader;
 use crate::engine::sandbox::{
@@ -33,8 +34,12 @@ pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on toge
 pub struct RunRequest {
     /// The module's name (file name), used as argv0 and in the report.
     pub name: String,
-    /// Binary wasm.
+    /// Binary wasm, or precompiled code's image when `precompiled` says so.
     pub wasm: Arc<[u8]>,
+    /// `Some` runs `wasm` as precompiled machine code made by this origin (from
+    /// [`crate::engine::LoadedModule::precompiled`]). Setting it is the face's statement that
+    /// the user allowed native code (`--allow-precompiled`, or the window's confirmation).
+    pub precompiled: Option<Origin>,
     /// What the guest may do.
     pub policy: SandboxPolicy,
     /// What this run passes the guest: arguments, stdin, the export to call.
@@ -203,6 +208,14 @@ fn record_or_replay(
         });
         sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
     } else if let Some(max_bytes) = invocation.record_max_bytes {
+        if request.precompiled.is_some() {
+            report.recording_note = Some(
+                "precompiled code is not recorded: a recording carries the module to replay \
+                 anywhere, and machine code loads only where it was compiled; record the .wasm"
+                    .to_owned(),
+            );
+            return None;
+        }
         if !followed {
             report.recording_note = Some(why_not());
             return None;
@@ -237,16 +250,14 @@ fn load(
     key: EngineKey,
 ) -> Result<Result<Compiled, RunOutcome>, RunError> {
     let entry = &request.invocation.entry;
-    if sandbox::is_precompiled(&request.wasm) {
-        // A `.cwasm`: no wasm to inspect, so check what wasmtime's types say instead.
+    if let Some(origin) = request.precompiled {
+        // Precompiled code: no wasm to inspect, so check what wasmtime's types say instead.
         let compiled = match RunTarget::precompiled(shared, &request.wasm) {
             Ok(compiled) => compiled,
             Err(e) => {
                 return Ok(Err(failed(format!(
-                    "cannot load this precompiled module: {}. Precompiled code only loads into \
-                     the wasmtime version and settings (compiler, fuel) it was made with: \
-                     recompile it with `wasmscope compile`, or run the .wasm instead",
-                    error_text(&e)
+                    "cannot load this precompiled module: {}",
+                    inspect::precompiled_load_error(origin, key, &e)
                 ))));
             }
         };
@@ -265,8 +276,10 @@ fn load(
     Ok(match info.kind {
         ModuleKind::Component => RunTarget::component(shared, key, &request.wasm)?
             .map_err(|e| failed(format!("invalid component: {}", error_text(&e)))),
-        ModuleKind::CoreModule | ModuleKind::Invalid => RunTarget::core(shared, key, &request.wasm)
-            .map_err(|e| failed(sandbox::compile_error_text(key.compiler, &request.wasm, &e))),
+        ModuleKind::CoreModule | ModuleKind::Invalid | ModuleKind::Precompiled => {
+            RunTarget::core(shared, key, &request.wasm)
+                .map_err(|e| failed(sandbox::compile_error_text(key.compiler, &request.wasm, &e)))
+        }
     })
 }
 

@@ -632,35 +632,6 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     Ok(shared)
 }
 
-/// Loads a precompiled `.cwasm` made by `wasmscope compile` (or `wasmtime compile` of this
-/// wasmtime version with a matching configuration).
-pub fn deserialize(shared: &SharedEngine, bytes: &[u8]) -> wasmtime::Result<Compiled> {
-    let started = Instant::now();
-    // SAFETY: `Module::deserialize` trusts the bytes to be machine code that wasmtime wrote.
-    // wasmscope only loads precompiled files that the user chose to open or run, and says
-    // so where it offers them; wasmtime still checks the header, version and configuration.
-    #[allow(unsafe_code)]
-    let module = unsafe { Module::deserialize(&shared.engine, bytes)? };
-    Ok(Compiled {
-        module,
-        compile_time: started.elapsed(),
-        cached: false,
-    })
-}
-
-/// Whether `bytes` are a precompiled wasmtime module (a `.cwasm`), by their header.
-pub fn is_precompiled(bytes: &[u8]) -> bool {
-    matches!(
-        Engine::detect_precompiled(bytes),
-        Some(wasmtime::Precompiled::Module)
-    )
-}
-
-/// Compiles `wasm` ahead of time into the bytes of a `.cwasm` for this engine.
-pub fn precompile(shared: &SharedEngine, wasm: &[u8]) -> wasmtime::Result<Vec<u8>> {
-    shared.engine.precompile_module(wasm)
-}
-
 /// Compiles `wasm`, or returns it from the in-memory cache, bounded in bytes (see
 /// [`crate::engine::cache`]).
 pub fn compile(shared: &SharedEngine, key: EngineKey, wasm: &[u8]) -> wasmtime::Result<Compiled> {

@@ -73,9 +73,9 @@ impl RunTarget {
         })
     }
 
-    /// Loads a precompiled core module (a `.cwasm`).
-    pub(crate) fn precompiled(shared: &SharedEngine, bytes: &[u8]) -> wasmtime::Result<Compiled> {
-        let compiled = sandbox::deserialize(shared, bytes)?;
+    /// Loads a precompiled core module's image (or takes it from the cache).
+    pub(crate) fn precompiled(shared: &SharedEngine, image: &[u8]) -> wasmtime::Result<Compiled> {
+        let compiled = crate::engine::precompiled::load(shared, image)?;
         Ok(Compiled {
             target: RunTarget::Core {
                 module: compiled.module,

@@ -64,6 +64,29 @@ impl App {
                 },
                 Command::RunTenants => self.run_tenants(ctx),
                 Command::CompareWithoutFolders => self.compare_without_folders(ctx),
+                Command::LoadNative => {
+                    if let Some(prompt) = self.jobs.native_prompt.take() {
+                        let key = crate::engine::sandbox::EngineKey::for_policy(
+                            &self.state.sandbox.policy,
+                        );
+                        match loader::start_native_load(prompt.module, key, ctx) {
+                            Ok(job) => self.jobs.loading = Some(job),
+                            Err(err) => {
+                                self.error =
+                                    Some(format!("cannot start the loader thread: {err:#}"));
+                            }
+                        }
+                    }
+                }
+                Command::CancelNative => {
+                    if let Some(prompt) = self.jobs.native_prompt.take() {
+                        self.notice = Some(format!(
+                            "{} was not loaded: precompiled code loads only when you choose \
+                             Load as native code",
+                            prompt.module.name
+                        ));
+                    }
+                }
                 Command::Precompile(path) => {
                     if let Some(module) = &self.loaded.module {
                         let key = crate::engine::sandbox::EngineKey::for_policy(
@@ -71,7 +94,7 @@ impl App {
                         );
                         self.jobs.precompile.start(
                             &module.name,
-                            module.wasm.clone(),
+                            (module.wasm.clone(), module.native.is_some()),
                             key,
                             path,
                             ctx,
@@ -170,6 +193,8 @@ impl App {
         let request = RunRequest {
             name: module.name.clone(),
             wasm: module.wasm.clone(),
+            // Only modules the user loaded as native code are ever open (see `App::loaded`).
+            precompiled: module.native.as_ref().map(|n| n.origin),
             policy,
             invocation,
         };
@@ -255,10 +280,9 @@ impl App {
             return;
         };
         if let Some(module) = &self.loaded.module {
-            let (name, wasm) = (&module.name, module.wasm.clone());
             self.jobs
                 .tenants
-                .compare_without_folders(name, wasm, &policy, &invocation, ctx);
+                .compare_without_folders(module, &policy, &invocation, ctx);
         }
     }
 
@@ -270,10 +294,7 @@ impl App {
             return;
         };
         if let Some(module) = &self.loaded.module {
-            let (name, wasm) = (&module.name, module.wasm.clone());
-            self.jobs
-                .tenants
-                .start(name, wasm, &policy, &invocation, ctx);
+            self.jobs.tenants.start(module, &policy, &invocation, ctx);
         }
     }
 

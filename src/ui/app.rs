@@ -72,6 +72,8 @@ pub(crate) struct Background {
     pub(crate) embed: crate::ui::embed::EmbedView,
     /// The open module's compile, started when it loads.
     pub(crate) compile: crate::ui::compile::CompileState,
+    /// A precompiled file read but not loaded, until the user answers the confirmation.
+    pub(crate) native_prompt: Option<crate::ui::native::NativePrompt>,
 }
 
 /// The application.
@@ -220,6 +222,16 @@ impl App {
     }
 
     fn loaded(&mut self, result: loader::LoadResult) {
+        // Precompiled code is never loaded as code on its own (a drop, a recent file): it
+        // waits for "Load as native code", and the open module stays meanwhile.
+        if let Ok(module) = &result.result
+            && module.native.as_ref().is_some_and(|n| !n.allowed)
+        {
+            if let Ok(module) = result.result {
+                self.jobs.native_prompt = crate::ui::native::NativePrompt::for_module(module);
+            }
+            return;
+        }
         match result.result {
             Ok(module) => {
                 if let Some(path) = &result.path {
@@ -375,6 +387,11 @@ impl eframe::App for App {
         if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
             self.profile_file(action, path);
         }
+        crate::ui::native::native_prompt_ui(
+            &ctx,
+            self.jobs.native_prompt.as_ref(),
+            &mut self.commands,
+        );
         if let Some(path) = precompile::precompile_window_ui(&ctx, &mut self.jobs.precompile) {
             self.commands.push(Command::Precompile(Some(path)));
         }

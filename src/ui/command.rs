@@ -39,6 +39,10 @@ pub enum Command {
     CopyCommand(crate::engine::copy_as::Runtime),
     /// Show the sandbox policy as a Rust program embedding wasmtime.
     CopyAsRust,
+    /// Load the precompiled module waiting for confirmation as native code.
+    LoadNative,
+    /// Do not load it: the open module stays.
+    CancelNative,
     /// Precompile the loaded module to a `.cwasm`: at this path, or where a dialog says.
     Precompile(Option<PathBuf>),
     /// Run the loaded module under the sandbox and without its folders, side by side.

@@ -146,12 +146,10 @@ pub fn duration_text(duration: Duration) -> String {
     }
 }
 
-/// Whether a background compile makes sense: a core module that can link and is wasm (a
-/// `.cwasm` loads in moments; components take their own path).
+/// Whether a background compile makes sense: a core module that can link (precompiled code
+/// is loaded, and pinned, when the user allows it; components take their own path).
 fn worth_compiling(module: &Module) -> bool {
-    module.info.kind == ModuleKind::CoreModule
-        && module.info.unresolved.is_empty()
-        && !sandbox::is_precompiled(&module.wasm)
+    module.info.kind == ModuleKind::CoreModule && module.info.unresolved.is_empty()
 }
 
 impl CompileState {
@@ -402,6 +400,7 @@ mod tests {
             wasm: Arc::from(wasm),
             from_text: false,
             key: None,
+            native: None,
         }
     }
 

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+use crate::engine::precompiled::Origin;
+use crate::engine::sandbox::EngineKey;
 use crate::engine::{self, ModuleInfo};
 use crate::ui::job::Job;
 use crate::ui::prompt::PathChooser;
@@ -29,6 +31,20 @@ pub struct Module {
     /// Which file and contents this is, for the grants remembered with it (`None` for a drop
     /// without a path: such a module never gets remembered grants back).
     pub key: Option<ModuleKey>,
+    /// `Some` when the file is precompiled machine code (decided once, on load).
+    pub native: Option<Native>,
+}
+
+/// What is known of a precompiled module in the window.
+#[derive(Clone, Debug)]
+pub struct Native {
+    /// Who made it, as its contents say.
+    pub origin: Origin,
+    /// Whether the user chose "Load as native code"; until then it is not loaded as code and
+    /// never becomes the open module.
+    pub allowed: bool,
+    /// Keeps its loaded code in the cache while it is open, so Run does not load it again.
+    pub pin: Option<Arc<crate::engine::cache::Pin>>,
 }
 
 /// Which module a remembered set of grants belongs to: its path and a fingerprint of its
@@ -123,7 +139,19 @@ fn load(source: Source) -> LoadResult {
 }
 
 fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
-    let info = engine::inspect(&loaded.wasm);
+    // Precompiled code is not read as code here: that waits for the user's say-so.
+    let (info, native) = match loaded.precompiled {
+        Some(origin) => {
+            let (info, _) = engine::inspect::inspect_precompiled(&loaded.wasm, origin, None);
+            let native = Native {
+                origin,
+                allowed: false,
+                pin: None,
+            };
+            (info, Some(native))
+        }
+        None => (engine::inspect(&loaded.wasm), None),
+    };
     let key = path
         .as_deref()
         .map(|path| ModuleKey::new(path, &loaded.wasm));
@@ -134,7 +162,35 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
         wasm: Arc::from(loaded.wasm),
         from_text: loaded.from_text,
         info,
+        native,
     }
+}
+
+/// Loads a precompiled module the user allowed as native code on a named thread, once: under
+/// the engine its tag names, or (no tag) under the window's current settings `key`.
+pub fn start_native_load(
+    mut module: Module,
+    key: EngineKey,
+    ctx: &egui::Context,
+) -> std::io::Result<LoadJob> {
+    let label = format!("loading {} as native code", module.name);
+    Job::spawn("load", label, ctx, move || {
+        if let Some(native) = &mut module.native {
+            let key = match native.origin {
+                Origin::Wasmscope(compiled_for) => compiled_for.engine_key(),
+                Origin::Foreign => key,
+            };
+            let (info, pin) =
+                engine::inspect::inspect_precompiled(&module.wasm, native.origin, Some(key));
+            module.info = info;
+            native.allowed = true;
+            native.pin = pin.map(Arc::new);
+        }
+        LoadResult {
+            path: module.path.clone(),
+            result: Ok(module),
+        }
+    })
 }
 
 /// Starts loading and inspecting `source` on a named thread.

@@ -34,6 +34,7 @@ pub mod layout;
 pub mod loader;
 pub mod memory;
 pub mod module;
+pub mod native;
 pub mod outcome;
 pub mod precompile;
 pub mod profile;

@@ -135,6 +135,11 @@ fn header_ui(ui: &mut egui::Ui, module: &Module) {
                 "A component-model component: runs as a wasi:cli command, or call one export with WAVE arguments.",
             ),
             ModuleKind::Invalid => ("invalid", "Not a valid module: see the error below."),
+            ModuleKind::Precompiled => (
+                "native code",
+                "Precompiled machine code (a .cwasm), not WebAssembly: wasmtime loads it without \
+                 validating it.",
+            ),
         };
         badge(ui, kind, kind_tip);
         if info.kind == ModuleKind::CoreModule {
@@ -165,17 +170,17 @@ fn header_ui(ui: &mut egui::Ui, module: &Module) {
             egui::Label::new(RichText::new(path.display().to_string()).weak().small()).truncate(),
         );
     }
-    if crate::engine::sandbox::is_precompiled(&module.wasm) {
+    if let Some(native) = &module.native {
         // wasmtime cannot verify machine code the way it validates wasm: say who vouches.
         ui.colored_label(
             ui.visuals().warn_fg_color,
-            "Precompiled machine code: wasmscope trusts this file because you opened it",
+            "Precompiled machine code: loaded as native code because you chose to",
         )
-        .on_hover_text(
-            "A .cwasm is native code that wasmtime loads without validating it as wasm. \
-             Open only .cwasm files you made (File ▸ Precompile…) or trust as much as a \
-             program you would run.",
-        );
+        .on_hover_text(format!(
+            "A .cwasm is native code that wasmtime loads without validating it as wasm. This \
+             one was {}.",
+            native.origin.describe()
+        ));
     }
 }
 

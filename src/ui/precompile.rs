@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use crate::engine::precompiled;
 use crate::engine::sandbox::{self, EngineKey};
 use crate::ui::job::Job;
 use crate::ui::prompt::{PathChooser, PathFieldText};
@@ -46,11 +47,12 @@ impl PrecompileState {
         self.job.is_some() || self.chooser.is_waiting()
     }
 
-    /// Compiles `wasm` for `key` and writes it to `path`, or where a save dialog says.
+    /// Compiles `wasm` for `key` and writes it to `path`, or where a save dialog says;
+    /// `precompiled` (the open module is native code already) says why not instead.
     pub fn start(
         &mut self,
         name: &str,
-        wasm: Arc<[u8]>,
+        (wasm, precompiled): (Arc<[u8]>, bool),
         key: EngineKey,
         path: Option<PathBuf>,
         ctx: &egui::Context,
@@ -58,7 +60,7 @@ impl PrecompileState {
         if self.job.is_some() {
             return;
         }
-        if sandbox::is_precompiled(&wasm) {
+        if precompiled {
             self.message = Some((
                 true,
                 format!("{name} is already precompiled machine code: open its .wasm instead."),
@@ -81,11 +83,16 @@ impl PrecompileState {
             return;
         };
         let work = move || {
-            let compiled =
-                sandbox::shared_engine(key).and_then(|shared| sandbox::precompile(&shared, &wasm));
+            // Tagged with the user's key, like `wasmscope compile`'s output.
+            let compiled = sandbox::shared_engine(key)
+                .map_err(|err| format!("cannot precompile: {err:#}"))
+                .and_then(|shared| {
+                    precompiled::precompile(&shared, key, &wasm)
+                        .map_err(|err| format!("cannot precompile: {err}"))
+                });
             let bytes = match compiled {
                 Ok(bytes) => bytes,
-                Err(err) => return Answer::Failed(format!("cannot precompile: {err:#}")),
+                Err(line) => return Answer::Failed(line),
             };
             match std::fs::write(&path, &bytes) {
                 Ok(()) => Answer::Done(format!(
@@ -117,7 +124,7 @@ impl PrecompileState {
         if let Some(((), path)) = self.chooser.poll()
             && let Some((name, wasm, key)) = self.waiting.take()
         {
-            self.start(&name, wasm, key, Some(path), ctx);
+            self.start(&name, (wasm, false), key, Some(path), ctx);
         }
         let Some(result) = self.job.as_ref().and_then(Job::poll) else {
             return;

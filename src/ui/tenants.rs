@@ -11,6 +11,7 @@ use egui::RichText;
 use crate::engine::tenants::{Difference, compare, tenant_policies};
 use crate::engine::{RunEvent, RunReport, RunRequest, StdStream};
 use crate::runner::{self, RunHandle};
+use crate::ui::loader::Module;
 use crate::ui::theme::RED;
 use crate::ui::theme::bytes_text;
 
@@ -60,11 +61,10 @@ impl TenantsState {
         self.tenants.iter().any(|t| t.handle.is_some())
     }
 
-    /// Starts `count` tenants of `wasm` under `policy`, each on its own worker thread.
+    /// Starts `count` tenants of `module` under `policy`, each on its own worker thread.
     pub fn start(
         &mut self,
-        name: &str,
-        wasm: Arc<[u8]>,
+        module: &Module,
         policy: &crate::engine::SandboxPolicy,
         invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
@@ -97,16 +97,15 @@ impl TenantsState {
             .enumerate()
             .map(|(i, policy)| (format!("Tenant {i}"), policy))
             .collect();
-        self.spawn_all(name, wasm, labelled, invocation, ctx);
+        self.spawn_all(module, labelled, invocation, ctx);
         self.folder = Some(folder);
     }
 
-    /// Runs `wasm` under `policy` and under the same policy without its folders, side by
+    /// Runs `module` under `policy` and under the same policy without its folders, side by
     /// side: what the directory grant changes.
     pub fn compare_without_folders(
         &mut self,
-        name: &str,
-        wasm: Arc<[u8]>,
+        module: &Module,
         policy: &crate::engine::SandboxPolicy,
         invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
@@ -120,7 +119,7 @@ impl TenantsState {
             ("this sandbox".to_owned(), policy.clone()),
             ("without folders".to_owned(), without),
         ];
-        self.spawn_all(name, wasm, sides, invocation, ctx);
+        self.spawn_all(module, sides, invocation, ctx);
     }
 
     /// Clears the last runs for new ones; `false` while some are still running.
@@ -136,8 +135,7 @@ impl TenantsState {
 
     fn spawn_all(
         &mut self,
-        name: &str,
-        wasm: Arc<[u8]>,
+        module: &Module,
         policies: Vec<(String, crate::engine::SandboxPolicy)>,
         invocation: &crate::engine::Invocation,
         ctx: &egui::Context,
@@ -146,8 +144,9 @@ impl TenantsState {
             let waker = ctx.clone();
             let wake: runner::Wake = Arc::new(move || waker.request_repaint());
             let request = RunRequest {
-                name: name.to_owned(),
-                wasm: wasm.clone(),
+                name: module.name.clone(),
+                wasm: module.wasm.clone(),
+                precompiled: module.native.as_ref().map(|n| n.origin),
                 policy,
                 invocation: invocation.clone(),
             };

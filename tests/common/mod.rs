@@ -47,6 +47,7 @@ pub fn run_wasm_with(
         engine::RunRequest {
             name: name.to_owned(),
             wasm: Arc::from(wasm),
+            precompiled: None,
             policy,
             invocation,
         },
@@ -156,6 +157,7 @@ pub fn cancel_after(name: &str, delay: Duration) -> Ran {
         engine::RunRequest {
             name: module.name,
             wasm: module.wasm.into(),
+            precompiled: None,
             policy: SandboxPolicy {
                 timeout_ms: None,
                 ..SandboxPolicy::default()
