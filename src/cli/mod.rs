@@ -89,6 +89,11 @@ pub struct RunArgs {
     /// and the run ends with a report of what the guest would have changed.
     #[arg(long = "scratch-dir", value_name = "HOST[::GUEST]")]
     pub scratch_dirs: Vec<String>,
+    /// Allow folder grants that hand the guest the host: `/`, `/proc`, `/sys`, `/dev`,
+    /// `/etc` or your home directory (symlinks resolved). Without it they are refused, except
+    /// read-only grants of `/dev`, `/etc` and the home directory.
+    #[arg(long)]
+    pub allow_host_dir: bool,
     /// Set an environment variable (NAME=VAL), or copy NAME from this process's environment.
     #[arg(long = "env", value_name = "NAME[=VAL]")]
     pub env: Vec<String>,
@@ -196,6 +201,7 @@ Exit status:
 mod debug;
 mod describe;
 pub mod guest;
+mod interrupt;
 mod report;
 pub use describe::describe;
 pub use guest::ProfileFlag;
@@ -360,8 +366,22 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         _ => engine::profile::Profile::default(),
     };
     invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
-    let dir = |flag, spec: &str, read_only| {
-        DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
+    // Grants that hand the guest the host are refused where they are read, naming the flag.
+    let host_check = |flag, grant: &DirGrant| match grant.refused_exposure() {
+        Some(exposure) if !args.allow_host_dir => Err(CliError::Value {
+            flag,
+            source: PolicyError::HostDir(Box::new(exposure)),
+        }),
+        _ => Ok(()),
+    };
+    for grant in &policy.dirs {
+        host_check("--profile", grant)?;
+    }
+    let dir = |flag, spec: &str, read_only| -> Result<DirGrant, CliError> {
+        let grant =
+            DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })?;
+        host_check(flag, &grant)?;
+        Ok(grant)
     };
     for spec in &args.dirs {
         policy.dirs.push(dir("--dir", spec, false)?);
@@ -424,6 +444,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     if args.argv0.is_some() {
         invocation.argv0 = args.argv0.clone();
     }
+    policy.allow_host_dirs = args.allow_host_dir;
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
     policy.debug |= args.debug || !args.breaks.is_empty();
@@ -462,37 +483,35 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(breakpoints) => breakpoints,
         Err(e) => return error_exit(e, exit_status::USAGE),
     };
+    let module_name = module.name.clone();
     let request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
         policy,
         invocation,
     };
+    // From here a signal stops the run rather than the process: see `interrupt`.
+    let interrupts = interrupt::Interrupts::listen();
+    if let Err(e) = &interrupts {
+        eprintln!("warning: cannot catch Ctrl+C ({e}): it will end wasmscope without a report");
+    }
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
-    let report = handle.wait_with(|event| {
-        if let RunEvent::Call(record) = event {
-            eprintln!("{}", report::format_call(record));
+    let stop = interrupts
+        .as_ref()
+        .map_or_else(|_| crossbeam_channel::never(), |i| i.received.clone());
+    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, show_event) {
+        runner::Waited::Finished { report, .. } => *report,
+        runner::Waited::Abandoned => {
+            eprintln!(
+                "wasmscope: the guest did not stop within {}s; ending without it",
+                interrupt::STOP_GRACE.as_secs()
+            );
+            RunReport::new(module_name, engine::RunOutcome::Cancelled)
         }
-        if let RunEvent::Logpoint(hit) = event {
-            eprintln!("wasmscope: {}", hit.line);
-        }
-        if let RunEvent::Output { stream, bytes } = event {
-            // The terminal may be gone (a closed pipe); the run still finishes and reports.
-            let _ = match stream {
-                StdStream::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(bytes).and_then(|()| out.flush())
-                }
-                StdStream::Stderr => {
-                    let mut err = std::io::stderr().lock();
-                    err.write_all(bytes).and_then(|()| err.flush())
-                }
-            };
-        }
-    });
+    };
     for result in &report.results {
         println!("{result}");
     }
@@ -512,7 +531,34 @@ pub fn run(args: RunArgs) -> ExitCode {
             ),
         }
     }
-    ExitCode::from(report.outcome.exit_status())
+    let status = report.outcome.exit_status();
+    // Scratch copies go with the report; a worker given up on still holds its own.
+    drop(report);
+    engine::files::remove_live_copies();
+    ExitCode::from(status)
+}
+
+/// Shows one event of a run on this terminal: the guest's output, logpoints, the call log.
+fn show_event(event: &RunEvent) {
+    if let RunEvent::Call(record) = event {
+        eprintln!("{}", report::format_call(record));
+    }
+    if let RunEvent::Logpoint(hit) = event {
+        eprintln!("wasmscope: {}", hit.line);
+    }
+    if let RunEvent::Output { stream, bytes } = event {
+        // The terminal may be gone (a closed pipe); the run still finishes and reports.
+        let _ = match stream {
+            StdStream::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush())
+            }
+            StdStream::Stderr => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(bytes).and_then(|()| err.flush())
+            }
+        };
+    }
 }
 
 /// `--print-as`: the command on stdout and what it cannot express on stderr, or the program.
