@@ -7,6 +7,8 @@ use wasmscope::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Scratch copies left by a wasmscope that was killed or crashed go at the next start.
+    wasmscope::engine::files::sweep_stale_copies();
     #[cfg(feature = "gui")]
     let file = cli.file.clone();
     if let Some(status) = cli::main(cli) {

@@ -96,6 +96,11 @@ pub struct RunArgs {
     /// and the run ends with a report of what the guest would have changed.
     #[arg(long = "scratch-dir", value_name = "HOST[::GUEST]")]
     pub scratch_dirs: Vec<String>,
+    /// Allow folder grants that hand the guest the host: `/`, `/proc`, `/sys`, `/dev`,
+    /// `/etc` or your home directory (symlinks resolved). Without it they are refused, except
+    /// read-only grants of `/dev`, `/etc` and the home directory.
+    #[arg(long)]
+    pub allow_host_dir: bool,
     /// Set an environment variable (NAME=VAL), or copy NAME from this process's environment.
     #[arg(long = "env", value_name = "NAME[=VAL]")]
     pub env: Vec<String>,
@@ -218,6 +223,7 @@ mod debug;
 mod describe;
 pub mod guest;
 mod replay;
+mod interrupt;
 mod report;
 pub use describe::describe;
 pub use guest::ProfileFlag;
@@ -383,8 +389,22 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         _ => engine::profile::Profile::default(),
     };
     invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
-    let dir = |flag, spec: &str, read_only| {
-        DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })
+    // Grants that hand the guest the host are refused where they are read, naming the flag.
+    let host_check = |flag, grant: &DirGrant| match grant.refused_exposure() {
+        Some(exposure) if !args.allow_host_dir => Err(CliError::Value {
+            flag,
+            source: PolicyError::HostDir(Box::new(exposure)),
+        }),
+        _ => Ok(()),
+    };
+    for grant in &policy.dirs {
+        host_check("--profile", grant)?;
+    }
+    let dir = |flag, spec: &str, read_only| -> Result<DirGrant, CliError> {
+        let grant =
+            DirGrant::parse(spec, read_only).map_err(|source| CliError::Value { flag, source })?;
+        host_check(flag, &grant)?;
+        Ok(grant)
     };
     for spec in &args.dirs {
         policy.dirs.push(dir("--dir", spec, false)?);
@@ -447,6 +467,7 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     if args.argv0.is_some() {
         invocation.argv0 = args.argv0.clone();
     }
+    policy.allow_host_dirs = args.allow_host_dir;
     policy.log_calls |= args.log_calls;
     policy.allow_network |= args.allow_network;
     policy.debug |= args.debug || !args.breaks.is_empty();
@@ -489,6 +510,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(breakpoints) => breakpoints,
         Err(e) => return error_exit(e, exit_status::USAGE),
     };
+    let module_name = module.name.clone();
     if let Some(path) = &args.record
         && let Err(e) = replay::check_writable(path, "recording")
     {
@@ -504,11 +526,28 @@ pub fn run(args: RunArgs) -> ExitCode {
     if args.record.is_some() {
         request.invocation.record_max_bytes = Some(args.record_max);
     }
+    // From here a signal stops the run rather than the process: see `interrupt`.
+    let interrupts = interrupt::Interrupts::listen();
+    if let Err(e) = &interrupts {
+        eprintln!("warning: cannot catch Ctrl+C ({e}): it will end wasmscope without a report");
+    }
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => return failed_before_run(&args, format!("cannot start a worker thread: {e}")),
     };
-    let report = handle.wait_with(print_event);
+    let stop = interrupts
+        .as_ref()
+        .map_or_else(|_| crossbeam_channel::never(), |i| i.received.clone());
+    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, show_event) {
+        runner::Waited::Finished { report, .. } => *report,
+        runner::Waited::Abandoned => {
+            eprintln!(
+                "wasmscope: the guest did not stop within {}s; ending without it",
+                interrupt::STOP_GRACE.as_secs()
+            );
+            RunReport::new(module_name, engine::RunOutcome::Cancelled)
+        }
+    };
     for result in &report.results {
         println!("{result}");
     }
@@ -532,15 +571,19 @@ pub fn run(args: RunArgs) -> ExitCode {
             ),
         }
     }
-    if !recorded {
-        return ExitCode::from(exit_status::FAILED);
-    }
-    ExitCode::from(report.outcome.exit_status())
+    let status = if recorded {
+        report.outcome.exit_status()
+    } else {
+        exit_status::FAILED
+    };
+    // Scratch copies go with the report; a worker given up on still holds its own.
+    drop(report);
+    engine::files::remove_live_copies();
+    ExitCode::from(status)
 }
 
-/// What `run` and `replay` print of a run's events as they come: the guest's output on this
-/// process's stdout and stderr, and the call log and logpoints on stderr.
-fn print_event(event: &RunEvent) {
+/// Shows one event of a run on this terminal: the guest's output, logpoints, the call log.
+fn show_event(event: &RunEvent) {
     if let RunEvent::Call(record) = event {
         eprintln!("{}", report::format_call(record));
     }

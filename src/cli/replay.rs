@@ -124,6 +124,8 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
         calls.end.outcome.replace('_', " "),
     );
     let mut policy = header.policy.clone();
+    // The recorded folders are never opened in a replay, so they are not checked again here.
+    policy.allow_host_dirs = true;
     policy.debug |= args.debug || !args.breaks.is_empty();
     policy.log_calls |= args.log_calls;
     let mut invocation = header.invocation.clone();
@@ -143,7 +145,7 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             return ExitCode::from(exit_status::FAILED);
         }
     };
-    let mut report = handle.wait_with(super::print_event);
+    let mut report = handle.wait_with(super::show_event);
     if let Some(replay) = report.replay.as_mut() {
         replay.recording = args.file.display().to_string();
     }

@@ -222,6 +222,9 @@ fn wasmscope_command(
             cmd.opt(flag, format!("{}::{}", host(dir), dir.guest_path));
         }
     }
+    if policy.allow_host_dirs && policy.dirs.iter().any(|d| d.refused_exposure().is_some()) {
+        cmd.word("--allow-host-dir");
+    }
     if !policy.dirs.is_sorted_by_key(group) {
         cmd.note(
             "wasmscope run opens --dir, then --ro-dir, then --scratch-dir folders, so the guest \

@@ -53,6 +53,9 @@ pub enum RunError {
     /// A scratch copy could not be made.
     #[error(transparent)]
     Scratch(#[from] crate::engine::files::ScratchError),
+    /// A folder grant the policy refuses (one that hands the guest the host).
+    #[error(transparent)]
+    Policy(#[from] crate::engine::policy::PolicyError),
 }
 
 /// An error and its causes on one line, outermost first: `cannot preopen /x: not found`.

@@ -2,8 +2,9 @@
 //! scratch copies that keep the real folder untouched until the user applies the changes.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -232,26 +233,34 @@ pub enum ScratchError {
 }
 
 impl ScratchCopy {
-    /// Copies `original` (symlinks are copied as links, not followed).
+    /// Copies `original` (symlinks are copied as links, not followed) into a private folder
+    /// under [`scratch_root`]: every directory of the copy is `0700` (files keep their
+    /// mode), so a folder protected only by its own permissions stays protected.
     pub fn make(original: &Path, guest_path: &str) -> Result<Self, ScratchError> {
         let snapshot = DirSnapshot::take(original);
         if snapshot.truncated || snapshot.total_bytes() > MAX_SCRATCH_BYTES {
             return Err(ScratchError::TooLarge(original.to_owned()));
         }
+        let root = scratch_root().map_err(ScratchError::TempDir)?;
         let dir = tempfile::Builder::new()
-            .prefix("wasmscope-scratch-")
-            .tempdir()
+            .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
+            .permissions(private_dir_mode())
+            .tempdir_in(&root)
             .map_err(ScratchError::TempDir)?;
-        copy_tree(original, dir.path()).map_err(|source| ScratchError::Copy {
-            path: original.to_owned(),
-            source,
-        })?;
-        Ok(Self {
-            initial: DirSnapshot::take(dir.path()),
+        live_copies().push(dir.path().to_owned());
+        // From here the copy is registered: dropping `copy` on an error removes it again.
+        let mut copy = Self {
+            initial: DirSnapshot::default(),
             dir,
             original: original.to_owned(),
             guest_path: guest_path.to_owned(),
-        })
+        };
+        copy_tree(original, copy.path()).map_err(|source| ScratchError::Copy {
+            path: original.to_owned(),
+            source,
+        })?;
+        copy.initial = DirSnapshot::take(copy.path());
+        Ok(copy)
     }
 
     /// The copy's path (what the guest really gets).
@@ -305,7 +314,9 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         let target = to.join(entry.file_name());
         let file_type = entry.file_type()?;
         if file_type.is_dir() {
-            std::fs::create_dir(&target)?;
+            std::fs::DirBuilder::new()
+                .mode(PRIVATE_DIR_MODE)
+                .create(&target)?;
             copy_tree(&entry.path(), &target)?;
         } else if file_type.is_symlink() {
             std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
@@ -318,6 +329,158 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Scratch copies of a run, shared with its report so the face can apply or discard them.
 pub type ScratchCopies = Vec<Arc<ScratchCopy>>;
+
+impl Drop for ScratchCopy {
+    fn drop(&mut self) {
+        // The folder itself goes with `dir`, right after this.
+        let path = self.dir.path();
+        live_copies().retain(|live| live != path);
+    }
+}
+
+/// The start of every scratch copy's name; the owning process's id follows, then `-` and
+/// random letters, so a later start can tell a copy left by a process that is gone.
+pub const SCRATCH_PREFIX: &str = "wasmscope-scratch-";
+
+/// Directories of scratch copies (and the folder holding them) are the owner's alone.
+const PRIVATE_DIR_MODE: u32 = 0o700;
+
+fn private_dir_mode() -> std::fs::Permissions {
+    std::fs::Permissions::from_mode(PRIVATE_DIR_MODE)
+}
+
+/// The scratch copies of this process that exist now, for [`remove_live_copies`].
+fn live_copies() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    // A panic while the list was held leaves it usable: it is only a list of paths.
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every scratch copy this process still has, for a face that must end now (a
+/// signal, the window closing) while a run that owns copies may not have ended. Returns
+/// how many were removed.
+pub fn remove_live_copies() -> usize {
+    let paths = std::mem::take(&mut *live_copies());
+    paths
+        .iter()
+        .filter(|path| std::fs::remove_dir_all(path).is_ok())
+        .count()
+}
+
+/// The folders scratch copies may be in: under the user's cache directory
+/// (`$XDG_CACHE_HOME/wasmscope/scratch`, else `~/.cache/wasmscope/scratch`), and
+/// `$TMPDIR/wasmscope-scratch-UID` when there is no home.
+fn scratch_roots() -> Vec<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|home| home.is_absolute())
+                .map(|home| home.join(".cache"))
+        });
+    let mut roots: Vec<PathBuf> = cache
+        .map(|cache| cache.join("wasmscope").join("scratch"))
+        .into_iter()
+        .collect();
+    let uid = rustix::process::getuid().as_raw();
+    roots.push(std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{uid}")));
+    roots
+}
+
+/// The folder new scratch copies go in (the first of [`scratch_roots`] that can be made
+/// private), created `0700` if missing. A folder there that another user owns, or that is
+/// a symlink, is not used.
+pub fn scratch_root() -> std::io::Result<PathBuf> {
+    let mut last_error = None;
+    for root in scratch_roots() {
+        match private_root(&root) {
+            Ok(()) => return Ok(root),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no folder for scratch copies")))
+}
+
+/// Makes `root` (and its missing parents) and checks it is a real directory of this user
+/// with no access for others.
+fn private_root(root: &Path) -> std::io::Result<()> {
+    if let Some(parent) = root.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new()
+        .mode(PRIVATE_DIR_MODE)
+        .create(root)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let metadata = root.symlink_metadata()?;
+    if !metadata.is_dir() || metadata.uid() != rustix::process::getuid().as_raw() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a directory of this user",
+            root.display()
+        )));
+    }
+    if metadata.mode() & 0o077 != 0 {
+        std::fs::set_permissions(root, private_dir_mode())?;
+    }
+    Ok(())
+}
+
+/// Removes scratch copies left by wasmscope processes that are gone (killed, crashed):
+/// those whose name carries the id of no running process. A live process's copies are kept,
+/// and so is anything not owned by this user. Returns how many were removed.
+pub fn sweep_stale_copies() -> usize {
+    let me = rustix::process::getuid().as_raw();
+    let mut removed = 0;
+    for root in scratch_roots() {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(owner_pid) else {
+                continue;
+            };
+            let Ok(metadata) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if metadata.is_dir()
+                && metadata.uid() == me
+                && pid != std::process::id()
+                && !process_alive(pid)
+                && std::fs::remove_dir_all(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// The owning process's id in a scratch copy's name: `wasmscope-scratch-1234-Ab3xYz`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let (pid, rest) = name.strip_prefix(SCRATCH_PREFIX)?.split_once('-')?;
+    (!rest.is_empty()).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Whether a process with this id exists (one of another user counts: it exists).
+fn process_alive(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -349,6 +512,19 @@ mod tests {
             ]
         );
         assert_eq!(bytes_written(&changes), 5 + 2);
+    }
+
+    #[test]
+    fn a_copy_names_its_owner() {
+        assert_eq!(owner_pid("wasmscope-scratch-1234-Ab3xYz"), Some(1234));
+        assert_eq!(owner_pid("wasmscope-scratch-1234-"), None);
+        assert_eq!(
+            owner_pid("wasmscope-scratch-Ab3xYz"),
+            None,
+            "older, unnamed copies"
+        );
+        assert_eq!(owner_pid("other-1234-Ab3xYz"), None);
+        assert!(process_alive(std::process::id()));
     }
 
     #[test]

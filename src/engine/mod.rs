@@ -11,6 +11,7 @@ pub mod embed;
 pub mod errors;
 pub mod events;
 pub mod files;
+pub mod host_dirs;
 pub mod info;
 pub mod inspect;
 pub mod load;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::host_dirs::{self, HostExposure};
+
 /// Default memory cap: 256 MiB.
 pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 /// Default table cap, in elements.
@@ -57,6 +59,11 @@ pub struct SandboxPolicy {
     /// Debug mode: a trap shows every frame's locals and operand stack and the globals;
     /// breakpoints, logpoints and stepping work. Compiled code is slower (Cranelift only).
     pub debug: bool,
+    /// The user accepted folder grants that hand the guest part of the host (`/`, `/proc`,
+    /// `/etc`, the home directory...: see [`crate::engine::host_dirs`]). Never saved: it
+    /// comes from `--allow-host-dir` or the window's question, for this run only.
+    #[serde(skip)]
+    pub allow_host_dirs: bool,
 }
 
 /// What one run passes the guest: its arguments, its stdin, and which export to call. The
@@ -160,6 +167,7 @@ impl Default for SandboxPolicy {
             max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
             max_files: DEFAULT_MAX_FILES,
             debug: false,
+            allow_host_dirs: false,
         }
     }
 }
@@ -168,6 +176,20 @@ impl SandboxPolicy {
     /// The timeout as a [`Duration`].
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout_ms.map(Duration::from_millis)
+    }
+
+    /// Checks every folder grant against the host-folder rule: one that would hand the guest
+    /// `/`, `/proc`, `/sys`, `/dev`, `/etc` or the home directory is refused unless
+    /// [`Self::allow_host_dirs`] is set (read-only grants of `/dev`, `/etc` and the home
+    /// directory are accepted).
+    pub fn check_host_dirs(&self) -> Result<(), PolicyError> {
+        if self.allow_host_dirs {
+            return Ok(());
+        }
+        match self.dirs.iter().find_map(DirGrant::refused_exposure) {
+            Some(exposure) => Err(PolicyError::HostDir(Box::new(exposure))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -202,6 +224,17 @@ impl DirGrant {
             read_only,
             scratch: false,
         })
+    }
+
+    /// What this grant would expose of the host, whether or not the rule refuses it.
+    pub fn exposure(&self) -> Option<HostExposure> {
+        host_dirs::exposure(&self.host_path, self.read_only)
+    }
+
+    /// What this grant would expose of the host when the rule refuses it (without
+    /// [`SandboxPolicy::allow_host_dirs`]).
+    pub fn refused_exposure(&self) -> Option<HostExposure> {
+        self.exposure().filter(HostExposure::refused)
     }
 }
 
@@ -264,6 +297,9 @@ pub enum PolicyError {
     /// A directory grant not in `HOST[::GUEST]` form.
     #[error("invalid directory `{0}`: expected HOST or HOST::GUEST, e.g. `./data::/data`")]
     Directory(String),
+    /// A folder grant that would hand the guest part of the host, not allowed.
+    #[error("{}", .0.refusal())]
+    HostDir(Box<HostExposure>),
 }
 
 /// One numeric limit of the sandbox. Each has one accepted range and one message when a
@@ -385,8 +421,8 @@ impl Limit {
 }
 
 impl SandboxPolicy {
-    /// Checks every limit against its range: the one validation the command line, profiles,
-    /// the window and the run share.
+    /// Checks every limit against its range, and the folder grants against the host-folder
+    /// rule: the one validation the command line, profiles, the window and the run share.
     pub fn validate(&self) -> Result<(), PolicyError> {
         Limit::MaxMemory.check(self.max_memory_bytes)?;
         Limit::MaxTableElements.check(self.max_table_elements)?;
@@ -399,7 +435,7 @@ impl SandboxPolicy {
         Limit::MaxWasmStack.check(self.max_wasm_stack_bytes as u64)?;
         Limit::MaxDisk.check(self.max_disk_bytes)?;
         Limit::MaxFiles.check(self.max_files)?;
-        Ok(())
+        self.check_host_dirs()
     }
 }
 

@@ -20,11 +20,14 @@ use crate::engine::calllog::CallLog;
 use crate::engine::errors::{RunError, cause};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
 use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
+use crate::engine::host_dirs::{self, HostExposure};
 use crate::engine::outcome::{
     GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
 };
 use crate::engine::output::ChannelOutput;
-use crate::engine::policy::{Compiler, DirGrant, Invocation, SandboxPolicy, StdinSource};
+use crate::engine::policy::{
+    Compiler, DirGrant, Invocation, PolicyError, SandboxPolicy, StdinSource,
+};
 
 /// The data of one run's `Store`.
 pub struct Host {
@@ -275,7 +278,7 @@ impl Sandbox {
         let dirs = if replaying {
             Vec::new()
         } else {
-            prepare_dirs(&policy.dirs)?
+            prepare_dirs(&policy.dirs, policy.allow_host_dirs)?
         };
         let wasi = if replaying {
             let nothing = SandboxPolicy {
@@ -399,6 +402,8 @@ impl Sandbox {
 /// tell afterwards what the guest changed.
 struct PreparedDir {
     grant: DirGrant,
+    /// Where the grant leads (symlinks resolved): what was checked is what gets opened.
+    resolved: std::path::PathBuf,
     scratch: Option<Arc<ScratchCopy>>,
     before: Option<DirSnapshot>,
 }
@@ -407,7 +412,7 @@ impl PreparedDir {
     fn host_path(&self) -> &std::path::Path {
         match &self.scratch {
             Some(copy) => copy.path(),
-            None => &self.grant.host_path,
+            None => &self.resolved,
         }
     }
 
@@ -416,7 +421,7 @@ impl PreparedDir {
         let (changes, truncated) = match (&self.scratch, &self.before) {
             (Some(copy), _) => (copy.changes(), false),
             (None, Some(before)) => {
-                let after = DirSnapshot::take(&self.grant.host_path);
+                let after = DirSnapshot::take(&self.resolved);
                 (
                     files::diff(before, &after),
                     before.truncated || after.truncated,
@@ -435,23 +440,36 @@ impl PreparedDir {
     }
 }
 
-fn prepare_dirs(grants: &[DirGrant]) -> Result<Vec<PreparedDir>, RunError> {
+fn prepare_dirs(grants: &[DirGrant], allow_host_dirs: bool) -> Result<Vec<PreparedDir>, RunError> {
     grants
         .iter()
         .map(|grant| {
-            let host = &grant.host_path;
-            if !host.is_dir() {
-                return Err(RunError::MissingDir(host.clone()));
+            if !grant.host_path.is_dir() {
+                return Err(RunError::MissingDir(grant.host_path.clone()));
+            }
+            // Checked again here, on the path that is then opened, so a symlink swapped
+            // after the policy was validated cannot lead somewhere else.
+            let resolved = host_dirs::resolve(&grant.host_path);
+            if !allow_host_dirs
+                && let Some(exposure) =
+                    host_dirs::exposure(&resolved, grant.read_only).filter(HostExposure::refused)
+            {
+                let exposure = HostExposure {
+                    host_path: grant.host_path.clone(),
+                    ..exposure
+                };
+                return Err(PolicyError::HostDir(Box::new(exposure)).into());
             }
             let writable = !grant.read_only;
             let scratch = if writable && grant.scratch {
-                Some(Arc::new(ScratchCopy::make(host, &grant.guest_path)?))
+                Some(Arc::new(ScratchCopy::make(&resolved, &grant.guest_path)?))
             } else {
                 None
             };
             Ok(PreparedDir {
                 grant: grant.clone(),
-                before: (writable && scratch.is_none()).then(|| DirSnapshot::take(host)),
+                before: (writable && scratch.is_none()).then(|| DirSnapshot::take(&resolved)),
+                resolved,
                 scratch,
             })
         })

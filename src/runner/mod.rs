@@ -80,6 +80,73 @@ impl RunHandle {
     pub fn wait(self) -> RunReport {
         self.wait_with(|_| {})
     }
+
+    /// Like [`Self::wait_with`], but a message on `stop` (a signal, say) cancels the run.
+    /// A guest that does not end within `grace` after it (one spinning in code without
+    /// epoch checks, or in a host call that cannot be abandoned), or a second message, is
+    /// given up on: this returns [`Waited::Abandoned`] without joining the worker, whose
+    /// thread then ends with the process.
+    pub fn wait_or_stop<T>(
+        self,
+        stop: &Receiver<T>,
+        grace: Duration,
+        mut on_event: impl FnMut(&RunEvent),
+    ) -> Waited {
+        let mut stop = stop.clone();
+        let mut give_up = crossbeam_channel::never();
+        let mut stopping = false;
+        let mut report = None;
+        loop {
+            select! {
+                recv(self.events) -> event => match event {
+                    Ok(event) => {
+                        on_event(&event);
+                        if let RunEvent::Finished(r) = event {
+                            report = Some(*r);
+                        }
+                    }
+                    Err(_) => break,
+                },
+                recv(stop) -> message => {
+                    if message.is_err() {
+                        // Nobody can send a stop any more: wait as usual.
+                        stop = crossbeam_channel::never();
+                    } else if stopping {
+                        return Waited::Abandoned;
+                    } else {
+                        stopping = true;
+                        self.cancel();
+                        give_up = crossbeam_channel::after(grace);
+                    }
+                },
+                recv(give_up) -> _ => return Waited::Abandoned,
+            }
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+        Waited::Finished {
+            report: Box::new(
+                report
+                    .unwrap_or_else(|| RunReport::lost("the worker thread ended without a report")),
+            ),
+            stopped: stopping,
+        }
+    }
+}
+
+/// How [`RunHandle::wait_or_stop`] ended.
+#[derive(Debug)]
+pub enum Waited {
+    /// The run ended and sent its report.
+    Finished {
+        /// The final report.
+        report: Box<RunReport>,
+        /// A stop was asked for before it ended.
+        stopped: bool,
+    },
+    /// The run was asked to stop and did not end in time; the worker may still be going.
+    Abandoned,
 }
 
 impl RunReport {

@@ -416,7 +416,22 @@ impl eframe::App for App {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
     }
+
+    /// Closed mid-run: stop the runs and leave no scratch copy behind.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.jobs.tenants.stop();
+        if let Some(session) = self.run_view.session.take() {
+            session.stop_and_wait(CLOSE_GRACE);
+        }
+        // A finished run's copies the user neither applied nor discarded go too, and so do
+        // those of a run that did not stop in time.
+        self.run_view.report = None;
+        crate::engine::files::remove_live_copies();
+    }
 }
+
+/// How long a closing window waits for a run it stopped.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The size of the memory a report's values may point into.
 fn memory_bytes(report: &RunReport) -> u64 {

@@ -12,8 +12,9 @@ pub use crate::ui::loader::ModuleKey;
 use egui::RichText;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::host_dirs::HostExposure;
 use crate::engine::inspect::{ExternKind, ModuleStyle};
-use crate::engine::{DirGrant, ModuleInfo};
+use crate::engine::{DirGrant, ModuleInfo, PolicyError};
 use crate::ui::command::Command;
 
 /// How many modules' grants are remembered (the most recently run first).
@@ -38,6 +39,11 @@ pub struct Grants {
     /// A folder path typed by hand (when no folder dialog is available).
     #[serde(skip)]
     pub folder_text: String,
+    /// Folders (where they lead, symlinks resolved) that hand the guest part of the host and
+    /// that the user allowed anyway, after the red warning. Never saved: a restored or newly
+    /// opened module asks again.
+    #[serde(skip)]
+    pub host_allowed: Vec<PathBuf>,
 }
 
 /// What to call in the loaded module.
@@ -73,6 +79,20 @@ impl Grants {
             read_only: true,
             scratch: false,
         });
+    }
+
+    /// Whether the folder grants may run: every grant that hands the guest part of the host
+    /// was allowed by the user. `Ok(true)` when at least one such grant is allowed (the
+    /// policy's `allow_host_dirs`); the engine's refusal, in its words, otherwise.
+    pub fn host_dirs_allowed(&self) -> Result<bool, PolicyError> {
+        let mut any = false;
+        for exposure in self.dirs.iter().filter_map(DirGrant::refused_exposure) {
+            if !self.host_allowed.contains(&exposure.resolved) {
+                return Err(PolicyError::HostDir(Box::new(exposure)));
+            }
+            any = true;
+        }
+        Ok(any)
     }
 
     /// What is granted, in a few words: `1 folder (read-write), 2 variables, arguments`.
@@ -250,7 +270,10 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
             ui.label(RichText::new("The guest sees no files except in these folders.").weak())
                 .on_hover_text(DIRS_TIP);
             let mut remove = None;
-            for (index, grant) in grants.dirs.iter_mut().enumerate() {
+            let Grants {
+                dirs, host_allowed, ..
+            } = grants;
+            for (index, grant) in dirs.iter_mut().enumerate() {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
@@ -263,6 +286,8 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
                             ui.visuals().error_fg_color,
                             "This folder does not exist: the run will refuse to start.",
                         );
+                    } else if let Some(exposure) = grant.exposure() {
+                        host_warning_ui(ui, &exposure, host_allowed);
                     }
                     // Wraps in a narrow panel rather than widening it.
                     ui.horizontal_wrapped(|ui| {
@@ -326,6 +351,46 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
                 }
             });
         });
+}
+
+/// The warning on a folder that hands the guest part of the host: red, with the question,
+/// when the rule refuses it; a note when read-only makes it acceptable.
+fn host_warning_ui(ui: &mut egui::Ui, exposure: &HostExposure, allowed: &mut Vec<PathBuf>) {
+    let text = format!("⚠ {}.", exposure.describe());
+    if !exposure.refused() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("{text} Read-only, so it is allowed."),
+        );
+        return;
+    }
+    let red = ui.visuals().error_fg_color;
+    ui.colored_label(red, RichText::new(text).strong());
+    let index = allowed.iter().position(|p| *p == exposure.resolved);
+    ui.horizontal_wrapped(|ui| match index {
+        None => {
+            ui.colored_label(red, "The run refuses it unless you allow it.");
+            if ui
+                .button("Allow this folder")
+                .on_hover_text(
+                    "Give the guest this folder anyway, for this module while it is open.                      Only if you trust the module with everything listed above.",
+                )
+                .clicked()
+            {
+                allowed.push(exposure.resolved.clone());
+            }
+        }
+        Some(index) => {
+            ui.colored_label(red, "You allowed it.");
+            if ui
+                .small_button("Take back")
+                .on_hover_text("Refuse the run again while this folder is granted.")
+                .clicked()
+            {
+                allowed.remove(index);
+            }
+        }
+    });
 }
 
 fn env_ui(ui: &mut egui::Ui, grants: &mut Grants) {

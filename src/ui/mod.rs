@@ -85,6 +85,8 @@ pub fn run_app(file: Option<PathBuf>) -> ExitCode {
             Ok(Box::new(app))
         }),
     );
+    // Whatever ended the window, no scratch copy outlives it.
+    crate::engine::files::remove_live_copies();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

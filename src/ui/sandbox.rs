@@ -43,6 +43,7 @@ impl SandboxSettings {
     /// loaded module) and the invocation (its arguments, stdin and entry point).
     pub fn policy_for_run(&self, grants: &Grants) -> Result<(SandboxPolicy, Invocation), String> {
         let mut policy = self.policy.clone();
+        policy.allow_host_dirs = grants.host_dirs_allowed().map_err(|e| e.to_string())?;
         policy.dirs = grants.dirs.clone();
         policy.env = grants.env.clone();
         let invocation = Invocation {

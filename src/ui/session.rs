@@ -155,6 +155,18 @@ impl Session {
             .then(|| RunReport::new(self.module.clone(), crate::engine::RunOutcome::Cancelled))
     }
 
+    /// Stops the run and waits up to `grace` for it to end, so that its report (and the
+    /// scratch copies it holds) is dropped here: for a window that is closing.
+    pub fn stop_and_wait(self, grace: Duration) {
+        self.handle.cancel();
+        let deadline = Instant::now() + grace;
+        while let Ok(event) = self.handle.events.recv_deadline(deadline) {
+            if matches!(event, RunEvent::Finished(_)) {
+                break;
+            }
+        }
+    }
+
     /// Handles the events that wait, within a per-frame budget. Returns the report when the
     /// run is over, and whether more events still wait.
     pub fn poll(&mut self, console: &mut Console) -> (Option<RunReport>, bool) {
