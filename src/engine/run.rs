@@ -120,6 +120,11 @@ fn run_inner(
         control,
         events,
     )?;
+    sandbox
+        .store
+        .data_mut()
+        .watch
+        .name_from_exports(&request.wasm);
     // Always wrapped: with the log off the wrappers only count refusals, so a run can say
     // that the sandbox refused something even when nobody asked to see each call.
     let target = compiled.target.with_call_log(
