@@ -431,9 +431,28 @@ fn a_breakpoint_pauses_step_advances_one_instruction_and_continue_hits_it_again(
     assert_eq!(next_pause(&handle).unwrap_err().results, ["3"]);
 }
 
+/// The offset of the first `call` instruction in the module, read with wasmparser.
+fn first_call(wasm: &[u8]) -> usize {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                let (op, at) = ops.read_with_offset().unwrap();
+                if matches!(op, wasmparser::Operator::Call { .. }) {
+                    return at;
+                }
+            }
+        }
+    }
+    panic!("no call in the module");
+}
+
+/// Issue 24: the caller frame pointed past the call (at the instruction it returns to), and
+/// Step out then paused one instruction later still.
 #[test]
-fn step_out_pauses_in_the_caller_after_the_call() {
+fn step_out_pauses_in_the_caller_right_after_the_call() {
     let wasm = wasm(LOOP);
+    let call = first_call(&wasm);
     let at = debug::resolve_breakpoint(&wasm, "body", BreakAction::Pause).unwrap();
     let handle = spawn(
         LOOP,
@@ -442,15 +461,17 @@ fn step_out_pauses_in_the_caller_after_the_call() {
         vec![at.clone()],
     );
     let paused = next_pause(&handle).unwrap();
-    let call_offset = paused.frames[1].module_offset.unwrap();
+    // The caller's frame marks the call it is in.
+    assert_eq!(paused.frames[1].module_offset, Some(call));
     handle.debug(DebugCommand::StepOut);
     let out = next_pause(&handle).unwrap();
     assert_eq!(out.reason, PauseReason::StepOut);
     assert_eq!(out.frames.len(), 1);
     assert_eq!(out.current().unwrap().func_name.as_deref(), Some("sum"));
+    // The `local.set` that takes the call's result: the first instruction after the call.
     assert_eq!(
         out.current().unwrap().module_offset,
-        Some(next_instruction_after(&wasm, call_offset))
+        Some(next_instruction_after(&wasm, call))
     );
     handle.debug(DebugCommand::SetBreakpoint {
         module_offset: at.module_offset,
@@ -484,8 +505,16 @@ fn pause_stops_an_infinite_loop_in_the_looping_function_and_stop_ends_it_at_once
     // Stop while paused ends the run at once, as cancelled.
     let stopped = Instant::now();
     handle.cancel();
-    assert_eq!(handle.wait().outcome, RunOutcome::Cancelled);
+    let report = handle.wait();
+    assert_eq!(report.outcome, RunOutcome::Cancelled);
     assert!(stopped.elapsed() < common::PROMPT);
+    // Issue 24: it says where it stopped, as a Stop of a running guest does: where it paused.
+    let at = report.stopped_at.expect("where it stopped");
+    assert_eq!(at.frames[0].func_name.as_deref(), Some("spin"));
+    assert_eq!(
+        at.frames[0].module_offset,
+        paused.current().unwrap().module_offset
+    );
 }
 
 #[test]

@@ -149,7 +149,7 @@ fn a_runaway_that_timed_out_still_has_its_profile() {
 }
 
 #[test]
-fn a_module_without_names_shows_func_n() {
+fn a_module_without_names_shows_its_export_names_else_func_n() {
     // No `$names`, so no name section.
     let wasm = wat::parse_str(
         r#"(module
@@ -162,6 +162,10 @@ fn a_module_without_names_shows_func_n() {
     let spinner = function(&profile, "func 0");
     assert_eq!(spinner.func_index, Some(0));
     assert!(spinner.self_samples > 0);
+    // Issue 24: the exported entry went by "func 1" where the backtrace says `_start`.
+    let entry = function(&profile, "_start");
+    assert_eq!(entry.func_index, Some(1));
+    assert!(entry.total_samples > 0);
 }
 
 #[test]

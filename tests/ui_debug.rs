@@ -88,4 +88,15 @@ fn a_breakpoint_set_by_clicking_a_line_pauses_the_run_f10_steps_and_f8_finishes(
     harness.key_press(egui::Key::F8);
     wait_idle(&mut harness);
     wait_for(&mut harness, "TRAPPED");
+    // Issue 24: the run is over, so the Code window no longer marks where it was paused...
+    harness.run_steps(2);
+    assert!(
+        marked_lines(&harness).is_empty(),
+        "{:?}",
+        marked_lines(&harness)
+    );
+    // ...and the trap shows the trapping frame's locals, and how to see another frame's.
+    assert!(shows_text(&harness, "Frame 0: locals and operand stack"));
+    assert!(shows_text(&harness, "Click a frame to see its code"));
+    assert!(shows(&harness, "$count"));
 }

@@ -8,7 +8,9 @@
 mod common;
 
 use common::ui::{open, run, shows, shows_text, wait_for, wait_idle};
-use common::window::{harness_at, open_path, rect_of, wait_until, wat_file};
+use common::window::{
+    harness_at, harness_restored, open_path, rect_of, save_session, wait_until, wat_file,
+};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -376,4 +378,83 @@ fn at_1024x640_the_side_panels_contents_fit_their_panels() {
         disk.right(),
         SMALL[0]
     );
+}
+
+/// Issue 24: after a session at 1280×800, the next one at 1024×640 restored the panel sizes
+/// egui remembered, and the Output panel covered the Outcome panel.
+#[test]
+fn at_1024x640_after_a_1280x800_session_the_panels_do_not_overlap() {
+    let mut first = harness_at([1280.0, 800.0]);
+    open(&mut first, "hello.wat");
+    run(&mut first);
+    let saved = save_session(&mut first);
+    drop(first);
+
+    let mut harness = harness_restored(SMALL, &saved);
+    open(&mut harness, "hello.wat");
+    run(&mut harness);
+    harness.run_steps(3);
+    let outcome = rect_of(&harness, "Outcome");
+    let badge = rect_of(&harness, "EXITED 0");
+    for control in ["Clear", "Wrap"] {
+        let rect = rect_of(&harness, control);
+        assert!(
+            rect.right() <= outcome.left() && !overlap(rect, outcome),
+            "the console's {control} ({rect:?}) reaches the Outcome heading ({outcome:?})"
+        );
+    }
+    assert!(
+        badge.right() <= SMALL[0] && badge.left() >= rect_of(&harness, "Wrap").right(),
+        "the badge ({badge:?}) is cut or under the console"
+    );
+    let width = rect_of(&harness, "Wrap").right() - rect_of(&harness, "Output").left();
+    assert!(
+        width >= READABLE_CONSOLE_WIDTH,
+        "the console is {width} wide"
+    );
+}
+
+/// Issue 24: at 640 points high the Samples menu cut off its last entries and could not
+/// scroll.
+#[test]
+fn at_640_high_the_samples_menu_scrolls_to_its_last_entry() {
+    let mut harness = harness_at(SMALL);
+    harness.step();
+    harness.get_by_label("Samples").click();
+    harness.run_steps(2);
+    // The last sample, alphabetically.
+    let last = "write_file";
+    for _ in 0..40 {
+        if rect_of(&harness, last).bottom() <= SMALL[1] {
+            break;
+        }
+        harness.get_by_label("hello").scroll_down();
+        harness.run_steps(2);
+    }
+    let rect = rect_of(&harness, last);
+    assert!(
+        rect.bottom() <= SMALL[1],
+        "the last sample stays below the window's bottom: {rect:?}"
+    );
+}
+
+/// Issue 24: the Tenants, Memory and Rust windows opened over the menu bar.
+#[test]
+fn floating_windows_open_below_the_toolbar() {
+    let mut harness = harness_at(SMALL);
+    open(&mut harness, "hello.wat");
+    harness.get_by_label("Run as tenants…").click();
+    harness.run_steps(3);
+    let toolbar_bottom = rect_of(&harness, "Run as tenants…").bottom();
+    let titles: Vec<_> = harness
+        .query_all_by_label("Tenants")
+        .map(|n| n.rect())
+        .collect();
+    assert!(!titles.is_empty(), "{:#?}", harness.root());
+    for title in titles {
+        assert!(
+            title.top() >= toolbar_bottom,
+            "the Tenants window's title ({title:?}) is over the toolbar (ends at {toolbar_bottom})"
+        );
+    }
 }

@@ -130,7 +130,14 @@ pub fn describe(name: &str, info: &ModuleInfo) -> String {
         out,
         "names: {}, DWARF: {}",
         if info.has_name_section { "yes" } else { "no" },
-        if info.has_dwarf { "yes" } else { "no" }
+        match (info.has_dwarf, info.dwarf_coverage) {
+            (false, _) => "no",
+            (true, Some(coverage)) if !coverage.covers_code() => {
+                "present, but it does not cover the code (probably optimized after it was \
+                 written: no file:line in backtraces)"
+            }
+            (true, _) => "yes",
+        }
     );
     describe_access(&mut out, info);
     out

@@ -2,8 +2,9 @@
 //! every instruction, so a backtrace frame's module offset leads to its instruction.
 //!
 //! Modules up to [`FULL_TEXT_LIMIT_BYTES`] are printed whole by wasmprinter (real WAT, names
-//! and all). Larger ones are listed one function at a time, on demand, from wasmparser's
-//! operators, so a 100 MB module never turns into gigabytes of text.
+//! and all). Larger ones are printed one function at a time, on demand, from a slim copy of
+//! the module that holds only that function's body (the same text, names and offsets), so a
+//! 100 MB module never turns into gigabytes of text.
 
 use wasmparser::{Parser, Payload};
 
@@ -116,11 +117,11 @@ impl Disassembly {
                 .map(|(_, start, end)| lines[*start..*end].to_vec())
                 .unwrap_or_default();
         }
-        self.bodies
-            .iter()
-            .find(|b| b.func_index == func_index)
-            .map(|b| list_operators(&self.wasm, b))
-            .unwrap_or_default()
+        let Some(body) = self.bodies.iter().find(|b| b.func_index == func_index) else {
+            return Vec::new();
+        };
+        print_one(&self.wasm, &self.bodies, body)
+            .unwrap_or_else(|| list_operators(&self.wasm, body))
     }
 
     /// The line of `lines` for the instruction at `module_offset`: the last instruction that
@@ -167,7 +168,106 @@ fn print_whole(wasm: &[u8], bodies: &[Body]) -> Result<FullText, DisasmError> {
     Ok((lines, spans))
 }
 
-/// A plain listing of one body's instructions, for modules too large to print whole.
+/// One function of a module too large to print whole, as real text: wasmprinter prints a
+/// slim copy of the module (every other body replaced by an empty one, the data and the
+/// custom sections but the names left out), so the function keeps its names, types and
+/// callees' names, and its offsets are moved back to the original module's. `None` when the
+/// copy cannot be made or printed.
+fn print_one(wasm: &[u8], bodies: &[Body], wanted: &Body) -> Option<Vec<Line>> {
+    let (slim, slim_start) = slim_module(wasm, bodies, wanted)?;
+    let (lines, spans) = print_whole(&slim, bodies).ok()?;
+    let (_, start, end) = spans
+        .iter()
+        .find(|(index, _, _)| *index == wanted.func_index)?;
+    let lines = lines.get(*start..*end)?;
+    Some(
+        lines
+            .iter()
+            .map(|line| Line {
+                offset: line
+                    .offset
+                    .and_then(|o| o.checked_sub(slim_start))
+                    .map(|o| o + wanted.range.start),
+                text: line.text.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// A copy of `wasm` with only `wanted`'s body (the others become `end`), no data segments and
+/// no custom section but `name`; and where `wanted`'s body starts in it.
+fn slim_module(wasm: &[u8], bodies: &[Body], wanted: &Body) -> Option<(Vec<u8>, usize)> {
+    let mut out = wasm.get(..8)?.to_vec();
+    let mut pos = 8;
+    let mut slim_start = None;
+    while pos < wasm.len() {
+        let id = *wasm.get(pos)?;
+        let (size, size_len) = read_leb(wasm.get(pos + 1..)?)?;
+        let start = pos + 1 + size_len;
+        let end = start.checked_add(size)?;
+        let content = wasm.get(start..end)?;
+        match id {
+            // The code: the wanted body whole, an empty one (no locals, `end`) for each other.
+            10 => {
+                let mut code = Vec::new();
+                write_leb(&mut code, bodies.len());
+                let mut wanted_at = None;
+                for body in bodies {
+                    if body.func_index == wanted.func_index {
+                        write_leb(&mut code, body.range.len());
+                        wanted_at = Some(code.len());
+                        code.extend_from_slice(wasm.get(body.range.clone())?);
+                    } else {
+                        code.extend_from_slice(&[2, 0, 0x0b]);
+                    }
+                }
+                out.push(10);
+                write_leb(&mut out, code.len());
+                slim_start = Some(out.len() + wanted_at?);
+                out.extend_from_slice(&code);
+            }
+            // Data segments: their bytes are most of a large module and print as nothing here.
+            11 => {}
+            0 => {
+                let (name_len, name_len_len) = read_leb(content)?;
+                let name = content.get(name_len_len..name_len_len + name_len)?;
+                if name == b"name" {
+                    out.extend_from_slice(&wasm[pos..end]);
+                }
+            }
+            _ => out.extend_from_slice(&wasm[pos..end]),
+        }
+        pos = end;
+    }
+    Some((out, slim_start?))
+}
+
+/// An unsigned LEB128 number at the start of `bytes`, and how many bytes it took.
+fn read_leb(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    for (i, byte) in bytes.iter().take(5).enumerate() {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A plain listing of one body's instructions, for a module too large to print whole whose
+/// slim copy could not be printed either.
 fn list_operators(wasm: &[u8], body: &Body) -> Vec<Line> {
     let mut lines = vec![Line {
         offset: Some(body.range.start),
@@ -239,6 +339,34 @@ mod tests {
         let at = Disassembly::line_for_offset(&lines, offset).unwrap();
         assert!(lines[at].text.contains("i32.div_s"));
         assert!(disassembly.function(0).is_empty(), "imports have no body");
+    }
+
+    /// Issue 24: a large module's code view showed `I32Load { memarg: MemArg {…` and calls by
+    /// number; it now shows the same text as a small module's, at the same offsets.
+    #[test]
+    fn a_large_modules_function_prints_as_text_at_its_own_offsets() {
+        let wat = r#"(module
+            (memory 1)
+            (data (i32.const 0) "a data segment the slim copy leaves out")
+            (func $first (result i32) i32.const 1)
+            (func $load (param $p i32) (result i32)
+              local.get $p
+              i32.load offset=8
+              call $first
+              i32.add))"#;
+        let wasm: std::sync::Arc<[u8]> = wat::parse_str(wat).unwrap().into();
+        let full = Disassembly::new(wasm.clone()).unwrap();
+        let whole = full.function(1);
+        let one = print_one(&wasm, &full.bodies, &full.bodies[1]).unwrap();
+        assert_eq!(one, whole);
+        assert!(
+            one.iter().any(|l| l.text.contains("i32.load offset=8")),
+            "{one:?}"
+        );
+        assert!(
+            one.iter().any(|l| l.text.contains("call $first")),
+            "{one:?}"
+        );
     }
 
     #[test]

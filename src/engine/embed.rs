@@ -154,6 +154,18 @@ fn notes(policy: &Shaped<'_>, stdin_path: Option<&str>) -> Vec<String> {
             dir.host_path.display()
         ));
     }
+    let writable: Vec<_> = policy.dirs.iter().filter(|d| !d.read_only).collect();
+    if !writable.is_empty() {
+        let folders: Vec<String> = writable.iter().map(|d| d.guest_path.clone()).collect();
+        notes.push(format!(
+            "No disk quota on {}: wasmscope let the guest add at most {} and {} files there; \
+             this program lets it fill the disk (run it under a filesystem quota, or in a \
+             size-limited folder such as a tmpfs).",
+            folders.join(", "),
+            format_bytes(policy.max_disk_bytes),
+            policy.max_files
+        ));
+    }
     if policy.log_calls {
         notes.push(
             "No capability log; `WASMTIME_LOG=wasmtime_wasi=trace` in the environment traces \
@@ -648,6 +660,32 @@ mod tests {
         assert_eq!(bytes_expr(64 << 20), "64 << 20");
         assert_eq!(bytes_expr(512 << 10), "512 << 10");
         assert_eq!(bytes_expr(1000), "1000");
+    }
+
+    /// Issue 24: the read-write folder's disk quota was dropped without a word.
+    #[test]
+    fn a_read_write_folder_says_its_disk_quota_is_not_enforced() {
+        let folder = |read_only| DirGrant {
+            host_path: "/tmp/data".into(),
+            guest_path: "/data".to_owned(),
+            read_only,
+            scratch: false,
+        };
+        let mut policy = SandboxPolicy {
+            dirs: vec![folder(false)],
+            ..SandboxPolicy::default()
+        };
+        policy.max_disk_bytes = 8 << 20;
+        let program = rust_program(&policy, &Invocation::default(), "m.wasm", None);
+        let note = program
+            .lines()
+            .find(|l| l.contains("No disk quota on /data"))
+            .unwrap_or_else(|| panic!("no note on the quota:\n{program}"));
+        assert!(note.contains(&format_bytes(8 << 20)), "{note}");
+        // A read-only folder cannot grow: nothing to say.
+        policy.dirs = vec![folder(true)];
+        let program = rust_program(&policy, &Invocation::default(), "m.wasm", None);
+        assert!(!program.contains("No disk quota"), "{program}");
     }
 
     #[test]

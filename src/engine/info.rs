@@ -4,6 +4,7 @@
 //! wasmtime about precompiled modules and what the sandbox can link).
 
 pub mod component;
+pub mod dwarf;
 
 use serde::{Deserialize, Serialize};
 use wasmparser::{
@@ -233,6 +234,10 @@ pub struct ModuleInfo {
     pub start_function: Option<u32>,
     /// Functions defined in the module (not imported).
     pub defined_functions: u32,
+    /// The code section's size: what compiling works through (a module's file may be mostly
+    /// data).
+    #[serde(default)]
+    pub code_bytes: u64,
     /// Memories, imported first.
     pub memories: Vec<MemoryInfo>,
     /// Tables, imported first.
@@ -247,6 +252,10 @@ pub struct ModuleInfo {
     pub has_name_section: bool,
     /// Whether DWARF debug sections are present (backtraces can show file:line).
     pub has_dwarf: bool,
+    /// A core module's line tables checked against its code: stale DWARF (the code optimized
+    /// after it was written) is present yet gives no file:line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dwarf_coverage: Option<dwarf::DwarfCoverage>,
     /// WASI interfaces and the capability summary.
     pub wasi: WasiInfo,
     /// Every import the sandbox cannot satisfy.
@@ -272,6 +281,19 @@ pub struct NestedInfo {
 }
 
 impl ModuleInfo {
+    /// The DWARF in plain words: absent, present, or present but not describing this code.
+    pub fn dwarf_text(&self) -> &'static str {
+        match (self.has_dwarf, self.dwarf_coverage) {
+            (false, _) => "none",
+            (true, Some(coverage)) if !coverage.covers_code() => {
+                "DWARF present, but it does not cover the code: probably optimized after it \
+                 was written, so backtraces show no file:line"
+            }
+            (true, Some(_)) => "DWARF present: backtraces can show file:line",
+            (true, None) => "DWARF sections present (no line table): backtraces show no file:line",
+        }
+    }
+
     pub(crate) fn empty(size_bytes: u64) -> Self {
         Self {
             native_code: None,
@@ -283,6 +305,7 @@ impl ModuleInfo {
             exports: Vec::new(),
             start_function: None,
             defined_functions: 0,
+            code_bytes: 0,
             memories: Vec::new(),
             tables: Vec::new(),
             globals: 0,
@@ -290,6 +313,7 @@ impl ModuleInfo {
             producers: Vec::new(),
             has_name_section: false,
             has_dwarf: false,
+            dwarf_coverage: None,
             wasi: WasiInfo::default(),
             unresolved: Vec::new(),
             warnings: Vec::new(),
@@ -527,6 +551,7 @@ fn parse_into(bytes: &[u8], info: &mut ModuleInfo) -> Result<(), ParseError> {
                         ),
                     });
                 }
+                info.code_bytes = u64::from(size);
                 parser.skip_section();
                 data = &data[size as usize..];
             }
@@ -692,6 +717,9 @@ pub fn parse(bytes: &[u8]) -> ModuleInfo {
         info.error = Some(error);
     }
     summarize(&mut info);
+    if info.has_dwarf && info.kind == ModuleKind::CoreModule {
+        info.dwarf_coverage = dwarf::coverage(bytes);
+    }
     if info.kind == ModuleKind::Component {
         component::describe(bytes, &mut info);
     }

@@ -237,6 +237,9 @@ pub struct Profiler {
     wasm_ids: HashMap<(usize, u32), u32>,
     /// Host functions and stand-ins by name.
     named_ids: HashMap<(FrameKind, String), u32>,
+    /// Names from the module's exports, for functions the name section leaves out (a
+    /// hand-written `_start` with no `$name`), so the profile names what a backtrace names.
+    export_names: HashMap<u32, String>,
     /// Per function, the last sample that counted it in its total.
     stamps: Vec<u64>,
     nodes: Vec<CallNode>,
@@ -263,7 +266,44 @@ impl std::fmt::Debug for Profiler {
     }
 }
 
+/// A core module's exported functions by index (the alphabetically first name when one
+/// function has several); empty for a component or a module that cannot be read. Reads up
+/// to the export section only.
+pub fn export_names(wasm: &[u8]) -> HashMap<u32, String> {
+    let mut names: HashMap<u32, String> = HashMap::new();
+    if !wasmparser::Parser::is_core_wasm(wasm) {
+        return names;
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload {
+            Ok(wasmparser::Payload::ExportSection(reader)) => {
+                for export in reader.into_iter().flatten() {
+                    if export.kind == wasmparser::ExternalKind::Func {
+                        let name = names
+                            .entry(export.index)
+                            .or_insert_with(|| export.name.into());
+                        if export.name < name.as_str() {
+                            *name = export.name.to_owned();
+                        }
+                    }
+                }
+                break;
+            }
+            // Exports come before the code: past them there is nothing to name.
+            Ok(wasmparser::Payload::CodeSectionStart { .. }) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    names
+}
+
 impl Profiler {
+    /// Names functions the name section leaves out from the module's exports
+    /// ([`export_names`]).
+    pub fn name_from_exports(&mut self, names: HashMap<u32, String>) {
+        self.export_names = names;
+    }
+
     /// A profiler sampling every `interval_ms` (at least 1), starting now.
     pub fn new(interval_ms: u64) -> Self {
         let interval = Duration::from_millis(interval_ms.max(1));
@@ -277,6 +317,7 @@ impl Profiler {
             functions: Vec::new(),
             wasm_ids: HashMap::new(),
             named_ids: HashMap::new(),
+            export_names: HashMap::new(),
             stamps: Vec::new(),
             nodes: vec![CallNode {
                 function: NONE,
@@ -373,7 +414,11 @@ impl Profiler {
         }
         let name = match frame.func_name() {
             Some(name) => rustc_demangle::demangle(name).to_string(),
-            None => format!("func {}", frame.func_index()),
+            None => self
+                .export_names
+                .get(&frame.func_index())
+                .cloned()
+                .unwrap_or_else(|| format!("func {}", frame.func_index())),
         };
         let id = self.add_function(FunctionStats {
             name,

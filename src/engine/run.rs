@@ -127,6 +127,11 @@ fn run_inner(
         control,
         events,
     )?;
+    sandbox
+        .store
+        .data_mut()
+        .watch
+        .name_from_exports(&request.wasm);
     // Always through the shim: with the log off it only counts refusals, so a run can say
     // that the sandbox refused something even when nobody asked to see each call.
     let target = compiled

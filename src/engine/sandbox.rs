@@ -578,6 +578,12 @@ fn disk_cache() -> Option<wasmtime::Cache> {
         .clone()
 }
 
+/// How many compiles wasmtime's disk cache has answered in this process (a load from it is
+/// not a compile: its time says nothing about compile speed).
+pub fn disk_cache_hits() -> usize {
+    disk_cache().map_or(0, |cache| cache.cache_hits())
+}
+
 /// An engine with its WASI linker, shared by all runs with the same [`EngineKey`].
 #[derive(Clone)]
 pub struct SharedEngine {

@@ -43,10 +43,23 @@ impl Watch {
         }
     }
 
+    /// Lets the profiler (if any) name functions by the exports of `wasm`.
+    pub(crate) fn name_from_exports(&mut self, wasm: &[u8]) {
+        if let Some(profiler) = &mut self.profiler {
+            profiler.name_from_exports(crate::engine::profiler::export_names(wasm));
+        }
+    }
+
     /// Puts where the guest stopped and the profile into `report`.
     pub(crate) fn finish(&mut self, report: &mut RunReport) {
         report.stopped_at = self.stopped_at.take();
         report.profile = self.profiler.take().map(|p| p.snapshot(true));
+    }
+
+    /// Debug mode, while paused at `frames`: a Stop now ends the run here (the paused run's
+    /// future is dropped, no epoch callback sees it). `None` when the guest resumes.
+    pub(crate) fn paused_at(&mut self, frames: Option<Vec<FrameInfo>>) {
+        self.stopped_at = frames.map(|frames| StoppedAt { frames });
     }
 
     fn note_stop(&mut self, backtrace: &WasmBacktrace) {

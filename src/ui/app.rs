@@ -289,6 +289,7 @@ impl App {
             .console
             .note(format!("── {} ──", report.outcome.summary()));
         self.run_view.hex.reset(&report);
+        self.loaded.code.run_ended();
         self.run_view.after = files::AfterRun::default();
         self.run_view.report = Some(report);
     }
@@ -337,8 +338,10 @@ impl eframe::App for App {
                 },
             );
         });
+        layout::set_window_area(&ctx, ui.available_rect_before_wrap());
         if self.state.layout.show_sandbox {
             let (default_width, widths) = layout::sandbox_panel(ctx.content_rect().width());
+            let width = layout::panel_width(ui, "sandbox panel");
             egui::Panel::left("sandbox panel")
                 .resizable(true)
                 .default_size(default_width)
@@ -353,6 +356,7 @@ impl eframe::App for App {
                         &mut self.commands,
                     );
                 });
+            layout::keep_panel_width(&ctx, width);
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 

@@ -247,7 +247,11 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                         .on_hover_text(format!("capability: {}", call.capability.label()));
                 });
                 row.col(|ui| {
-                    ui.label(text(call.args.clone())).on_hover_text(&call.args);
+                    // One tooltip: egui's for a clipped label would repeat ours.
+                    ui.add(
+                        egui::Label::new(text(call.args.clone())).show_tooltip_when_elided(false),
+                    )
+                    .on_hover_text(&call.args);
                 });
                 row.col(|ui| {
                     // The reason sits in the row itself, so a refusal reads without hovering.

@@ -145,6 +145,7 @@ impl App {
                 {
                     self.commands.push(Command::Stop);
                 }
+                debugger::menu_ui(ui, self.run_view.session.as_ref(), &mut self.commands);
                 ui.separator();
                 let path = self.loaded.module.as_ref().and_then(|m| m.path.clone());
                 if ui
@@ -231,26 +232,35 @@ impl App {
             return;
         }
         ui.set_max_width(460.0);
+        // On a short screen the list scrolls rather than running off the window's bottom.
+        let room = ui.ctx().content_rect().bottom() - ui.next_widget_position().y - 16.0;
         let mut open = None;
-        for sample in &self.samples {
-            let response = ui.add(
-                egui::Button::new(RichText::new(&sample.name).strong().monospace())
-                    .frame_when_inactive(false)
-                    .min_size(egui::vec2(ui.available_width(), 0.0)),
-            );
-            ui.add(egui::Label::new(RichText::new(&sample.lesson).small().weak()).wrap());
-            ui.add_space(2.0);
-            if response.clicked() {
-                open = Some(sample.path.clone());
-            }
-        }
+        egui::ScrollArea::vertical()
+            .id_salt("samples menu")
+            .max_height(room.max(120.0))
+            .show(ui, |ui| {
+                for sample in &self.samples {
+                    let response = ui.add(
+                        egui::Button::new(RichText::new(&sample.name).strong().monospace())
+                            .frame_when_inactive(false)
+                            .min_size(egui::vec2(ui.available_width(), 0.0)),
+                    );
+                    ui.add(egui::Label::new(RichText::new(&sample.lesson).small().weak()).wrap());
+                    ui.add_space(2.0);
+                    if response.clicked() {
+                        open = Some(sample.path.clone());
+                    }
+                }
+            });
         if let Some(path) = open {
             self.open_path(path);
         }
     }
 
     pub(crate) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
+        // Wrapped: in a narrow window (or paused, with the debugger's buttons) the toolbar
+        // takes a second row rather than clipping its last items.
+        ui.horizontal_wrapped(|ui| {
             let running = self.run_view.session.is_some();
             let can_run = self.loaded.module.is_some() && !running;
             let run = egui::Button::new(RichText::new("Run").strong().color(Color32::WHITE))
@@ -412,6 +422,7 @@ impl App {
         }
         if self.state.layout.show_outcome {
             let (default_width, widths) = layout::outcome_panel(ui.ctx().content_rect().width());
+            let width = layout::panel_width(ui, "outcome panel");
             egui::Panel::right("outcome panel")
                 .frame(egui::Frame::new().inner_margin(egui::Margin {
                     left: 10,
@@ -445,7 +456,7 @@ impl App {
                         if phase == session::Phase::Compiling {
                             self.jobs.compile.compiling_ui(
                                 ui,
-                                session.started,
+                                Some(session.started),
                                 &self.state.compile_speeds,
                             );
                         }
@@ -461,6 +472,17 @@ impl App {
                             ui.strong(format!("WASI calls so far: {}", session.calls_total));
                             calls::calls_table_ui(ui, &session.calls, session.calls_total);
                         }
+                    } else if self.run_view.report.is_none() && self.jobs.compile.is_compiling() {
+                        // Before the first run: the module's background compile, not "No run
+                        // yet" for minutes.
+                        ui.heading("Outcome");
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Compiling the module…");
+                        });
+                        self.jobs
+                            .compile
+                            .compiling_ui(ui, None, &self.state.compile_speeds);
                     } else {
                         outcome::outcome_ui(
                             ui,
@@ -472,6 +494,7 @@ impl App {
                         );
                     }
                 });
+            layout::keep_panel_width(ui.ctx(), width);
         }
         egui::CentralPanel::default()
             .frame(egui::Frame::new().inner_margin(egui::Margin {

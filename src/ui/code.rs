@@ -67,9 +67,23 @@ impl CodeView {
         self.select();
     }
 
-    /// Forgets everything (a new module was loaded).
+    /// Forgets everything (a new module was loaded): the old module's bytes and text go too,
+    /// or a replaced big module would stay in memory through its disassembly.
     pub fn close(&mut self) {
-        self.frame = None;
+        *self = Self {
+            generation: self.generation,
+            ..Self::default()
+        };
+    }
+
+    /// The run ended: a paused instruction and its locals are no longer where the guest is,
+    /// so the window keeps the function but drops the mark and the values.
+    pub fn run_ended(&mut self) {
+        if let Some(frame) = &mut self.frame {
+            frame.module_offset = None;
+            frame.state = None;
+            self.highlight = None;
+        }
     }
 
     fn poll(&mut self) {
@@ -125,7 +139,7 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug
         memory_bytes,
         commands,
     } = debug;
-    egui::Window::new("Code")
+    crate::ui::layout::in_window_area(egui::Window::new("Code"), ctx)
         .open(&mut open)
         // Below the toolbar and right of the sandbox panel, so Run, Stop and the debugger's
         // buttons stay in view.
@@ -152,9 +166,8 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug
                     ui.colored_label(ui.visuals().error_fg_color, message);
                     return;
                 }
-                (Some(Ok(_)), None) => {
-                    ui.weak("This frame has no module offset, so no instruction is marked.");
-                }
+                // Opened with Code… or the function list: no instruction to mark.
+                (Some(Ok(_)), None) => {}
                 (Some(Ok(_)), Some(offset)) => {
                     ui.weak(format!(
                         "The marked line (=>) is the instruction at module offset {offset:#x}."

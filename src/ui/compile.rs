@@ -24,16 +24,48 @@ use crate::ui::job::Job;
 use crate::ui::loader::Module;
 use crate::ui::theme::bytes_text;
 
-/// Modules smaller than this compile in well under a second; their speed says more about
-/// fixed costs than about throughput, so it is not remembered.
-const MIN_MEASURED_BYTES: usize = 256 * 1024;
+/// Modules with less code than this compile in well under a second; their speed says more
+/// about fixed costs than about throughput, so it is not remembered.
+const MIN_MEASURED_BYTES: u64 = 256 * 1024;
+
+/// What one function adds to a compile's work beyond its code: its signature, prologue and
+/// the compiler's per-function setup, counted as this many bytes of code (a guess that makes
+/// a module of many tiny functions slower than its bytes alone say).
+const FUNCTION_OVERHEAD_BYTES: u64 = 100;
+
+/// What a compile works through: the code section and the number of functions, not the
+/// file's size (a 22 MB module may be mostly data and compile in a second).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileWork {
+    /// The code section's size.
+    pub code_bytes: u64,
+    /// Functions defined in the module.
+    pub functions: u32,
+}
+
+impl CompileWork {
+    /// The work of compiling `info`'s module.
+    pub fn of(info: &crate::engine::ModuleInfo) -> Self {
+        Self {
+            code_bytes: info.code_bytes,
+            functions: info.defined_functions,
+        }
+    }
+
+    /// The work in code-byte equivalents.
+    fn units(self) -> f64 {
+        (self.code_bytes + u64::from(self.functions) * FUNCTION_OVERHEAD_BYTES) as f64
+    }
+}
 
 /// Compile speed on this machine, per compiler, remembered between sessions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CompileSpeeds {
-    /// Module bytes compiled per second, by compiler name, averaged over recent compiles.
-    pub bytes_per_second: BTreeMap<String, f64>,
+    /// Work ([`CompileWork`] units: code bytes, plus an allowance per function) compiled per
+    /// second, by compiler name, averaged over recent compiles. (Speeds learnt from file sizes
+    /// by earlier versions were kept under another name and are not read.)
+    pub code_bytes_per_second: BTreeMap<String, f64>,
 }
 
 impl CompileSpeeds {
@@ -47,32 +79,45 @@ impl CompileSpeeds {
         }
     }
 
-    /// Remembers a compile of `bytes` that took `took`.
-    pub fn record(&mut self, compiler: Compiler, bytes: usize, took: Duration) {
-        if bytes < MIN_MEASURED_BYTES || took.is_zero() {
+    /// Remembers a compile of `work` that took `took`. A compile served from a cache (ours in
+    /// memory, or wasmtime's on disk) compiled nothing and teaches nothing.
+    pub fn record(&mut self, compiler: Compiler, work: CompileWork, took: Duration, cached: bool) {
+        if cached || work.code_bytes < MIN_MEASURED_BYTES || took.is_zero() {
             return;
         }
-        let speed = bytes as f64 / took.as_secs_f64();
+        let speed = work.units() / took.as_secs_f64();
         let entry = self
-            .bytes_per_second
+            .code_bytes_per_second
             .entry(compiler.name().to_owned())
             .or_insert(speed);
         // Recent compiles weigh more: the machine and the modules change.
         *entry = *entry * 0.5 + speed * 0.5;
     }
 
-    /// About how long `bytes` take to compile, and whether the speed was measured here.
-    pub fn estimate(&self, compiler: Compiler, bytes: usize) -> (Duration, bool) {
+    /// About how long `work` takes to compile, and whether the speed was measured here.
+    pub fn estimate(&self, compiler: Compiler, work: CompileWork) -> (Duration, bool) {
         let measured = self
-            .bytes_per_second
+            .code_bytes_per_second
             .get(compiler.name())
             .copied()
             .filter(|s| s.is_finite() && *s > 0.0);
         let speed = measured.unwrap_or_else(|| Self::default_speed(compiler));
         (
-            Duration::from_secs_f64(bytes as f64 / speed),
+            Duration::from_secs_f64(work.units() / speed),
             measured.is_some(),
         )
+    }
+}
+
+/// The estimate once `elapsed` of a compile has passed: the first `estimate` while the
+/// compile is within it, then half as long again as it has taken so far (past its estimate a
+/// module is harder than the speed learnt says, and the end is not in sight). `true` when
+/// revised.
+pub fn revised_estimate(estimate: Duration, elapsed: Duration) -> (Duration, bool) {
+    if elapsed <= estimate {
+        (estimate, false)
+    } else {
+        (elapsed + elapsed / 2, true)
     }
 }
 
@@ -83,6 +128,8 @@ pub struct CompileDone {
     pub compile_time: Duration,
     /// Whether the code came from the cache.
     pub cached: bool,
+    /// Whether wasmtime's disk cache had the code (a load, not a compile).
+    pub from_disk_cache: bool,
     /// Keeps the code cached while the module stays open.
     _pin: Pin,
 }
@@ -94,11 +141,14 @@ pub type CompileResult = Result<CompileDone, String>;
 pub fn compile(wasm: &[u8], key: EngineKey) -> CompileResult {
     let shared =
         sandbox::shared_engine(key).map_err(|e| format!("cannot configure the engine: {e:#}"))?;
+    let hits = sandbox::disk_cache_hits();
     let (compiled, pin) = sandbox::compile_pinned(&shared, key, wasm)
         .map_err(|e| sandbox::compile_error_text(key.compiler, wasm, &e))?;
     Ok(CompileDone {
         compile_time: compiled.compile_time,
         cached: compiled.cached,
+        // Another compile at the same moment may be the hit; then one speed goes unlearnt.
+        from_disk_cache: sandbox::disk_cache_hits() > hits,
         _pin: pin,
     })
 }
@@ -110,6 +160,7 @@ type Target = (u64, EngineKey);
 struct Running {
     target: Target,
     wasm_bytes: usize,
+    work: CompileWork,
     job: Job<CompileResult>,
 }
 
@@ -117,6 +168,7 @@ struct Running {
 struct Waiting {
     target: Target,
     wasm: Arc<[u8]>,
+    work: CompileWork,
 }
 
 /// The open module's background compile.
@@ -143,6 +195,16 @@ pub fn duration_text(duration: Duration) -> String {
             duration.as_secs() / 60,
             duration.as_secs() % 60
         )
+    }
+}
+
+/// A measured time in milliseconds as a reader takes it in: "850 ms" up to 10 s, then
+/// [`duration_text`] ("12 s", "3 min 50 s").
+pub fn millis_text(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        duration_text(Duration::from_millis(ms))
     }
 }
 
@@ -176,6 +238,7 @@ impl CompileState {
             self.waiting = wanted.map(|m| Waiting {
                 target: (generation, key),
                 wasm: Arc::clone(&m.wasm),
+                work: CompileWork::of(&m.info),
             });
         }
         if self.running.is_none()
@@ -183,6 +246,7 @@ impl CompileState {
         {
             let wasm = waiting.wasm;
             let wasm_bytes = wasm.len();
+            let work = waiting.work;
             let label = format!("compiling a {} module", bytes_text(wasm_bytes as u64));
             let compiler = waiting.target.1;
             match Job::spawn("compile", label, ctx, move || compile(&wasm, compiler)) {
@@ -190,6 +254,7 @@ impl CompileState {
                     self.running = Some(Running {
                         target: waiting.target,
                         wasm_bytes,
+                        work,
                         job,
                     });
                 }
@@ -216,13 +281,12 @@ impl CompileState {
             return;
         }
         let result = result.unwrap_or_else(|lost| Err(lost.to_string()));
-        if let Ok(done) = &result
-            && !done.cached
-        {
+        if let Ok(done) = &result {
             speeds.record(
                 running.target.1.compiler,
-                running.wasm_bytes,
+                running.work,
                 done.compile_time,
+                done.cached || done.from_disk_cache,
             );
         }
         self.finished = Some(result);
@@ -256,50 +320,46 @@ impl CompileState {
             );
         };
         let compiler = running.target.1.compiler;
-        let (estimate, measured) = speeds.estimate(compiler, running.wasm_bytes);
+        let (first, measured) = speeds.estimate(compiler, running.work);
         let elapsed = running.job.started().elapsed();
+        let (estimate, revised) = revised_estimate(first, elapsed);
         // Short: the toolbar shares its row at 1024 points wide; the hover says more.
-        let basis = if measured {
-            "measured here"
-        } else {
-            "first guess"
+        let basis = match (revised, measured) {
+            (true, _) => format!("revised: {} expected at first", duration_text(first)),
+            (false, true) => "measured here".to_owned(),
+            (false, false) => "first guess".to_owned(),
         };
-        Some(
-            if elapsed > estimate + estimate / 4 + Duration::from_secs(1) {
-                format!(
-                    "{} (longer than the {} expected, {basis})",
-                    duration_text(elapsed),
-                    duration_text(estimate)
-                )
-            } else {
-                format!(
-                    "{} of about {} ({basis})",
-                    duration_text(elapsed),
-                    duration_text(estimate)
-                )
-            },
-        )
+        Some(format!(
+            "{} of about {} ({basis})",
+            duration_text(elapsed),
+            duration_text(estimate)
+        ))
     }
 
     /// A line for the toolbar: compiling (with time and estimate), ready, or why not.
     pub fn status_ui(&self, ui: &mut egui::Ui, speeds: &CompileSpeeds) {
         if let Some(progress) = self.progress_text(speeds) {
             ui.spinner();
-            let (compiler, bytes) = self
+            let (compiler, bytes, work) = self
                 .target
-                .zip(self.running.as_ref().map(|r| r.wasm_bytes))
-                .map_or(("The compiler", 0), |((_, key), bytes)| {
-                    (key.compiler.title(), bytes)
-                });
+                .zip(self.running.as_ref().map(|r| (r.wasm_bytes, r.work)))
+                .map_or(
+                    ("The compiler", 0, CompileWork::default()),
+                    |((_, key), (bytes, work))| (key.compiler.title(), bytes, work),
+                );
             // Truncated rather than pushing the toolbar past a narrow window.
             ui.add(egui::Label::new(format!("Compiling: {progress}")).truncate())
                 .on_hover_text(format!(
-                    "{compiler} compiles the module ({}) in the background, so Run starts at \
-                     once when it is done. Run now waits for this compile; Stop returns the \
-                     window to idle at once.\n\nThe estimate comes from the module's size and \
-                     the compile speed measured on this machine (a first guess until a module \
-                     over 256 KiB has compiled here).",
+                    "{compiler} compiles the module ({}, of which {} code in {} functions) in \
+                     the background, so Run starts at once when it is done. Run now waits for \
+                     this compile; Stop returns the window to idle at once.\n\nThe estimate \
+                     comes from the module's code and function count and the compile speed \
+                     measured on this machine (a first guess until a module with over 256 KiB \
+                     of code has compiled here; loads from a cache do not count). Once the \
+                     compile outlasts it, the estimate is revised as it goes.",
                     bytes_text(bytes as u64),
+                    bytes_text(work.code_bytes),
+                    work.functions,
                 ));
             return;
         }
@@ -329,23 +389,26 @@ impl CompileState {
         }
     }
 
-    /// The outcome panel's words while a run waits for its compile.
-    pub fn compiling_ui(&self, ui: &mut egui::Ui, run_started: Instant, speeds: &CompileSpeeds) {
+    /// The outcome panel's words while the module compiles: for a run that waits for it
+    /// (started at `run_started`), or before any run (`None`).
+    pub fn compiling_ui(
+        &self,
+        ui: &mut egui::Ui,
+        run_started: Option<Instant>,
+        speeds: &CompileSpeeds,
+    ) {
         let progress = self
             .progress_text(speeds)
-            .unwrap_or_else(|| duration_text(run_started.elapsed()));
+            .or_else(|| run_started.map(|started| duration_text(started.elapsed())))
+            .unwrap_or_default();
         ui.add(egui::Label::new(progress).wrap());
-        ui.add(
-            egui::Label::new(
-                RichText::new(
-                    "Stop returns the window to idle at once. The compile cannot be \
-                     interrupted, so it finishes in the background and the next Run uses its \
-                     code.",
-                )
-                .weak(),
-            )
-            .wrap(),
-        );
+        let note = if run_started.is_some() {
+            "Stop returns the window to idle at once. The compile cannot be interrupted, so it \
+             finishes in the background and the next Run uses its code."
+        } else {
+            "Run starts at once when it is done; a Run pressed now waits for it."
+        };
+        ui.add(egui::Label::new(RichText::new(note).weak()).wrap());
     }
 }
 
@@ -353,24 +416,89 @@ impl CompileState {
 mod tests {
     use super::*;
 
+    /// `code_bytes` of code in `functions` functions.
+    fn work(code_bytes: u64, functions: u32) -> CompileWork {
+        CompileWork {
+            code_bytes,
+            functions,
+        }
+    }
+
     #[test]
     fn estimates_follow_the_speed_measured_here() {
         let mut speeds = CompileSpeeds::default();
-        let (_, measured) = speeds.estimate(Compiler::Cranelift, 10_000_000);
+        let (_, measured) = speeds.estimate(Compiler::Cranelift, work(10_000_000, 0));
         assert!(!measured, "no compile measured yet");
-        // 8 MB in 4 s: 2 MB/s, so 10 MB takes about 5 s.
-        speeds.record(Compiler::Cranelift, 8_000_000, Duration::from_secs(4));
-        let (estimate, measured) = speeds.estimate(Compiler::Cranelift, 10_000_000);
+        // 8 MB of code in 4 s: 2 MB/s, so 10 MB takes about 5 s.
+        speeds.record(
+            Compiler::Cranelift,
+            work(8_000_000, 0),
+            Duration::from_secs(4),
+            false,
+        );
+        let (estimate, measured) = speeds.estimate(Compiler::Cranelift, work(10_000_000, 0));
         assert!(measured);
         assert_eq!(estimate.as_secs(), 5);
         // Small compiles are mostly fixed costs: not remembered.
-        speeds.record(Compiler::Cranelift, 1000, Duration::from_secs(4));
-        assert_eq!(
-            speeds.estimate(Compiler::Cranelift, 10_000_000).0.as_secs(),
-            5
+        speeds.record(
+            Compiler::Cranelift,
+            work(1000, 0),
+            Duration::from_secs(4),
+            false,
         );
+        let later = speeds.estimate(Compiler::Cranelift, work(10_000_000, 0)).0;
+        assert_eq!(later.as_secs(), 5);
         // Each compiler has its own speed.
-        assert!(!speeds.estimate(Compiler::Winch, 10_000_000).1);
+        assert!(!speeds.estimate(Compiler::Winch, work(10_000_000, 0)).1);
+    }
+
+    /// Issue 24: a 22 MB module "compiled" in 1.2 s (a load from wasmtime's disk cache) taught
+    /// a speed that promised 3.8 s for a 69 MB module that took 3 min 30 s.
+    #[test]
+    fn the_estimate_learns_only_from_real_compiles_and_scales_with_the_code() {
+        let mut speeds = CompileSpeeds::default();
+        let (before, _) = speeds.estimate(Compiler::Cranelift, work(50_000_000, 60_000));
+        // A load from a cache compiled nothing: it teaches nothing.
+        speeds.record(
+            Compiler::Cranelift,
+            work(20_000_000, 10_000),
+            Duration::from_millis(1200),
+            true,
+        );
+        assert_eq!(
+            speeds.estimate(Compiler::Cranelift, work(50_000_000, 60_000)),
+            (before, false)
+        );
+        // A real compile of a module that is mostly data: 2 MB of code in 2 s.
+        speeds.record(
+            Compiler::Cranelift,
+            work(2_000_000, 0),
+            Duration::from_secs(2),
+            false,
+        );
+        // 50 MB of code then takes about 50 s, plus its 60,000 functions' share, whatever the
+        // file sizes.
+        let (estimate, measured) = speeds.estimate(Compiler::Cranelift, work(50_000_000, 60_000));
+        assert!(measured);
+        assert_eq!(estimate.as_secs(), 56);
+        // More functions for the same code take longer.
+        let (fewer, _) = speeds.estimate(Compiler::Cranelift, work(50_000_000, 100));
+        assert!(fewer < estimate);
+    }
+
+    #[test]
+    fn an_estimate_the_compile_outlasts_is_revised_as_it_goes() {
+        let first = Duration::from_secs(4);
+        assert_eq!(
+            revised_estimate(first, Duration::from_secs(3)),
+            (first, false)
+        );
+        let (later, revised) = revised_estimate(first, Duration::from_secs(60));
+        assert!(revised);
+        assert_eq!(later.as_secs(), 90);
+        // It keeps ahead of the elapsed time, so "of about" never reads backwards.
+        let (even_later, _) = revised_estimate(first, Duration::from_secs(200));
+        assert!(even_later > Duration::from_secs(200) && even_later > later);
     }
 
     #[test]
@@ -378,6 +506,10 @@ mod tests {
         assert_eq!(duration_text(Duration::from_millis(400)), "0.4 s");
         assert_eq!(duration_text(Duration::from_secs(12)), "12 s");
         assert_eq!(duration_text(Duration::from_secs(65)), "1 min 5 s");
+        // Issue 24: a long run's wall time read "230155 ms".
+        assert_eq!(millis_text(9_999), "9999 ms");
+        assert_eq!(millis_text(230_155), "3 min 50 s");
+        assert_eq!(millis_text(12_400), "12 s");
     }
 
     /// A module with `functions` small functions; `seed` makes equal sizes differ.

@@ -20,8 +20,9 @@ use crate::ui::theme::BREAKPOINT as BREAKPOINT_COLOR;
 pub const DEBUG_TIP: &str = "Debug mode: when the guest traps, see every frame's locals and \
     operand stack and the globals. Click beside an instruction in the Code window to set a \
     breakpoint; Run stops there (F8 continues, F10 steps, Shift+F11 steps out, F6 pauses a \
-    running guest). Compiled code runs slower (about 2-3x) and needs Cranelift. Components: the \
-    state at a trap is shown; breakpoints are for core modules only.";
+    running guest). Compiled code runs slower (about 4x on a compute loop) and needs \
+    Cranelift. Components: the state at a trap is shown; breakpoints are for core modules \
+    only.";
 
 /// The Debug switch, a row of the sandbox panel's limits. It is off limits while the guest
 /// is profiled (`profiling`: the engine refuses both) or compiled by Winch.
@@ -142,6 +143,30 @@ pub fn shortcuts(ctx: &egui::Context, session: Option<&Session>, commands: &mut 
     }
 }
 
+/// The debugger's entries in the Module menu, with their keys: enabled in a debug run,
+/// Pause while it runs, the others while it is paused.
+pub fn menu_ui(ui: &mut egui::Ui, session: Option<&Session>, commands: &mut Vec<Command>) {
+    let debugging = session.filter(|s| s.debug.enabled);
+    let running = debugging.is_some_and(|s| s.debug.paused.is_none());
+    let paused = debugging.is_some_and(|s| s.debug.paused.is_some());
+    let entries = [
+        ("Pause", "F6", running, DebugCommand::Pause),
+        ("Continue", "F8", paused, DebugCommand::Continue),
+        ("Step", "F10", paused, DebugCommand::StepInstruction),
+        ("Step out", "Shift+F11", paused, DebugCommand::StepOut),
+    ];
+    ui.separator();
+    for (label, key, enabled, command) in entries {
+        if ui
+            .add_enabled(enabled, egui::Button::new(label).shortcut_text(key))
+            .on_disabled_hover_text("For a run in debug mode (Debug in the Sandbox panel).")
+            .clicked()
+        {
+            commands.push(Command::Debug(command));
+        }
+    }
+}
+
 /// The debugger's part of the toolbar: Pause while a debug run goes, Paused at … with
 /// Continue / Step / Step out while paused.
 pub fn toolbar_ui(ui: &mut egui::Ui, session: Option<&Session>, commands: &mut Vec<Command>) {
@@ -160,12 +185,20 @@ pub fn toolbar_ui(ui: &mut egui::Ui, session: Option<&Session>, commands: &mut V
             }
         }
         Some(paused) => {
-            ui.label(
-                RichText::new(format!("Paused at {}", paused_place(paused)))
-                    .strong()
-                    .color(BREAKPOINT_COLOR),
+            // Whole, never clipped: in a full row the wrapped toolbar moves it to the next.
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("Paused at {}", short_place(paused)))
+                        .strong()
+                        .color(BREAKPOINT_COLOR),
+                )
+                .extend(),
             )
-            .on_hover_text(format!("Why: {}.", paused.reason.describe()));
+            .on_hover_text(format!(
+                "Paused at {}. Why: {}.",
+                paused_place(paused),
+                paused.reason.describe()
+            ));
             let buttons = [
                 (
                     "Continue",
@@ -196,6 +229,17 @@ pub fn toolbar_ui(ui: &mut egui::Ui, session: Option<&Session>, commands: &mut V
                 }
             }
         }
+    }
+}
+
+/// `func+0x12 (@0x40) main.c:7` with the source file's name only, for the toolbar.
+fn short_place(paused: &PausedState) -> String {
+    match paused.current().and_then(|f| f.source.as_deref()) {
+        Some(source) => {
+            let name = source.rsplit(['/', '\\']).next().unwrap_or(source);
+            format!("{} {name}", paused.at)
+        }
+        None => paused.at.clone(),
     }
 }
 

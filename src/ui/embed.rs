@@ -99,7 +99,7 @@ pub fn embed_window_ui(ctx: &egui::Context, view: &mut EmbedView) {
     };
     let mut open = true;
     let mut save_to = None;
-    egui::Window::new("Rust (wasmtime embedding)")
+    crate::ui::layout::in_window_area(egui::Window::new("Rust (wasmtime embedding)"), ctx)
         .open(&mut open)
         .default_size([680.0, 520.0])
         .show(ctx, |ui| {

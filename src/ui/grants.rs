@@ -278,8 +278,13 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
                     ui.set_width(ui.available_width());
                     ui.horizontal(|ui| {
                         let host = grant.host_path.display().to_string();
-                        ui.add(egui::Label::new(RichText::new(&host).monospace()).truncate())
-                            .on_hover_text(format!("Host folder: {host}"));
+                        // One tooltip: ours names the folder, egui's own would repeat it.
+                        ui.add(
+                            egui::Label::new(RichText::new(&host).monospace())
+                                .truncate()
+                                .show_tooltip_when_elided(false),
+                        )
+                        .on_hover_text(format!("Host folder: {host}"));
                     });
                     if !grant.host_path.is_dir() {
                         ui.colored_label(
@@ -463,9 +468,15 @@ fn entry_ui(ui: &mut egui::Ui, invoke: &mut InvokeState, info: &ModuleInfo) {
     egui::CollapsingHeader::new(RichText::new("Entry point").strong())
         .default_open(true)
         .show(ui, |ui| {
+            let has_initialize = info
+                .exports
+                .iter()
+                .any(|e| e.kind == ExternKind::Func && e.name == "_initialize");
             let default_label = match info.style {
                 ModuleStyle::Command => "_start (run as a command)",
-                _ => "only _initialize (a reactor has no _start)",
+                _ if has_initialize => "only _initialize (a reactor has no _start)",
+                ModuleStyle::Reactor => "instantiate only (no _start)",
+                ModuleStyle::Library => "instantiate only (it exports no function)",
             };
             let selected = invoke
                 .name

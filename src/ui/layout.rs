@@ -1,6 +1,8 @@
 //! Panel sizes that leave the console readable from 1024×640 up: the side panels start at a
 //! share of the window, can be dragged narrower, and can never squeeze the console below
-//! [`MIN_CONSOLE_WIDTH`].
+//! [`MIN_CONSOLE_WIDTH`]. Floating windows stay inside [`window_area`].
+
+use eframe::egui;
 
 /// The smallest window: below it the panels would have to overlap.
 pub const MIN_WINDOW_SIZE: [f32; 2] = [960.0, 600.0];
@@ -43,6 +45,66 @@ pub fn outcome_panel(window_width: f32) -> (f32, std::ops::RangeInclusive<f32>) 
         .clamp(MIN_OUTCOME_WIDTH, 400.0)
         .min(max);
     (default, MIN_OUTCOME_WIDTH..=max)
+}
+
+/// A side panel's remembered width before this frame: see [`keep_panel_width`].
+pub struct PanelWidth {
+    id: egui::Id,
+    before: Option<egui::PanelState>,
+}
+
+/// Reads the width egui remembers for the side panel `salt` of `parent`, before it is shown.
+pub fn panel_width(parent: &egui::Ui, salt: &str) -> PanelWidth {
+    let id = parent.scope_id().with(salt);
+    PanelWidth {
+        id,
+        before: egui::PanelState::load(parent.ctx(), id),
+    }
+}
+
+/// After the panel is shown: keeps the width the user chose. egui remembers a panel's width
+/// from what its contents took, so one module's wide table would widen the panel for every
+/// module after it, and a width clamped to a small window would stay small when the window
+/// grows again. Only a drag of the panel's edge (the pointer down, or just released) changes
+/// the width; the window still shows it within the panel's range for its size.
+pub fn keep_panel_width(ctx: &egui::Context, width: PanelWidth) {
+    let Some(before) = width.before else {
+        return;
+    };
+    if ctx.input(|i| i.pointer.any_down() || i.pointer.any_released()) {
+        return;
+    }
+    let Some(now) = egui::PanelState::load(ctx, width.id) else {
+        return;
+    };
+    if (now.outer_rect.width() - before.outer_rect.width()).abs() > 0.5 {
+        let mut rect = now.outer_rect;
+        rect.set_width(before.outer_rect.width());
+        ctx.data_mut(|d| d.insert_persisted(width.id, egui::PanelState { outer_rect: rect }));
+    }
+}
+
+/// Where [`set_window_area`] keeps the area below the toolbar for this frame.
+const WINDOW_AREA: &str = "wasmscope window area";
+
+/// Records the area the floating windows (Code, Memory, Tenants, …) may use this frame: below
+/// the menu bar and toolbar, above the status bar.
+pub fn set_window_area(ctx: &egui::Context, area: egui::Rect) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::NULL.with(WINDOW_AREA), area));
+}
+
+/// The area a floating window opens in and stays in, so it never covers the menu bar or
+/// the toolbar (whose Stop and Continue must stay reachable); the whole window before the
+/// first frame has recorded it.
+pub fn window_area(ctx: &egui::Context) -> egui::Rect {
+    ctx.data(|d| d.get_temp(egui::Id::NULL.with(WINDOW_AREA)))
+        .unwrap_or_else(|| ctx.content_rect())
+}
+
+/// A floating window kept inside [`window_area`]: it opens there, and dragging it cannot take
+/// its title bar under the menu bar.
+pub fn in_window_area<'a>(window: egui::Window<'a>, ctx: &egui::Context) -> egui::Window<'a> {
+    window.constrain_to(window_area(ctx))
 }
 
 #[cfg(test)]

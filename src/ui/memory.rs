@@ -143,7 +143,7 @@ pub fn memory_window_ui(ctx: &egui::Context, view: &mut HexView, report: Option<
         return;
     }
     let mut open = true;
-    egui::Window::new("Memory")
+    crate::ui::layout::in_window_area(egui::Window::new("Memory"), ctx)
         .open(&mut open)
         .default_size([720.0, 460.0])
         .show(ctx, |ui| {

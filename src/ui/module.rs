@@ -318,11 +318,7 @@ fn facts_ui(ui: &mut egui::Ui, info: &ModuleInfo) {
             });
             ui.end_row();
             ui.label("Debug info");
-            ui.label(if info.has_dwarf {
-                "DWARF present: backtraces can show file:line"
-            } else {
-                "none"
-            });
+            ui.add(egui::Label::new(info.dwarf_text()).wrap());
             ui.end_row();
             for nested in &info.nested {
                 ui.label(format!("Nested {}", nested.kind));

@@ -234,6 +234,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             ui.weak("No wasm frames were recorded for this trap.");
         } else {
             frames_ui(ui, &trap.frames, commands);
+            innermost_state_ui(ui, report, &trap.frames, commands);
         }
     }
 
@@ -243,6 +244,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         ui.add_space(6.0);
         ui.strong("Where it stopped");
         frames_ui(ui, &stopped.frames, commands);
+        innermost_state_ui(ui, report, &stopped.frames, commands);
     }
 
     memory_link_ui(ui, report, commands);
@@ -294,6 +296,31 @@ fn memory_link_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Comm
             commands.push(Command::ShowMemory(None));
         }
     }
+}
+
+/// Debug mode: the innermost frame's locals and operand stack under the backtrace, and how
+/// to see another frame's.
+fn innermost_state_ui(
+    ui: &mut egui::Ui,
+    report: &RunReport,
+    frames: &[crate::engine::FrameInfo],
+    commands: &mut Vec<Command>,
+) {
+    let Some(state) = frames.first().and_then(|f| f.state.as_ref()) else {
+        return;
+    };
+    ui.weak("Click a frame to see its code, with its locals and operand stack beside it.");
+    ui.add_space(4.0);
+    let memory_bytes = report
+        .stats
+        .peak_memory_bytes
+        .max(report.memory.as_ref().map_or(0, |m| m.len() as u64));
+    egui::CollapsingHeader::new("Frame 0: locals and operand stack")
+        .id_salt("innermost frame state")
+        .default_open(true)
+        .show(ui, |ui| {
+            crate::ui::debugger::frame_state_ui(ui, state, memory_bytes, commands);
+        });
 }
 
 fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo], commands: &mut Vec<Command>) {
@@ -386,13 +413,13 @@ fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
                 .spacing([16.0, 2.0])
                 .show(ui, |ui| {
                     ui.label("Wall time");
-                    ui.label(format!("{} ms", stats.wall_ms));
+                    ui.label(crate::ui::compile::millis_text(stats.wall_ms));
                     ui.end_row();
                     ui.label("Compile");
                     ui.label(if stats.compile_cached {
                         "cached".to_owned()
                     } else {
-                        format!("{} ms", stats.compile_ms)
+                        crate::ui::compile::millis_text(stats.compile_ms)
                     });
                     ui.end_row();
                     ui.label("Peak memory");

@@ -87,7 +87,7 @@ pub fn profile_windows_ui(
     });
     if let Some((runtime, copied)) = &state.copied {
         let mut open = true;
-        egui::Window::new("Copied command")
+        crate::ui::layout::in_window_area(egui::Window::new("Copied command"), ctx)
             .open(&mut open)
             .default_width(520.0)
             .show(ctx, |ui| {

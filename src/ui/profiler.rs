@@ -58,6 +58,9 @@ pub struct ProfilerView {
     pub open: bool,
     /// The call-tree node the flame graph is zoomed into (0: all samples).
     zoom: u32,
+    /// The bar the last click landed on and the zoom before it: a double-click's first click
+    /// zooms and moves the bars, so the second must open what the first one hit.
+    last_click: Option<(u32, u32)>,
     sort: SortBy,
     /// The save dialog, or its path field when there is no dialog.
     chooser: PathChooser<()>,
@@ -72,6 +75,7 @@ impl ProfilerView {
     /// A new run starts: forget the zoom, and show the window if the run is profiled.
     pub fn run_started(&mut self, profiled: bool) {
         self.zoom = 0;
+        self.last_click = None;
         self.message = None;
         if profiled {
             self.open = true;
@@ -205,13 +209,13 @@ pub fn profiler_window_ui(
         return;
     }
     let mut open = true;
-    let screen = ctx.content_rect();
+    let screen = crate::ui::layout::window_area(ctx);
     let width = (screen.width() - 300.0).clamp(420.0, 880.0);
-    egui::Window::new("Guest profile")
+    crate::ui::layout::in_window_area(egui::Window::new("Guest profile"), ctx)
         .open(&mut open)
         .default_size([width, 480.0])
         // Over the module panel, clear of the toolbar and the sandbox panel.
-        .default_pos([screen.right() - width - 12.0, screen.top() + 64.0])
+        .default_pos([screen.right() - width - 12.0, screen.top() + 8.0])
         .resizable(true)
         .show(ctx, |ui| match profile {
             Some(profile) => profile_ui(ui, view, profile, live, commands),
@@ -522,12 +526,18 @@ fn flame_graph_ui(
     }
     let clicked = under(response.interact_pointer_pos()).map(|bar| bar.node);
     if response.double_clicked() {
-        if let Some(node) = clicked {
+        // The bar under the first click, where the graph was before that click zoomed it.
+        let first = view.last_click.take();
+        if let Some((node, zoom)) = first {
+            view.zoom = zoom;
+            open_code(profile, node, commands);
+        } else if let Some(node) = clicked {
             open_code(profile, node, commands);
         }
     } else if response.clicked()
         && let Some(node) = clicked
     {
+        view.last_click = Some((node, view.zoom));
         // Clicking the bar zoomed into zooms back out one level.
         view.zoom = if node == view.zoom {
             profile.nodes.get(node as usize).map_or(0, |n| n.parent)

@@ -56,7 +56,10 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
                 ui.label(RichText::new("Finished").strong());
                 ui.label(report.outcome.summary());
                 ui.separator();
-                ui.label(format!("ran {} ms", report.stats.wall_ms));
+                ui.label(format!(
+                    "ran {}",
+                    crate::ui::compile::millis_text(report.stats.wall_ms)
+                ));
                 ui.separator();
                 ui.label(format!(
                     "peak memory {}",
@@ -141,7 +144,10 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
                 ui.weak(if session.compile_cached {
                     "(compiled: cached)".to_owned()
                 } else {
-                    format!("(compiled in {compile_ms} ms)")
+                    format!(
+                        "(compiled in {})",
+                        crate::ui::compile::millis_text(compile_ms)
+                    )
                 });
             }
         }

@@ -231,7 +231,7 @@ pub fn tenants_window_ui(
     }
     let mut action = None;
     let mut open = true;
-    egui::Window::new("Tenants")
+    crate::ui::layout::in_window_area(egui::Window::new("Tenants"), ctx)
         .open(&mut open)
         .default_width(900.0)
         .show(ctx, |ui| {

@@ -62,3 +62,47 @@ pub fn wat_file(name: &str, wat: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, wat).expect("write the module");
     (dir, path)
 }
+
+/// Settings as eframe keeps them between sessions, in memory: what [`harness_restored`]
+/// starts from.
+#[derive(Default)]
+pub struct SavedSession(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for SavedSession {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+/// The key under which eframe keeps egui's memory (panel sizes, window positions).
+const EGUI_MEMORY_KEY: &str = "egui";
+
+/// What eframe saves when the window closes: the app's settings and egui's memory.
+pub fn save_session(harness: &mut Harness<'_, App>) -> SavedSession {
+    let mut saved = SavedSession::default();
+    let memory = harness.ctx.memory(|m| m.clone());
+    eframe::set_value(&mut saved, EGUI_MEMORY_KEY, &memory);
+    eframe::App::save(harness.state_mut(), &mut saved);
+    saved
+}
+
+/// The window at `size`, restored from `saved` as eframe restores the next session.
+pub fn harness_restored(size: [f32; 2], saved: &SavedSession) -> Harness<'static, App> {
+    let memory: Option<egui::Memory> = eframe::get_value(saved, EGUI_MEMORY_KEY);
+    Harness::builder().with_size(size).build_eframe(|cc| {
+        if let Some(memory) = memory {
+            cc.egui_ctx.memory_mut(|m| *m = memory);
+        }
+        App::new(Some(saved as &dyn eframe::Storage))
+    })
+}

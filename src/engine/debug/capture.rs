@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::{FrameHandle, Module, StoreContextMut, Val, ValType};
 
 use crate::engine::debug::control::{PauseReason, PausedState};
-use crate::engine::debug::module_map::{ModuleMap, operators_of};
+use crate::engine::debug::module_map::{ModuleMap, call_site, operators_of};
 use crate::engine::debug::source::{SourceContext, source_context};
 use crate::engine::debug::values::{
     DebugState, DebugValue, FrameState, wasm_type_text, wasm_value_text,
@@ -137,10 +137,18 @@ pub(crate) fn capture_frames(
     let mut deeper = 0u32;
     while let Some(frame) = cursor {
         if frames.len() < MAX_FRAMES {
-            if let Some((_, map, func_index, offset)) = frame_place(store, &frame, maps) {
+            if let Some((module, map, func_index, mut offset)) = frame_place(store, &frame, maps) {
                 if instance.is_none() {
                     instance = frame.instance(&mut *store).ok();
                     instance_map = Some(Arc::clone(&map));
+                }
+                // A caller is in its call (wasmtime gives where the call returns to).
+                if !frames.is_empty()
+                    && let Some((call, _)) = module
+                        .debug_bytecode()
+                        .and_then(|wasm| call_site(&map, wasm, offset))
+                {
+                    offset = call;
                 }
                 frames.push(FrameInfo {
                     func_index,

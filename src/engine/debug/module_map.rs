@@ -185,13 +185,34 @@ pub(crate) fn instruction_at_or_after(
     first_instruction(map, wasm, module_offset, |offset| offset >= module_offset)
 }
 
-/// The offset of the instruction after the one at `module_offset` (where a call returns to).
-pub(crate) fn next_instruction(
+/// A caller frame's place, as a (call, return point) pair of offsets. wasmtime gives a caller's
+/// pc as the instruction its call returns to; a reader wants the call marked, and Step out
+/// wants to pause at the return point, not one instruction past it. When `module_offset` is
+/// itself a call (a pc reported at the call), it is the call and the next instruction the
+/// return point.
+pub(crate) fn call_site(
     map: &ModuleMap,
     wasm: &[u8],
     module_offset: usize,
-) -> Option<usize> {
-    first_instruction(map, wasm, module_offset, |offset| offset > module_offset)
+) -> Option<(usize, usize)> {
+    let is_call = |op: &wasmparser::Operator<'_>| {
+        use wasmparser::Operator as O;
+        matches!(
+            op,
+            O::Call { .. } | O::CallIndirect { .. } | O::CallRef { .. }
+        )
+    };
+    let body = map.body(map.function_at(module_offset)?)?;
+    let ops = operators_of(wasm, body);
+    let at = ops
+        .iter()
+        .position(|(offset, _)| *offset == module_offset)?;
+    if is_call(&ops[at].1) {
+        let next = ops.get(at + 1).map(|(offset, _)| *offset)?;
+        return Some((module_offset, next));
+    }
+    let (previous, op) = ops.get(at.checked_sub(1)?)?;
+    is_call(op).then_some((*previous, module_offset))
 }
 
 /// The first instruction of the function around `module_offset` whose offset passes `wanted`.

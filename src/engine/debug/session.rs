@@ -18,7 +18,7 @@ use crate::engine::debug::capture::{
     Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
 };
 use crate::engine::debug::control::{DebugCommand, DebugControl, PauseReason};
-use crate::engine::debug::module_map::{has_dwarf_sections, next_instruction};
+use crate::engine::debug::module_map::{call_site, has_dwarf_sections};
 use crate::engine::debug::values::{DebugValue, wasm_type_text, wasm_value_text};
 use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
 use crate::engine::events::RunEvent;
@@ -242,6 +242,8 @@ impl Handler {
             reason,
             paused_total,
         );
+        // Stopped while paused, the run ends here: say so as a stop elsewhere would.
+        store.data_mut().watch.paused_at(Some(state.frames.clone()));
         send_event(&shared.events, RunEvent::Paused(Box::new(state))).await;
         loop {
             let command = {
@@ -271,6 +273,7 @@ impl Handler {
                 break;
             }
         }
+        store.data_mut().watch.paused_at(None);
         debug.pause_requested.store(false, Ordering::SeqCst);
         debug.end_pause();
         send_event(&shared.events, RunEvent::Resumed).await;
@@ -292,7 +295,7 @@ impl Handler {
         let Some(wasm) = module.debug_bytecode() else {
             return;
         };
-        let Some(target) = next_instruction(&map, wasm, call_offset) else {
+        let Some((_, target)) = call_site(&map, wasm, call_offset) else {
             return;
         };
         let mut state = shared.state();
