@@ -7,7 +7,6 @@
 mod common;
 
 use common::ui::{harness, open, run, shows, shows_text, wait_for};
-use eframe::egui;
 use egui_kittest::kittest::{NodeT, Queryable};
 
 /// A window whose Profile switch was clicked on (and samples every 1 ms, the default).
@@ -61,63 +60,4 @@ fn debug_mode_turns_the_profile_switch_off_and_disables_it() {
     assert_eq!(harness.state_mut().sandbox_mut().profiler_interval_ms, None);
     let switch = harness.get_by_label("Profile the guest");
     assert!(switch.accesskit_node().is_disabled());
-}
-
-/// Presses and releases the primary button at `pos`, one frame each.
-fn click_at(harness: &mut egui_kittest::Harness<'_, wasmscope::ui::App>, pos: egui::Pos2) {
-    for pressed in [true, false] {
-        harness.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-        harness.step();
-    }
-}
-
-/// Issue 24: the first click of a double-click zoomed the graph, so the second landed on
-/// another bar (double-clicking `cold` opened `spin`).
-#[test]
-fn double_clicking_a_bar_opens_that_function_though_the_first_click_zooms() {
-    let mut harness = profiling_harness();
-    open(&mut harness, "hot_and_cold.wat");
-    run(&mut harness);
-    wait_for(&mut harness, "Flame graph");
-    let graph = harness.get_by_label("Flame graph").rect();
-    // Find `light`'s bar by hovering along the rows, as a user reading the tooltips would.
-    let mut light = None;
-    'rows: for row in 0..8 {
-        let y = graph.top() + 10.0 + 20.0 * row as f32;
-        if y > graph.bottom() {
-            break;
-        }
-        for step in 0..100 {
-            let pos = egui::pos2(
-                graph.left() + graph.width() * (step as f32 + 0.5) / 100.0,
-                y,
-            );
-            harness.hover_at(pos);
-            harness.run_steps(2);
-            if shows_text(&harness, "light (func") {
-                light = Some(pos);
-                break 'rows;
-            }
-        }
-    }
-    let light = light.expect("no bar of the flame graph is `light`");
-    harness.remove_cursor();
-    harness.step();
-    click_at(&mut harness, light);
-    click_at(&mut harness, light);
-    wait_for(&mut harness, "Code: light (func 2)");
-    // The double-click did not leave the graph zoomed into `light`.
-    assert_eq!(
-        harness
-            .get_by_label("all samples")
-            .accesskit_node()
-            .is_selected(),
-        Some(true),
-        "the first click's zoom stayed"
-    );
 }
