@@ -42,6 +42,7 @@ fn inspect_precompiled(bytes: &[u8]) -> ModuleInfo {
                 compiler,
                 profiling: false,
                 debug: false,
+                epoch_checks: true,
             };
             let loaded = shared_engine(key).and_then(|shared| deserialize(&shared, bytes));
             match loaded {
