@@ -126,6 +126,49 @@ fn runner_overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// A run that asks for no timeout, no profiler and no debug mode (`wasmscope run --timeout 0`)
+/// compiles without epoch checks: the compute loop against a bare embedding with wasmtime's
+/// default settings, in the same process.
+fn no_timeout_overhead(rows: &mut Vec<Row>) {
+    let wasm = wat::parse_str(COMPUTE).unwrap();
+    let bare = Bare::new();
+    let module = wasmtime::Module::new(&bare.engine, &wasm).unwrap();
+    let run = || {
+        let mut request = request(
+            "compute",
+            &wasm,
+            SandboxPolicy {
+                timeout_ms: None,
+                ..SandboxPolicy::default()
+            },
+        );
+        // As the command line runs it: nothing needs to interrupt the guest in its loop.
+        request.invocation.stoppable = false;
+        runner::spawn(request, None).unwrap().wait()
+    };
+    run(); // compile once: the cache serves the rest
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let (t, report) = time(run);
+        assert_eq!(report.outcome, RunOutcome::Exited { code: 0 });
+        ours.push(t);
+        theirs.push(time(|| bare.run(&module, &[])).0);
+    }
+    let (ours, theirs) = (median(ours), median(theirs));
+    let ratio = ours / theirs;
+    rows.push(Row {
+        measure: "no timeout: no epoch checks (compute loop)".into(),
+        value: format!(
+            "{:.0} ms vs bare wasmtime {:.0} ms",
+            ours * 1e3,
+            theirs * 1e3
+        ),
+        ratio,
+        goal: "<= 1.05x".into(),
+        met: ratio <= 1.05,
+    });
+}
+
 /// Medians of five alternating runs of `with` and `without` (each run once first, so both
 /// engines have compiled the module and the cache serves the rest); the last `with` report.
 fn compare_runs(
@@ -872,8 +915,9 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 11] = [
+    let benches: [(&str, Bench); 12] = [
         ("overhead", runner_overhead),
+        ("notimeout", no_timeout_overhead),
         ("profiler", profiler_overhead),
         ("debug", debug_overhead),
         ("breakpoint", breakpoint_latency),

@@ -229,6 +229,29 @@ fn dirs_env_and_args_follow_wasmtime_flags() {
     );
 }
 
+/// Regression (#20, item 6): a host folder whose name holds `::` could not be granted, and
+/// `HOST::/d::` gave the guest a folder named `/d::`. The spec splits at the last `::`.
+#[test]
+fn a_host_folder_named_with_double_colons_can_be_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("data::v2");
+    std::fs::create_dir(&odd).unwrap();
+    std::fs::write(odd.join("hello.txt"), "from a folder with colons\n").unwrap();
+    let grant = format!("{}::/data", odd.display());
+    let out = wasmscope(&["run", "--ro-dir", &grant, &path("read_file")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "from a folder with colons\n");
+
+    let trailing = format!("{}::/data::", odd.display());
+    let out = wasmscope(&["run", "--ro-dir", &trailing, &path("read_file")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("invalid directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn bad_input_gets_a_message_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -463,4 +486,52 @@ fn debug_mode_and_the_guest_profiler_are_exclusive_on_the_command_line() {
         text(&out.stderr)
     );
     assert!(!profile.exists());
+}
+
+/// Regression (#20, item 6): 100,000 `--env` flags took 37 s (each flag searched all the
+/// ones before it). They now make the same environment as before, in one pass: the last of
+/// repeated names counts, in the place it was given, and a flag replaces a profile's
+/// variable of the same name.
+#[test]
+fn many_env_flags_keep_the_last_value_of_each_name_in_order() {
+    use clap::Parser;
+    use wasmscope::cli::{Cli, CliCommand, policy_from_args};
+    const FLAGS: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("sandbox.toml");
+    std::fs::write(
+        &profile,
+        "env = { SAME = \"profile\", KEPT = \"profile\" }\n",
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec![
+        "wasmscope".into(),
+        "run".into(),
+        "--profile".into(),
+        profile.display().to_string(),
+    ];
+    for i in 0..FLAGS {
+        args.push("--env".into());
+        // Every tenth flag sets `SAME` again; the others are all different.
+        args.push(if i % 10 == 0 {
+            format!("SAME={i}")
+        } else {
+            format!("V{i}={i}")
+        });
+    }
+    args.push("m.wasm".into());
+    let run = match Cli::try_parse_from(&args).unwrap().command {
+        Some(CliCommand::Run(run)) => run,
+        other => panic!("expected run, got {other:?}"),
+    };
+    let (policy, _) = policy_from_args(&run).unwrap();
+    let env = &policy.env;
+    assert_eq!(env.len(), 1 + FLAGS - FLAGS / 10 + 1);
+    assert_eq!(env[0], ("KEPT".to_owned(), "profile".to_owned()));
+    assert_eq!(env[1], ("V1".to_owned(), "1".to_owned()));
+    // The last `SAME` flag, after every `V` flag given before it.
+    let last_same = FLAGS - 10;
+    let position = env.iter().position(|(name, _)| name == "SAME").unwrap();
+    assert_eq!(position, 1 + last_same - last_same / 10);
+    assert_eq!(env[position].1, last_same.to_string());
 }

@@ -387,8 +387,69 @@ fn stdin_bytes_reach_the_guest() {
     };
     let ran = run_wasm_with("cat", wasm.clone(), SandboxPolicy::default(), invocation);
     assert_eq!(ran.stdout, "piped in");
+    // A file is read as the guest reads it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("input.txt");
+    std::fs::write(&file, "from a file").unwrap();
+    let from_file = |path: &std::path::Path| Invocation {
+        stdin: StdinSource::File(path.to_owned()),
+        ..Invocation::default()
+    };
+    let ran = run_wasm_with(
+        "cat",
+        wasm.clone(),
+        SandboxPolicy::default(),
+        from_file(&file),
+    );
+    assert_eq!(ran.stdout, "from a file");
+    let missing = dir.path().join("missing.txt");
+    let ran = run_wasm_with(
+        "cat",
+        wasm.clone(),
+        SandboxPolicy::default(),
+        from_file(&missing),
+    );
+    match &ran.report.outcome {
+        RunOutcome::Failed { error, .. } => {
+            assert!(error.contains("cannot open the stdin file"), "{error}");
+            assert!(error.contains("missing.txt"), "{error}");
+        }
+        other => panic!("expected failed, got {other:?}"),
+    }
     let empty = run_wasm("cat", wasm, SandboxPolicy::default());
     assert_eq!(empty.stdout, "");
+}
+
+/// A run that asks for no timeout and need not be stoppable anywhere (the command line with
+/// `--timeout 0`) runs on an engine without epoch checks, with the same result; a
+/// precompiled module, made with epoch checks, still loads and runs that way.
+#[test]
+fn runs_without_epoch_checks_behave_the_same() {
+    use wasmscope::engine::sandbox::{self, EngineKey};
+    let policy = SandboxPolicy {
+        timeout_ms: None,
+        ..SandboxPolicy::default()
+    };
+    let unstoppable = Invocation {
+        stoppable: false,
+        ..Invocation::default()
+    };
+    let key = EngineKey::for_run(&policy, &unstoppable, false);
+    assert!(!key.epoch_checks);
+    assert!(EngineKey::for_run(&policy, &Invocation::default(), false).epoch_checks);
+    assert!(EngineKey::for_run(&short_timeout(1000), &unstoppable, false).epoch_checks);
+    assert!(EngineKey::for_run(&policy, &unstoppable, true).epoch_checks);
+
+    let ran = run_sample_with("hello", policy.clone(), unstoppable.clone());
+    assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
+    assert_eq!(ran.stdout, "Hello from the sandbox!\n");
+
+    let wasm = engine::load_file(&sample("hello")).unwrap().wasm;
+    let shared = sandbox::shared_engine(EngineKey::for_policy(&policy)).unwrap();
+    let cwasm = sandbox::precompile(&shared, &wasm).unwrap();
+    let ran = run_wasm_with("hello.cwasm", cwasm, policy, unstoppable);
+    assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
+    assert_eq!(ran.stdout, "Hello from the sandbox!\n");
 }
 
 #[test]

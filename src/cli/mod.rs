@@ -86,7 +86,8 @@ pub struct RunArgs {
     /// [default: 1ms].
     #[arg(long, value_name = "DURATION", value_parser = guest::interval_ms)]
     pub profile_interval: Option<u64>,
-    /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`).
+    /// Grant a host directory read-write: HOST or HOST::GUEST (e.g. `./data::/data`; split at
+    /// the last `::`, so a host folder named with `::` needs its GUEST spelled out).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
     /// Grant a host directory read-only: HOST or HOST::GUEST.
@@ -113,7 +114,9 @@ pub struct RunArgs {
     /// Cap on each table's elements [default: 100000].
     #[arg(long, value_name = "N")]
     pub max_table_elements: Option<u64>,
-    /// Wall-clock limit, e.g. `2s`, `500ms`; `0` for none [default: 10s].
+    /// Wall-clock limit, e.g. `2s`, `500ms`; `0` for none, which also compiles the guest
+    /// without the checks a timeout needs (full speed; Ctrl-C then waits for a host call)
+    /// [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = TimeoutMs::parse)]
     pub timeout: Option<TimeoutMs>,
     /// Fuel budget (about one unit per instruction); off unless given.
@@ -136,7 +139,8 @@ pub struct RunArgs {
     /// fuel=N, max-wasm-stack=N, trap-on-grow-failure[=y|n].
     #[arg(short = 'W', value_name = "KEY=VAL", value_parser = WasmOption::parse)]
     pub wasm_options: Vec<WasmOption>,
-    /// Give the guest this file as stdin, or `-` for this terminal's stdin [default: empty].
+    /// Give the guest this file as stdin, read as the guest reads it (any size), or `-` for
+    /// this terminal's stdin [default: empty].
     #[arg(long, value_name = "FILE|-")]
     pub stdin: Option<PathBuf>,
     /// argv[0] as the guest sees it [default: the module's file name].
@@ -163,7 +167,8 @@ pub struct RunArgs {
     /// When the guest traps, write a wasm coredump (memory, globals, stack) to FILE.
     #[arg(long, value_name = "FILE")]
     pub coredump: Option<PathBuf>,
-    /// Write a JSON report of the run to FILE.
+    /// Write a JSON report of the run to FILE (checked before the run; a failed write ends
+    /// with exit 126).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Record the run to FILE (a `.wstrace`): the module, the sandbox and everything the guest
@@ -215,8 +220,9 @@ Exit status:
   125                     the fuel ran out
   130                     the run was cancelled
   126                     wasmscope could not run it: bad file, invalid module, unresolved import,
-                          precompiled code not allowed (--allow-precompiled) or damaged
-  2                       bad command line";
+                          precompiled code not allowed (--allow-precompiled) or damaged, a
+                          replay that diverged; or the --report could not be written after the run
+  2                       bad command line, or a --report or --record path that cannot be written";
 
 /// Entry point for the parsed command line; `None` means "open the window".
 mod debug;
@@ -417,18 +423,17 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         grant.scratch = true;
         policy.dirs.push(grant);
     }
+    let mut flags_env = Vec::with_capacity(args.env.len());
     for spec in &args.env {
-        let (name, value) = match spec.split_once('=') {
+        flags_env.push(match spec.split_once('=') {
             Some((name, value)) => (name.to_owned(), value.to_owned()),
             None => match std::env::var(spec) {
                 Ok(value) => (spec.clone(), value),
                 Err(_) => return Err(CliError::EnvNotSet(spec.clone())),
             },
-        };
-        // A flag replaces the profile's variable of the same name rather than adding a twin.
-        policy.env.retain(|(existing, _)| *existing != name);
-        policy.env.push((name, value));
+        });
     }
+    set_env(&mut policy.env, flags_env);
     for option in &args.wasm_options {
         option.apply(&mut policy);
     }
@@ -458,10 +463,19 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
         None => StdinSource::Empty,
         Some(path) if path == Path::new("-") => StdinSource::Inherit,
         Some(path) => {
-            StdinSource::Bytes(std::fs::read(path).map_err(|source| CliError::Stdin {
+            // Read as the guest reads it; checked here so a missing file is a usage error.
+            let readable = std::fs::File::open(path).and_then(|file| {
+                if file.metadata()?.is_dir() {
+                    Err(std::io::Error::from(std::io::ErrorKind::IsADirectory))
+                } else {
+                    Ok(())
+                }
+            });
+            readable.map_err(|source| CliError::Stdin {
                 path: path.clone(),
                 source,
-            })?)
+            })?;
+            StdinSource::File(path.clone())
         }
     };
     if args.argv0.is_some() {
@@ -488,15 +502,46 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     Ok((policy, invocation))
 }
 
+/// Adds the `--env` flags' variables to `env` (the profile's): a flag replaces a variable of
+/// the same name rather than adding a twin, and of repeated flags the last one counts, in the
+/// place it was given. Linear in the number of flags, however many repeat.
+fn set_env(env: &mut Vec<(String, String)>, flags: Vec<(String, String)>) {
+    let given: std::collections::HashSet<&str> =
+        flags.iter().map(|(name, _)| name.as_str()).collect();
+    env.retain(|(name, _)| !given.contains(name.as_str()));
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Vec<(String, String)> = flags
+        .iter()
+        .rev()
+        .filter(|(name, _)| seen.insert(name.as_str()))
+        .cloned()
+        .collect();
+    last.reverse();
+    env.extend(last);
+}
+
 /// `wasmscope run`.
 pub fn run(args: RunArgs) -> ExitCode {
-    let (policy, invocation) = match policy_from_args(&args) {
+    let (policy, mut invocation) = match policy_from_args(&args) {
         Ok(setup) => setup,
         Err(e) => return error_exit(format!("{e:#}"), exit_status::USAGE),
     };
+    // The terminal has no Stop button that must end a guest inside a busy loop: a run with
+    // `--timeout 0` (and no profiler or debug mode) compiles without epoch checks, at full
+    // speed; a stop request (Ctrl-C) then ends it when it next calls the host.
+    invocation.stoppable = false;
     if let Some(target) = args.print_as {
         print_as(target, &policy, &invocation, &args);
         return ExitCode::SUCCESS;
+    }
+    // A report that cannot be written is found now, not after a long run.
+    if let Some(path) = &args.report
+        && let Err(e) = check_writable(path)
+    {
+        return error_exit(
+            format!("--report: cannot write {}: {e}", path.display()),
+            exit_status::USAGE,
+        );
     }
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
@@ -555,7 +600,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Ok(Some(guest)) = guest::guest_profile(&args) {
         guest::write_guest_profile(&report, &guest.path);
     }
-    write_report(&args, &report);
+    let report_written = write_report(&args, &report);
     let recorded = args
         .record
         .as_ref()
@@ -571,7 +616,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             ),
         }
     }
-    let status = if recorded {
+    // Whoever asked for the report or the recording reads it next: the run's own status
+    // would hide that it is missing.
+    let status = if recorded && report_written {
         report.outcome.exit_status()
     } else {
         exit_status::FAILED
@@ -605,6 +652,16 @@ fn show_event(event: &RunEvent) {
     }
 }
 
+/// Whether `path` can take the report: opened for writing (created, empty, if it does not
+/// exist) without truncating what is there until the report replaces it.
+fn check_writable(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(drop)
+}
+
 /// `--print-as`: the command on stdout and what it cannot express on stderr, or the program.
 fn print_as(target: PrintAs, policy: &SandboxPolicy, invocation: &Invocation, args: &RunArgs) {
     use engine::copy_as::Runtime;
@@ -636,14 +693,16 @@ fn print_as(target: PrintAs, policy: &SandboxPolicy, invocation: &Invocation, ar
     }
 }
 
-/// Writes the `--report` file, when asked for; a report that cannot be written is an error
-/// message, not a changed exit status (the run's outcome stands).
-fn write_report(args: &RunArgs, report: &RunReport) {
+/// Writes the `--report` file, when asked for. `false` when it could not be written (the
+/// error is on stderr), so the exit status can say so.
+fn write_report(args: &RunArgs, report: &RunReport) -> bool {
     if let Some(path) = &args.report
         && let Err(e) = std::fs::write(path, report.to_json())
     {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
+        return false;
     }
+    true
 }
 
 /// Ends a run that failed before the guest could start (a bad file, no worker thread): the
@@ -657,6 +716,7 @@ fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode 
         error: error.to_string(),
         unresolved: Vec::new(),
     };
+    // The status is 126 either way; a report that cannot be written says so on stderr.
     write_report(args, &RunReport::new(name, outcome));
     error_exit(error, exit_status::FAILED)
 }
@@ -687,6 +747,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         compiler,
         profiling: false,
         debug: false,
+        // Timeouts and Stop work on what `run` loads from it.
+        epoch_checks: true,
     };
     let shared = match engine::sandbox::shared_engine(key) {
         Ok(shared) => shared,

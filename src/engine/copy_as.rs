@@ -82,7 +82,7 @@ pub fn command_line(
         .map(|w| shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ");
-    if let Some(redirect) = cmd.redirect {
+    if let Some(redirect) = &cmd.redirect {
         command.push(' ');
         command.push_str(redirect);
     }
@@ -110,7 +110,7 @@ pub fn shell_quote(word: &str) -> Cow<'_, str> {
 #[derive(Default)]
 struct Cmd {
     words: Vec<String>,
-    redirect: Option<&'static str>,
+    redirect: Option<String>,
     notes: Vec<String>,
 }
 
@@ -146,7 +146,10 @@ impl Cmd {
     /// What the guest reads: an empty stdin is `/dev/null`; bytes cannot be a flag.
     fn stdin(&mut self, runtime: Runtime, invocation: &Invocation) {
         match &invocation.stdin {
-            StdinSource::Empty => self.redirect = Some("< /dev/null"),
+            StdinSource::Empty => self.redirect = Some("< /dev/null".to_owned()),
+            StdinSource::File(path) => {
+                self.redirect = Some(format!("< {}", shell_quote(&path.to_string_lossy())));
+            }
             StdinSource::Inherit => {}
             StdinSource::Bytes(_) => self.note(format!(
                 "The policy gives the guest {} of stdin; {} reads this terminal, so pipe \
@@ -271,6 +274,7 @@ fn wasmscope_command(
     match &invocation.stdin {
         StdinSource::Empty => {}
         StdinSource::Inherit => cmd.opt("--stdin", "-"),
+        StdinSource::File(path) => cmd.opt("--stdin", path.to_string_lossy()),
         StdinSource::Bytes(_) => cmd.note(format!(
             "The policy gives the guest {} of stdin; save them to a file and add \
              `--stdin FILE`.",

@@ -189,6 +189,21 @@ fn notes(policy: &Shaped<'_>, stdin_path: Option<&str>) -> Vec<String> {
     notes
 }
 
+/// The file the program gives the guest as stdin: the one the policy's stdin came from, or
+/// [`STDIN_FILE_FALLBACK`] for bytes typed in; `None` for an empty or inherited stdin.
+fn stdin_file<'a>(
+    stdin: &'a StdinSource,
+    stdin_path: Option<&'a str>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    match stdin {
+        StdinSource::Bytes(_) => Some(stdin_path.unwrap_or(STDIN_FILE_FALLBACK).into()),
+        StdinSource::File(path) => {
+            Some(stdin_path.map_or_else(|| path.to_string_lossy(), Into::into))
+        }
+        StdinSource::Empty | StdinSource::Inherit => None,
+    }
+}
+
 fn items(code: &mut Code, policy: &Shaped<'_>, module_path: &str, stdin_path: Option<&str>) {
     let mut wasmtime = vec!["Config", "Engine", "Linker", "Module", "Store"];
     wasmtime.extend(["StoreLimits", "StoreLimitsBuilder", "Trap"]);
@@ -207,7 +222,7 @@ fn items(code: &mut Code, policy: &Shaped<'_>, module_path: &str, stdin_path: Op
     }
     code.line("");
     code.line("use anyhow::{Context, Result};");
-    if matches!(policy.invocation.stdin, StdinSource::Bytes(_)) {
+    if stdin_file(&policy.invocation.stdin, stdin_path).is_some() {
         code.line("use wasmtime_wasi::cli::InputFile;");
     }
     code.line("use wasmtime_wasi::p1::WasiP1Ctx;");
@@ -261,12 +276,9 @@ fn items(code: &mut Code, policy: &Shaped<'_>, module_path: &str, stdin_path: Op
         code.line("/// Fuel budget: about one unit per wasm instruction executed.");
         code.line(format!("const FUEL: u64 = {fuel};"));
     }
-    if matches!(policy.invocation.stdin, StdinSource::Bytes(_)) {
+    if let Some(file) = stdin_file(&policy.invocation.stdin, stdin_path) {
         code.line("/// What the guest reads on stdin, then end-of-file.");
-        code.line(format!(
-            "const STDIN_FILE: &str = {};",
-            lit(stdin_path.unwrap_or(STDIN_FILE_FALLBACK))
-        ));
+        code.line(format!("const STDIN_FILE: &str = {};", lit(&file)));
     }
     code.line("");
     code.line("// Exit statuses for endings other than the guest's own exit (as `wasmscope run`).");
@@ -500,7 +512,7 @@ fn wasi_lines(code: &mut Code, policy: &Shaped<'_>) {
     match &policy.invocation.stdin {
         StdinSource::Empty => {}
         StdinSource::Inherit => code.line("    wasi.inherit_stdin();"),
-        StdinSource::Bytes(_) => {
+        StdinSource::Bytes(_) | StdinSource::File(_) => {
             code.line("    let stdin = std::fs::File::open(STDIN_FILE)");
             code.line("        .with_context(|| format!(\"cannot open {STDIN_FILE}\"))?;");
             code.line("    wasi.stdin(InputFile::new(stdin));");

@@ -47,6 +47,15 @@ pub enum RunError {
         #[source]
         source: Cause,
     },
+    /// The stdin file could not be opened.
+    #[error("cannot open the stdin file {}", path.display())]
+    Stdin {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// Debug mode could not set its breakpoints.
     #[error("cannot set up debug mode")]
     Debug(#[source] Cause),

@@ -67,8 +67,8 @@ pub struct SandboxPolicy {
 }
 
 /// What one run passes the guest: its arguments, its stdin, and which export to call. The
-/// default runs `_start` with no arguments and an empty stdin.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// default runs `_start` with no arguments and an empty stdin, stoppable anywhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Invocation {
     /// Arguments after argv0.
@@ -91,6 +91,38 @@ pub struct Invocation {
     /// (folders, environment, stdin, clocks, random) is read.
     #[serde(skip)]
     pub replay: Option<ReplaySource>,
+    /// A stop request ends the guest wherever it is, even in a loop that never calls the host
+    /// (the window's Stop). The compiled code then checks the epoch in every loop and
+    /// function. `false` lets a run with no timeout, no profiler and no debug mode compile
+    /// without those checks (`wasmscope run --timeout 0`): it runs at full speed, and a stop
+    /// ends it only when it next waits in a host call.
+    pub stoppable: bool,
+}
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Self {
+            args: Vec::new(),
+            argv0: None,
+            stdin: StdinSource::Empty,
+            entry: Entry::Default,
+            profiler_interval_ms: None,
+            record_max_bytes: None,
+            replay: None,
+            stoppable: true,
+        }
+    }
+}
+
+impl Invocation {
+    /// Whether the guest's code needs epoch checks: for a timeout, a stop request that must
+    /// end it anywhere, the profiler's samples, or debug mode's Pause.
+    pub fn needs_epoch_checks(&self, policy: &SandboxPolicy) -> bool {
+        self.stoppable
+            || policy.timeout_ms.is_some()
+            || self.profiler_interval_ms.is_some()
+            || policy.debug
+    }
 }
 
 /// A recording to replay, shared between the face and the run.
@@ -210,8 +242,11 @@ pub struct DirGrant {
 
 impl DirGrant {
     /// Parses wasmtime's `HOST[::GUEST]` spelling; without `::GUEST` the guest sees the host path.
+    /// It splits at the *last* `::`, so a host folder whose name holds `::` is granted with
+    /// its guest path spelled out (`a::b::/data`); a guest path cannot hold `::` here (a
+    /// profile's `guest` key can).
     pub fn parse(spec: &str, read_only: bool) -> Result<Self, PolicyError> {
-        let (host, guest) = match spec.split_once("::") {
+        let (host, guest) = match spec.rsplit_once("::") {
             Some((host, guest)) => (host, guest),
             None => (spec, spec),
         };
@@ -246,6 +281,9 @@ pub enum StdinSource {
     Empty,
     /// These bytes, then end-of-file.
     Bytes(Vec<u8>),
+    /// This file, read as the guest reads it (never whole into memory), then end-of-file. A
+    /// guest waiting on it still stops at the timeout or a stop request.
+    File(PathBuf),
     /// The host process's own stdin (CLI only).
     Inherit,
 }
@@ -394,6 +432,13 @@ impl Limit {
         }
     }
 
+    /// The nearest value to `value` inside [`Self::range`]: how settings saved by another
+    /// version, or edited by hand, are brought back in range when they load.
+    pub fn clamp(self, value: u64) -> u64 {
+        let range = self.range();
+        value.clamp(*range.start(), *range.end())
+    }
+
     /// Reads the limit as people write it (`64MiB`, `2s`, `100000`) and checks its range.
     /// A timeout of `0` is not accepted here: callers that allow "none" check for it first.
     pub fn parse(self, text: &str) -> Result<u64, PolicyError> {
@@ -436,6 +481,24 @@ impl SandboxPolicy {
         Limit::MaxDisk.check(self.max_disk_bytes)?;
         Limit::MaxFiles.check(self.max_files)?;
         self.check_host_dirs()
+    }
+}
+
+impl SandboxPolicy {
+    /// The same policy with every limit brought inside its [`Limit::range`] (a 16 EiB stack
+    /// becomes the largest accepted): for settings loaded from a file, which must not fail a
+    /// run later nor reach the engine out of range.
+    pub fn clamped(mut self) -> Self {
+        self.max_memory_bytes = Limit::MaxMemory.clamp(self.max_memory_bytes);
+        self.max_table_elements = Limit::MaxTableElements.clamp(self.max_table_elements);
+        self.timeout_ms = self.timeout_ms.map(|ms| Limit::Timeout.clamp(ms));
+        self.fuel = self.fuel.map(|fuel| Limit::Fuel.clamp(fuel));
+        let stack = Limit::MaxWasmStack.clamp(self.max_wasm_stack_bytes as u64);
+        // The range ends at 1 GiB, which every host's usize holds.
+        self.max_wasm_stack_bytes = usize::try_from(stack).unwrap_or(DEFAULT_MAX_WASM_STACK_BYTES);
+        self.max_disk_bytes = Limit::MaxDisk.clamp(self.max_disk_bytes);
+        self.max_files = Limit::MaxFiles.clamp(self.max_files);
+        self
     }
 }
 
@@ -518,6 +581,12 @@ mod tests {
         assert!(grant.read_only);
         assert_eq!(DirGrant::parse("tmp", false).unwrap().guest_path, "tmp");
         assert!(DirGrant::parse("::/x", false).is_err());
+        // A host folder named with `::` (split at the last one); never a guest path ending
+        // in `::`.
+        let grant = DirGrant::parse("/srv/a::b::/data", false).unwrap();
+        assert_eq!(grant.host_path, PathBuf::from("/srv/a::b"));
+        assert_eq!(grant.guest_path, "/data");
+        assert!(DirGrant::parse("/srv/data::/d::", false).is_err());
     }
 
     #[test]
@@ -551,6 +620,15 @@ mod tests {
             ..SandboxPolicy::default()
         };
         assert!(policy.validate().is_err());
+        assert_eq!(policy.clamped().max_wasm_stack_bytes, 1 << 30);
         assert_eq!(SandboxPolicy::default().validate(), Ok(()));
+        let wild = SandboxPolicy {
+            max_wasm_stack_bytes: usize::MAX,
+            timeout_ms: Some(0),
+            ..SandboxPolicy::default()
+        }
+        .clamped();
+        assert_eq!(wild.validate(), Ok(()));
+        assert_eq!(wild.timeout_ms, Some(1));
     }
 }

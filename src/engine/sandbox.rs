@@ -280,19 +280,27 @@ impl Sandbox {
         } else {
             prepare_dirs(&policy.dirs, policy.allow_host_dirs)?
         };
-        let wasi = if replaying {
-            let nothing = SandboxPolicy {
-                env: Vec::new(),
-                ..policy.clone()
-            };
-            let invocation = Invocation {
-                args: Vec::new(),
-                stdin: StdinSource::Empty,
-                ..invocation.clone()
-            };
-            build_wasi(name, &nothing, &invocation, &dirs, &stdout, &stderr)?
-        } else {
-            build_wasi(name, policy, invocation, &dirs, &stdout, &stderr)?
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(RunError::Runtime)?;
+        // A stdin file is read by a task of this runtime, so it ends with the run.
+        let wasi = {
+            let _inside = runtime.enter();
+            if replaying {
+                let nothing = SandboxPolicy {
+                    env: Vec::new(),
+                    ..policy.clone()
+                };
+                let invocation = Invocation {
+                    args: Vec::new(),
+                    stdin: StdinSource::Empty,
+                    ..invocation.clone()
+                };
+                build_wasi(name, &nothing, &invocation, &dirs, &stdout, &stderr)?
+            } else {
+                build_wasi(name, policy, invocation, &dirs, &stdout, &stderr)?
+            }
         };
         let started = Instant::now();
         let mut store = Store::new(
@@ -313,41 +321,9 @@ impl Sandbox {
             store.set_fuel(fuel).map_err(|e| RunError::Fuel(cause(e)))?;
         }
         let deadline = policy.timeout().map(|t| started + t);
-        let callback_control = Arc::clone(control);
-        let samples = events.clone();
-        let fuel_budget = policy.fuel;
-        let mut last_sample = started;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |mut store| {
-            let now = Instant::now();
-            // Time spent paused in debug mode does not count.
-            let past_deadline =
-                deadline.is_some_and(|d| now >= d + callback_control.debug().paused_for());
-            if past_deadline || callback_control.is_cancelled() {
-                crate::engine::watch::stopping(&mut store);
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                crate::engine::watch::tick(&mut store, now);
-                if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
-                    last_sample = now;
-                    let limits = &store.data().limits;
-                    let sample = ResourceSample {
-                        at_ms: now.duration_since(started).as_millis() as u64,
-                        memory_bytes: limits.memory_bytes,
-                        table_elements: limits.table_elements,
-                        fuel_consumed: fuel_budget
-                            .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
-                    };
-                    let _ = samples.try_send(RunEvent::Sample(sample));
-                }
-                // Let the executor look at the timer and the cancel signal, then go on.
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(RunError::Runtime)?;
+        if shared.epoch_checks {
+            watch_epochs(&mut store, deadline, control, events, policy.fuel, started);
+        }
         Ok(Self {
             store,
             runtime,
@@ -396,6 +372,48 @@ impl Sandbox {
         report.scratch = self.dirs.iter().filter_map(|d| d.scratch.clone()).collect();
         store
     }
+}
+
+/// Looks at the run at every epoch tick (about every millisecond): ends it at the deadline
+/// or on a stop request, and otherwise samples it and lets the executor look at the timer and
+/// the stop signal before the guest goes on.
+fn watch_epochs(
+    store: &mut Store<Host>,
+    deadline: Option<Instant>,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    fuel_budget: Option<u64>,
+    started: Instant,
+) {
+    let control = Arc::clone(control);
+    let samples = events.clone();
+    let mut last_sample = started;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |mut store| {
+        let now = Instant::now();
+        // Time spent paused in debug mode does not count.
+        let past_deadline = deadline.is_some_and(|d| now >= d + control.debug().paused_for());
+        if past_deadline || control.is_cancelled() {
+            crate::engine::watch::stopping(&mut store);
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            crate::engine::watch::tick(&mut store, now);
+            if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
+                last_sample = now;
+                let limits = &store.data().limits;
+                let sample = ResourceSample {
+                    at_ms: now.duration_since(started).as_millis() as u64,
+                    memory_bytes: limits.memory_bytes,
+                    table_elements: limits.table_elements,
+                    fuel_consumed: fuel_budget
+                        .map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+                };
+                let _ = samples.try_send(RunEvent::Sample(sample));
+            }
+            // Let the executor look at the timer and the cancel signal, then go on.
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
 }
 
 /// A preopen as the run uses it: the real folder, or a scratch copy of it, and a snapshot to
@@ -493,6 +511,18 @@ fn build_wasi(
         StdinSource::Bytes(bytes) => {
             builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()));
         }
+        StdinSource::File(path) => {
+            let file = std::fs::File::open(path).map_err(|source| RunError::Stdin {
+                path: path.clone(),
+                source,
+            })?;
+            // Read ahead in small chunks as the guest reads, on the run's runtime: memory
+            // stays bounded whatever the file's size, and a guest waiting on a slow file
+            // (a pipe, a device) still stops at the timeout or on Stop.
+            builder.stdin(wasmtime_wasi::cli::AsyncStdinStream::new(
+                tokio::fs::File::from_std(file),
+            ));
+        }
         StdinSource::Inherit => {
             builder.inherit_stdin();
         }
@@ -538,6 +568,11 @@ pub struct EngineKey {
     pub profiling: bool,
     /// Guest debugging (debug mode): locals and stack readable, breakpoints, slower code.
     pub debug: bool,
+    /// Epoch checks compiled into every loop and function: what lets a timeout, Stop, the
+    /// profiler and Pause interrupt the guest. Off only for a run that needs none of them
+    /// ([`Invocation::needs_epoch_checks`]), where they would cost up to a quarter of a tight
+    /// loop's speed for nothing.
+    pub epoch_checks: bool,
 }
 
 impl EngineKey {
@@ -549,6 +584,18 @@ impl EngineKey {
             compiler: policy.compiler,
             profiling: false,
             debug: policy.debug,
+            epoch_checks: true,
+        }
+    }
+
+    /// The key `request` runs under: profiled or not, and without epoch checks when the run
+    /// needs none. A precompiled module keeps them: `wasmscope compile` writes code with
+    /// epoch checks, and wasmtime loads code only into an engine configured alike.
+    pub fn for_run(policy: &SandboxPolicy, invocation: &Invocation, precompiled: bool) -> Self {
+        Self {
+            profiling: invocation.profiler_interval_ms.is_some(),
+            epoch_checks: invocation.needs_epoch_checks(policy) || precompiled,
+            ..Self::for_policy(policy)
         }
     }
 
@@ -591,6 +638,8 @@ pub struct SharedEngine {
     pub engine: Engine,
     /// WASI preview 1 (and `wasi_unstable`) linked in.
     pub linker: Arc<Linker<Host>>,
+    /// Whether its code checks the epoch ([`EngineKey::epoch_checks`]).
+    pub epoch_checks: bool,
 }
 
 pub(crate) fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
@@ -619,7 +668,7 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
         return Ok(shared.clone());
     }
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config.epoch_interruption(key.epoch_checks);
     config.consume_fuel(key.fuel);
     config.max_wasm_stack(key.max_wasm_stack_bytes);
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
@@ -651,6 +700,7 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     let shared = SharedEngine {
         linker: Arc::new(make_linker(&engine)?),
         engine,
+        epoch_checks: key.epoch_checks,
     };
     engines.insert(key, shared.clone());
     Ok(shared)

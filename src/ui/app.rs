@@ -116,7 +116,7 @@ impl App {
     /// The app with these settings (as restored from storage), nothing loaded.
     pub fn with_state(state: State) -> Self {
         Self {
-            state: state.without_grants(),
+            state: state.restored(),
             ..Self::default()
         }
     }

@@ -58,12 +58,19 @@ pub const AUTORUN_ENV: &str = "WASMSCOPE_AUTORUN";
 /// Hidden, with [`AUTORUN_ENV`]: the arguments for that run (replaces the Arguments field).
 pub const AUTORUN_ARGS_ENV: &str = "WASMSCOPE_AUTORUN_ARGS";
 
+/// The window's application id: names its settings folder.
+const APP_ID: &str = "wasmscope";
+
 /// Opens the window, with `file` loaded if given.
 pub fn run_app(file: Option<PathBuf>) -> ExitCode {
+    let settings = state::settings_file(APP_ID);
+    // Settings that cannot be read are kept aside, never silently replaced on quit.
+    let settings_notice = settings.as_deref().and_then(state::set_aside_unreadable);
     let options = eframe::NativeOptions {
+        persistence_path: settings,
         viewport: egui::ViewportBuilder::default()
             .with_title("wasmscope")
-            .with_app_id("wasmscope")
+            .with_app_id(APP_ID)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size(layout::MIN_WINDOW_SIZE)
             .with_icon(std::sync::Arc::new(icon::icon()))
@@ -75,6 +82,7 @@ pub fn run_app(file: Option<PathBuf>) -> ExitCode {
         options,
         Box::new(move |cc| {
             let mut app = App::new(cc.storage);
+            app.error = settings_notice;
             if std::env::var_os(AUTORUN_ENV).is_some() {
                 app.autorun = true;
                 app.autorun_args = std::env::var(AUTORUN_ARGS_ENV).ok();

@@ -66,6 +66,8 @@ impl SandboxSettings {
             // would only hold memory.
             record_max_bytes: None,
             replay: None,
+            // The window always offers Stop, which must end a guest even in a busy loop.
+            stoppable: true,
         };
         Ok((policy, invocation))
     }
@@ -75,6 +77,16 @@ impl SandboxSettings {
     pub fn without_grants(mut self) -> Self {
         self.policy.dirs.clear();
         self.policy.env.clear();
+        self
+    }
+
+    /// The same settings with every value inside the range the engine accepts (settings
+    /// saved by another version, or edited by hand, load as the nearest valid value).
+    pub fn clamped(mut self) -> Self {
+        self.policy = self.policy.clamped();
+        self.profiler_interval_ms = self
+            .profiler_interval_ms
+            .map(|ms| ms.clamp(1, crate::engine::profiler::MAX_INTERVAL_MS));
         self
     }
 }
