@@ -4,4 +4,5 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+#[path = "hostile_files/grants.rs"]
 mod grants;
