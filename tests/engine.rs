@@ -446,8 +446,19 @@ fn runs_without_epoch_checks_behave_the_same() {
 
     let wasm = engine::load_file(&sample("hello")).unwrap().wasm;
     let shared = sandbox::shared_engine(EngineKey::for_policy(&policy)).unwrap();
-    let cwasm = sandbox::precompile(&shared, &wasm).unwrap();
-    let ran = run_wasm_with("hello.cwasm", cwasm, policy, unstoppable);
+    let cwasm = shared.engine.precompile_module(&wasm).unwrap();
+    let handle = wasmscope::runner::spawn(
+        engine::RunRequest {
+            name: "hello.cwasm".into(),
+            wasm: std::sync::Arc::from(cwasm),
+            precompiled: Some(engine::precompiled::Origin::Foreign),
+            policy,
+            invocation: unstoppable,
+        },
+        None,
+    )
+    .unwrap();
+    let ran = common::collect(handle);
     assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
     assert_eq!(ran.stdout, "Hello from the sandbox!\n");
 }

@@ -51,6 +51,8 @@ fn every_field() -> Profile {
         max_files: 500,
         // Debug mode is a way to run (`--debug`, the Debug switch), not a profile key.
         debug: false,
+        // Allowing a host folder is said on the command line each time, never kept.
+        allow_host_dirs: false,
     };
     let invocation = Invocation {
         args: vec!["one".to_owned(), "two words".to_owned(), "-v".to_owned()],

@@ -232,6 +232,7 @@ pub fn policy_for(
         // Every run records, so its replay can be checked against it.
         record_max_bytes: Some(RECORD_MAX_BYTES),
         replay: None,
+        stoppable: true,
     };
     Ok((policy, invocation))
 }
@@ -471,6 +472,7 @@ pub fn run_case(
 ) -> Result<RunReport, Broken> {
     let handle = runner::spawn(
         RunRequest {
+            precompiled: None,
             name: name.to_owned(),
             wasm: Arc::from(wasm),
             policy: policy.clone(),

@@ -83,6 +83,8 @@ impl CompiledFor {
             compiler: self.compiler,
             profiling: false,
             debug: self.debug,
+            // `compile` writes code with epoch checks, like every engine that may be stopped.
+            epoch_checks: true,
         }
     }
 

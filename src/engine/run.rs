@@ -106,8 +106,7 @@ fn run_inner(
     if policy.debug && request.invocation.profiler_interval_ms.is_some() {
         return Ok(failed(PROFILE_WITH_DEBUG));
     }
-    let precompiled = sandbox::is_precompiled(&request.wasm);
-    let key = EngineKey::for_run(policy, &request.invocation, precompiled);
+    let key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     let compiled = match load(request, &shared, key)? {
         Ok(compiled) => compiled,
