@@ -228,8 +228,8 @@ Exit status:
 mod debug;
 mod describe;
 pub mod guest;
-mod replay;
 mod interrupt;
+mod replay;
 mod report;
 pub use describe::describe;
 pub use guest::ProfileFlag;
