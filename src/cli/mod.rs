@@ -1,6 +1,5 @@
 //! The headless face: `wasmscope run` and `wasmscope inspect`, over the same engine as the GUI.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,8 +7,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{
-    self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleKind, PolicyError, RunEvent,
-    RunReport, SandboxPolicy, StdStream, StdinSource, exit_status, format_bytes,
+    self, Compiler, DirGrant, Entry, Invocation, Limit, ModuleKind, PolicyError, RunReport,
+    SandboxPolicy, StdinSource, exit_status, format_bytes,
 };
 use crate::runner;
 
@@ -231,6 +230,7 @@ pub mod guest;
 mod interrupt;
 mod replay;
 mod report;
+mod terminal;
 pub use describe::describe;
 pub use guest::ProfileFlag;
 
@@ -531,7 +531,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     // speed; a stop request (Ctrl-C) then ends it when it next calls the host.
     invocation.stoppable = false;
     if let Some(target) = args.print_as {
-        print_as(target, &policy, &invocation, &args);
+        terminal::print_as(target, &policy, &invocation, &args);
         return ExitCode::SUCCESS;
     }
     // A report that cannot be written is found now, not after a long run.
@@ -583,7 +583,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let stop = interrupts
         .as_ref()
         .map_or_else(|_| crossbeam_channel::never(), |i| i.received.clone());
-    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, show_event) {
+    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, terminal::show_event) {
         runner::Waited::Finished { report, .. } => *report,
         runner::Waited::Abandoned => {
             eprintln!(
@@ -629,29 +629,6 @@ pub fn run(args: RunArgs) -> ExitCode {
     ExitCode::from(status)
 }
 
-/// Shows one event of a run on this terminal: the guest's output, logpoints, the call log.
-fn show_event(event: &RunEvent) {
-    if let RunEvent::Call(record) = event {
-        eprintln!("{}", report::format_call(record));
-    }
-    if let RunEvent::Logpoint(hit) = event {
-        eprintln!("wasmscope: {}", hit.line);
-    }
-    if let RunEvent::Output { stream, bytes } = event {
-        // The terminal may be gone (a closed pipe); the run still finishes and reports.
-        let _ = match stream {
-            StdStream::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush())
-            }
-            StdStream::Stderr => {
-                let mut err = std::io::stderr().lock();
-                err.write_all(bytes).and_then(|()| err.flush())
-            }
-        };
-    }
-}
-
 /// Whether `path` can take the report: opened for writing (created, empty, if it does not
 /// exist) without truncating what is there until the report replaces it.
 fn check_writable(path: &Path) -> std::io::Result<()> {
@@ -660,37 +637,6 @@ fn check_writable(path: &Path) -> std::io::Result<()> {
         .create(true)
         .open(path)
         .map(drop)
-}
-
-/// `--print-as`: the command on stdout and what it cannot express on stderr, or the program.
-fn print_as(target: PrintAs, policy: &SandboxPolicy, invocation: &Invocation, args: &RunArgs) {
-    use engine::copy_as::Runtime;
-    let module_path = args.file.to_string_lossy();
-    let runtime = match target {
-        PrintAs::Wasmscope => Runtime::Wasmscope,
-        PrintAs::Wasmtime => Runtime::Wasmtime,
-        PrintAs::Wasmer => Runtime::Wasmer,
-        PrintAs::Wasmedge => Runtime::WasmEdge,
-        PrintAs::Wazero => Runtime::Wazero,
-        PrintAs::Rust => {
-            let stdin_path = args.stdin.as_ref().map(|p| p.to_string_lossy());
-            print!(
-                "{}",
-                engine::embed::rust_program(
-                    policy,
-                    invocation,
-                    &module_path,
-                    stdin_path.as_deref()
-                )
-            );
-            return;
-        }
-    };
-    let copied = engine::copy_as::command_line(runtime, policy, invocation, &module_path);
-    println!("{}", copied.command);
-    for note in &copied.notes {
-        eprintln!("note: {note}");
-    }
 }
 
 /// Writes the `--report` file, when asked for. `false` when it could not be written (the

@@ -145,7 +145,7 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             return ExitCode::from(exit_status::FAILED);
         }
     };
-    let mut report = handle.wait_with(super::show_event);
+    let mut report = handle.wait_with(super::terminal::show_event);
     if let Some(replay) = report.replay.as_mut() {
         replay.recording = args.file.display().to_string();
     }
