@@ -175,6 +175,8 @@ fn private_folder(home: &Path) -> PathBuf {
 
 /// Starts `wasmscope run` of `wat` on a scratch copy of a private folder, with a report,
 /// and waits until the copy is made. Returns the child, the copy and the report's path.
+// The child is returned to the caller, which waits for it (`interrupt`).
+#[allow(clippy::zombie_processes)]
 fn start_run_on_a_scratch_copy(home: &Path, wat: &str) -> (Child, PathBuf, PathBuf) {
     let folder = private_folder(home);
     let guest = home.join("guest.wat");
@@ -213,7 +215,12 @@ fn start_run_on_a_scratch_copy(home: &Path, wat: &str) -> (Child, PathBuf, PathB
         {
             return (child, copy, report);
         }
-        assert!(Instant::now() < deadline, "no scratch copy appeared");
+        if Instant::now() >= deadline {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no scratch copy appeared");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
