@@ -378,20 +378,7 @@ fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
     harness.state_mut().open_path(&path);
     wait_for(&mut harness, "Load as native code");
     assert!(shows_text(&harness, "made by your wasmscope for cranelift"));
-    harness.get_by_label("Load as native code").click();
-    harness.step();
-    wait_idle(&mut harness);
-    assert_eq!(harness.state().module_name(), Some("hello.cwasm"));
-    assert!(shows(
-        &harness,
-        "Precompiled machine code: loaded as native code because you chose to"
-    ));
-    run(&mut harness);
-    assert!(
-        shows(&harness, "Hello from the sandbox!"),
-        "{:#?}",
-        harness.root()
-    );
+    load_as_native_code_and_run_hello(&mut harness);
 }
 
 #[test]

@@ -254,16 +254,8 @@ fn read_leb(bytes: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
-fn write_leb(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+fn write_leb(out: &mut Vec<u8>, value: usize) {
+    crate::engine::leb::write_u64(out, value as u64);
 }
 
 /// A plain listing of one body's instructions, for a module too large to print whole whose

@@ -137,17 +137,7 @@ pub fn is_recording(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-fn put_leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
+use crate::engine::leb::write_u64 as put_leb;
 
 fn put_sleb(out: &mut Vec<u8>, value: i64) {
     // Zigzag: small negative numbers stay small.

@@ -17,6 +17,39 @@ pub fn sample(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A file dropped on the window, read from its path.
+#[derive(Debug)]
+pub struct DroppedPath(pub PathBuf);
+
+impl eframe::egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Answers the precompiled-code confirmation with "Load as native code", then runs the module
+/// (wasmscope's hello sample, precompiled) and checks what a user reads.
+pub fn load_as_native_code_and_run_hello(harness: &mut Harness<'static, App>) {
+    harness.get_by_label("Load as native code").click();
+    harness.step();
+    wait_idle(harness);
+    assert_eq!(harness.state().module_name(), Some("hello.cwasm"));
+    assert!(shows(
+        harness,
+        "Precompiled machine code: loaded as native code because you chose to"
+    ));
+    run(harness);
+    assert!(
+        shows(harness, "Hello from the sandbox!"),
+        "{:#?}",
+        harness.root()
+    );
+}
+
 pub fn harness() -> Harness<'static, App> {
     Harness::builder()
         .with_size([1400.0, 1000.0])

@@ -257,13 +257,15 @@ mod window {
     use std::path::{Path, PathBuf};
     use std::sync::{Arc, OnceLock};
 
-    use eframe::egui;
     use egui_kittest::kittest::Queryable;
     use wasmscope::engine::precompiled;
     use wasmscope::engine::sandbox::{EngineKey, shared_engine};
     use wasmscope::engine::{self, SandboxPolicy};
 
-    use crate::common::ui::{harness, open, run, shows, shows_text, wait_for, wait_idle};
+    use crate::common::ui::{
+        DroppedPath, harness, load_as_native_code_and_run_hello, open, shows, shows_text, wait_for,
+        wait_idle,
+    };
 
     /// One key folder for the whole test process (the key folder is process-wide).
     fn key_dir() -> &'static Path {
@@ -287,19 +289,6 @@ mod window {
         let path = dir.join("hello.cwasm");
         std::fs::write(&path, precompiled::precompile(&shared, key, &wasm).unwrap()).unwrap();
         path
-    }
-
-    #[derive(Debug)]
-    struct DroppedPath(PathBuf);
-
-    impl egui::DroppedFile for DroppedPath {
-        fn path(&self) -> &Path {
-            &self.0
-        }
-
-        fn bytes(&self) -> Result<Vec<u8>, String> {
-            std::fs::read(&self.0).map_err(|e| e.to_string())
-        }
     }
 
     #[test]
@@ -343,19 +332,6 @@ mod window {
         wait_for(&mut harness, "Load as native code");
         assert_eq!(harness.state().module_name(), None);
 
-        harness.get_by_label("Load as native code").click();
-        harness.step();
-        wait_idle(&mut harness);
-        assert_eq!(harness.state().module_name(), Some("hello.cwasm"));
-        assert!(shows(
-            &harness,
-            "Precompiled machine code: loaded as native code because you chose to"
-        ));
-        run(&mut harness);
-        assert!(
-            shows(&harness, "Hello from the sandbox!"),
-            "{:#?}",
-            harness.root()
-        );
+        load_as_native_code_and_run_hello(&mut harness);
     }
 }

@@ -211,17 +211,7 @@ mod tests {
         out
     }
 
-    fn leb(out: &mut Vec<u8>, mut value: u64) {
-        loop {
-            let byte = (value & 0x7f) as u8;
-            value >>= 7;
-            if value == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
+    use crate::engine::leb::write_u64 as leb;
 
     #[test]
     fn a_line_table_on_the_instructions_covers_the_code() {
