@@ -278,12 +278,23 @@ impl TagKey {
         create_private_dir(dir).map_err(|e| key_error(dir, e.to_string()))?;
         let mut key = [0; KEY_BYTES];
         getrandom::fill(&mut key).map_err(|e| key_error(&path, e.to_string()))?;
-        // Written aside, then linked into place: another wasmscope making the key at the same
-        // moment either wins (and its key is used) or loses; nobody reads half a key.
-        let aside = dir.join(format!("{KEY_FILE}.{}.new", std::process::id()));
-        let written = write_private(&aside, &key).and_then(|()| std::fs::hard_link(&aside, &path));
+        // Written aside, then linked into place: another wasmscope (or another thread of this
+        // one) making the key at the same moment either wins (and its key is used) or loses;
+        // nobody reads half a key. The aside name is random, so two makers never share it.
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| key_error(&path, e.to_string()))?;
+        let aside = dir.join(format!(
+            "{KEY_FILE}.{}.{:016x}.new",
+            std::process::id(),
+            u64::from_le_bytes(nonce)
+        ));
+        if let Err(e) = write_private(&aside, &key) {
+            let _ = std::fs::remove_file(&aside);
+            return Err(key_error(&aside, e.to_string()));
+        }
+        let linked = std::fs::hard_link(&aside, &path);
         let _ = std::fs::remove_file(&aside);
-        match written {
+        match linked {
             Ok(()) => Ok(Self(key)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Self::load(dir)?.ok_or_else(|| key_error(&path, "it vanished while being made"))
@@ -513,6 +524,39 @@ mod tests {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             let err = TagKey::load(&dir.path().join("wasmscope")).unwrap_err();
             assert!(err.to_string().contains("chmod 600"), "{err}");
+        }
+    }
+
+    #[test]
+    fn threads_making_the_key_at_once_all_get_the_same_key() {
+        // Two windows' tests (or two wasmscope processes) may ask for the key in the same
+        // instant; every one of them must end with the one key on disk, none with an error.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let where_ = dir.path().join("wasmscope");
+            let barrier = std::sync::Barrier::new(8);
+            let keys: Vec<[u8; KEY_BYTES]> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            TagKey::load_or_create(&where_).map(|k| k.0)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap().unwrap())
+                    .collect()
+            });
+            let on_disk = TagKey::load(&where_).unwrap().unwrap().0;
+            assert!(keys.iter().all(|k| *k == on_disk));
+            let leftovers: Vec<_> = std::fs::read_dir(&where_)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .filter(|n| n != KEY_FILE)
+                .collect();
+            assert!(leftovers.is_empty(), "{leftovers:?}");
         }
     }
 }
