@@ -9,6 +9,8 @@ mod common;
 
 #[path = "hostile_files/grants.rs"]
 mod grants;
+#[path = "hostile_files/others.rs"]
+mod others;
 #[path = "hostile_files/precompiled.rs"]
 mod precompiled;
 #[path = "hostile_files/streams.rs"]

@@ -64,21 +64,31 @@ pub(crate) fn print_outcome(report: &RunReport) {
     }
     debug::print_breaks(&mut err, report);
     for dir in &report.file_changes {
-        if dir.changes.is_empty() {
+        if dir.changes.is_empty() && dir.by_others.is_empty() {
             continue;
         }
         let _ = writeln!(err, "wasmscope: {}", dir.summary());
-        for change in dir.changes.iter().take(20) {
+        let list = |err: &mut dyn Write, changes: &[engine::files::FileChange]| {
+            for change in changes.iter().take(20) {
+                let _ = writeln!(
+                    err,
+                    "  {:<8} {} ({})",
+                    format!("{:?}", change.kind).to_lowercase(),
+                    change.path,
+                    format_bytes(change.size_bytes)
+                );
+            }
+            if changes.len() > 20 {
+                let _ = writeln!(err, "  ... and {} more", changes.len() - 20);
+            }
+        };
+        list(&mut err, &dir.changes);
+        if !dir.by_others.is_empty() {
             let _ = writeln!(
                 err,
-                "  {:<8} {} ({})",
-                format!("{:?}", change.kind).to_lowercase(),
-                change.path,
-                format_bytes(change.size_bytes)
+                "  changed meanwhile by another program (no call of the guest touched them):"
             );
-        }
-        if dir.changes.len() > 20 {
-            let _ = writeln!(err, "  ... and {} more", dir.changes.len() - 20);
+            list(&mut err, &dir.by_others);
         }
         if dir.scratch {
             let _ = writeln!(

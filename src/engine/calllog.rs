@@ -13,6 +13,7 @@ use crossbeam_channel::Sender;
 use wasmtime::Val;
 
 use crate::engine::events::RunEvent;
+use crate::engine::files::WrittenPaths;
 pub use crate::engine::outcome::CallRecord;
 use crate::engine::outcome::MAX_RECORDED_DENIALS;
 use crate::engine::policy::{Invocation, SandboxPolicy};
@@ -47,6 +48,9 @@ pub struct CallLog {
     pub denials: Vec<CallRecord>,
     /// Denials in all.
     pub denials_total: u64,
+    /// What the guest's successful calls changed in its folders (kept whether or not the calls
+    /// are recorded): tells its file changes from another program's.
+    pub written: WrittenPaths,
 }
 
 impl CallLog {
@@ -87,6 +91,7 @@ impl CallLog {
             total: 0,
             denials: Vec::new(),
             denials_total: 0,
+            written: WrittenPaths::default(),
         }
     }
 
@@ -169,6 +174,9 @@ impl CallLog {
                 },
             );
         }
+        if errno == Some(0) && decoded.writes {
+            self.note_written(function, &decoded);
+        }
         let capability = match decoded.fd {
             // I/O on a file or directory the guest opened (or was given) is file access, not
             // stdio; descriptors 0-2 stay stdio.
@@ -209,6 +217,22 @@ impl CallLog {
     }
 }
 
+impl CallLog {
+    /// A call that changes the filesystem succeeded: keep the paths it changed.
+    fn note_written(&mut self, function: &str, call: &Decoded) {
+        let moved = function == "path_rename";
+        let dir_of = |fd: u32| self.fds.get(&fd).map(|info| info.what.clone());
+        if let (Some(dir), Some(path)) = (call.fd.and_then(dir_of), &call.path) {
+            self.written.add(&dir, path, moved);
+        }
+        if let Some((fd, path)) = &call.to
+            && let Some(dir) = dir_of(*fd)
+        {
+            self.written.add(&dir, path, moved);
+        }
+    }
+}
+
 struct Opened {
     path: String,
     read_only: bool,
@@ -225,6 +249,8 @@ struct Decoded {
     opens: Option<Opened>,
     /// For `path_symlink`: where the new link would point.
     symlink_target: Option<String>,
+    /// For `path_rename` and `path_link`: the folder's descriptor and the new path.
+    to: Option<(u32, String)>,
 }
 
 const OFLAGS_CREAT: i32 = 1;
@@ -283,6 +309,7 @@ fn decode(log: &CallLog, memory: &[u8], function: &str, params: &[Val]) -> Decod
         writes: false,
         opens: None,
         symlink_target: None,
+        to: None,
     };
     // (fd param, path ptr param, writes) for the path functions.
     let path_call = match function {
@@ -330,12 +357,14 @@ fn decode(log: &CallLog, memory: &[u8], function: &str, params: &[Val]) -> Decod
                 decoded
                     .text
                     .push_str(&format!(" -> {} path={to:?}", fd_text(int(3))));
+                decoded.to = Some((int(3) as u32, to));
             }
             "path_link" => {
                 let to = str_at(memory, int(5), int(6));
                 decoded
                     .text
                     .push_str(&format!(" -> {} path={to:?}", fd_text(int(4))));
+                decoded.to = Some((int(4) as u32, to));
             }
             "path_symlink" => {
                 let target = str_at(memory, int(0), int(1));

@@ -1,7 +1,7 @@
 //! What a run did to its read-write directories: a file-change report per preopen, and
 //! scratch copies that keep the real folder untouched until the user applies the changes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -111,6 +111,10 @@ pub struct DirChanges {
     pub bytes_written: u64,
     /// The folder has more entries than a snapshot walks; changes may be missing.
     pub truncated: bool,
+    /// Changes no WASI call of the guest made: another program changed the folder while the
+    /// run lasted. Not counted in `changes` or `bytes_written`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_others: Vec<FileChange>,
 }
 
 impl DirChanges {
@@ -125,8 +129,108 @@ impl DirChanges {
             count(ChangeKind::Created),
             count(ChangeKind::Modified),
             count(ChangeKind::Deleted),
-        )
+        ) + &match self.by_others.len() {
+            0 => String::new(),
+            1 => "; 1 change by another program meanwhile (not counted)".to_owned(),
+            n => format!("; {n} changes by other programs meanwhile (not counted)"),
+        }
     }
+}
+
+/// The paths the guest changed through WASI calls that succeeded, as guest paths
+/// (`/box/out/a.txt`): what tells the guest's changes in a granted folder from those another
+/// program made there while the run lasted. Bounded: past [`MAX_SNAPSHOT_ENTRIES`] paths it
+/// stops telling ([`WrittenPaths::attribute`] then gives every change to the guest).
+#[derive(Clone, Debug, Default)]
+pub struct WrittenPaths {
+    /// Paths created, opened for writing, truncated, removed, linked or given new times.
+    exact: BTreeSet<String>,
+    /// Paths renamed (either side): everything under them moved with them.
+    moved: BTreeSet<String>,
+    overflowed: bool,
+}
+
+impl WrittenPaths {
+    /// The guest changed `path` (`dir` is the guest path of the folder it is relative to);
+    /// `moved` when the whole tree under it moved (a rename).
+    pub fn add(&mut self, dir: &str, path: &str, moved: bool) {
+        if self.exact.len() + self.moved.len() >= MAX_SNAPSHOT_ENTRIES {
+            self.overflowed = true;
+            return;
+        }
+        let path = normalize_guest_path(dir, path);
+        if moved {
+            self.moved.insert(path);
+        } else {
+            self.exact.insert(path);
+        }
+    }
+
+    fn covers(&self, path: &str) -> bool {
+        self.exact.contains(path)
+            || self.moved.contains(path)
+            || ancestors(path).any(|dir| self.moved.contains(dir))
+    }
+
+    /// Splits `changes` of the folder the guest sees as `guest_path` (on the host at `root`)
+    /// into the guest's and the ones no call of the guest touched: another program's, made
+    /// while the run lasted. A path the guest wrote through a symlink inside the folder counts
+    /// for the file the link leads to.
+    pub fn attribute(
+        &self,
+        guest_path: &str,
+        root: &Path,
+        changes: Vec<FileChange>,
+    ) -> (Vec<FileChange>, Vec<FileChange>) {
+        if self.overflowed {
+            return (changes, Vec::new());
+        }
+        let guest_root = guest_path.trim_end_matches('/');
+        let full = |relative: &str| format!("{guest_root}/{relative}");
+        // Where the guest's own paths that are symlinks lead, inside the folder.
+        let canonical_root = root.canonicalize().ok();
+        let through_links: BTreeSet<String> = self
+            .exact
+            .iter()
+            .filter_map(|path| path.strip_prefix(&format!("{guest_root}/")))
+            .filter_map(|relative| {
+                let host = root.join(relative);
+                let is_link = host.symlink_metadata().ok()?.file_type().is_symlink();
+                let target = is_link.then(|| host.canonicalize().ok()).flatten()?;
+                let inside = target.strip_prefix(canonical_root.as_ref()?).ok()?;
+                Some(full(&inside.to_string_lossy()))
+            })
+            .collect();
+        changes.into_iter().partition(|change| {
+            let path = full(&change.path);
+            self.covers(&path) || through_links.contains(&path)
+        })
+    }
+}
+
+/// `dir/path` with `.` and `..` worked out (never above `dir`'s root) and no doubled `/`.
+fn normalize_guest_path(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/').chain(path.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// `/a/b/c` → `/a/b`, `/a`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = path;
+    std::iter::from_fn(move || {
+        let cut = rest.rfind('/')?;
+        rest = &rest[..cut];
+        (!rest.is_empty()).then_some(rest)
+    })
 }
 
 /// The changes from `before` to `after`.
@@ -484,6 +588,20 @@ fn process_alive(pid: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn guest_paths_are_normalized_and_renames_carry_their_tree() {
+        let mut written = WrittenPaths::default();
+        written.add("/box/", "./a/../b.txt", false);
+        written.add("/box", "../../etc/x", false);
+        written.add("/box", "old", true);
+        assert!(written.covers("/box/b.txt"));
+        assert!(written.covers("/etc/x"));
+        assert!(written.covers("/box/old/deep/file"));
+        assert!(!written.covers("/box/older"));
+        assert!(!written.covers("/box/a"));
+        assert_eq!(ancestors("/a/b/c").collect::<Vec<_>>(), ["/a/b", "/a"]);
+    }
+
     use super::*;
 
     #[test]

@@ -19,7 +19,7 @@ pub use crate::engine::cache::Compiled;
 use crate::engine::calllog::CallLog;
 use crate::engine::errors::{RunError, cause};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
-use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy};
+use crate::engine::files::{self, DirChanges, DirSnapshot, ScratchCopy, WrittenPaths};
 use crate::engine::host_dirs::{self, HostExposure};
 use crate::engine::outcome::{
     GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
@@ -346,8 +346,10 @@ impl Sandbox {
         if let Some(fuel) = policy.fuel {
             report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
         }
+        let mut written = None;
         if let Some(mut log) = store.data_mut().calls.take() {
             log.flush();
+            written = Some(std::mem::take(&mut log.written));
             report.calls = log.calls;
             report.calls_total = log.total;
             report.denials = log.denials;
@@ -368,7 +370,11 @@ impl Sandbox {
         self.stderr.finish();
         report.stats.stdout_bytes = self.stdout.total_bytes();
         report.stats.stderr_bytes = self.stderr.total_bytes();
-        report.file_changes = self.dirs.iter().filter_map(PreparedDir::changes).collect();
+        report.file_changes = self
+            .dirs
+            .iter()
+            .filter_map(|dir| dir.changes(written.as_ref()))
+            .collect();
         report.scratch = self.dirs.iter().filter_map(|d| d.scratch.clone()).collect();
         store
     }
@@ -434,16 +440,23 @@ impl PreparedDir {
         }
     }
 
-    /// What the run changed (read-write folders only).
-    fn changes(&self) -> Option<DirChanges> {
-        let (changes, truncated) = match (&self.scratch, &self.before) {
-            (Some(copy), _) => (copy.changes(), false),
+    /// What the run changed (read-write folders only). `written`: the paths the guest's calls
+    /// changed, when the WASI shim saw them (core runs): changes in the real folder that no
+    /// call of the guest made are another program's, kept apart. (A scratch copy is private:
+    /// what changed there is the guest's.)
+    fn changes(&self, written: Option<&WrittenPaths>) -> Option<DirChanges> {
+        let (changes, by_others, truncated) = match (&self.scratch, &self.before) {
+            (Some(copy), _) => (copy.changes(), Vec::new(), false),
             (None, Some(before)) => {
                 let after = DirSnapshot::take(&self.resolved);
-                (
-                    files::diff(before, &after),
-                    before.truncated || after.truncated,
-                )
+                let changes = files::diff(before, &after);
+                let (changes, by_others) = match written {
+                    Some(written) => {
+                        written.attribute(&self.grant.guest_path, &self.resolved, changes)
+                    }
+                    None => (changes, Vec::new()),
+                };
+                (changes, by_others, before.truncated || after.truncated)
             }
             (None, None) => return None,
         };
@@ -454,6 +467,7 @@ impl PreparedDir {
             bytes_written: files::bytes_written(&changes),
             changes,
             truncated,
+            by_others,
         })
     }
 }

@@ -9,7 +9,7 @@ use eframe::egui;
 use egui::RichText;
 
 use crate::engine::RunReport;
-use crate::engine::files::{ChangeKind, DirChanges, ScratchCopy};
+use crate::engine::files::{ChangeKind, DirChanges, FileChange, ScratchCopy};
 use crate::ui::command::Command;
 use crate::ui::job::Job;
 use crate::ui::prompt::{PathChooser, PathFieldText};
@@ -271,23 +271,15 @@ fn dir_ui(
             "The folder has too many entries to compare them all: some changes may be missing.",
         );
     }
-    for change in &dir.changes {
-        let kind = match change.kind {
-            ChangeKind::Created => "created",
-            ChangeKind::Modified => "modified",
-            ChangeKind::Deleted => "deleted",
-        };
-        let size = match change.kind {
-            _ if change.is_dir => "folder".to_owned(),
-            ChangeKind::Created => bytes_text(change.size_bytes),
-            ChangeKind::Modified => format!(
-                "{} -> {}",
-                bytes_text(change.size_before_bytes),
-                bytes_text(change.size_bytes)
-            ),
-            ChangeKind::Deleted => format!("was {}", bytes_text(change.size_before_bytes)),
-        };
-        ui.monospace(format!("{kind:<8} {} ({size})", change.path));
+    changes_ui(ui, &dir.changes);
+    if !dir.by_others.is_empty() {
+        ui.label(RichText::new("Changed meanwhile by another program").weak())
+            .on_hover_text(
+                "No WASI call of the guest touched these paths: another program on this \
+                 machine changed them while the run lasted. They are not counted as the \
+                 guest's writes.",
+            );
+        changes_ui(ui, &dir.by_others);
     }
     let scratch = report
         .scratch
@@ -337,5 +329,27 @@ fn dir_ui(
                 ui.label(message);
             }
         }
+    }
+}
+
+/// One line per change: what happened, the path, the size.
+fn changes_ui(ui: &mut egui::Ui, changes: &[FileChange]) {
+    for change in changes {
+        let kind = match change.kind {
+            ChangeKind::Created => "created",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Deleted => "deleted",
+        };
+        let size = match change.kind {
+            _ if change.is_dir => "folder".to_owned(),
+            ChangeKind::Created => bytes_text(change.size_bytes),
+            ChangeKind::Modified => format!(
+                "{} -> {}",
+                bytes_text(change.size_before_bytes),
+                bytes_text(change.size_bytes)
+            ),
+            ChangeKind::Deleted => format!("was {}", bytes_text(change.size_before_bytes)),
+        };
+        ui.monospace(format!("{kind:<8} {} ({size})", change.path));
     }
 }
