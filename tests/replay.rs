@@ -338,3 +338,42 @@ fn every_sample_replays_to_the_same_outcome_and_output() {
         assert!(!replay.diverged, "{sample}");
     }
 }
+
+/// Exits 0 when adding 1 to a NaN with a payload gives the canonical NaN (`0x7fc00000`), 1
+/// when the payload comes through (what x86 and Arm hardware do), 2 otherwise.
+const NAN_PAYLOAD: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $bits i32)
+    (local.set $bits (i32.reinterpret_f32
+      (f32.add (f32.const nan:0x200000) (f32.const 1))))
+    (if (i32.eq (local.get $bits) (i32.const 0x7fc00000)) (then (call $exit (i32.const 0))))
+    (if (i32.eq (local.get $bits) (i32.const 0x7fe00000)) (then (call $exit (i32.const 1))))
+    (call $exit (i32.const 2))))"#;
+
+#[test]
+fn recorded_runs_canonicalize_nans_so_a_replay_computes_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("nan.wasm");
+    std::fs::write(&wasm, wat::parse_str(NAN_PAYLOAD).unwrap()).unwrap();
+    let wasm = wasm.to_str().unwrap();
+    let trace = dir.path().join("nan.wstrace");
+    let trace = trace.to_str().unwrap();
+    // Unrecorded: the hardware's NaN, payload and all.
+    assert_eq!(wasmscope(&["run", wasm], None).status.code(), Some(1));
+    // Recorded, and replayed: the canonical NaN, whatever the machine.
+    let recorded = wasmscope(&["run", "--record", trace, wasm], None);
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        text(&recorded.stderr)
+    );
+    let replayed = wasmscope(&["replay", trace], None);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}",
+        text(&replayed.stderr)
+    );
+}

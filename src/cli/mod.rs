@@ -695,6 +695,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         debug: false,
         // Timeouts and Stop work on what `run` loads from it.
         epoch_checks: true,
+        // A precompiled module's runs are not recorded.
+        deterministic: false,
     };
     let shared = match engine::sandbox::shared_engine(key) {
         Ok(shared) => shared,

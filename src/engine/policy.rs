@@ -115,6 +115,11 @@ impl Default for Invocation {
 }
 
 impl Invocation {
+    /// Whether the run records what crosses the WASI boundary, or replays a recording.
+    pub fn is_recorded(&self) -> bool {
+        self.record_max_bytes.is_some() || self.replay.is_some()
+    }
+
     /// Whether the guest's code needs epoch checks: for a timeout, a stop request that must
     /// end it anywhere, the profiler's samples, or debug mode's Pause.
     pub fn needs_epoch_checks(&self, policy: &SandboxPolicy) -> bool {

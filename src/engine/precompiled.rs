@@ -85,6 +85,8 @@ impl CompiledFor {
             debug: self.debug,
             // `compile` writes code with epoch checks, like every engine that may be stopped.
             epoch_checks: true,
+            // Precompiled runs are never recorded.
+            deterministic: false,
         }
     }
 

@@ -587,6 +587,10 @@ pub struct EngineKey {
     /// ([`Invocation::needs_epoch_checks`]), where they would cost up to a quarter of a tight
     /// loop's speed for nothing.
     pub epoch_checks: bool,
+    /// Deterministic floating point (NaN canonicalization, deterministic relaxed SIMD), as
+    /// wasmtime documents for deterministic execution: on for runs that record or replay, so
+    /// a replay on another machine computes the same bits.
+    pub deterministic: bool,
 }
 
 impl EngineKey {
@@ -599,6 +603,15 @@ impl EngineKey {
             profiling: false,
             debug: policy.debug,
             epoch_checks: true,
+            deterministic: false,
+        }
+    }
+
+    /// The same engine, for runs that are recorded or replayed ([`EngineKey::deterministic`]).
+    pub fn recorded(self) -> Self {
+        Self {
+            deterministic: true,
+            ..self
         }
     }
 
@@ -609,6 +622,7 @@ impl EngineKey {
         Self {
             profiling: invocation.profiler_interval_ms.is_some(),
             epoch_checks: invocation.needs_epoch_checks(policy) || precompiled,
+            deterministic: invocation.is_recorded() && !precompiled,
             ..Self::for_policy(policy)
         }
     }
@@ -684,6 +698,10 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     let mut config = Config::new();
     config.epoch_interruption(key.epoch_checks);
     config.consume_fuel(key.fuel);
+    if key.deterministic {
+        config.cranelift_nan_canonicalization(true);
+        config.relaxed_simd_deterministic(true);
+    }
     config.max_wasm_stack(key.max_wasm_stack_bytes);
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
     config.async_stack_size(key.max_wasm_stack_bytes + 2 * 1024 * 1024);
