@@ -377,3 +377,79 @@ fn recorded_runs_canonicalize_nans_so_a_replay_computes_the_same_bits() {
         text(&replayed.stderr)
     );
 }
+
+/// Divides 7 by 3, 2, 1 and then 0, after one WASI call.
+const DIVIDE_DOWN_TO_ZERO: &str = r#"(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $divide (param $a i32) (param $b i32) (result i32)
+    (i32.div_s (local.get $a) (local.get $b)))
+  (func $start (export "_start") (local $i i32)
+    (drop (call $random (i32.const 0) (i32.const 4)))
+    (local.set $i (i32.const 3))
+    (loop $l
+      (drop (call $divide (i32.const 7) (local.get $i)))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br $l))))"#;
+
+#[test]
+fn a_debug_replay_of_a_trap_shows_the_operands_the_instruction_was_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("divide.wasm");
+    std::fs::write(&wasm, wat::parse_str(DIVIDE_DOWN_TO_ZERO).unwrap()).unwrap();
+    let trace = dir.path().join("divide.wstrace");
+    let report = dir.path().join("report.json");
+    let recorded = wasmscope(
+        &[
+            "run",
+            "--record",
+            trace.to_str().unwrap(),
+            wasm.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        recorded.status.code(),
+        Some(134),
+        "{}",
+        text(&recorded.stderr)
+    );
+    let replayed = wasmscope(
+        &[
+            "replay",
+            "--debug",
+            "--report",
+            report.to_str().unwrap(),
+            trace.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(134), "{stderr}");
+    assert!(
+        stderr.contains("operands of the trapping instruction"),
+        "{stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let frame = &report["trap"]["frames"][0];
+    assert_eq!(frame["func_name"], "divide");
+    let values = |key: &str| -> Vec<String> {
+        frame[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // wasmtime reports the trap with the operands already taken; the replay kept them.
+    assert_eq!(values("operands"), ["7", "0"]);
+    assert_eq!(values("locals"), ["7", "0"]);
+    assert!(values("stack").is_empty());
+    // The watch that kept them is not one of the user's breakpoints.
+    assert!(
+        report
+            .get("breaks")
+            .is_none_or(|b| b.as_array().unwrap().is_empty())
+    );
+}

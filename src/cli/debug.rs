@@ -54,6 +54,13 @@ pub fn print_trap_state(err: &mut impl Write, trap: &TrapInfo) {
         let _ = writeln!(err, "operand stack of frame 0 (bottom first):");
         print_values(err, &state.stack);
     }
+    if !state.operands.is_empty() {
+        let _ = writeln!(
+            err,
+            "operands of the trapping instruction (bottom first; taken off the stack above):"
+        );
+        print_values(err, &state.operands);
+    }
     if let Some(debug) = &trap.debug {
         if !debug.globals.is_empty() {
             let _ = writeln!(err, "globals:");

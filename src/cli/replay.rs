@@ -3,12 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
 
 use crate::engine::outcome::exit_status;
-use crate::engine::policy::ReplaySource;
 use crate::engine::record::RecordingError;
 use crate::engine::recording::Recording;
 use crate::engine::{self, RunReport};
@@ -86,6 +84,17 @@ fn unreadable(path: &Path, error: &RecordingError) -> ExitCode {
     })
 }
 
+/// Where a recorded run trapped, found by a quiet replay at full speed, as a watch that makes
+/// the debug replay show the trapping instruction's operands.
+fn trap_operands_watch(recording: &Recording) -> Option<engine::debug::Breakpoint> {
+    let report = runner::spawn(recording.replay_request(), None).ok()?.wait();
+    let engine::RunOutcome::Trapped { trap } = &report.outcome else {
+        return None;
+    };
+    let offset = trap.frames.first()?.module_offset?;
+    engine::debug::operands_watch(&recording.module, offset)
+}
+
 /// `wasmscope replay`.
 pub fn replay(args: &ReplayArgs) -> ExitCode {
     let bytes = match std::fs::read(&args.file) {
@@ -123,21 +132,16 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
         header.wasmscope_version,
         calls.end.outcome.replace('_', " "),
     );
-    let mut policy = header.policy.clone();
-    // The recorded folders are never opened in a replay, so they are not checked again here.
-    policy.allow_host_dirs = true;
-    policy.debug |= args.debug || !args.breaks.is_empty();
-    policy.log_calls |= args.log_calls;
-    let mut invocation = header.invocation.clone();
-    invocation.replay = Some(ReplaySource(Arc::clone(calls)));
-    let request = engine::RunRequest {
-        name: header.module_name.clone(),
-        wasm: Arc::clone(&recording.module),
-        // Recordings hold wasm only: precompiled runs are not recorded.
-        precompiled: None,
-        policy,
-        invocation,
-    };
+    let mut request = recording.replay_request();
+    request.policy.debug |= args.debug || !args.breaks.is_empty();
+    request.policy.log_calls |= args.log_calls;
+    let mut breakpoints = breakpoints;
+    if request.policy.debug
+        && calls.end.outcome == "trapped"
+        && let Some(watch) = trap_operands_watch(&recording)
+    {
+        breakpoints.push(watch);
+    }
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => {

@@ -38,6 +38,26 @@ pub struct Recording {
     pub calls: Arc<Calls>,
 }
 
+impl Recording {
+    /// The run that replays this recording: its module under its sandbox, each WASI call
+    /// answered from the recording. The recorded folders are never opened in a replay, so they
+    /// are not checked again (they may be gone, or on another machine).
+    pub fn replay_request(&self) -> crate::engine::RunRequest {
+        let mut policy = self.header.policy.clone();
+        policy.allow_host_dirs = true;
+        let mut invocation = self.header.invocation.clone();
+        invocation.replay = Some(crate::engine::policy::ReplaySource(Arc::clone(&self.calls)));
+        crate::engine::RunRequest {
+            name: self.header.module_name.clone(),
+            wasm: Arc::clone(&self.module),
+            // Recordings hold wasm only: precompiled runs are not recorded.
+            precompiled: None,
+            policy,
+            invocation,
+        }
+    }
+}
+
 /// The hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -14,6 +14,10 @@ pub enum BreakAction {
     Log,
     /// Stop the guest until the face says Continue, Step or Stop.
     Pause,
+    /// Keep the frame's operand stack as the instruction starts, silently: set at a trap's
+    /// instruction in a replay, so the trap shows the operands it was given (wasmtime pops
+    /// them before it reports the trap). Not listed among the run's breakpoints.
+    Operands,
 }
 
 /// A breakpoint resolved against a module: the instruction it sits on.
@@ -54,6 +58,14 @@ pub fn resolve_breakpoint(
     };
     let map = ModuleMap::parse(wasm).map_err(error)?;
     resolve_in(&map, wasm, spec, action).map_err(error)
+}
+
+/// The silent watch ([`BreakAction::Operands`]) on the instruction at `module_offset` (a
+/// trap's innermost frame): a debug run with it shows the operands the trap was given.
+pub fn operands_watch(wasm: &[u8], module_offset: usize) -> Option<Breakpoint> {
+    resolve_breakpoint(wasm, &format!("@{module_offset:#x}"), BreakAction::Operands)
+        .ok()
+        .filter(|watch| watch.module_offset == module_offset)
 }
 
 fn parse_number(text: &str) -> Option<usize> {

@@ -120,6 +120,7 @@ pub(crate) fn frame_state(
         stack,
         locals_omitted,
         stack_omitted,
+        operands: Vec::new(),
     }
 }
 

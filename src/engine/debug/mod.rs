@@ -30,7 +30,8 @@ pub mod source;
 pub mod values;
 
 pub use breaks::{
-    BreakAction, BreakError, BreakReport, Breakpoint, LogHit, breakpoint_at, resolve_breakpoint,
+    BreakAction, BreakError, BreakReport, Breakpoint, LogHit, breakpoint_at, operands_watch,
+    resolve_breakpoint,
 };
 pub use control::{DebugCommand, DebugControl, PauseReason, PausedState};
 pub use module_map::ModuleMap;

@@ -178,6 +178,17 @@ impl Handler {
                 pause.or(Some(PauseReason::Breakpoint))
             }
             BreakAction::Pause => pause,
+            BreakAction::Operands => {
+                let count = frame
+                    .num_stacks(&mut *store)
+                    .unwrap_or(0)
+                    .min(MAX_VALUES as u32);
+                record.last = (0..count)
+                    .filter_map(|i| frame.stack(&mut *store, i).ok())
+                    .collect();
+                record.last_func = func_index;
+                pause
+            }
             BreakAction::Log => {
                 let hits = record.hits;
                 // The last hit's values are kept raw: formatting every one of a million hits
@@ -504,6 +515,7 @@ impl Debugger {
         report.breaks = state
             .breaks
             .iter()
+            .filter(|record| record.breakpoint.action != BreakAction::Operands)
             .map(|record| {
                 let map = state
                     .module
@@ -539,5 +551,30 @@ impl Debugger {
             return;
         };
         attach(trap, capture);
+        // The operand stack as the trapping instruction started, if it was watched: what the
+        // instruction took is what is gone from the stack at the trap.
+        let watched = state.breaks.iter().find(|record| {
+            record.breakpoint.action == BreakAction::Operands
+                && record.hits > 0
+                && trap.frames.first().and_then(|f| f.module_offset)
+                    == Some(record.breakpoint.module_offset)
+        });
+        if let Some(record) = watched
+            && let Some(frame_state) = trap.frames.first_mut().and_then(|f| f.state.as_mut())
+        {
+            let left = frame_state.stack.len();
+            frame_state.operands = record
+                .last
+                .iter()
+                .enumerate()
+                .skip(if left <= record.last.len() { left } else { 0 })
+                .map(|(i, value)| DebugValue {
+                    index: i as u32,
+                    name: None,
+                    ty: wasm_type_text(value).to_owned(),
+                    value: wasm_value_text(value),
+                })
+                .collect();
+        }
     }
 }

@@ -50,6 +50,10 @@ pub struct FrameState {
     /// Stack slots beyond [`MAX_VALUES`](super::MAX_VALUES), left out.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub stack_omitted: u32,
+    /// At a trap seen in a replay with state: the values the trapping instruction took from
+    /// the operand stack, bottom first (an `i32.div_s` by zero: `7`, `0`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<DebugValue>,
 }
 
 fn is_zero(n: &u32) -> bool {
