@@ -453,3 +453,33 @@ fn a_debug_replay_of_a_trap_shows_the_operands_the_instruction_was_given() {
             .is_none_or(|b| b.as_array().unwrap().is_empty())
     );
 }
+
+#[test]
+fn a_recording_given_to_run_or_compile_says_to_replay_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, trace) = record(dir.path(), &[]);
+    let trace = trace.to_str().unwrap();
+    for command in ["run", "compile"] {
+        let output = wasmscope(&[command, trace], None);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("is a recording of a run (.wstrace), not a module")
+                && stderr.contains(&format!("wasmscope replay {trace}")),
+            "{command}: {stderr}"
+        );
+    }
+    // inspect shows the module the recording holds.
+    let inspected = wasmscope(&["inspect", trace], None);
+    assert_eq!(
+        inspected.status.code(),
+        Some(0),
+        "{}",
+        text(&inspected.stderr)
+    );
+    assert!(
+        text(&inspected.stdout).contains("replay_me"),
+        "{}",
+        text(&inspected.stdout)
+    );
+}

@@ -4,7 +4,6 @@
 
 #![cfg(feature = "gui")]
 
-use std::path::Path;
 
 use eframe::egui;
 use egui_kittest::Harness;
@@ -146,21 +145,6 @@ fn copied_text(harness: &mut Harness<'_, App>) -> String {
         }
     }
     copied.expect("nothing was copied")
-}
-
-/// Types `path` into the path field labelled `field` (no desktop portal under test, so the
-/// dialog cannot show and the field stands in) and confirms with `button`.
-fn type_path(harness: &mut Harness<'_, App>, field: &str, path: &Path, button: &str) {
-    wait_for(harness, field);
-    harness.get_by_label(field).focus();
-    harness.step();
-    harness
-        .get_by_label(field)
-        .type_text(&path.display().to_string());
-    harness.step();
-    harness.get_by_label(button).click();
-    harness.step();
-    wait_idle(harness);
 }
 
 #[test]

@@ -551,6 +551,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         let file = args.file.display().to_string();
         return failed_before_run(&args, engine::precompiled::refusal(&file));
     }
+    if module.recording.is_some() {
+        return error_exit(recording_not_a_module(&args.file), exit_status::USAGE);
+    }
     let breakpoints = match debug::resolve_breaks(&args.breaks, &module.wasm) {
         Ok(breakpoints) => breakpoints,
         Err(e) => return error_exit(e, exit_status::USAGE),
@@ -667,6 +670,16 @@ fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode 
     error_exit(error, exit_status::FAILED)
 }
 
+/// What `run` and `compile` say of a recording given as a module.
+fn recording_not_a_module(file: &Path) -> String {
+    format!(
+        "{} is a recording of a run (.wstrace), not a module: replay it with `wasmscope replay \
+         {}` (or open it in the window)",
+        file.display(),
+        file.display()
+    )
+}
+
 /// `wasmscope compile`.
 pub fn compile(args: &CompileArgs) -> ExitCode {
     let compiler = args.compiler;
@@ -674,6 +687,9 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         Ok(module) => module,
         Err(e) => return error_exit(e, exit_status::FAILED),
     };
+    if module.recording.is_some() {
+        return error_exit(recording_not_a_module(&args.file), exit_status::USAGE);
+    }
     if module.precompiled.is_some() {
         return error_exit(
             format!(

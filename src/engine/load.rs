@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use crate::engine::precompiled::{self, Origin};
+use crate::engine::record;
+use crate::engine::recording::Recording;
 
 /// The largest file wasmscope opens.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -20,6 +22,9 @@ pub struct LoadedModule {
     /// `Some` when the file is precompiled machine code, not wasm: who made it. Such code
     /// runs only with the user's say-so (see [`crate::engine::precompiled`]).
     pub precompiled: Option<Origin>,
+    /// `Some` when the file is a recording of a run (`.wstrace`): `wasm` is the module it
+    /// holds, which runs only as a replay of it.
+    pub recording: Option<std::sync::Arc<Recording>>,
 }
 
 /// Why a file could not be loaded. The message says what was wrong and what to do.
@@ -87,6 +92,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
             wasm,
             from_text: false,
             precompiled: Some(origin),
+            recording: None,
         });
     }
     if bytes.starts_with(b"\0asm") {
@@ -95,6 +101,17 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
             wasm: bytes,
             from_text: false,
             precompiled: None,
+            recording: None,
+        });
+    }
+    if record::is_recording(&bytes) {
+        let recording = Recording::parse(&bytes).map_err(|e| load_error(format!("{name}: {e}")))?;
+        return Ok(LoadedModule {
+            name: recording.header.module_name.clone(),
+            wasm: recording.module.to_vec(),
+            from_text: false,
+            precompiled: None,
+            recording: Some(std::sync::Arc::new(recording)),
         });
     }
     if let Some(kind) = known_non_wasm(&bytes) {
@@ -116,6 +133,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedModule, LoadError>
         wasm,
         from_text: true,
         precompiled: None,
+        recording: None,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod output;
 pub mod policy;
 pub mod precompiled;
+pub(crate) mod preopens;
 pub mod profile;
 pub mod profiler;
 pub mod quota;

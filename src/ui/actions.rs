@@ -153,6 +153,17 @@ impl App {
                         self.run_view.profiler.save(profile, module, path, ctx);
                     }
                 }
+                Command::SaveRecording(path) => {
+                    if let Some(report) = &self.run_view.report
+                        && let Some(recording) = &report.recording
+                    {
+                        let (recording, module) = (recording.clone(), report.module.clone());
+                        self.run_view
+                            .after
+                            .save_recording(recording, path, &module, ctx);
+                    }
+                }
+                Command::ReplayWithState => self.replay_with_state(ctx),
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -172,6 +183,19 @@ impl App {
             self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
             return;
         };
+        if let Some(recording) = &module.replay {
+            // A recording runs as recorded: its sandbox, its answers. Debug mode and the
+            // breakpoints are the window's, as for any run.
+            let mut request = recording.replay_request();
+            request.policy.debug = self.state.sandbox.policy.debug;
+            let breakpoints = crate::ui::debugger::breakpoints_for_run(
+                &self.loaded.debugger,
+                &module.wasm,
+                &request.policy,
+            );
+            self.start_session(request, breakpoints, ctx);
+            return;
+        }
         let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
             Ok(setup) => setup,
             Err(message) => {
@@ -198,6 +222,52 @@ impl App {
             policy,
             invocation,
         };
+        self.start_session(request, breakpoints, ctx);
+    }
+
+    /// The last run trapped without debug mode and was recorded: replay its recording in debug
+    /// mode, watching the trapping instruction, so the trap shows the guest's state and the
+    /// operands it was given.
+    fn replay_with_state(&mut self, ctx: &egui::Context) {
+        if self.run_view.session.is_some() {
+            return;
+        }
+        let Some(report) = &self.run_view.report else {
+            return;
+        };
+        let Some(bytes) = &report.recording else {
+            return;
+        };
+        let recording = match crate::engine::recording::Recording::parse(bytes) {
+            Ok(recording) => recording,
+            Err(e) => {
+                self.error = Some(format!("cannot replay the recording: {e}"));
+                return;
+            }
+        };
+        let watch = match &report.outcome {
+            crate::engine::RunOutcome::Trapped { trap } => trap
+                .frames
+                .first()
+                .and_then(|frame| frame.module_offset)
+                .and_then(|offset| crate::engine::debug::operands_watch(&recording.module, offset)),
+            _ => None,
+        };
+        let mut request = recording.replay_request();
+        request.policy.debug = true;
+        self.run_view.profiler.run_started(false);
+        self.start_session(request, watch.into_iter().collect(), ctx);
+        self.run_view
+            .console
+            .note("── replaying the run in debug mode, to show its state at the trap ──");
+    }
+
+    fn start_session(
+        &mut self,
+        request: RunRequest,
+        breakpoints: Vec<crate::engine::debug::Breakpoint>,
+        ctx: &egui::Context,
+    ) {
         match Session::start_with_breakpoints(request, breakpoints, ctx) {
             Ok(session) => {
                 self.error = None;

@@ -249,7 +249,10 @@ impl App {
                     self.run_view.session = None;
                 }
                 self.error = None;
-                self.title = format!("{} - wasmscope", module.name);
+                self.title = match &module.replay {
+                    Some(_) => format!("{} (replay) - wasmscope", module.name),
+                    None => format!("{} - wasmscope", module.name),
+                };
                 // Grants belong to a module: a new one starts with none, or with its own from
                 // its last run (shown with a banner).
                 let remembered = module
@@ -316,7 +319,7 @@ impl eframe::App for App {
         self.jobs.compile.follow(
             self.loaded.module.as_ref(),
             self.loaded.generation,
-            crate::engine::sandbox::EngineKey::for_policy(&self.state.sandbox.policy),
+            self.state.sandbox.engine_key(),
             &mut self.state.compile_speeds,
             &ctx,
         );
@@ -347,14 +350,21 @@ impl eframe::App for App {
                 .default_size(default_width)
                 .size_range(widths)
                 .show(ui, |ui| {
-                    sandbox::sandbox_ui(
-                        ui,
-                        &mut self.state.sandbox,
-                        &mut self.loaded.grants,
-                        &mut self.loaded.grants_restored,
-                        self.loaded.module.as_ref().map(|m| &m.info),
-                        &mut self.commands,
-                    );
+                    match self.loaded.module.as_ref().and_then(|m| m.replay.as_ref()) {
+                        Some(recording) => crate::ui::replay::replay_sandbox_ui(
+                            ui,
+                            recording,
+                            &mut self.state.sandbox.policy,
+                        ),
+                        None => sandbox::sandbox_ui(
+                            ui,
+                            &mut self.state.sandbox,
+                            &mut self.loaded.grants,
+                            &mut self.loaded.grants_restored,
+                            self.loaded.module.as_ref().map(|m| &m.info),
+                            &mut self.commands,
+                        ),
+                    }
                 });
             layout::keep_panel_width(&ctx, width);
         }

@@ -122,6 +122,26 @@ impl App {
                 {
                     self.commands.push(Command::SaveProfile(None));
                 }
+                let recording = self
+                    .run_view
+                    .report
+                    .as_ref()
+                    .and_then(|r| r.recording.as_ref());
+                if ui
+                    .add_enabled(recording.is_some(), egui::Button::new("Save recording…"))
+                    .on_hover_text(
+                        "Save the last run's recording (.wstrace): the module, its sandbox and \
+                         everything it was handed through WASI, to replay exactly here (open \
+                         the file) or with `wasmscope replay`.",
+                    )
+                    .on_disabled_hover_text(
+                        "Run a core module with Record on (Sandbox panel) first; a replay is not \
+                         recorded again.",
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::SaveRecording(None));
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -394,6 +414,9 @@ impl App {
 
     pub(crate) fn central_ui(&mut self, ui: &mut egui::Ui) {
         self.error_ui(ui);
+        if let Some(recording) = self.loaded.module.as_ref().and_then(|m| m.replay.as_ref()) {
+            crate::ui::replay::replay_banner_ui(ui, recording);
+        }
         if self.state.layout.show_module {
             let module_height = layout::module_panel_height(ui.ctx().content_rect().height());
             egui::Panel::top("module panel")

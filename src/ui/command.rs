@@ -53,6 +53,10 @@ pub enum Command {
     Debug(crate::engine::debug::DebugCommand),
     /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.
     ToggleBreakpoint(usize),
+    /// Save the last run's recording (a `.wstrace`): to this path, or where a dialog says.
+    SaveRecording(Option<PathBuf>),
+    /// Replay the last run's recording in debug mode, to show the state at its trap.
+    ReplayWithState,
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveProfile(Option<PathBuf>),

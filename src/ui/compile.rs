@@ -533,6 +533,7 @@ mod tests {
             from_text: false,
             key: None,
             native: None,
+            replay: None,
         }
     }
 

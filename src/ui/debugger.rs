@@ -363,6 +363,16 @@ pub fn frame_state_ui(
     if state.stack_omitted > 0 {
         ui.weak(format!("({} more values not read)", state.stack_omitted));
     }
+    if !state.operands.is_empty() {
+        ui.add_space(6.0);
+        ui.strong("Operands of the trapping instruction")
+            .on_hover_text(
+                "What the instruction took off the operand stack before it trapped (wasmtime \
+                 reports the trap after taking them; the replay kept them).",
+            );
+        ui.weak("bottom first; the top is last");
+        values_ui(ui, "operands", &state.operands, memory_bytes, commands);
+    }
 }
 
 fn values_ui(

@@ -12,15 +12,32 @@ use crate::engine::RunReport;
 use crate::engine::files::{ChangeKind, DirChanges, FileChange, ScratchCopy};
 use crate::ui::command::Command;
 use crate::ui::job::Job;
-use crate::ui::prompt::{PathChooser, PathFieldText};
+use crate::ui::prompt::PathFieldText;
+use crate::ui::save::{SaveFile, SaveText};
 use crate::ui::theme::bytes_text;
 
-/// The coredump's path field, when no save dialog can be shown.
-const COREDUMP_FIELD: PathFieldText = PathFieldText {
-    title: "Save the coredump",
-    label: "Coredump path",
-    hint: "/path/to/core.wasm",
-    action: "Save",
+/// Saving a trap's coredump.
+const COREDUMP: SaveText = SaveText {
+    what: "the coredump",
+    filter: ("Wasm coredump", &["wasm"]),
+    field: PathFieldText {
+        title: "Save the coredump",
+        label: "Coredump path",
+        hint: "/path/to/core.wasm",
+        action: "Save",
+    },
+};
+
+/// Saving a run's recording.
+const RECORDING: SaveText = SaveText {
+    what: "the recording",
+    filter: ("wasmscope recording", &["wstrace"]),
+    field: PathFieldText {
+        title: "Save the recording",
+        label: "Recording path",
+        hint: "/path/to/run.wstrace",
+        action: "Save",
+    },
 };
 
 /// What a background file job said.
@@ -34,37 +51,42 @@ enum JobAnswer {
 /// What a job was for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum JobKind {
-    Coredump,
     /// Applying the scratch copy of this guest path.
     Apply(String),
 }
 
 /// The after-run state of the outcome panel; reset for each run.
-#[derive(Default)]
 pub struct AfterRun {
     jobs: Vec<(JobKind, Job<JobAnswer>)>,
-    /// The coredump's save dialog, or its path field when there is no dialog.
-    coredump_chooser: PathChooser<()>,
-    /// The coredump waiting for its save dialog.
-    coredump_waiting: Option<Arc<Vec<u8>>>,
-    coredump_message: Option<(bool, String)>,
+    /// Saving the coredump.
+    coredump: SaveFile,
+    /// Saving the run's recording.
+    recording: SaveFile,
     /// Per guest path: what Apply or Discard did, and whether it went wrong.
     folder_messages: Vec<(String, bool, String)>,
+}
+
+impl Default for AfterRun {
+    fn default() -> Self {
+        Self {
+            jobs: Vec::new(),
+            coredump: SaveFile::new(&COREDUMP),
+            recording: SaveFile::new(&RECORDING),
+            folder_messages: Vec::new(),
+        }
+    }
 }
 
 impl AfterRun {
     /// Whether a file job is in progress (for tests that wait).
     pub fn is_busy(&self) -> bool {
-        !self.jobs.is_empty() || self.coredump_chooser.is_waiting()
+        !self.jobs.is_empty() || self.coredump.is_busy() || self.recording.is_busy()
     }
 
     /// Handles finished jobs; returns the guest paths whose scratch copy was applied.
     pub fn poll(&mut self, ctx: &egui::Context) -> Vec<String> {
-        if let Some(((), path)) = self.coredump_chooser.poll()
-            && let Some(coredump) = self.coredump_waiting.take()
-        {
-            self.write_coredump(coredump, path, ctx);
-        }
+        self.coredump.poll(ctx);
+        self.recording.poll(ctx);
         let mut applied = Vec::new();
         let mut finished = Vec::new();
         for (index, (kind, job)) in self.jobs.iter().enumerate() {
@@ -75,13 +97,6 @@ impl AfterRun {
             };
             finished.push(index);
             match (kind, answer) {
-                (JobKind::Coredump, JobAnswer::Done(line)) => {
-                    self.coredump_chooser.close_field();
-                    self.coredump_message = Some((false, line));
-                }
-                (JobKind::Coredump, JobAnswer::Failed(line)) => {
-                    self.coredump_message = Some((true, line));
-                }
                 (JobKind::Apply(guest), JobAnswer::Done(line)) => {
                     applied.push(guest.clone());
                     self.folder_messages.push((guest.clone(), false, line));
@@ -104,42 +119,20 @@ impl AfterRun {
         path: Option<PathBuf>,
         ctx: &egui::Context,
     ) {
-        if self.jobs.iter().any(|(kind, _)| *kind == JobKind::Coredump) {
-            return;
-        }
-        match path {
-            Some(path) => self.write_coredump(coredump, path, ctx),
-            None => {
-                // The dialog is built here: some platforms want that on the main thread.
-                let pick = rfd::AsyncFileDialog::new()
-                    .set_title("Save the coredump")
-                    .set_file_name("core.wasm")
-                    .add_filter("Wasm coredump", &["wasm"])
-                    .save_file();
-                self.coredump_waiting = Some(coredump);
-                self.coredump_chooser.start((), pick, ctx);
-            }
-        }
+        self.coredump.start(coredump, path, "core.wasm", ctx);
     }
 
-    fn write_coredump(&mut self, coredump: Arc<Vec<u8>>, path: PathBuf, ctx: &egui::Context) {
-        let label = format!("saving the coredump to {}", path.display());
-        self.spawn(
-            JobKind::Coredump,
-            &label,
-            ctx,
-            move || match std::fs::write(&path, coredump.as_slice()) {
-                Ok(()) => JobAnswer::Done(format!(
-                    "Saved the coredump ({}) to {}",
-                    bytes_text(coredump.len() as u64),
-                    path.display()
-                )),
-                Err(err) => JobAnswer::Failed(format!(
-                    "cannot save the coredump: {err:#}: {}",
-                    path.display()
-                )),
-            },
-        );
+    /// Saves the recording of a run of `module` to `path`, or to where a save dialog says.
+    pub fn save_recording(
+        &mut self,
+        recording: Arc<Vec<u8>>,
+        path: Option<PathBuf>,
+        module: &str,
+        ctx: &egui::Context,
+    ) {
+        let stem = module.rsplit_once('.').map_or(module, |(stem, _)| stem);
+        self.recording
+            .start(recording, path, &format!("{stem}.wstrace"), ctx);
     }
 
     /// Carries `scratch`'s changes to its real folder, in the background.
@@ -182,10 +175,8 @@ impl AfterRun {
             Ok(job) => self.jobs.push((kind, job)),
             Err(err) => {
                 let line = format!("cannot start the file thread: {err:#}");
-                match kind {
-                    JobKind::Coredump => self.coredump_message = Some((true, line)),
-                    JobKind::Apply(guest) => self.folder_messages.push((guest, true, line)),
-                }
+                let JobKind::Apply(guest) = kind;
+                self.folder_messages.push((guest, true, line));
             }
         }
     }
@@ -198,6 +189,29 @@ pub fn after_run_ui(
     state: &mut AfterRun,
     commands: &mut Vec<Command>,
 ) {
+    if let Some(recording) = &report.recording {
+        ui.add_space(6.0);
+        let saving = state.recording.is_busy();
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .add_enabled(!saving, egui::Button::new("Save recording…"))
+                .on_hover_text(format!(
+                    "Save this run's recording ({}): the module, its sandbox and everything it \
+                     was handed through WASI, to replay exactly here or with `wasmscope replay`.",
+                    bytes_text(recording.len() as u64)
+                ))
+                .clicked()
+            {
+                commands.push(Command::SaveRecording(None));
+            }
+            if saving {
+                ui.spinner();
+            }
+        });
+        if let Some(path) = state.recording.ui(ui) {
+            commands.push(Command::SaveRecording(Some(path)));
+        }
+    }
     if report.coredump.is_some() {
         ui.add_space(6.0);
         coredump_ui(ui, report, state, commands);
@@ -220,11 +234,7 @@ fn coredump_ui(
     state: &mut AfterRun,
     commands: &mut Vec<Command>,
 ) {
-    let saving = state.coredump_chooser.is_waiting()
-        || state
-            .jobs
-            .iter()
-            .any(|(kind, _)| *kind == JobKind::Coredump);
+    let saving = state.coredump.is_busy();
     ui.horizontal_wrapped(|ui| {
         let size = report.coredump.as_ref().map_or(0, |c| c.len() as u64);
         if ui
@@ -242,17 +252,7 @@ fn coredump_ui(
             ui.spinner();
         }
     });
-    if let Some((error, message)) = &state.coredump_message {
-        if *error {
-            ui.colored_label(ui.visuals().error_fg_color, message);
-        } else {
-            ui.label(message);
-        }
-    }
-    if let Some(((), path)) = state
-        .coredump_chooser
-        .field_ui(ui, &COREDUMP_FIELD, !saving)
-    {
+    if let Some(path) = state.coredump.ui(ui) {
         commands.push(Command::SaveCoredump(Some(path)));
     }
 }

@@ -33,6 +33,9 @@ pub struct Module {
     pub key: Option<ModuleKey>,
     /// `Some` when the file is precompiled machine code (decided once, on load).
     pub native: Option<Native>,
+    /// `Some` when the file is a recording (`.wstrace`): the module is the one it holds, its
+    /// sandbox is the recorded one, and Run replays it.
+    pub replay: Option<Arc<crate::engine::recording::Recording>>,
 }
 
 /// What is known of a precompiled module in the window.
@@ -163,6 +166,7 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
         from_text: loaded.from_text,
         info,
         native,
+        replay: loaded.recording,
     }
 }
 
@@ -227,6 +231,7 @@ pub fn start_dialog(
                 dialog
                     .set_title("Open a WebAssembly module")
                     .add_filter("WebAssembly", &["wasm", "wat", "wast"])
+                    .add_filter("wasmscope recording", &["wstrace"])
                     .add_filter("All files", &["*"])
                     .pick_file(),
             ),

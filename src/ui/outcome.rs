@@ -71,6 +71,13 @@ pub fn outcome_ui(
         scroll = scroll.vertical_scroll_offset(0.0);
     }
     scroll.show(ui, |ui| {
+        if let Some(replay) = &report.replay {
+            ui.weak(format!(
+                "A replay: {} of the recording's {} WASI calls answered from it; nothing of this \
+                 machine was read.",
+                replay.calls_replayed, replay.calls_recorded
+            ));
+        }
         report_ui(ui, report, commands);
         crate::ui::files::after_run_ui(ui, report, after, commands);
         if let Some(refused) = report.unlisted_denials() {
@@ -235,6 +242,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         } else {
             frames_ui(ui, &trap.frames, commands);
             innermost_state_ui(ui, report, &trap.frames, commands);
+            replay_with_state_ui(ui, report, trap, commands);
         }
     }
 
@@ -295,6 +303,31 @@ fn memory_link_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Comm
         {
             commands.push(Command::ShowMemory(None));
         }
+    }
+}
+
+/// A trap of a recorded run without debug mode: the way to its locals, operand stacks and
+/// globals, by replaying the recording in debug mode.
+fn replay_with_state_ui(
+    ui: &mut egui::Ui,
+    report: &RunReport,
+    trap: &crate::engine::TrapInfo,
+    commands: &mut Vec<Command>,
+) {
+    if report.recording.is_none() || trap.frames.iter().any(|f| f.state.is_some()) {
+        return;
+    }
+    ui.add_space(4.0);
+    if ui
+        .button("Replay with state")
+        .on_hover_text(
+            "Run this recording again, exactly, in debug mode, to the trap: the frames' locals, \
+             operand stacks and globals, and the operands the trapping instruction was given. \
+             Nothing of this machine is read again.",
+        )
+        .clicked()
+    {
+        commands.push(Command::ReplayWithState);
     }
 }
 

@@ -8,6 +8,7 @@ use egui::RichText;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::policy::{Compiler, Limit};
+use crate::engine::record::DEFAULT_RECORD_MAX_BYTES;
 use crate::engine::{Entry, Invocation, ModuleInfo, SandboxPolicy, StdinSource};
 use crate::ui::command::Command;
 use crate::ui::grants::{Grants, grants_ui, restored_banner_ui, split_args};
@@ -28,7 +29,7 @@ const DEFAULT_FUEL: u64 = 100_000_000;
 /// What the sandbox panel edits and keeps between sessions: the limits (caps, timeout, fuel,
 /// stack, call log, network, compiler). What is granted to a module (folders, environment,
 /// arguments, stdin, the export to call) is not a setting: see [`crate::ui::grants`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SandboxSettings {
     /// The limits: what the guest may do. Its directories and environment stay empty here
@@ -36,7 +37,23 @@ pub struct SandboxSettings {
     pub policy: SandboxPolicy,
     /// The Profile switch: sample the guest every this many milliseconds; `None` is off.
     pub profiler_interval_ms: Option<u64>,
+    /// The Record switch: every core run keeps what crosses the WASI boundary in memory, up to
+    /// this many bytes of calls (File ▸ Save recording… writes it); `None` is off.
+    pub record_max_bytes: Option<u64>,
 }
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            policy: SandboxPolicy::default(),
+            profiler_interval_ms: None,
+            record_max_bytes: Some(DEFAULT_RECORD_MAX_BYTES),
+        }
+    }
+}
+
+/// The smallest and largest bound the Record setting takes.
+const RECORD_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(4 << 30);
 
 impl SandboxSettings {
     /// The policy for a run (these limits with the folders and environment `grants` gives the
@@ -62,9 +79,7 @@ impl SandboxSettings {
                 None => Entry::Default,
             },
             profiler_interval_ms: self.profiler_interval_ms,
-            // Recording in the window waits for File > Save recording: until then a recording
-            // would only hold memory.
-            record_max_bytes: None,
+            record_max_bytes: self.record_max_bytes,
             replay: None,
             // The window always offers Stop, which must end a guest even in a busy loop.
             stoppable: true,
@@ -87,7 +102,20 @@ impl SandboxSettings {
         self.profiler_interval_ms = self
             .profiler_interval_ms
             .map(|ms| ms.clamp(1, crate::engine::profiler::MAX_INTERVAL_MS));
+        self.record_max_bytes = self
+            .record_max_bytes
+            .map(|bytes| bytes.clamp(*RECORD_RANGE.start(), *RECORD_RANGE.end()));
         self
+    }
+
+    /// The engine the open module is compiled for ahead of Run: the one its runs use.
+    pub fn engine_key(&self) -> crate::engine::sandbox::EngineKey {
+        let key = crate::engine::sandbox::EngineKey::for_policy(&self.policy);
+        if self.record_max_bytes.is_some() {
+            key.recorded()
+        } else {
+            key
+        }
     }
 }
 
@@ -213,16 +241,17 @@ pub fn sandbox_ui(
                 commands.push(Command::ForgetGrants);
             }
             grants_ui(ui, grants, module, commands);
-            limits_ui(ui, &mut settings.policy, &mut settings.profiler_interval_ms);
+            limits_ui(ui, settings);
             crate::ui::debugger::component_note_ui(ui, &settings.policy, module);
         });
 }
 
-fn limits_ui(
-    ui: &mut egui::Ui,
-    policy: &mut SandboxPolicy,
-    profiler_interval_ms: &mut Option<u64>,
-) {
+fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
+    let SandboxSettings {
+        policy,
+        profiler_interval_ms,
+        record_max_bytes,
+    } = settings;
     egui::CollapsingHeader::new(RichText::new("Limits").strong())
         .default_open(true)
         .show(ui, |ui| {
@@ -366,6 +395,10 @@ fn limits_ui(
                     }
                     ui.end_row();
 
+                    row_label(ui, "Record", RECORD_TIP);
+                    record_row_ui(ui, record_max_bytes);
+                    ui.end_row();
+
                     row_label(ui, "Call log", CALL_LOG_TIP);
                     ui.checkbox(&mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
@@ -404,6 +437,39 @@ fn limits_ui(
                     ui.end_row();
                 });
         });
+}
+
+const RECORD_TIP: &str = "Keep what crosses the WASI boundary (what the guest read, the clock, \
+    random bytes, ...) in memory during each run of a core module, up to this size: File ▸ Save \
+    recording… writes it as a .wstrace that `wasmscope replay` and this window replay exactly, and \
+    a trap offers Replay with state. Recorded runs compute NaNs the same on every machine.";
+
+fn record_row_ui(ui: &mut egui::Ui, record_max_bytes: &mut Option<u64>) {
+    ui.horizontal(|ui| {
+        let mut on = record_max_bytes.is_some();
+        if ui.checkbox(&mut on, "").on_hover_text(RECORD_TIP).changed() {
+            *record_max_bytes = on.then_some(DEFAULT_RECORD_MAX_BYTES);
+        }
+        match record_max_bytes {
+            Some(bytes) => {
+                ui.add(
+                    egui::Slider::new(bytes, RECORD_RANGE)
+                        .logarithmic(true)
+                        .custom_formatter(|v, _| format!("up to {}", bytes_text(v as u64)))
+                        .custom_parser(|text| {
+                            crate::engine::parse_bytes(text.trim_start_matches("up to "))
+                                .ok()
+                                .filter(|b| RECORD_RANGE.contains(b))
+                                .map(|b| b as f64)
+                        }),
+                )
+                .on_hover_text(RECORD_TIP);
+            }
+            None => {
+                ui.weak("off: runs are not kept");
+            }
+        }
+    });
 }
 
 #[cfg(test)]

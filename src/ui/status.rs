@@ -91,8 +91,36 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
                 ));
             }
             ui.weak(text);
+            if let Some(report) = view.report.filter(|_| view.session.is_none()) {
+                recording_badge_ui(ui, report);
+            }
         });
     });
+}
+
+/// Whether the last run's recording is held (and how big it is), or why there is none.
+fn recording_badge_ui(ui: &mut egui::Ui, report: &RunReport) {
+    if let Some(recording) = &report.recording {
+        ui.separator();
+        ui.label(format!("recorded {}", bytes_text(recording.len() as u64)))
+            .on_hover_text(
+                "This run's recording is held in memory: File ▸ Save recording… writes it as a \
+                 .wstrace to replay exactly, here or with `wasmscope replay`. The next run \
+                 replaces it.",
+            );
+    } else if let Some(replay) = &report.replay {
+        ui.separator();
+        ui.label(format!(
+            "replayed {} of {} calls{}",
+            replay.calls_replayed,
+            replay.calls_recorded,
+            if replay.diverged { " (diverged)" } else { "" }
+        ))
+        .on_hover_text("This run was a replay: every WASI call was answered from the recording.");
+    } else if let Some(note) = &report.recording_note {
+        ui.separator();
+        ui.weak("not recorded").on_hover_text(note.as_str());
+    }
 }
 
 /// Fuel used against the budget, as a bar: "fuel used 1200 of 5000 (24%)".

@@ -137,3 +137,22 @@ pub fn run_traps(harness: &mut Harness<'_, App>, arg: &str) {
     run(harness);
     assert!(shows(harness, "TRAPPED"));
 }
+
+/// Types `path` into the path field `field` (shown when no file dialog can be) and presses
+/// `button`, then waits for the window to be idle.
+pub fn type_path(harness: &mut Harness<'_, App>, field: &str, path: &Path, button: &str) {
+    wait_for(harness, field);
+    harness.get_by_label(field).focus();
+    harness.step();
+    harness
+        .get_by_label(field)
+        .type_text(&path.display().to_string());
+    harness.step();
+    // The field may have appeared below the fold of a scrolled panel.
+    harness.get_by_label(button).scroll_to_me();
+    // Scrolling is animated: let it settle before clicking.
+    harness.run_steps(20);
+    harness.get_by_label(button).click();
+    harness.step();
+    wait_idle(harness);
+}

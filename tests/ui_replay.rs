@@ -1,0 +1,80 @@
+//! Recording and replay in the window, driven headless through egui_kittest: every core run is
+//! recorded (a badge says so), a trap offers Replay with state, File ▸ Save recording… writes a
+//! `.wstrace`, and a recording opened or dropped on the window replays as recorded.
+
+#![cfg(feature = "gui")]
+
+use egui_kittest::kittest::Queryable;
+
+mod common;
+use common::ui::*;
+
+#[test]
+fn a_trap_replayed_with_state_shows_the_locals_and_the_operands_it_was_given() {
+    let mut harness = harness();
+    run_traps(&mut harness, "div0");
+    // A normal run: no state at the trap, but the run was recorded.
+    assert!(shows_text(&harness, "recorded "), "{:#?}", harness.root());
+    assert!(!shows(&harness, "Frame 0: locals and operand stack"));
+    harness.get_by_label("Replay with state").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert!(
+        shows(&harness, "Frame 0: locals and operand stack"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows(&harness, "Operands of the trapping instruction"));
+    // `42 / $divisor` with the divisor 0: the instruction's operands, and the local.
+    assert!(shows(&harness, "$divisor"));
+    assert!(shows(&harness, "42"), "{:#?}", harness.root());
+    assert!(shows_text(&harness, "replayed"));
+    // A replay is not recorded again, and its trap has its state already.
+    assert!(harness.query_by_label("Replay with state").is_none());
+}
+
+#[test]
+fn a_saved_recording_opens_as_a_replay_with_its_sandbox_read_only() {
+    let mut harness = harness();
+    run_traps(&mut harness, "div0");
+    harness.get_by_label("Save recording…").click();
+    harness.step();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("div0.wstrace");
+    // No desktop portal under test: the dialog cannot show, so a path field does.
+    type_path(&mut harness, "Recording path", &path, "Save");
+    assert!(
+        shows_text(&harness, "Saved the recording"),
+        "{:#?}",
+        harness.root()
+    );
+    let bytes = std::fs::read(&path).expect("the recording was written");
+    assert!(bytes.starts_with(b"WSTRACE\n"));
+
+    // Dropped on the window, it opens as a replay of traps.wat.
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(path.clone())));
+    wait_for(&mut harness, "Sandbox (recorded)");
+    wait_idle(&mut harness);
+    assert_eq!(harness.state().module_name(), Some("traps.wat"));
+    assert!(
+        shows_text(&harness, "Replay of a run of traps.wat"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows(&harness, "Sandbox (recorded)"));
+    // The recorded arguments, shown, and nothing to grant or reset: no editable sandbox.
+    assert!(shows(&harness, "div0"));
+    assert!(harness.query_by_label("Reset").is_none());
+    assert!(harness.query_by_label("Add folder…").is_none());
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert!(
+        shows_text(&harness, "replayed 2 of 2 calls"),
+        "{:#?}",
+        harness.root()
+    );
+}
