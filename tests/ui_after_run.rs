@@ -4,7 +4,6 @@
 
 #![cfg(feature = "gui")]
 
-
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;

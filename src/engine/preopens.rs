@@ -59,7 +59,10 @@ impl PreparedDir {
     }
 }
 
-pub(crate) fn prepare_dirs(grants: &[DirGrant], allow_host_dirs: bool) -> Result<Vec<PreparedDir>, RunError> {
+pub(crate) fn prepare_dirs(
+    grants: &[DirGrant],
+    allow_host_dirs: bool,
+) -> Result<Vec<PreparedDir>, RunError> {
     grants
         .iter()
         .map(|grant| {

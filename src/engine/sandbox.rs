@@ -19,14 +19,12 @@ pub use crate::engine::cache::Compiled;
 use crate::engine::calllog::CallLog;
 use crate::engine::errors::{RunError, cause};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
-use crate::engine::preopens::{PreparedDir, prepare_dirs};
 use crate::engine::outcome::{
     GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
 };
 use crate::engine::output::ChannelOutput;
-use crate::engine::policy::{
-    Compiler, Invocation, SandboxPolicy, StdinSource,
-};
+use crate::engine::policy::{Compiler, Invocation, SandboxPolicy, StdinSource};
+use crate::engine::preopens::{PreparedDir, prepare_dirs};
 
 /// The data of one run's `Store`.
 pub struct Host {

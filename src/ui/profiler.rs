@@ -52,15 +52,29 @@ pub enum SortBy {
 }
 
 /// The profile window's state: the view is reset for each run, the window stays open.
+/// A click on the flame graph that a second one may turn into a double-click.
+#[derive(Clone, Copy)]
+struct LastClick {
+    /// The bar it landed on.
+    node: u32,
+    /// The zoom before it.
+    zoom: u32,
+    /// How many rows the graph had: it keeps them until the double-click could come, so a
+    /// zoom that leaves fewer rows does not move the graph out from under the pointer.
+    rows: usize,
+    /// When (egui's input time, seconds).
+    at: f64,
+}
+
 #[derive(Default)]
 pub struct ProfilerView {
     /// Whether the window is shown.
     pub open: bool,
     /// The call-tree node the flame graph is zoomed into (0: all samples).
     zoom: u32,
-    /// The bar the last click landed on and the zoom before it: a double-click's first click
-    /// zooms and moves the bars, so the second must open what the first one hit.
-    last_click: Option<(u32, u32)>,
+    /// The last click, while a second one would make it a double-click: a double-click's
+    /// first click zooms and moves the bars, so the second must open what the first one hit.
+    last_click: Option<LastClick>,
     sort: SortBy,
     /// The save dialog, or its path field when there is no dialog.
     chooser: PathChooser<()>,
@@ -490,9 +504,19 @@ fn flame_graph_ui(
 ) {
     let width = ui.available_width().max(100.0);
     let bars = layout(profile, view.zoom, width);
+    let now = ui.input(|i| i.time);
+    // Past the double-click delay a click is only a click.
+    let double_click_delay = ui.options(|o| o.input_options.max_double_click_delay);
+    if view
+        .last_click
+        .is_some_and(|click| now - click.at > double_click_delay)
+    {
+        view.last_click = None;
+    }
     let depth = bars.iter().map(|b| b.depth + 1).max().unwrap_or(1);
+    let rows = depth.max(view.last_click.map_or(0, |click| click.rows));
     let (rect, response) =
-        ui.allocate_exact_size(egui::vec2(width, depth as f32 * ROW_HEIGHT), Sense::click());
+        ui.allocate_exact_size(egui::vec2(width, rows as f32 * ROW_HEIGHT), Sense::click());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Flame graph"));
     let bar_rect = |bar: &Bar| {
         egui::Rect::from_min_size(
@@ -528,7 +552,7 @@ fn flame_graph_ui(
     if response.double_clicked() {
         // The bar under the first click, where the graph was before that click zoomed it.
         let first = view.last_click.take();
-        if let Some((node, zoom)) = first {
+        if let Some(LastClick { node, zoom, .. }) = first {
             view.zoom = zoom;
             open_code(profile, node, commands);
         } else if let Some(node) = clicked {
@@ -537,7 +561,12 @@ fn flame_graph_ui(
     } else if response.clicked()
         && let Some(node) = clicked
     {
-        view.last_click = Some((node, view.zoom));
+        view.last_click = Some(LastClick {
+            node,
+            zoom: view.zoom,
+            rows: depth,
+            at: now,
+        });
         // Clicking the bar zoomed into zooms back out one level.
         view.zoom = if node == view.zoom {
             profile.nodes.get(node as usize).map_or(0, |n| n.parent)
