@@ -19,6 +19,23 @@ use wasmtime::{Engine, Module};
 /// Compiled code kept for modules that are not open (not pinned), at most, by default.
 pub const MODULE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
+/// A module of at least this many bytes (of wasm) is "big": compiling it can leave the
+/// engine's compiler holding buffers sized for its largest functions (80 MiB for eight
+/// functions of 40,000 instructions, hundreds for a 69 MB module) for as long as the engine
+/// lives. When such a module leaves the cache its engine is retired ([`set_retire_hook`]), so
+/// that memory goes too; the next compile gets a fresh engine, which costs milliseconds.
+pub const BIG_MODULE_BYTES: usize = 1024 * 1024;
+
+/// Called with an engine whose big module left the cache: the engines' owner stops handing it
+/// out, so it is freed once nothing else holds it.
+static RETIRE: OnceLock<fn(&Engine)> = OnceLock::new();
+
+/// Sets who retires an engine once its big module left the cache (the shared engines'
+/// owner, which sits above this file and so cannot be called from here directly).
+pub fn set_retire_hook(retire: fn(&Engine)) {
+    let _ = RETIRE.set(retire);
+}
+
 static BOUND_BYTES: AtomicUsize = AtomicUsize::new(MODULE_CACHE_BYTES);
 
 /// A compiled module and whether it came from the cache.
@@ -36,9 +53,7 @@ pub struct Compiled {
 pub fn set_bound_bytes(bytes: usize) {
     BOUND_BYTES.store(bytes, Ordering::Relaxed);
     let evicted = lock().evict();
-    if evicted {
-        release_free_memory();
-    }
+    evicted.finish();
 }
 
 /// The bound on compiled code kept for modules that are not open.
@@ -101,10 +116,11 @@ impl Cache {
         self.entries.iter_mut().find(|e| e.key.is(key))
     }
 
-    /// Drops the least recently used unpinned entries until they fit the bound. Returns
-    /// whether anything was dropped.
-    fn evict(&mut self) -> bool {
-        let mut evicted = false;
+    /// Drops the least recently used unpinned entries until they fit the bound. The engine
+    /// of a big module dropped is to be retired: its other unpinned modules go with it, so
+    /// nothing here keeps it alive.
+    fn evict(&mut self) -> Evicted {
+        let mut evicted = Evicted::default();
         loop {
             let unpinned: usize = self
                 .entries
@@ -113,7 +129,7 @@ impl Cache {
                 .map(|e| e.bytes)
                 .sum();
             if unpinned <= bound_bytes() {
-                return evicted;
+                break;
             }
             let oldest = self
                 .entries
@@ -122,14 +138,47 @@ impl Cache {
                 .filter(|(_, e)| e.pins == 0)
                 .min_by_key(|(_, e)| e.used)
                 .map(|(i, _)| i);
-            match oldest {
-                Some(index) => {
-                    self.entries.swap_remove(index);
-                    evicted = true;
-                }
-                None => return evicted,
+            let Some(index) = oldest else {
+                break;
+            };
+            let entry = self.entries.swap_remove(index);
+            evicted.any = true;
+            if entry.key.len >= BIG_MODULE_BYTES {
+                evicted.retire.push(entry.key.engine);
             }
         }
+        for engine in &evicted.retire {
+            self.entries
+                .retain(|e| e.pins > 0 || !Engine::same(&e.key.engine, engine));
+        }
+        evicted
+    }
+}
+
+/// What an eviction dropped; [`Evicted::finish`] retires engines and gives memory back, once
+/// the cache's lock is let go.
+#[derive(Default)]
+#[must_use]
+struct Evicted {
+    any: bool,
+    /// Engines whose big module was dropped.
+    retire: Vec<Engine>,
+}
+
+impl Evicted {
+    fn finish(self) {
+        if !self.any {
+            return;
+        }
+        if let Some(retire) = RETIRE.get() {
+            for engine in &self.retire {
+                retire(engine);
+            }
+        }
+        // The engines' compiler buffers are freed as the last clone goes (here, unless a run
+        // still holds one): then the allocator can give the memory back.
+        drop(self.retire);
+        release_free_memory();
     }
 }
 
@@ -179,25 +228,32 @@ fn release_free_memory() {
 fn release_free_memory() {}
 
 /// Keeps a module's compiled code in the cache while it lives (the open module's).
-pub struct Pin(Key);
+pub struct Pin(Option<Key>);
 
 impl std::fmt::Debug for Pin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pin({} bytes of wasm)", self.0.len)
+        write!(
+            f,
+            "Pin({} bytes of wasm)",
+            self.0.as_ref().map_or(0, |key| key.len)
+        )
     }
 }
 
 impl Drop for Pin {
     fn drop(&mut self) {
+        let Some(key) = self.0.take() else {
+            return;
+        };
         let mut cache = lock();
-        if let Some(entry) = cache.find(&self.0) {
+        if let Some(entry) = cache.find(&key) {
             entry.pins = entry.pins.saturating_sub(1);
         }
+        // The key holds its engine: let go of it before an evicted engine is retired.
+        drop(key);
         let evicted = cache.evict();
         drop(cache);
-        if evicted {
-            release_free_memory();
-        }
+        evicted.finish();
     }
 }
 
@@ -248,7 +304,7 @@ pub(crate) fn load_pinned(
                 compile_time: Duration::ZERO,
                 cached: true,
             };
-            return Ok((compiled, Pin(key)));
+            return Ok((compiled, Pin(Some(key))));
         }
         if !cache.in_flight.iter().any(|k| k.is(&key)) {
             break;
@@ -276,7 +332,7 @@ pub(crate) fn load_pinned(
         compile_time,
         cached: false,
     };
-    Ok((compiled, Pin(key)))
+    Ok((compiled, Pin(Some(key))))
 }
 
 /// Bytes of compiled code the cache holds: `(pinned, not pinned)`.

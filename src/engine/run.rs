@@ -278,7 +278,7 @@ fn load(
         return Ok(Err(outcome));
     }
     Ok(match info.kind {
-        ModuleKind::Component => RunTarget::component(shared, key, &request.wasm)?
+        ModuleKind::Component => RunTarget::component(shared, &request.wasm)?
             .map_err(|e| failed(format!("invalid component: {}", error_text(&e)))),
         ModuleKind::CoreModule | ModuleKind::Invalid | ModuleKind::Precompiled => {
             RunTarget::core(shared, key, &request.wasm)

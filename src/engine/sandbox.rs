@@ -546,9 +546,17 @@ impl EngineKey {
 
 /// wasmtime's on-disk compiled-code cache, unless `WASMSCOPE_NO_DISK_CACHE` is set or the
 /// cache cannot be set up (then compiles simply are not cached on disk).
+static DISK_CACHE: OnceLock<Option<wasmtime::Cache>> = OnceLock::new();
+
+/// Turns the on-disk code cache off for this process, as `WASMSCOPE_NO_DISK_CACHE` does;
+/// `false` when it is too late (an engine was already made). For measurements that the
+/// cache's background work (it recompresses what it wrote) would blur.
+pub fn disable_disk_cache() -> bool {
+    DISK_CACHE.set(None).is_ok()
+}
+
 fn disk_cache() -> Option<wasmtime::Cache> {
-    static CACHE: OnceLock<Option<wasmtime::Cache>> = OnceLock::new();
-    CACHE
+    DISK_CACHE
         .get_or_init(|| {
             if std::env::var_os("WASMSCOPE_NO_DISK_CACHE").is_some() {
                 return None;
@@ -579,6 +587,17 @@ pub struct SharedEngine {
     pub linker: Arc<Linker<Host>>,
     /// Whether its code checks the epoch ([`EngineKey::epoch_checks`]).
     pub epoch_checks: bool,
+    /// Linkers made for this engine on first need (a linker belongs to one engine, and an
+    /// engine may be retired and replaced under the same settings).
+    pub(crate) later: Arc<LaterLinkers>,
+}
+
+/// The linkers an engine gets on first need: the WASI shim's wrapping linker and the WASI
+/// preview 2 linker for components.
+#[derive(Default)]
+pub(crate) struct LaterLinkers {
+    pub(crate) shim: Mutex<Option<Arc<Linker<Host>>>>,
+    pub(crate) preview2: Mutex<Option<Arc<wasmtime::component::Linker<Host>>>>,
 }
 
 pub(crate) fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
@@ -589,19 +608,52 @@ pub(crate) fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
 }
 
 static ENGINES: OnceLock<Mutex<HashMap<EngineKey, SharedEngine>>> = OnceLock::new();
+/// Engines no longer handed out ([`retire`]) that something may still run code in.
+static RETIRED: Mutex<Vec<wasmtime::EngineWeak>> = Mutex::new(Vec::new());
 
-/// Advances the epoch of every shared engine: the clock that timeouts and Stop read.
+/// Advances the epoch of every shared engine: the clock that timeouts and Stop read. A
+/// retired engine still ticks while anything holds it (a run that started before).
 pub fn increment_epochs() {
     if let Some(engines) = ENGINES.get() {
         for shared in engines.lock().unwrap_or_else(|p| p.into_inner()).values() {
             shared.engine.increment_epoch();
         }
     }
+    RETIRED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|weak| match weak.upgrade() {
+            Some(engine) => {
+                engine.increment_epoch();
+                true
+            }
+            None => false,
+        });
+}
+
+/// Stops handing out `engine` (its big module left the code cache): the next run with its
+/// settings gets a fresh engine, and this one, with the compiler buffers its big module left
+/// behind, is freed once nothing holds it.
+fn retire(engine: &Engine) {
+    let Some(engines) = ENGINES.get() else {
+        return;
+    };
+    engines
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|_, shared| !Engine::same(&shared.engine, engine));
+    RETIRED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(engine.weak());
 }
 
 /// The shared engine for `key`, created on first use.
 pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
-    let engines = ENGINES.get_or_init(Default::default);
+    let engines = ENGINES.get_or_init(|| {
+        cache::set_retire_hook(retire);
+        Default::default()
+    });
     let mut engines = engines.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(shared) = engines.get(&key) {
         return Ok(shared.clone());
@@ -641,6 +693,7 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     config.cache(disk_cache());
     let engine = Engine::new(&config)?;
     let shared = SharedEngine {
+        later: Arc::default(),
         linker: Arc::new(make_linker(&engine)?),
         engine,
         epoch_checks: key.epoch_checks,
@@ -662,8 +715,18 @@ pub fn compile_pinned(
     key: EngineKey,
     wasm: &[u8],
 ) -> wasmtime::Result<(Compiled, cache::Pin)> {
-    // The cache knows code by its engine: one shared engine per key.
-    debug_assert!(shared_engine(key).is_ok_and(|s| Engine::same(&s.engine, &shared.engine)));
+    // The cache knows code by its engine: one shared engine per key, or one retired since
+    // `shared` was handed out (its code is cached under it, and goes when it is let go).
+    debug_assert!(
+        shared_engine(key).is_ok_and(|s| Engine::same(&s.engine, &shared.engine))
+            || RETIRED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|weak| weak
+                    .upgrade()
+                    .is_some_and(|e| Engine::same(&e, &shared.engine)))
+    );
     cache::compile_pinned(&shared.engine, wasm)
 }
 

@@ -3,8 +3,7 @@
 //! The run skeleton in [`crate::engine::run`] is shared; only instantiating and calling the
 //! entry differ, and they live here.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{self, Component};
@@ -90,7 +89,6 @@ impl RunTarget {
     /// could not be set up.
     pub(crate) fn component(
         shared: &SharedEngine,
-        key: EngineKey,
         wasm: &[u8],
     ) -> Result<wasmtime::Result<Compiled>, RunError> {
         let started = Instant::now();
@@ -99,8 +97,7 @@ impl RunTarget {
             Err(e) => return Ok(Err(e)),
         };
         let compile_time = started.elapsed();
-        let linker =
-            preview2_linker(key, &shared.engine).map_err(|e| RunError::Preview2(cause(e)))?;
+        let linker = preview2_linker(shared).map_err(|e| RunError::Preview2(cause(e)))?;
         Ok(Ok(Compiled {
             target: RunTarget::Component { component, linker },
             compile_time,
@@ -183,23 +180,19 @@ impl RunTarget {
 }
 
 /// The WASI preview 2 linker for an engine, made once per engine.
-fn preview2_linker(
-    key: EngineKey,
-    engine: &wasmtime::Engine,
-) -> wasmtime::Result<Arc<component::Linker<Host>>> {
-    type Linkers = Mutex<HashMap<EngineKey, Arc<component::Linker<Host>>>>;
-    static LINKERS: OnceLock<Linkers> = OnceLock::new();
-    let mut linkers = LINKERS
-        .get_or_init(Default::default)
+fn preview2_linker(shared: &SharedEngine) -> wasmtime::Result<Arc<component::Linker<Host>>> {
+    let mut made = shared
+        .later
+        .preview2
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    if let Some(linker) = linkers.get(&key) {
+    if let Some(linker) = made.as_ref() {
         return Ok(Arc::clone(linker));
     }
-    let mut linker = component::Linker::new(engine);
+    let mut linker = component::Linker::new(&shared.engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     let linker = Arc::new(linker);
-    linkers.insert(key, Arc::clone(&linker));
+    *made = Some(Arc::clone(&linker));
     Ok(linker)
 }
 

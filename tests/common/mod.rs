@@ -150,6 +150,29 @@ pub fn many_functions(functions: u32, seed: u32, spin: bool) -> Vec<u8> {
     wat::parse_str(&wat).unwrap()
 }
 
+/// A module of `functions` huge functions, `instructions` additions each: what leaves a
+/// compiler's buffers big (they grow to the largest function compiled).
+pub fn huge_functions(functions: u32, instructions: u32, seed: u32) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut wat = String::from("(module\n");
+    for f in 0..functions {
+        let _ = write!(
+            wat,
+            "(func $f{f} (export \"f{f}\") (param i32) (result i32) (local i32)"
+        );
+        for i in 0..instructions {
+            let _ = write!(
+                wat,
+                " local.get 1 local.get 0 i32.const {} i32.mul i32.add local.set 1",
+                i ^ seed
+            );
+        }
+        wat.push_str(" local.get 1)\n");
+    }
+    wat.push(')');
+    wat::parse_str(&wat).unwrap()
+}
+
 /// Runs the sample `name` with no timeout, presses Stop after `delay`, and collects the run.
 pub fn cancel_after(name: &str, delay: Duration) -> Ran {
     let module = engine::load_file(&sample(name)).unwrap();

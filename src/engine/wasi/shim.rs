@@ -23,7 +23,6 @@
 //! nothing of it: the log works on memory slices, the quota through [`QuotaGuest`], which
 //! this module implements.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::{Caller, Extern, Func, Linker, Memory, Module, Store, Val};
@@ -79,17 +78,12 @@ pub(crate) fn linker_for(
         return Ok(Arc::clone(&shared.linker));
     }
     store.data_mut().shim = Some(plan(shared, key, store, module)?);
-    type Linkers = Mutex<HashMap<EngineKey, Arc<Linker<Host>>>>;
-    static LINKERS: OnceLock<Linkers> = OnceLock::new();
-    let linkers = LINKERS.get_or_init(Default::default);
-    if let Some(linker) = linkers.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    let mut made = shared.later.shim.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(linker) = made.as_ref() {
         return Ok(Arc::clone(linker));
     }
     let linker = Arc::new(make_linker(shared, store)?);
-    linkers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, Arc::clone(&linker));
+    *made = Some(Arc::clone(&linker));
     Ok(linker)
 }
 
