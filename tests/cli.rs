@@ -3,21 +3,11 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+use common::{text, wasmscope};
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::sample;
-
-fn wasmscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn path(name: &str) -> String {
     sample(name).display().to_string()

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+use common::wasmscope;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -282,13 +282,6 @@ fn a_logpoint_hit_a_million_times_counts_every_hit_and_prints_a_bounded_number_o
     );
     assert_eq!(value(&record.first, "i").value, "0");
     assert_eq!(value(&record.last, "i").value, "999999");
-}
-
-fn wasmscope(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

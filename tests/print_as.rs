@@ -4,7 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::wasmscope;
 
 /// `wasmscope run --print-as RUNTIME` with the flags every command test shares: a read-only
 /// and a read-write folder, environment, a memory cap, a timeout, fuel and guest arguments.
@@ -29,13 +32,6 @@ fn print_as(runtime: &str) -> Output {
         "one",
         "two words",
     ])
-}
-
-fn wasmscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }
 
 /// Stdout and stderr of a successful print, as text.

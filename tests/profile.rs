@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+use common::wasmscope;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use clap::Parser as _;
 use wasmscope::cli::{Cli, CliCommand, policy_from_args};
@@ -364,13 +364,6 @@ fn flags_override_the_profile() {
         err.starts_with("--profile: cannot read the profile /no/such.toml"),
         "{err}"
     );
-}
-
-fn wasmscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }
 
 #[test]

@@ -4,8 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
-
-use std::process::Command;
+use common::wasmscope;
 
 use common::{Ran, run_sample, run_sample_with, run_wasm_with, sample, short_timeout};
 use wasmscope::engine::profiler::{FrameKind, FunctionStats, GuestProfile};
@@ -197,13 +196,6 @@ fn deep_recursion_is_folded_not_drawn_frame_by_frame() {
         "{labels:?}"
     );
     assert!(function(&profile, "spin").self_samples > 0);
-}
-
-fn wasmscope(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn dropped_sample_shows_imports_and_exports() {
     harness
         .input_mut()
         .dropped_files
-        .push(Arc::new(DroppedPath(sample("hello.wat"))));
+        .push(Arc::new(DroppedPath(sample_path("hello.wat"))));
     wait_for(&mut harness, "hello.wat");
     wait_idle(&mut harness);
 
@@ -288,7 +288,7 @@ fn open_path_field_loads_a_typed_path() {
     wait_for(&mut harness, "Open a module by path");
     harness.step();
     // The field has focus at once: typing goes straight into it.
-    let path = sample("exit_code.wat");
+    let path = sample_path("exit_code.wat");
     harness
         .get_by_label("Path")
         .type_text(&path.display().to_string());
@@ -307,7 +307,7 @@ fn open_path_field_loads_a_typed_path() {
 /// Loads and runs hello.wat and checks its greeting: the window still works.
 fn still_runs_hello(harness: &mut Harness<'_, App>, after: &str) {
     harness.state_mut().grants_mut().args_text.clear();
-    harness.state_mut().open_path(sample("hello.wat"));
+    harness.state_mut().open_path(sample_path("hello.wat"));
     wait_idle(harness);
     assert_eq!(
         harness.state().module_name(),
@@ -331,7 +331,8 @@ fn the_window_survives_hostile_modules_and_bad_files() {
         path
     };
     let truncated = {
-        let wasm = wat::parse_str(std::fs::read_to_string(sample("traps.wat")).unwrap()).unwrap();
+        let wasm =
+            wat::parse_str(std::fs::read_to_string(sample_path("traps.wat")).unwrap()).unwrap();
         write("truncated.wasm", &wasm[..wasm.len() / 2])
     };
     let huge = dir.path().join("huge.wasm");
@@ -357,15 +358,15 @@ fn the_window_survives_hostile_modules_and_bad_files() {
         truncated,
         huge,
         dir.path().to_owned(),
-        sample("infinite_loop.wat"),
-        sample("sleep_forever.wat"),
-        sample("memory_hog.wat"),
-        sample("table_hog.wat"),
-        sample("stack_overflow.wat"),
-        sample("stdout_flood.wat"),
-        sample("missing_import.wat"),
-        sample("reactor.wat"),
-        sample("escape_attempts.wat"),
+        sample_path("infinite_loop.wat"),
+        sample_path("sleep_forever.wat"),
+        sample_path("memory_hog.wat"),
+        sample_path("table_hog.wat"),
+        sample_path("stack_overflow.wat"),
+        sample_path("stdout_flood.wat"),
+        sample_path("missing_import.wat"),
+        sample_path("reactor.wat"),
+        sample_path("escape_attempts.wat"),
     ];
     let mut harness = harness();
     harness.step();

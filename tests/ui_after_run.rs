@@ -406,7 +406,7 @@ fn comparing_with_and_without_folders_highlights_the_difference() {
         .grants_mut()
         .dirs
         .push(wasmscope::engine::DirGrant {
-            host_path: sample("data"),
+            host_path: sample_path("data"),
             guest_path: "/data".into(),
             read_only: true,
             scratch: false,

@@ -19,12 +19,13 @@ pub enum ProfileFlag {
     /// `--profile FILE`: start from this sandbox profile.
     Sandbox(PathBuf),
     /// `--profile=guest[,FILE[,INTERVAL]]`: profile the guest, as wasmtime spells it.
-    Guest(GuestProfile),
+    Guest(GuestProfileRequest),
 }
 
-/// Where the guest profile goes and how often the guest is sampled.
+/// What `--profile=guest,...` or `--profile-guest` asks for: where the guest profile goes and
+/// how often the guest is sampled.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuestProfile {
+pub struct GuestProfileRequest {
     /// The Firefox Profiler file to write.
     pub path: PathBuf,
     /// The sampling interval.
@@ -44,7 +45,7 @@ impl ProfileFlag {
             ["guest", path, every] => (path, interval_ms(every)?),
             _ => return Err(CliError::GuestProfile(text.to_owned())),
         };
-        Ok(Self::Guest(GuestProfile {
+        Ok(Self::Guest(GuestProfileRequest {
             path: PathBuf::from(path),
             interval_ms,
         }))
@@ -71,9 +72,9 @@ pub fn interval_ms(text: &str) -> Result<u64, CliError> {
 
 /// The guest profile the run flags ask for, if any. `--profile-guest` wins over wasmtime's
 /// spelling.
-pub fn guest_profile(args: &RunArgs) -> Result<Option<GuestProfile>, CliError> {
+pub fn guest_profile(args: &RunArgs) -> Result<Option<GuestProfileRequest>, CliError> {
     match (&args.profile_guest, args.profile_interval, &args.profile) {
-        (Some(path), interval_ms, _) => Ok(Some(GuestProfile {
+        (Some(path), interval_ms, _) => Ok(Some(GuestProfileRequest {
             path: path.clone(),
             interval_ms: interval_ms.unwrap_or(DEFAULT_INTERVAL_MS),
         })),

@@ -22,7 +22,7 @@ use crate::engine::recording::RecordingHeader;
 use crate::engine::sandbox::{
     self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
 };
-use crate::engine::target::{CallError, Compiled, RunTarget};
+use crate::engine::target::{CallError, LoadedTarget, RunTarget};
 
 /// Why a run cannot be both profiled and debugged.
 pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (debug mode \
@@ -252,7 +252,7 @@ fn load(
     request: &RunRequest,
     shared: &SharedEngine,
     key: EngineKey,
-) -> Result<Result<Compiled, RunOutcome>, RunError> {
+) -> Result<Result<LoadedTarget, RunOutcome>, RunError> {
     let entry = &request.invocation.entry;
     if let Some(origin) = request.precompiled {
         // Precompiled code: no wasm to inspect, so check what wasmtime's types say instead.

@@ -35,7 +35,7 @@ pub(crate) enum RunTarget {
 }
 
 /// A target and how long it took to compile.
-pub(crate) struct Compiled {
+pub(crate) struct LoadedTarget {
     /// What runs.
     pub(crate) target: RunTarget,
     /// Compile time; zero when cached.
@@ -60,9 +60,9 @@ impl RunTarget {
         shared: &SharedEngine,
         key: EngineKey,
         wasm: &[u8],
-    ) -> wasmtime::Result<Compiled> {
+    ) -> wasmtime::Result<LoadedTarget> {
         let compiled = sandbox::compile(shared, key, wasm)?;
-        Ok(Compiled {
+        Ok(LoadedTarget {
             target: RunTarget::Core {
                 module: compiled.module,
                 linker: Arc::clone(&shared.linker),
@@ -73,9 +73,12 @@ impl RunTarget {
     }
 
     /// Loads a precompiled core module's image (or takes it from the cache).
-    pub(crate) fn precompiled(shared: &SharedEngine, image: &[u8]) -> wasmtime::Result<Compiled> {
+    pub(crate) fn precompiled(
+        shared: &SharedEngine,
+        image: &[u8],
+    ) -> wasmtime::Result<LoadedTarget> {
         let compiled = crate::engine::precompiled::load(shared, image)?;
-        Ok(Compiled {
+        Ok(LoadedTarget {
             target: RunTarget::Core {
                 module: compiled.module,
                 linker: Arc::clone(&shared.linker),
@@ -90,7 +93,7 @@ impl RunTarget {
     pub(crate) fn component(
         shared: &SharedEngine,
         wasm: &[u8],
-    ) -> Result<wasmtime::Result<Compiled>, RunError> {
+    ) -> Result<wasmtime::Result<LoadedTarget>, RunError> {
         let started = Instant::now();
         let component = match Component::new(&shared.engine, wasm) {
             Ok(component) => component,
@@ -98,7 +101,7 @@ impl RunTarget {
         };
         let compile_time = started.elapsed();
         let linker = preview2_linker(shared).map_err(|e| RunError::Preview2(cause(e)))?;
-        Ok(Ok(Compiled {
+        Ok(Ok(LoadedTarget {
             target: RunTarget::Component { component, linker },
             compile_time,
             cached: false,

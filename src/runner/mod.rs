@@ -1,9 +1,10 @@
-//! The worker: one named thread per run, commands in and events out over bounded channels.
+//! The worker: two named threads per run (the run itself, and a watcher that takes the face's
+//! commands), commands in and events out over bounded channels, and one epoch ticker per process.
 //!
 //! ```text
 //!                           [epoch ticker: one per process] --epoch ticks--+
 //!                                                                          v
-//! face --Command::Cancel--> [watcher thread] ----------cancel-------> [run thread: Store]
+//! face --RunCommand::Cancel--> [watcher thread] ----------cancel-------> [run thread: Store]
 //! face <------------------- RunEvent (bounded) --------------------- [run thread]
 //! ```
 
@@ -27,7 +28,7 @@ const WAKE_INTERVAL: Duration = Duration::from_millis(15);
 
 /// Commands to a run in progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum RunCommand {
     /// Stop the run; it ends with the `cancelled` outcome.
     Cancel,
     /// Debug mode: continue, step, pause, or edit a breakpoint.
@@ -41,23 +42,23 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 pub struct RunHandle {
     /// Events in order; the last is [`RunEvent::Finished`].
     pub events: Receiver<RunEvent>,
-    commands: Sender<Command>,
+    commands: Sender<RunCommand>,
     threads: Vec<JoinHandle<()>>,
 }
 
 impl RunHandle {
     /// Asks the run to stop.
     pub fn cancel(&self) {
-        let _ = self.commands.try_send(Command::Cancel);
+        let _ = self.commands.try_send(RunCommand::Cancel);
     }
 
     /// Sends a debug command (Continue, Step, Pause, a breakpoint edit); never blocks.
     pub fn debug(&self, command: crate::engine::debug::DebugCommand) {
-        let _ = self.commands.try_send(Command::Debug(command));
+        let _ = self.commands.try_send(RunCommand::Debug(command));
     }
 
     /// A sender for commands, for another thread (e.g. a Ctrl-C handler).
-    pub fn commands(&self) -> Sender<Command> {
+    pub fn commands(&self) -> Sender<RunCommand> {
         self.commands.clone()
     }
 
@@ -174,7 +175,7 @@ pub fn spawn_with_breakpoints(
     wake: Option<Wake>,
 ) -> std::io::Result<RunHandle> {
     let (event_tx, event_rx) = bounded(EVENT_CAPACITY);
-    let (command_tx, command_rx) = bounded::<Command>(16);
+    let (command_tx, command_rx) = bounded::<RunCommand>(16);
     let (done_tx, done_rx) = bounded::<()>(1);
     let control = Arc::new(RunControl::default());
     control.debug().set_breakpoints(breakpoints);
@@ -271,7 +272,7 @@ impl EpochTicker {
 /// Forwards Cancel, sends coalesced output and wakes the face, until the run is done.
 fn watch(
     control: &RunControl,
-    commands: &Receiver<Command>,
+    commands: &Receiver<RunCommand>,
     done: &Receiver<()>,
     events: &Sender<RunEvent>,
     wake: Option<&Wake>,
@@ -281,8 +282,8 @@ fn watch(
     loop {
         select! {
             recv(commands) -> command => match command {
-                Ok(Command::Cancel) => control.cancel(),
-                Ok(Command::Debug(command)) => control.debug().send(command),
+                Ok(RunCommand::Cancel) => control.cancel(),
+                Ok(RunCommand::Debug(command)) => control.debug().send(command),
                 Err(_) => {
                     // The face is gone: nobody can answer a pause, so the guest runs on (to
                     // its end or its timeout), and this loop stops waking for commands.

@@ -51,7 +51,7 @@ impl App {
                     }
                 }
                 Command::ShowMemory(address) => self.run_view.hex.show(address),
-                Command::ProfileDialog(action) => self.jobs.profile.start(action, ctx),
+                Command::SandboxProfileDialog(action) => self.jobs.profile.start(action, ctx),
                 Command::CopyCommand(runtime) => self.copy_command(runtime, ctx),
                 Command::CopyAsRust => match self.state.sandbox.policy_for_run(&self.loaded.grants)
                 {
@@ -145,7 +145,7 @@ impl App {
                         }
                     }
                 }
-                Command::SaveProfile(path) => {
+                Command::SaveGuestProfile(path) => {
                     if let Some(report) = &self.run_view.report
                         && let Some(profile) = &report.profile
                     {

@@ -77,7 +77,7 @@ impl App {
                     .clicked()
                 {
                     self.commands
-                        .push(Command::ProfileDialog(profile::ProfileAction::Save));
+                        .push(Command::SandboxProfileDialog(profile::ProfileAction::Save));
                 }
                 if ui
                     .button("Load sandbox profile…")
@@ -85,7 +85,7 @@ impl App {
                     .clicked()
                 {
                     self.commands
-                        .push(Command::ProfileDialog(profile::ProfileAction::Load));
+                        .push(Command::SandboxProfileDialog(profile::ProfileAction::Load));
                 }
                 ui.separator();
                 if ui
@@ -120,7 +120,7 @@ impl App {
                     )
                     .clicked()
                 {
-                    self.commands.push(Command::SaveProfile(None));
+                    self.commands.push(Command::SaveGuestProfile(None));
                 }
                 let recording = self
                     .run_view

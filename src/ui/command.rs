@@ -34,7 +34,7 @@ pub enum Command {
     /// Throw a scratch copy (by guest path) away.
     DiscardScratch(String),
     /// Show a dialog to save or load a sandbox profile.
-    ProfileDialog(profile::ProfileAction),
+    SandboxProfileDialog(profile::ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
     CopyCommand(crate::engine::copy_as::Runtime),
     /// Show the sandbox policy as a Rust program embedding wasmtime.
@@ -59,5 +59,5 @@ pub enum Command {
     ReplayWithState,
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
-    SaveProfile(Option<PathBuf>),
+    SaveGuestProfile(Option<PathBuf>),
 }

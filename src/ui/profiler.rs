@@ -284,7 +284,7 @@ fn profile_ui(
             .on_hover_text("Write the profile in the Firefox Profiler's format.")
             .clicked()
         {
-            commands.push(Command::SaveProfile(None));
+            commands.push(Command::SaveGuestProfile(None));
         }
     });
     if profile.timeline_samples < profile.samples && !live {
@@ -333,7 +333,7 @@ fn save_ui(ui: &mut egui::Ui, view: &mut ProfilerView, commands: &mut Vec<Comman
     }
     let busy = view.job.is_some();
     if let Some(((), path)) = view.chooser.field_ui(ui, &SAVE_FIELD, !busy) {
-        commands.push(Command::SaveProfile(Some(path)));
+        commands.push(Command::SaveGuestProfile(Some(path)));
     }
     if let Some((failed, message)) = &view.message {
         if *failed {

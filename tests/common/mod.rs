@@ -16,7 +16,7 @@ pub mod ui;
 #[cfg(feature = "gui")]
 pub mod window;
 
-/// Path of a sample in `samples/`.
+/// `samples/STEM.wat` (`sample("hello")`); [`ui::sample_path`] takes a whole file name.
 pub fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
@@ -193,4 +193,18 @@ pub fn cancel_after(name: &str, delay: Duration) -> Ran {
     std::thread::sleep(delay);
     handle.cancel();
     collect(handle)
+}
+
+/// Runs the `wasmscope` binary with `args` (stdin empty) and waits for it.
+pub fn wasmscope(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wasmscope"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+/// Bytes a process printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

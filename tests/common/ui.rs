@@ -11,7 +11,8 @@ use wasmscope::ui::App;
 /// Generous: a cold debug build compiles modules slowly, and CI machines are shared.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
-pub fn sample(name: &str) -> PathBuf {
+/// `samples/NAME`, NAME as given (`hello.wat`, `data`); [`super::sample`] takes a stem.
+pub fn sample_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
         .join(name)
@@ -101,7 +102,7 @@ pub fn shows_text(harness: &Harness<'_, App>, text: &str) -> bool {
 }
 
 pub fn open(harness: &mut Harness<'_, App>, name: &str) {
-    harness.state_mut().open_path(sample(name));
+    harness.state_mut().open_path(sample_path(name));
     wait_idle(harness);
     assert_eq!(harness.state().module_name(), Some(name));
     assert!(

@@ -56,8 +56,8 @@ pub fn resolve_breakpoint(
         spec: spec.to_owned(),
         reason,
     };
-    let map = ModuleMap::parse(wasm).map_err(error)?;
-    resolve_in(&map, wasm, spec, action).map_err(error)
+    let map = ModuleMap::parse(wasm).map_err(|e| error(e.to_string()))?;
+    resolve_in(&map, wasm, spec, action)
 }
 
 /// The silent watch ([`BreakAction::Operands`]) on the instruction at `module_offset` (a
@@ -81,20 +81,28 @@ pub(crate) fn resolve_in(
     wasm: &[u8],
     spec: &str,
     action: BreakAction,
-) -> Result<Breakpoint, String> {
+) -> Result<Breakpoint, BreakError> {
     let spec = spec.trim();
+    let error = |reason: String| BreakError {
+        spec: spec.to_owned(),
+        reason,
+    };
     let (func_index, requested) = if let Some(offset) = spec.strip_prefix('@') {
         let offset = parse_number(offset)
-            .ok_or_else(|| format!("`{offset}` is not a module offset (write @0x1a2b)"))?;
+            .ok_or_else(|| error(format!("`{offset}` is not a module offset (write @0x1a2b)")))?;
         let func = map.function_at(offset).ok_or_else(|| {
-            format!("module offset {offset:#x} is not inside any function's code")
+            error(format!(
+                "module offset {offset:#x} is not inside any function's code"
+            ))
         })?;
         (func, offset)
     } else {
         let (func, relative) = match spec.rsplit_once('+') {
             Some((func, rel)) => {
                 let rel = parse_number(rel).ok_or_else(|| {
-                    format!("`{rel}` is not a byte offset (write FUNC+12 or FUNC+0xc)")
+                    error(format!(
+                        "`{rel}` is not a byte offset (write FUNC+12 or FUNC+0xc)"
+                    ))
                 })?;
                 (func, rel)
             }
@@ -103,49 +111,55 @@ pub(crate) fn resolve_in(
         let index = match parse_number(func) {
             Some(index) if func.chars().all(|c| c.is_ascii_hexdigit() || c == 'x') => index as u32,
             _ => map.function_named(func).ok_or_else(|| {
-                let mut known: Vec<String> = map
-                    .bodies
-                    .iter()
-                    .filter_map(|(i, _)| map.function_name(*i))
-                    .take(12)
-                    .collect();
-                known.sort();
-                if known.is_empty() {
-                    format!(
-                        "no function is named `{func}` (the module has no names: use an index \
+                error({
+                    let mut known: Vec<String> = map
+                        .bodies
+                        .iter()
+                        .filter_map(|(i, _)| map.function_name(*i))
+                        .take(12)
+                        .collect();
+                    known.sort();
+                    if known.is_empty() {
+                        format!(
+                            "no function is named `{func}` (the module has no names: use an index \
                          or @0xOFFSET)"
-                    )
-                } else {
-                    format!(
-                        "no function is named `{func}` (functions with names: {})",
-                        known.join(", ")
-                    )
-                }
+                        )
+                    } else {
+                        format!(
+                            "no function is named `{func}` (functions with names: {})",
+                            known.join(", ")
+                        )
+                    }
+                })
             })?,
         };
         let body = map.body(index).ok_or_else(|| {
-            if index < map.imported_functions {
-                format!("func[{index}] is imported: it has no code to break in")
-            } else {
-                format!(
-                    "there is no function {index} (the module defines functions {}..{})",
-                    map.imported_functions,
-                    map.imported_functions + map.bodies.len() as u32
-                )
-            }
+            error({
+                if index < map.imported_functions {
+                    format!("func[{index}] is imported: it has no code to break in")
+                } else {
+                    format!(
+                        "there is no function {index} (the module defines functions {}..{})",
+                        map.imported_functions,
+                        map.imported_functions + map.bodies.len() as u32
+                    )
+                }
+            })
         })?;
         if relative >= body.len() {
-            return Err(format!(
+            return Err(error(format!(
                 "offset {relative:#x} is not inside {} (its body is {} bytes)",
                 map.function_name(index)
                     .unwrap_or_else(|| format!("func[{index}]")),
                 body.len()
-            ));
+            )));
         }
         (index, body.start + relative)
     };
     let module_offset = instruction_at_or_after(map, wasm, requested).ok_or_else(|| {
-        format!("no instruction at or after module offset {requested:#x} in its function")
+        error(format!(
+            "no instruction at or after module offset {requested:#x} in its function"
+        ))
     })?;
     Ok(Breakpoint {
         spec: spec.to_owned(),

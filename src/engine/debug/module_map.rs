@@ -17,17 +17,28 @@ pub struct ModuleMap {
     exports: HashMap<String, u32>,
 }
 
+/// Why a module's names and code layout cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleMapError {
+    /// The bytes are not a readable module.
+    #[error("cannot read the module: {0}")]
+    Unreadable(#[from] wasmparser::BinaryReaderError),
+    /// A component: its core modules have maps of their own.
+    #[error("this is a component: read its core modules one by one")]
+    Component,
+}
+
 impl ModuleMap {
     /// Reads a core module's bytes. A malformed name section is ignored (names are optional);
     /// a malformed module is an error.
-    pub fn parse(wasm: &[u8]) -> Result<Self, String> {
+    pub fn parse(wasm: &[u8]) -> Result<Self, ModuleMapError> {
         use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
         let mut map = Self::default();
         for payload in Parser::new(0).parse_all(wasm) {
-            match payload.map_err(|e| format!("cannot read the module: {e}"))? {
+            match payload? {
                 Payload::ImportSection(reader) => {
                     for import in reader.into_imports() {
-                        let import = import.map_err(|e| format!("cannot read imports: {e}"))?;
+                        let import = import?;
                         if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
                             map.imported_functions += 1;
                         }
@@ -76,7 +87,7 @@ impl ModuleMap {
                     }
                 }
                 Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
-                    return Err("this is a component: read its core modules one by one".into());
+                    return Err(ModuleMapError::Component);
                 }
                 _ => {}
             }
