@@ -63,6 +63,8 @@ impl App {
                     Err(message) => self.error = Some(message),
                 },
                 Command::RunTenants => self.run_tenants(ctx),
+                Command::StopTenants => self.jobs.tenants.stop(),
+                Command::SandboxProfileFile(action, path) => self.profile_file(action, path),
                 Command::CompareWithoutFolders => self.compare_without_folders(ctx),
                 Command::LoadNative => {
                     if let Some(prompt) = self.jobs.native_prompt.take() {
@@ -397,7 +399,7 @@ impl App {
                 || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::R))
         });
         // Like the Run button: nothing to do without a module or during a run.
-        if run && self.loaded.module.is_some() && self.run_view.session.is_none() {
+        if run && self.can_run() {
             self.commands.push(Command::Run);
         }
         if (self.run_view.session.is_some() || self.jobs.tenants.is_busy())

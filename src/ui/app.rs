@@ -171,6 +171,12 @@ impl App {
             || self.run_view.profiler.is_busy()
     }
 
+    /// Whether Run can start now: a module is open and no run is going. The one answer the
+    /// Run button, the menu, F5 and the tenants window ask.
+    pub fn can_run(&self) -> bool {
+        self.loaded.module.is_some() && self.run_view.session.is_none()
+    }
+
     /// Whether the open module is being compiled in the background.
     pub fn is_compiling(&self) -> bool {
         self.jobs.compile.is_compiling()
@@ -209,7 +215,8 @@ impl App {
         self.run_view.profiler.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
-            self.profile_file(action, path);
+            self.commands
+                .push(Command::SandboxProfileFile(action, path));
         }
         let applied = self.run_view.after.poll(ctx);
         if let Some(report) = &mut self.run_view.report {
@@ -398,26 +405,15 @@ impl eframe::App for App {
         };
         code::code_window_ui(&ctx, &mut self.loaded.code, code_debug);
         crate::ui::embed::embed_window_ui(&ctx, &mut self.jobs.embed);
-        if let Some((action, path)) = profile::profile_windows_ui(&ctx, &mut self.jobs.profile) {
-            self.profile_file(action, path);
-        }
+        profile::profile_windows_ui(&ctx, &mut self.jobs.profile, &mut self.commands);
         crate::ui::native::native_prompt_ui(
             &ctx,
             self.jobs.native_prompt.as_ref(),
             &mut self.commands,
         );
-        if let Some(path) = precompile::precompile_window_ui(&ctx, &mut self.jobs.precompile) {
-            self.commands.push(Command::Precompile(Some(path)));
-        }
-        match tenants::tenants_window_ui(&ctx, &mut self.jobs.tenants, self.loaded.module.is_some())
-        {
-            Some(tenants::TenantsAction::Run) => self.commands.push(Command::RunTenants),
-            Some(tenants::TenantsAction::Stop) => self.jobs.tenants.stop(),
-            Some(tenants::TenantsAction::CompareWithoutFolders) => {
-                self.commands.push(Command::CompareWithoutFolders)
-            }
-            None => {}
-        }
+        precompile::precompile_window_ui(&ctx, &mut self.jobs.precompile, &mut self.commands);
+        let can_run = self.can_run();
+        tenants::tenants_window_ui(&ctx, &mut self.jobs.tenants, can_run, &mut self.commands);
         let paused = self.loaded.debugger.paused_report();
         let shown = paused.or(self.run_view.report.as_ref());
         memory::memory_window_ui(&ctx, &mut self.run_view.hex, shown);

@@ -149,7 +149,7 @@ impl App {
             });
             ui.menu_button("Samples", |ui| self.samples_menu_ui(ui));
             ui.menu_button("Module", |ui| {
-                let can_run = self.loaded.module.is_some() && self.run_view.session.is_none();
+                let can_run = self.can_run();
                 if ui
                     .add_enabled(can_run, egui::Button::new("Run module").shortcut_text("F5"))
                     .clicked()
@@ -282,7 +282,7 @@ impl App {
         // takes a second row rather than clipping its last items.
         ui.horizontal_wrapped(|ui| {
             let running = self.run_view.session.is_some();
-            let can_run = self.loaded.module.is_some() && !running;
+            let can_run = self.can_run();
             let run = egui::Button::new(RichText::new("Run").strong().color(Color32::WHITE))
                 .fill(theme::GREEN)
                 .min_size(egui::vec2(64.0, 26.0));

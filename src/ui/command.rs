@@ -49,6 +49,10 @@ pub enum Command {
     CompareWithoutFolders,
     /// Run the loaded module as several tenants at once.
     RunTenants,
+    /// Stop the tenants still running.
+    StopTenants,
+    /// Save the sandbox panel's settings as a profile at this path, or load them from it.
+    SandboxProfileFile(profile::ProfileAction, PathBuf),
     /// Debug mode: Continue, Step, Step out or Pause the run in progress.
     Debug(crate::engine::debug::DebugCommand),
     /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.

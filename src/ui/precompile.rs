@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use crate::ui::command::Command;
+
 use crate::engine::precompiled;
 use crate::engine::sandbox::{self, EngineKey};
 use crate::ui::job::Job;
@@ -141,12 +143,16 @@ impl PrecompileState {
     }
 }
 
-/// The precompile window while there is something to show; returns a typed path to write.
-pub fn precompile_window_ui(ctx: &egui::Context, state: &mut PrecompileState) -> Option<PathBuf> {
+/// The precompile window while there is something to show; a typed path to write becomes a
+/// [`Command::Precompile`].
+pub fn precompile_window_ui(
+    ctx: &egui::Context,
+    state: &mut PrecompileState,
+    commands: &mut Vec<Command>,
+) {
     if state.job.is_none() && !state.chooser.is_asking() && state.message.is_none() {
-        return None;
+        return;
     }
-    let mut typed = None;
     let mut open = true;
     egui::Window::new("Precompile the module")
         .open(&mut open)
@@ -169,12 +175,11 @@ pub fn precompile_window_ui(ctx: &egui::Context, state: &mut PrecompileState) ->
             }
             let idle = state.job.is_none();
             if let Some(((), path)) = state.chooser.field_ui(ui, &PATH_FIELD, idle) {
-                typed = Some(path);
+                commands.push(Command::Precompile(Some(path)));
             }
         });
     if !open {
         state.chooser.close_field();
         state.message = None;
     }
-    typed
 }

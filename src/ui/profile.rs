@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use eframe::egui;
+
+use crate::ui::command::Command;
 use egui::RichText;
 
 use crate::engine::copy_as::{CopiedCommand, Runtime};
@@ -65,12 +67,13 @@ impl ProfileState {
     }
 }
 
-/// The path field (when there is no dialog) and the copied command window; returns a typed
-/// path when the user confirms it.
+/// The path field (when there is no dialog) and the copied command window; a confirmed path
+/// becomes a [`Command::SandboxProfileFile`].
 pub fn profile_windows_ui(
     ctx: &egui::Context,
     state: &mut ProfileState,
-) -> Option<(ProfileAction, PathBuf)> {
+    commands: &mut Vec<Command>,
+) {
     let done = state.chooser.window_ui(ctx, |action| match action {
         ProfileAction::Save => PathFieldText {
             title: "Save the sandbox profile",
@@ -113,5 +116,7 @@ pub fn profile_windows_ui(
             state.copied = None;
         }
     }
-    done
+    if let Some((action, path)) = done {
+        commands.push(Command::SandboxProfileFile(action, path));
+    }
 }

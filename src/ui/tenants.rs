@@ -11,6 +11,7 @@ use egui::RichText;
 use crate::engine::tenants::{Difference, compare, tenant_policies};
 use crate::engine::{RunEvent, RunReport, RunRequest, StdStream};
 use crate::runner::{self, RunHandle};
+use crate::ui::command::Command;
 use crate::ui::loader::Module;
 use crate::ui::theme::RED;
 use crate::ui::theme::bytes_text;
@@ -210,26 +211,16 @@ impl TenantsState {
     }
 }
 
-/// What the window asks the app to do.
-pub enum TenantsAction {
-    /// Start the tenants.
-    Run,
-    /// Stop the tenants.
-    Stop,
-    /// Run under this sandbox and without its folders, side by side.
-    CompareWithoutFolders,
-}
-
 /// The tenants window, when open.
 pub fn tenants_window_ui(
     ctx: &egui::Context,
     state: &mut TenantsState,
     can_run: bool,
-) -> Option<TenantsAction> {
+    commands: &mut Vec<Command>,
+) {
     if !state.open {
-        return None;
+        return;
     }
-    let mut action = None;
     let mut open = true;
     crate::ui::layout::in_window_area(egui::Window::new("Tenants"), ctx)
         .open(&mut open)
@@ -269,7 +260,7 @@ pub fn tenants_window_ui(
                     )
                     .clicked()
                 {
-                    action = Some(TenantsAction::Run);
+                    commands.push(Command::RunTenants);
                 }
                 if ui
                     .add_enabled(
@@ -283,7 +274,7 @@ pub fn tenants_window_ui(
                     )
                     .clicked()
                 {
-                    action = Some(TenantsAction::CompareWithoutFolders);
+                    commands.push(Command::CompareWithoutFolders);
                 }
                 if busy {
                     if ui
@@ -291,7 +282,7 @@ pub fn tenants_window_ui(
                         .on_hover_text("Stop every tenant still running")
                         .clicked()
                     {
-                        action = Some(TenantsAction::Stop);
+                        commands.push(Command::StopTenants);
                     }
                     ui.spinner();
                 }
@@ -342,7 +333,6 @@ pub fn tenants_window_ui(
         state.stop();
         state.open = false;
     }
-    action
 }
 
 fn tenant_ui(
