@@ -232,6 +232,7 @@ pub fn policy_for(
         // Every run records, so its replay can be checked against it.
         record_max_bytes: Some(RECORD_MAX_BYTES),
         replay: None,
+        last_write: None,
         stoppable: true,
     };
     Ok((policy, invocation))

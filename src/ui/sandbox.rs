@@ -66,6 +66,7 @@ impl SandboxSettings {
             // would only hold memory.
             record_max_bytes: None,
             replay: None,
+            last_write: None,
             // The window always offers Stop, which must end a guest even in a busy loop.
             stoppable: true,
         };
