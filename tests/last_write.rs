@@ -143,7 +143,7 @@ fn bytes_a_wasi_call_wrote_name_the_call_and_its_caller() {
     let out = last_write(&trace, "0x302", &[]);
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("written by random_get, WASI call #1, called from in `_start`"),
+        stdout.contains("written by random_get, WASI call #1, called from `_start` (func[4])"),
         "{stdout}"
     );
     let out = last_write(&trace, "0x401:2", &[]);
@@ -319,4 +319,32 @@ fn the_last_of_many_writes_is_found_by_a_second_replay() {
     assert!(stdout.contains("after:  64 00 00 00"), "{stdout}");
     assert!(stdout.contains("100 writes touched the range"), "{stdout}");
     assert!(stdout.contains("func[2] _start"), "{stdout}");
+}
+
+/// The README's example: the sample's bad pointer, traced to `set_name` called by `greet`.
+#[test]
+fn the_samples_bad_pointer_is_traced_to_set_name_called_by_greet() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("who.wstrace");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/who_wrote_me.wat");
+    let recorded = wasmscope(
+        &[
+            "run",
+            "--record",
+            trace.to_str().unwrap(),
+            sample.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(text(&recorded.stderr).contains("print_name"), "the trap");
+    let out = last_write(&trace, "0x100:4", &[]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("i32.store in `set_name` (func[1])"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("before: 00 02 00 00"), "{stdout}");
+    assert!(stdout.contains("after:  00 02 01 00"), "{stdout}");
+    assert!(stdout.contains("func[3] greet"), "{stdout}");
+    assert_eq!(out.status.code(), recorded.status.code());
 }

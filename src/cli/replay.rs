@@ -293,7 +293,8 @@ fn print_last_write(found: &LastWriteReport) {
     }
 }
 
-/// "i32.store in `store_ptr` (func[1]) at module offset 0x4c, main.c:12".
+/// "i32.store in `store_ptr` (func[1]) at module offset 0x4c, main.c:12", or "written by
+/// fd_read, WASI call #2, called from `main` (func[3]) at module offset 0x70".
 fn describe(write: &LastWrite) -> String {
     let name = write.func_name.as_deref().unwrap_or("<unnamed>");
     let place = match (&write.file, write.line) {
@@ -302,10 +303,10 @@ fn describe(write: &LastWrite) -> String {
     };
     let what = match write.wasi_call {
         Some(_) => format!("written by {}, called from", write.written_by),
-        None => write.written_by.clone(),
+        None => format!("{} in", write.written_by),
     };
     format!(
-        "{what} in `{name}` (func[{}]) at module offset {:#x}{place}",
+        "{what} `{name}` (func[{}]) at module offset {:#x}{place}",
         write.func_index, write.module_offset
     )
 }

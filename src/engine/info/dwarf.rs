@@ -181,6 +181,7 @@ impl LineTable {
                     let dir = file
                         .directory(header)
                         .and_then(|dir| dwarf.attr_string(&unit, dir).ok())
+                        .or(unit.comp_dir)
                         .map(|dir| dir.to_string_lossy().into_owned());
                     Some(match dir {
                         Some(dir) if !name.starts_with('/') && !dir.is_empty() => {
@@ -304,6 +305,29 @@ mod tests {
             info.dwarf_text(),
             "DWARF present: backtraces can show file:line"
         );
+    }
+
+    /// `replay --last-write` reads file:line from the original module by module offset.
+    #[test]
+    fn an_instruction_is_found_in_the_line_table_by_its_module_offset() {
+        let wasm = wat::parse_str(MODULE).unwrap();
+        let addresses = instruction_addresses(&wasm);
+        let with_dwarf = with_line_table(&wasm, &addresses);
+        let table = LineTable::of(&with_dwarf).unwrap();
+        let code_start = Parser::new(0)
+            .parse_all(&with_dwarf)
+            .find_map(|p| match p.unwrap() {
+                Payload::CodeSectionStart { range, .. } => Some(range.start),
+                _ => None,
+            })
+            .unwrap();
+        let third = code_start + addresses[2] as usize;
+        let (file, line) = table.line_at(third).unwrap();
+        assert!(file.ends_with("main.c") && line == 3, "{file}:{line}");
+        // Inside an instruction: the row it belongs to.
+        assert_eq!(table.line_at(third + 1).map(|(_, line)| line), Some(3));
+        assert_eq!(table.line_at(code_start - 1), None);
+        assert!(LineTable::of(&wasm).is_none(), "no DWARF, no table");
     }
 
     /// Issue 24: DWARF written before the optimizer rewrote the code was announced as giving
