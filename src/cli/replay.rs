@@ -200,6 +200,9 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             }
             _ => print_last_write(found),
         }
+        if let Some(caveat) = &found.last_write_caveat {
+            eprintln!("wasmscope: note: {caveat}");
+        }
     }
     if let Some(path) = &args.report
         && let Err(e) = std::fs::write(path, report.to_json())

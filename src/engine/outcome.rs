@@ -600,6 +600,10 @@ pub struct LastWriteReport {
     /// Why there is no write: "written by the module's data segment ..." or "never written".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_write_note: Option<String>,
+    /// When the answer may not be the recorded run's: a run that ended by exhausting its
+    /// stack, which the instrumented copy (with larger frames) does at another depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_write_caveat: Option<String>,
     /// The watched range, e.g. `0x10..0x14 (4 bytes)`.
     pub last_write_range: String,
     /// How many writes touched the range.

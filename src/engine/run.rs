@@ -203,7 +203,7 @@ fn run_inner(
         let memory = watch.memory.or_else(|| {
             instance.and_then(|i| i.get_memory(&mut store, last_write::instrument::MEMORY_EXPORT))
         });
-        report.last_write = Some(watch.finish(memory.map(|m| m.data(&store))));
+        report.last_write = Some(watch.finish(memory.map(|m| m.data(&store)), &outcome));
     }
     if let Some(debugger) = debugger {
         debugger.finish(&mut outcome, report);

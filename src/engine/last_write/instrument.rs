@@ -412,26 +412,44 @@ fn bulk_of(op: &Operator<'_>) -> Option<(&'static str, SiteKind)> {
     })
 }
 
-/// The scratch locals an instrumented body adds after its own.
+/// The scratch locals an instrumented body adds after its own: only those its writes need,
+/// so a function that writes nothing keeps its frame as it was.
 struct Scratch {
     /// Three i32s (address, an i32 value or a bulk op's second operand, a length).
     i32s: u32,
-    i64: u32,
-    f32: u32,
-    f64: u32,
-    /// Only when the body stores a v128 (so a module without SIMD stays without it).
-    v128: Option<u32>,
+    /// A local for a stored value of each other type (index by `VALUE_TYPES`).
+    values: [Option<u32>; 4],
 }
 
+/// The stored value types with a scratch local of their own (an i32 value uses `i32s + 1`).
+const VALUE_TYPES: [ValType; 4] = [ValType::I64, ValType::F32, ValType::F64, ValType::V128];
+
 impl Scratch {
-    fn value(&self, ty: ValType) -> u32 {
-        match ty {
-            ValType::I64 => self.i64,
-            ValType::F32 => self.f32,
-            ValType::F64 => self.f64,
-            ValType::V128 => self.v128.unwrap_or(self.i32s + 1),
-            _ => self.i32s + 1,
+    /// The locals to declare, numbered from `base`, for a body whose writes store `stored`
+    /// types (`any` when it writes at all).
+    fn new(base: u32, any: bool, stored: [bool; 4], locals: &mut Vec<(u32, ValType)>) -> Self {
+        let mut next = base;
+        if any {
+            locals.push((3, ValType::I32));
+            next += 3;
         }
+        let mut values = [None; 4];
+        for (i, ty) in VALUE_TYPES.iter().enumerate() {
+            if stored[i] {
+                locals.push((1, *ty));
+                values[i] = Some(next);
+                next += 1;
+            }
+        }
+        Self { i32s: base, values }
+    }
+
+    fn value(&self, ty: ValType) -> u32 {
+        VALUE_TYPES
+            .iter()
+            .position(|t| *t == ty)
+            .and_then(|i| self.values[i])
+            .unwrap_or(self.i32s + 1)
     }
 }
 
@@ -539,32 +557,22 @@ impl Reencode for Rewriter<'_> {
             declared = declared.saturating_add(count);
             locals.push((count, self.val_type(ty)?));
         }
-        let mut stores_v128 = false;
+        let (mut writes, mut stored) = (false, [false; 4]);
         let mut reader = func.get_operators_reader()?;
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset()?;
             if self.wasm.get(offset) == Some(&0xFE) {
                 return Err(reencode::Error::UserError(Refusal::Atomics));
             }
-            stores_v128 |= store_of(&op).is_some_and(|(.., ty)| ty == ValType::V128);
+            if let Some((.., ty)) = store_of(&op) {
+                writes = true;
+                if let Some(i) = VALUE_TYPES.iter().position(|t| *t == ty) {
+                    stored[i] = true;
+                }
+            }
+            writes |= bulk_of(&op).is_some();
         }
-        let base = params + declared;
-        let scratch = Scratch {
-            i32s: base,
-            i64: base + 3,
-            f32: base + 4,
-            f64: base + 5,
-            v128: stores_v128.then_some(base + 6),
-        };
-        locals.extend([
-            (3, ValType::I32),
-            (1, ValType::I64),
-            (1, ValType::F32),
-            (1, ValType::F64),
-        ]);
-        if stores_v128 {
-            locals.push((1, ValType::V128));
-        }
+        let scratch = Scratch::new(params + declared, writes, stored, &mut locals);
         let mut f = Function::new(locals);
         let mut map = BodyMap::default();
         let mut reader = func.get_operators_reader()?;

@@ -15,7 +15,7 @@ pub mod instrument;
 
 use std::sync::Arc;
 
-use crate::engine::outcome::{FrameInfo, LastWrite, LastWriteReport, RunOutcome};
+use crate::engine::outcome::{FrameInfo, LastWrite, LastWriteReport, RunOutcome, TrapKind};
 use crate::engine::policy::{LastWriteRequest, WatchedRange};
 
 use instrument::{Instrumented, Site};
@@ -143,9 +143,20 @@ impl WriteWatch {
             .collect()
     }
 
-    /// The answer, at the run's end; `memory` is memory 0 as it ended.
-    pub fn finish(self, memory: Option<&[u8]>) -> LastWriteReport {
+    /// The answer, at the run's end; `memory` is memory 0 as it ended, `outcome` how the run
+    /// ended.
+    pub fn finish(self, memory: Option<&[u8]>, outcome: &RunOutcome) -> LastWriteReport {
+        let overflowed = matches!(
+            outcome,
+            RunOutcome::Trapped { trap } if trap.kind == TrapKind::StackOverflow
+        );
         let mut report = LastWriteReport {
+            last_write_caveat: overflowed.then(|| {
+                "the run ended by exhausting its stack, and the instrumented copy's frames are \
+                 larger, so it ran out at another depth than the recorded run: the answer (and \
+                 the trap's frames) are the copy's"
+                    .to_owned()
+            }),
             last_write_range: self.range.to_string(),
             last_write_count: self.writes,
             memory_bytes: memory.map(|m| m.len() as u64),
