@@ -10,7 +10,8 @@ use wasmscope::engine::recording::{Recording, sha256_hex};
 
 /// A guest that stores a bad pointer in `store_ptr` and traps later in `use_ptr`, reading it.
 /// Before that: a good pointer stored by `_start`, 4 random bytes at 0x300 (WASI call 1),
-/// stdin read into 0x400 (WASI call 2), a fill of 0x500..0x508, and a data segment at 0x200.
+/// stdin read into 0x400 (WASI call 2), a fill of 0x500..0x508, a passive segment put at
+/// 0x700 and copied to 0x710, and an active data segment at 0x200.
 const GUEST: &str = r#"
 (module
   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
@@ -18,6 +19,7 @@ const GUEST: &str = r#"
     (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1 2)
   (data (i32.const 0x200) "hello")
+  (data $later "XYZ")
   (func $store_ptr (param $p i32)
     (i32.store (i32.const 0x100) (local.get $p)))
   (func $use_ptr (result i32)
@@ -30,6 +32,9 @@ const GUEST: &str = r#"
     (i32.store (i32.const 0x384) (i32.const 16))
     (drop (call $fd_read (i32.const 0) (i32.const 0x380) (i32.const 1) (i32.const 0x390)))
     (memory.fill (i32.const 0x500) (i32.const 0xab) (i32.const 8))
+    (memory.init $later (i32.const 0x700) (i32.const 0) (i32.const 3))
+    (memory.copy (i32.const 0x710) (i32.const 0x700) (i32.const 3))
+    (data.drop $later)
     (drop (call $use_ptr))))
 "#;
 
@@ -157,13 +162,21 @@ fn bytes_a_wasi_call_wrote_name_the_call_and_its_caller() {
 }
 
 #[test]
-fn a_fill_a_data_segment_and_untouched_bytes_are_told_apart() {
+fn bulk_writes_a_data_segment_and_untouched_bytes_are_told_apart() {
     let dir = tempfile::tempdir().unwrap();
     let trace = record(dir.path());
     let stdout = text(&last_write(&trace, "0x504", &[]).stdout);
     assert!(stdout.contains("memory.fill in `_start`"), "{stdout}");
     assert!(stdout.contains("before: 00\n"), "{stdout}");
     assert!(stdout.contains("after:  ab\n"), "{stdout}");
+
+    let stdout = text(&last_write(&trace, "0x701", &[]).stdout);
+    assert!(stdout.contains("memory.init in `_start`"), "{stdout}");
+    assert!(stdout.contains("after:  59\n"), "Y: {stdout}");
+    let stdout = text(&last_write(&trace, "0x70f:2", &[]).stdout);
+    assert!(stdout.contains("memory.copy in `_start`"), "{stdout}");
+    assert!(stdout.contains("before: 00 00\n"), "{stdout}");
+    assert!(stdout.contains("after:  00 58\n"), "X: {stdout}");
 
     let stdout = text(&last_write(&trace, "0x201:2", &[]).stdout);
     assert!(
