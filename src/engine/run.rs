@@ -112,7 +112,7 @@ fn run_inner(
     // A `--last-write` search runs an instrumented copy of the module.
     let plan = match request.invocation.last_write {
         Some(watched) if request.precompiled.is_none() => {
-            match crate::engine::last_write::instrument::instrument(&request.wasm, watched.range) {
+            match last_write::instrument::instrument(&request.wasm, watched.range) {
                 Ok(plan) => Some((watched, Arc::new(plan))),
                 Err(refusal) => return Ok(failed(format!("cannot search for writes: {refusal}"))),
             }
@@ -156,7 +156,7 @@ fn run_inner(
     }
     let target = match (&plan, target) {
         (Some((watched, plan)), RunTarget::Core { module, linker }) => {
-            let hooked = crate::engine::last_write::hooks::linker_with_hooks(&linker)
+            let hooked = last_write::hooks::linker_with_hooks(&linker)
                 .map_err(|e| RunError::Shim(cause(e)))?;
             sandbox.store.data_mut().last_write = Some(WriteWatch::new(
                 *watched,

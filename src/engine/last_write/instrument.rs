@@ -709,3 +709,84 @@ pub fn segments_covering(data: &[DataSegment], range: WatchedRange) -> Vec<usize
         .map(|(i, _)| i)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODULE: &str = r#"(module
+        (import "env" "f" (func $f))
+        (memory 1)
+        (func $far (i32.store offset=0x1000 (i32.const 0) (i32.const 1)))
+        (func $near (param i64)
+          (i64.store (i32.const 8) (local.get 0))
+          (memory.fill (i32.const 0) (i32.const 0) (i32.const 4))
+          (call $f) (call $far)))"#;
+
+    #[test]
+    fn the_copy_is_valid_and_maps_back_to_the_original() {
+        let wasm = wat::parse_str(MODULE).unwrap();
+        let range = WatchedRange { addr: 8, len: 4 };
+        let plan = instrument(&wasm, range).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&plan.wasm)
+            .expect("the copy validates");
+        // The store at offset 0x1000 can never reach 8..12: left as it is.
+        let kinds: Vec<_> = plan.sites.iter().map(|s| s.instruction).collect();
+        assert_eq!(kinds, ["i64.store", "memory.fill"]);
+        assert!(plan.sites.iter().all(|s| s.func_index == 2));
+        // `$near` is function 2 in the original and 4 in the copy (two hooks imported).
+        assert_eq!(plan.original_func(4), 2);
+        assert_eq!(plan.original_func(0), 0);
+        // The copy's `call $far` lands on the original's `call $far`.
+        let call_far = |wasm: &[u8], target: u32| {
+            Parser::new(0)
+                .parse_all(wasm)
+                .filter_map(|p| match p.unwrap() {
+                    Payload::CodeSectionEntry(body) => Some(body),
+                    _ => None,
+                })
+                .flat_map(|body| {
+                    let mut reader = body.get_operators_reader().unwrap();
+                    let mut found = Vec::new();
+                    while !reader.eof() {
+                        let (op, offset) = reader.read_with_offset().unwrap();
+                        if matches!(op, Operator::Call { function_index } if function_index == target)
+                        {
+                            found.push(offset);
+                        }
+                    }
+                    found
+                })
+                .next()
+                .unwrap()
+        };
+        let original = call_far(&wasm, 1);
+        let in_copy = call_far(&plan.wasm, 3);
+        assert_eq!(plan.original_offset(4, in_copy), Some(original));
+    }
+
+    #[test]
+    fn refusals_are_named() {
+        let range = WatchedRange { addr: 0, len: 1 };
+        let no_memory = wat::parse_str("(module)").unwrap();
+        assert_eq!(
+            instrument(&no_memory, range).unwrap_err(),
+            Refusal::NoMemory
+        );
+        let small = wat::parse_str("(module (memory 1 1))").unwrap();
+        let past = WatchedRange {
+            addr: 0x10000,
+            len: 1,
+        };
+        assert!(matches!(
+            check(&small, past),
+            Err(Refusal::OutsideMemory {
+                max_bytes: 65536,
+                ..
+            })
+        ));
+        let truncated = instrument(b"\0asm\x01\0\0\0\x05", range);
+        assert!(matches!(truncated, Err(Refusal::Invalid(_))));
+    }
+}
