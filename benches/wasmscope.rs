@@ -969,6 +969,78 @@ fn record_overhead(rows: &mut Vec<Row>) {
     });
 }
 
+/// A store-heavy loop of about 100 million wasm instructions: 6.7 million iterations of 15
+/// instructions, each storing to one of 16,384 words (so the watched word is written 409
+/// times, past the moments the first replay keeps: the answer takes both replays).
+const STORE_HEAVY: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local $i i32) (local $p i32)
+    (drop (call $random_get (i32.const 0) (i32.const 4)))
+    (local.set $i (i32.const 6700000))
+    (loop $again
+      (local.set $p (i32.and (i32.shl (local.get $i) (i32.const 2)) (i32.const 0xfffc)))
+      (i32.store (local.get $p) (local.get $i))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $again (local.get $i)))))"#;
+
+/// "Who wrote this?": `replay --last-write` (both replays, as the CLI runs them) against a
+/// plain replay of the same recording of the store-heavy loop.
+fn last_write_overhead(rows: &mut Vec<Row>) {
+    use engine::policy::{LastWriteRequest, ReplaySource, WatchedRange};
+    let wasm = wat::parse_str(STORE_HEAVY).unwrap();
+    let mut recorded = request("store_heavy", &wasm, compute_policy());
+    recorded.invocation.record_max_bytes = Some(engine::record::DEFAULT_RECORD_MAX_BYTES);
+    let report = runner::spawn(recorded, None).unwrap().wait();
+    let bytes = report.recording.expect("recorded");
+    let recording = engine::recording::Recording::parse(&bytes).unwrap();
+    let replay = |watched: Option<LastWriteRequest>| {
+        let mut request = request(
+            "store_heavy",
+            &recording.module,
+            recording.header.policy.clone(),
+        );
+        request.invocation.replay = Some(ReplaySource(Arc::clone(&recording.calls)));
+        request.invocation.last_write = watched;
+        runner::spawn(request, None).unwrap().wait()
+    };
+    let range = WatchedRange::parse("0x100:4").unwrap();
+    let search = || {
+        let mut first = replay(Some(LastWriteRequest {
+            range,
+            stop_at_write: None,
+        }));
+        let found = first.last_write.as_mut().expect("searched");
+        if let Some(number) = found.moment_missing {
+            let second = replay(Some(LastWriteRequest {
+                range,
+                stop_at_write: Some(number),
+            }));
+            found.complete_with(second.last_write.expect("searched again"));
+        }
+        first
+    };
+    let (with, without, report) = compare_runs(search, || replay(None));
+    let found = report.last_write.unwrap();
+    let write = found.last_write.expect("the loop writes the word");
+    assert!(!write.frames.is_empty() && !write.before.is_empty());
+    let ratio = with / without;
+    rows.push(Row {
+        measure: "replay --last-write vs plain replay, store-heavy loop of 100M instructions"
+            .into(),
+        value: format!(
+            "{:.0} ms vs {:.0} ms ({} writes to the word; two replays)",
+            with * 1e3,
+            without * 1e3,
+            found.last_write_count
+        ),
+        ratio,
+        goal: "<= 10x".into(),
+        met: ratio <= 10.0,
+    });
+}
+
 fn common_timeout(ms: u64) -> SandboxPolicy {
     SandboxPolicy {
         timeout_ms: Some(ms),
@@ -990,7 +1062,7 @@ fn main() {
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let mut rows = Vec::new();
     type Bench = fn(&mut Vec<Row>);
-    let benches: [(&str, Bench); 13] = [
+    let benches: [(&str, Bench); 14] = [
         ("overhead", runner_overhead),
         ("notimeout", no_timeout_overhead),
         ("profiler", profiler_overhead),
@@ -1004,6 +1076,7 @@ fn main() {
         ("gui", gui_frame_time),
         ("tenants", tenant_throughput),
         ("record", record_overhead),
+        ("lastwrite", last_write_overhead),
     ];
     for (name, bench) in benches {
         if wanted(name) {

@@ -279,6 +279,7 @@ fn every_sample_replays_to_the_same_outcome_and_output() {
         ("exit_code", vec![], SandboxPolicy::default()),
         ("stdout_flood", vec![], SandboxPolicy::default()),
         ("debug_me", vec![], SandboxPolicy::default()),
+        ("who_wrote_me", vec![], SandboxPolicy::default()),
         ("replay_me", vec![], common::dir_policy(&data, true)),
         ("infinite_loop", vec![], common::short_timeout(300)),
     ];

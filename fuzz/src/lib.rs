@@ -232,6 +232,7 @@ pub fn policy_for(
         // Every run records, so its replay can be checked against it.
         record_max_bytes: Some(RECORD_MAX_BYTES),
         replay: None,
+        last_write: None,
         stoppable: true,
     };
     Ok((policy, invocation))
@@ -453,6 +454,71 @@ pub fn check_replay(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Br
             shape(&replayed),
             shape(report),
             replayed.to_json()
+        )));
+    }
+    check_last_write(
+        report,
+        &recording,
+        policy,
+        &invocation,
+        &shape(report),
+        shape,
+    )
+}
+
+/// Replays again through `--last-write`'s instrumented copy, watching the first 64 bytes, and
+/// checks it ends as the recorded run did (its frames mapped back to the module's own) and
+/// answers. Modules it refuses (no memory, atomics, ...) and runs out of fuel are skipped, as
+/// the CLI refuses them.
+fn check_last_write<S: PartialEq + std::fmt::Debug>(
+    report: &RunReport,
+    recording: &wasmscope::engine::recording::Recording,
+    policy: &SandboxPolicy,
+    invocation: &Invocation,
+    expected: &S,
+    shape: impl Fn(&RunReport) -> S,
+) -> Result<(), Broken> {
+    use wasmscope::engine::last_write::instrument;
+    use wasmscope::engine::policy::{LastWriteRequest, WatchedRange};
+    let range = WatchedRange { addr: 0, len: 64 };
+    if matches!(report.outcome, RunOutcome::FuelExhausted { .. })
+        || instrument::check(&recording.module, range).is_err()
+    {
+        return Ok(());
+    }
+    let policy = SandboxPolicy {
+        fuel: None,
+        timeout_ms: policy.timeout_ms.map(|ms| ms.saturating_mul(10)),
+        ..policy.clone()
+    };
+    let invocation = Invocation {
+        last_write: Some(LastWriteRequest {
+            range,
+            stop_at_write: None,
+        }),
+        ..invocation.clone()
+    };
+    let searched = run_case(
+        &recording.header.module_name,
+        &recording.module,
+        &policy,
+        &invocation,
+    )?;
+    // A stack overflow comes at another depth in the copy (its frames are larger): the
+    // answer says so (`last_write_caveat`) instead of matching.
+    let overflowed = searched
+        .last_write
+        .as_ref()
+        .is_some_and(|l| l.last_write_caveat.is_some());
+    if matches!(searched.outcome, RunOutcome::TimedOut { .. }) || overflowed {
+        return Ok(());
+    }
+    if &shape(&searched) != expected || searched.last_write.is_none() {
+        return Err(Broken(format!(
+            "the --last-write replay differs from the recorded run: {:?} against {expected:?}\n\
+             replay: {}",
+            shape(&searched),
+            searched.to_json()
         )));
     }
     Ok(())

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::engine::last_write::instrument;
 use crate::engine::outcome::exit_status;
+use crate::engine::outcome::{LastWrite, LastWriteReport};
+use crate::engine::policy::{LastWriteRequest, WatchedRange};
 use crate::engine::record::RecordingError;
 use crate::engine::recording::Recording;
 use crate::engine::{self, RunReport};
@@ -30,6 +33,11 @@ pub struct ReplayArgs {
     /// Print every WASI call as it is replayed, as for `run --log-calls`.
     #[arg(long)]
     pub log_calls: bool,
+    /// Name the last instruction (or WASI call) that wrote any byte of ADDR[:LEN] in memory 0
+    /// before the recording's end: ADDR decimal or 0x hex, LEN in bytes (default 1, at most
+    /// 1 MiB).
+    #[arg(long, value_name = "ADDR[:LEN]", value_parser = WatchedRange::parse)]
+    pub last_write: Option<WatchedRange>,
 }
 
 /// Checks that `path` can be written, before the run, so a long run does not end with its
@@ -122,6 +130,12 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             return ExitCode::from(exit_status::USAGE);
         }
     };
+    if let Some(range) = args.last_write
+        && let Err(e) = check_last_write(args, &recording, range)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(exit_status::USAGE);
+    }
     let header = &recording.header;
     let calls = &recording.calls;
     eprintln!(
@@ -142,6 +156,17 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
     {
         breakpoints.push(watch);
     }
+    if let Some(range) = args.last_write {
+        // The copy's added checks burn fuel and time the recorded run did not: no fuel limit
+        // (the recorded run did not run out, see `check_last_write`), ten times the timeout.
+        request.policy.fuel = None;
+        request.policy.timeout_ms = request.policy.timeout_ms.map(|ms| ms.saturating_mul(10));
+        request.invocation.last_write = Some(LastWriteRequest {
+            range,
+            stop_at_write: None,
+        });
+    }
+    let second = request.clone();
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
         Ok(handle) => handle,
         Err(e) => {
@@ -165,11 +190,149 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             if replay.diverged { " (diverged)" } else { "" }
         );
     }
+    let mut status = ExitCode::from(report.outcome.exit_status());
+    if let (Some(range), Some(found)) = (args.last_write, report.last_write.as_mut()) {
+        if let Some(number) = found.moment_missing {
+            complete_moment(second, number, found);
+        }
+        match found.memory_bytes {
+            Some(size) if range.end() > size => {
+                eprintln!(
+                    "error: {range} is outside memory 0, which ended at {size} bytes: pick an \
+                     address below {size:#x}"
+                );
+                status = ExitCode::from(exit_status::USAGE);
+            }
+            _ => print_last_write(found),
+        }
+        if let Some(caveat) = &found.last_write_caveat {
+            eprintln!("wasmscope: note: {caveat}");
+        }
+    }
     if let Some(path) = &args.report
         && let Err(e) = std::fs::write(path, report.to_json())
     {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
         return ExitCode::from(exit_status::FAILED);
     }
-    ExitCode::from(report.outcome.exit_status())
+    status
+}
+
+/// What can be checked before a `--last-write` replay runs: the flags it goes with, the
+/// module (one 32-bit memory, no atomics) and the range against the memory's declared
+/// maximum.
+fn check_last_write(
+    args: &ReplayArgs,
+    recording: &Recording,
+    range: WatchedRange,
+) -> Result<(), String> {
+    if args.debug || !args.breaks.is_empty() {
+        return Err(
+            "--last-write replays an instrumented copy of the module, which debug mode and \
+             logpoints cannot follow: leave out --debug and --break"
+                .to_owned(),
+        );
+    }
+    if recording.calls.end.outcome == "fuel_exhausted" {
+        return Err(
+            "the recorded run ran out of fuel, and --last-write replays without a fuel limit \
+             (its checks burn fuel the recorded run did not), so it could not end at the same \
+             instruction"
+                .to_owned(),
+        );
+    }
+    instrument::check(&recording.module, range).map_err(|e| format!("--last-write: {e}"))
+}
+
+/// Replays again up to write `number`, whose moment the first replay did not keep, and
+/// puts that moment in `found` (the guest's output is not shown again).
+fn complete_moment(mut request: engine::RunRequest, number: u64, found: &mut LastWriteReport) {
+    if let Some(watched) = request.invocation.last_write.as_mut() {
+        watched.stop_at_write = Some(number);
+    }
+    eprintln!(
+        "wasmscope: the last write is write {number} to the range; replaying again to keep \
+         its moment"
+    );
+    let Ok(handle) = runner::spawn_with_breakpoints(request, Vec::new(), None) else {
+        eprintln!("error: cannot start a worker thread for the second replay");
+        return;
+    };
+    let second = handle.wait_with(|_| {});
+    if let Some(second) = second.last_write {
+        found.complete_with(second);
+    }
+}
+
+/// Prints the answer for people, on stdout.
+fn print_last_write(found: &LastWriteReport) {
+    let range = &found.last_write_range;
+    let Some(write) = &found.last_write else {
+        let note = found.last_write_note.as_deref().unwrap_or("never written");
+        println!("{range}: {note}");
+        return;
+    };
+    println!("last write to {range}: {}", describe(write));
+    println!("  before: {}", spaced(&write.before));
+    println!("  after:  {}", spaced(&write.after));
+    println!(
+        "  ({} write{} touched the range in the whole run)",
+        found.last_write_count,
+        if found.last_write_count == 1 { "" } else { "s" }
+    );
+    if !write.frames.is_empty() {
+        println!("  backtrace:");
+        for (i, frame) in write.frames.iter().enumerate() {
+            let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
+            let offset = frame
+                .module_offset
+                .map(|o| format!(" @ {o:#x}"))
+                .unwrap_or_default();
+            let source = frame
+                .source
+                .as_deref()
+                .map(|s| format!(" at {s}"))
+                .unwrap_or_default();
+            println!(
+                "  {i:>4}: func[{}] {name}{offset}{source}",
+                frame.func_index
+            );
+        }
+    }
+}
+
+/// "i32.store in `store_ptr` (func[1]) at module offset 0x4c, main.c:12", or "written by
+/// fd_read, WASI call #2, called from `main` (func[3]) at module offset 0x70".
+fn describe(write: &LastWrite) -> String {
+    let name = write.func_name.as_deref().unwrap_or("<unnamed>");
+    let place = match (&write.file, write.line) {
+        (Some(file), Some(line)) => format!(", {file}:{line}"),
+        _ => String::new(),
+    };
+    let what = match write.wasi_call {
+        Some(_) => format!("written by {}, called from", write.written_by),
+        None => format!("{} in", write.written_by),
+    };
+    format!(
+        "{what} `{name}` (func[{}]) at module offset {:#x}{place}",
+        write.func_index, write.module_offset
+    )
+}
+
+/// Hex bytes in groups of two digits, for reading.
+fn spaced(hex: &str) -> String {
+    let pairs: Vec<&str> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| hex.get(i..i + 2))
+        .collect();
+    const SHOWN: usize = 64;
+    if pairs.len() > SHOWN {
+        format!(
+            "{} … ({} bytes; all of them in --report)",
+            pairs[..SHOWN].join(" "),
+            pairs.len()
+        )
+    } else {
+        pairs.join(" ")
+    }
 }

@@ -239,6 +239,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 shim: None,
                 recorder: None,
                 replay: None,
+                last_write: None,
             },
         );
         let mut provided = HashMap::new();

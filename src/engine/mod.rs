@@ -14,6 +14,7 @@ pub mod files;
 pub mod host_dirs;
 pub mod info;
 pub mod inspect;
+pub mod last_write;
 pub mod leb;
 pub mod load;
 pub mod outcome;

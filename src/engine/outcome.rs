@@ -585,6 +585,63 @@ pub struct RunReport {
     /// cannot follow, a component).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_note: Option<String>,
+    /// A replay's `--last-write`: the last write to the watched range (`last_write`, or
+    /// `null` with `last_write_note`).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub last_write: Option<LastWriteReport>,
+}
+
+/// The answer to "who last wrote these bytes?" (the report's `last_write` and
+/// `last_write_note`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastWriteReport {
+    /// The last write, or `None` when nothing wrote the range since the start.
+    pub last_write: Option<LastWrite>,
+    /// Why there is no write: "written by the module's data segment ..." or "never written".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_write_note: Option<String>,
+    /// When the answer may not be the recorded run's: a run that ended by exhausting its
+    /// stack, which the instrumented copy (with larger frames) does at another depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_write_caveat: Option<String>,
+    /// The watched range, e.g. `0x10..0x14 (4 bytes)`.
+    pub last_write_range: String,
+    /// How many writes touched the range.
+    pub last_write_count: u64,
+    /// Memory 0's size at the end, when the search could read it. Not in the JSON.
+    #[serde(skip)]
+    pub memory_bytes: Option<u64>,
+    /// The number (from 1) of a last write whose moment was not kept (past the first few):
+    /// a second replay that stops there fills in `before` and `frames`. Not in the JSON.
+    #[serde(skip)]
+    pub moment_missing: Option<u64>,
+}
+
+/// One write to guest memory, where it happened and what it changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastWrite {
+    /// What wrote: an instruction (`i32.store`, `memory.fill`) or a WASI call
+    /// (`fd_read, WASI call #3`).
+    pub written_by: String,
+    /// For a WASI call: its number in the run (from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasi_call: Option<u64>,
+    /// The writing function's name (for a WASI call, the guest function that called it).
+    pub func_name: Option<String>,
+    /// Its index in the module's function index space.
+    pub func_index: u32,
+    /// The instruction's byte offset in the module file (for a WASI call, the `call`'s).
+    pub module_offset: usize,
+    /// The source file, when the module's DWARF names one.
+    pub file: Option<String>,
+    /// The source line, when the module's DWARF has one.
+    pub line: Option<u32>,
+    /// The guest's backtrace at that moment, innermost first.
+    pub frames: Vec<FrameInfo>,
+    /// The range's bytes just before the write, in hex.
+    pub before: String,
+    /// The range's bytes just after it (the same as at the end: nothing wrote it later).
+    pub after: String,
 }
 
 /// What a replay replayed: the report's `replay` object.
@@ -633,6 +690,7 @@ impl RunReport {
             replay: None,
             recording: None,
             recording_note: None,
+            last_write: None,
         }
     }
 

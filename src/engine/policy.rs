@@ -91,6 +91,10 @@ pub struct Invocation {
     /// (folders, environment, stdin, clocks, random) is read.
     #[serde(skip)]
     pub replay: Option<ReplaySource>,
+    /// Watch these bytes of memory 0 for the last write before the run's end (a replay's
+    /// `--last-write`): the run goes through a copy of the module that reports its writes.
+    #[serde(skip)]
+    pub last_write: Option<LastWriteRequest>,
     /// A stop request ends the guest wherever it is, even in a loop that never calls the host
     /// (the window's Stop). The compiled code then checks the epoch in every loop and
     /// function. `false` lets a run with no timeout, no profiler and no debug mode compile
@@ -109,6 +113,7 @@ impl Default for Invocation {
             profiler_interval_ms: None,
             record_max_bytes: None,
             replay: None,
+            last_write: None,
             stoppable: true,
         }
     }
@@ -128,6 +133,87 @@ impl Invocation {
             || self.profiler_interval_ms.is_some()
             || policy.debug
     }
+}
+
+/// The most bytes `--last-write` watches at once: 1 MiB (the bytes before and after the last
+/// write are kept, so this bounds what the search holds).
+pub const MAX_WATCHED_BYTES: u32 = 1 << 20;
+
+/// A range of memory 0 whose last write a replay looks for (`ADDR[:LEN]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WatchedRange {
+    /// Its first byte.
+    pub addr: u32,
+    /// Its length in bytes, 1 to [`MAX_WATCHED_BYTES`].
+    pub len: u32,
+}
+
+impl WatchedRange {
+    /// Reads `ADDR[:LEN]`: ADDR decimal or `0x` hex, LEN in bytes (default 1), the whole range
+    /// inside a 32-bit memory.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let number = |text: &str, what: &str| {
+            let text = text.trim();
+            let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => text.parse::<u64>(),
+            };
+            parsed.map_err(|_| {
+                format!("`{text}` is not a {what}: give a decimal number or 0x followed by hex")
+            })
+        };
+        let (addr, len) = match text.split_once(':') {
+            Some((addr, len)) => (number(addr, "address")?, number(len, "length")?),
+            None => (number(text, "address")?, 1),
+        };
+        if len == 0 || len > u64::from(MAX_WATCHED_BYTES) {
+            return Err(format!(
+                "the length must be 1 to {MAX_WATCHED_BYTES} bytes (1 MiB), not {len}"
+            ));
+        }
+        let end = addr + len;
+        if end > 1 << 32 {
+            return Err(format!(
+                "{addr:#x}:{len} ends past 4 GiB, outside any 32-bit memory"
+            ));
+        }
+        Ok(Self {
+            addr: addr as u32,
+            len: len as u32,
+        })
+    }
+
+    /// One past its last byte.
+    pub fn end(&self) -> u64 {
+        u64::from(self.addr) + u64::from(self.len)
+    }
+
+    /// Whether `len` bytes at `start` touch it.
+    pub fn overlaps(&self, start: u64, len: u64) -> bool {
+        len > 0 && start < self.end() && start.saturating_add(len) > u64::from(self.addr)
+    }
+}
+
+impl std::fmt::Display for WatchedRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:#x}..{:#x} ({} bytes)",
+            self.addr,
+            self.end(),
+            self.len
+        )
+    }
+}
+
+/// A search for the last write to a range ([`Invocation::last_write`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastWriteRequest {
+    /// The bytes watched.
+    pub range: WatchedRange,
+    /// A second replay's target: keep the moment of this write (counted from 1) and end the
+    /// run there. `None` counts every write and keeps the moments of the first few.
+    pub stop_at_write: Option<u64>,
 }
 
 /// A recording to replay, shared between the face and the run.

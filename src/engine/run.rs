@@ -12,6 +12,7 @@ use crate::engine::debug::Debugger;
 use crate::engine::errors::{RunError, cause, chain_text, error_text};
 use crate::engine::events::RunEvent;
 use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
+use crate::engine::last_write::{self, WriteWatch};
 use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
@@ -108,7 +109,21 @@ fn run_inner(
     }
     let key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
-    let compiled = match load(request, &shared, key)? {
+    // A `--last-write` search runs an instrumented copy of the module.
+    let plan = match request.invocation.last_write {
+        Some(watched) if request.precompiled.is_none() => {
+            match last_write::instrument::instrument(&request.wasm, watched.range) {
+                Ok(plan) => Some((watched, Arc::new(plan))),
+                Err(refusal) => return Ok(failed(format!("cannot search for writes: {refusal}"))),
+            }
+        }
+        Some(_) => return Ok(failed("cannot search for writes in precompiled code")),
+        None => None,
+    };
+    let code = plan
+        .as_ref()
+        .map_or(&request.wasm[..], |(_, plan)| &plan.wasm[..]);
+    let compiled = match load(request, code, &shared, key)? {
         Ok(compiled) => compiled,
         Err(outcome) => return Ok(outcome),
     };
@@ -139,6 +154,22 @@ fn run_inner(
     if let Some(outcome) = record_or_replay(request, &target, &mut sandbox, report) {
         return Ok(outcome);
     }
+    let target = match (&plan, target) {
+        (Some((watched, plan)), RunTarget::Core { module, linker }) => {
+            let hooked = last_write::hooks::linker_with_hooks(&linker)
+                .map_err(|e| RunError::Shim(cause(e)))?;
+            sandbox.store.data_mut().last_write = Some(WriteWatch::new(
+                *watched,
+                Arc::clone(plan),
+                Arc::clone(&request.wasm),
+            ));
+            RunTarget::Core {
+                module,
+                linker: Arc::new(hooked),
+            }
+        }
+        (_, target) => target,
+    };
     let debugger = if policy.debug {
         let store = &mut sandbox.store;
         let installed = Debugger::install(store, target.module(), control, events);
@@ -158,6 +189,7 @@ fn run_inner(
     let mut store = sandbox.finish(policy, report);
     let recorder = store.data_mut().recorder.take();
     let replayer = store.data_mut().replay.take();
+    let watch = store.data_mut().last_write.take();
     save_coredump(&result, &mut store, &request.name, report);
     if let Some(memory) = instance.and_then(|i| i.get_memory(&mut store, "memory")) {
         let data = memory.data(&store);
@@ -166,6 +198,13 @@ fn run_inner(
         ));
     }
     let mut outcome = outcome_of(result, control, policy, report);
+    if let Some(watch) = watch {
+        watch.map_outcome(&mut outcome);
+        let memory = watch.memory.or_else(|| {
+            instance.and_then(|i| i.get_memory(&mut store, last_write::instrument::MEMORY_EXPORT))
+        });
+        report.last_write = Some(watch.finish(memory.map(|m| m.data(&store)), &outcome));
+    }
     if let Some(debugger) = debugger {
         debugger.finish(&mut outcome, report);
     }
@@ -250,6 +289,7 @@ fn record_or_replay(
 /// the outcome when they cannot run; the outer one a failure of the host.
 fn load(
     request: &RunRequest,
+    code: &[u8],
     shared: &SharedEngine,
     key: EngineKey,
 ) -> Result<Result<LoadedTarget, RunOutcome>, RunError> {
@@ -281,8 +321,8 @@ fn load(
         ModuleKind::Component => RunTarget::component(shared, &request.wasm)?
             .map_err(|e| failed(format!("invalid component: {}", error_text(&e)))),
         ModuleKind::CoreModule | ModuleKind::Invalid | ModuleKind::Precompiled => {
-            RunTarget::core(shared, key, &request.wasm)
-                .map_err(|e| failed(sandbox::compile_error_text(key.compiler, &request.wasm, &e)))
+            RunTarget::core(shared, key, code)
+                .map_err(|e| failed(sandbox::compile_error_text(key.compiler, code, &e)))
         }
     })
 }

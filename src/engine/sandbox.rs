@@ -44,6 +44,8 @@ pub struct Host {
     pub(crate) recorder: Option<crate::engine::record::Recorder>,
     /// The recording this run replays, when it is a replay.
     pub(crate) replay: Option<crate::engine::record::Replayer>,
+    /// A replay's search for the last write to a range (`--last-write`).
+    pub(crate) last_write: Option<crate::engine::last_write::WriteWatch>,
 }
 
 impl crate::engine::watch::Watched for Host {
@@ -311,6 +313,7 @@ impl Sandbox {
                 shim: None,
                 recorder: None,
                 replay: None,
+                last_write: None,
             },
         );
         store.limiter(|host| &mut host.limits);

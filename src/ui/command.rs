@@ -3,7 +3,15 @@
 use std::path::PathBuf;
 
 use crate::ui::loader::{DialogPurpose, Source};
-use crate::ui::profile;
+
+/// Saving or loading a sandbox profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileAction {
+    /// Write the sandbox panel's policy to a file.
+    Save,
+    /// Replace the sandbox panel's policy with a file's.
+    Load,
+}
 
 /// Something the UI asked for during a frame, applied at the end of it.
 pub enum Command {
@@ -34,7 +42,7 @@ pub enum Command {
     /// Throw a scratch copy (by guest path) away.
     DiscardScratch(String),
     /// Show a dialog to save or load a sandbox profile.
-    SandboxProfileDialog(profile::ProfileAction),
+    SandboxProfileDialog(ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
     CopyCommand(crate::engine::copy_as::Runtime),
     /// Show the sandbox policy as a Rust program embedding wasmtime.
@@ -52,7 +60,7 @@ pub enum Command {
     /// Stop the tenants still running.
     StopTenants,
     /// Save the sandbox panel's settings as a profile at this path, or load them from it.
-    SandboxProfileFile(profile::ProfileAction, PathBuf),
+    SandboxProfileFile(ProfileAction, PathBuf),
     /// Debug mode: Continue, Step, Step out or Pause the run in progress.
     Debug(crate::engine::debug::DebugCommand),
     /// Set or clear a breakpoint at an instruction (module offset) of the loaded module.

@@ -12,14 +12,7 @@ use egui::RichText;
 use crate::engine::copy_as::{CopiedCommand, Runtime};
 use crate::ui::prompt::{PathChooser, PathFieldText};
 
-/// Saving or loading.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProfileAction {
-    /// Write the sandbox panel's policy to a file.
-    Save,
-    /// Replace the sandbox panel's policy with a file's.
-    Load,
-}
+pub use crate::ui::command::ProfileAction;
 
 /// The profile dialogs' and the copied command's state.
 #[derive(Default)]

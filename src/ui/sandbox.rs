@@ -81,6 +81,7 @@ impl SandboxSettings {
             profiler_interval_ms: self.profiler_interval_ms,
             record_max_bytes: self.record_max_bytes,
             replay: None,
+            last_write: None,
             // The window always offers Stop, which must end a guest even in a busy loop.
             stoppable: true,
         };

@@ -132,6 +132,86 @@ fn line_addresses(sections: &HashMap<String, &[u8]>) -> Option<Vec<u64>> {
     Some(addresses)
 }
 
+/// A module's line table, for finding an instruction's file:line by its module offset.
+#[derive(Debug)]
+pub struct LineTable {
+    code_start: usize,
+    /// (code-section address, file and line; `None` past a sequence's end), by address.
+    rows: Vec<(u64, Option<(String, u32)>)>,
+}
+
+impl LineTable {
+    /// The line table of `wasm`; `None` without readable DWARF.
+    pub fn of(wasm: &[u8]) -> Option<Self> {
+        let mut sections: HashMap<String, &[u8]> = HashMap::new();
+        let mut code_start = None;
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.ok()? {
+                Payload::CustomSection(reader) if reader.name().starts_with(".debug_") => {
+                    sections.insert(reader.name().to_owned(), reader.data());
+                }
+                Payload::CodeSectionStart { range, .. } => code_start = Some(range.start),
+                _ => {}
+            }
+        }
+        sections.get(".debug_line")?;
+        let dwarf = gimli::Dwarf::load(|id| {
+            let data = sections.get(id.name()).copied().unwrap_or(&[]);
+            Ok::<_, gimli::Error>(gimli::EndianSlice::new(data, gimli::LittleEndian))
+        })
+        .ok()?;
+        let mut rows = Vec::new();
+        let mut units = dwarf.units();
+        while let Ok(Some(header)) = units.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let Some(program) = unit.line_program.clone() else {
+                continue;
+            };
+            let mut program_rows = program.rows();
+            while let Ok(Some((header, row))) = program_rows.next_row() {
+                if row.end_sequence() {
+                    rows.push((row.address(), None));
+                    continue;
+                }
+                let file = row.file(header).and_then(|file| {
+                    let name = dwarf.attr_string(&unit, file.path_name()).ok()?;
+                    let name = name.to_string_lossy().into_owned();
+                    let dir = file
+                        .directory(header)
+                        .and_then(|dir| dwarf.attr_string(&unit, dir).ok())
+                        .or(unit.comp_dir)
+                        .map(|dir| dir.to_string_lossy().into_owned());
+                    Some(match dir {
+                        Some(dir) if !name.starts_with('/') && !dir.is_empty() => {
+                            format!("{dir}/{name}")
+                        }
+                        _ => name,
+                    })
+                });
+                let line = row.line().map_or(0, |line| line.get() as u32);
+                rows.push((row.address(), file.map(|file| (file, line))));
+            }
+        }
+        rows.sort_by_key(|(address, _)| *address);
+        Some(Self {
+            code_start: code_start?,
+            rows,
+        })
+    }
+
+    /// The file and line of the instruction at `module_offset`.
+    pub fn line_at(&self, module_offset: usize) -> Option<(&str, u32)> {
+        let address = module_offset.checked_sub(self.code_start)? as u64;
+        let at = self.rows.partition_point(|(a, _)| *a <= address);
+        let (_, row) = self.rows.get(at.checked_sub(1)?)?;
+        row.as_ref()
+            .filter(|(_, line)| *line > 0)
+            .map(|(file, line)| (file.as_str(), *line))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +305,29 @@ mod tests {
             info.dwarf_text(),
             "DWARF present: backtraces can show file:line"
         );
+    }
+
+    /// `replay --last-write` reads file:line from the original module by module offset.
+    #[test]
+    fn an_instruction_is_found_in_the_line_table_by_its_module_offset() {
+        let wasm = wat::parse_str(MODULE).unwrap();
+        let addresses = instruction_addresses(&wasm);
+        let with_dwarf = with_line_table(&wasm, &addresses);
+        let table = LineTable::of(&with_dwarf).unwrap();
+        let code_start = Parser::new(0)
+            .parse_all(&with_dwarf)
+            .find_map(|p| match p.unwrap() {
+                Payload::CodeSectionStart { range, .. } => Some(range.start),
+                _ => None,
+            })
+            .unwrap();
+        let third = code_start + addresses[2] as usize;
+        let (file, line) = table.line_at(third).unwrap();
+        assert!(file.ends_with("main.c") && line == 3, "{file}:{line}");
+        // Inside an instruction: the row it belongs to.
+        assert_eq!(table.line_at(third + 1).map(|(_, line)| line), Some(3));
+        assert_eq!(table.line_at(code_start - 1), None);
+        assert!(LineTable::of(&wasm).is_none(), "no DWARF, no table");
     }
 
     /// Issue 24: DWARF written before the optimizer rewrote the code was announced as giving

@@ -329,6 +329,14 @@ async fn replay(
         .answer(name, params)
         .cloned()
         .map_err(wasmtime::Error::new)?;
+    // A `--last-write` search sees the call's writes before anything of it lands.
+    crate::engine::last_write::hooks::wasi_writes(
+        through.caller,
+        through.memory,
+        name,
+        at_call,
+        &call.writes,
+    )?;
     // The guest's own output is the replay's output: its writes to stdout and stderr go
     // through to the run's output streams (the recording checks what they answered).
     if name == "fd_write" && matches!(params.first().and_then(Val::i32), Some(1 | 2)) {
