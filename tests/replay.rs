@@ -484,3 +484,29 @@ fn a_recording_given_to_run_or_compile_says_to_replay_it() {
         text(&inspected.stdout)
     );
 }
+
+/// Found by the fuzz campaign: a start function whose `proc_exit` is refused by WASI (an exit
+/// status outside 0..126) trapped in the recorded run, and its replay said "cannot
+/// instantiate" with an empty message.
+#[test]
+fn a_host_error_in_a_start_function_replays_as_the_same_trap() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("bad_exit.wasm");
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func $start (call $exit (i32.const 200)))
+      (start $start)
+      (func (export "_start")))"#;
+    std::fs::write(&wasm, wat::parse_str(wat).unwrap()).unwrap();
+    let trace = dir.path().join("bad_exit.wstrace");
+    let (wasm, trace) = (wasm.to_str().unwrap(), trace.to_str().unwrap());
+    let recorded = wasmscope(&["run", "--record", trace, wasm], None);
+    let replayed = wasmscope(&["replay", trace], None);
+    let expected = "trapped: exit with invalid exit status outside of [0..126) [HostError]";
+    for (what, output) in [("recorded", &recorded), ("replayed", &replayed)] {
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(134), "{what}: {stderr}");
+        assert!(stderr.contains(expected), "{what}: {stderr}");
+    }
+}

@@ -404,10 +404,17 @@ pub fn check_replay(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Br
         ))),
         ..recording.header.invocation.clone()
     };
+    // The recorded run ended on its own (not at the timeout), so its replay must too: the
+    // timeout is only a safety net here, long enough that a slower machine (or a loaded one)
+    // cannot make a run that ran out of fuel time out instead.
+    let replay_policy = SandboxPolicy {
+        timeout_ms: policy.timeout_ms.map(|ms| ms.saturating_mul(10)),
+        ..policy.clone()
+    };
     let replayed = run_case(
         &recording.header.module_name,
         &recording.module,
-        policy,
+        &replay_policy,
         &invocation,
     )?;
     let shape = |r: &RunReport| {

@@ -293,15 +293,15 @@ impl Recorder {
         self.body.is_empty()
     }
 
-    /// The call `name(params)` came back with `outcome` and `results`; `memory` is the guest's
-    /// memory after it.
+    /// The call `name(params)` came back with `results` and ended as `end`; `memory` is the
+    /// guest's memory after it.
     pub(crate) fn record(
         &mut self,
         memory: &[u8],
         name: &'static str,
         params: &[Val],
         results: &[Val],
-        outcome: &wasmtime::Result<()>,
+        end: CallEnd,
     ) {
         if self.cut_at.is_some() {
             return;
@@ -316,14 +316,7 @@ impl Recorder {
             call.extend_from_slice(name.as_bytes());
             next
         });
-        let end = match outcome {
-            Ok(()) => CallEnd::Returned,
-            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Some(exit) => CallEnd::Exit(exit.0),
-                None => CallEnd::Trap(format!("{e:#}")),
-            },
-        };
-        let succeeded = outcome.is_ok() && results.first().is_none_or(|errno| *errno == 0);
+        let succeeded = end == CallEnd::Returned && results.first().is_none_or(|errno| *errno == 0);
         let ranges = if succeeded {
             written(name, &params, memory, &self.buffers, self.args, self.env)
         } else {

@@ -145,7 +145,7 @@ impl Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::record::{Recorder, Replayer};
+    use crate::engine::record::{CallEnd, Recorder, Replayer};
     use wasmtime::Val;
 
     fn header(module: &[u8]) -> RecordingHeader {
@@ -169,13 +169,19 @@ mod tests {
         let mut memory = vec![0u8; 64];
         memory[8..16].copy_from_slice(&42u64.to_le_bytes());
         let params = [Val::I32(0), Val::I64(1), Val::I32(8)];
-        recorder.record(&memory, "clock_time_get", &params, &[Val::I32(0)], &Ok(()));
+        recorder.record(
+            &memory,
+            "clock_time_get",
+            &params,
+            &[Val::I32(0)],
+            CallEnd::Returned,
+        );
         recorder.record(
             &memory,
             "random_get",
             &[Val::I32(8), Val::I32(4)],
             &[Val::I32(0)],
-            &Ok(()),
+            CallEnd::Returned,
         );
         recorder.finish("exited")
     }
@@ -247,7 +253,13 @@ mod tests {
         let mut recorder = recorder(40);
         let memory = vec![0u8; 64];
         for _ in 0..10 {
-            recorder.record(&memory, "sched_yield", &[], &[Val::I32(0)], &Ok(()));
+            recorder.record(
+                &memory,
+                "sched_yield",
+                &[],
+                &[Val::I32(0)],
+                CallEnd::Returned,
+            );
         }
         let recording = Recording::parse(&recorder.finish("exited")).expect("parses");
         let (at, max) = recording.calls.end.cut.expect("cut");

@@ -499,8 +499,11 @@ fn is_interrupt(e: &wasmtime::Error) -> bool {
 /// Whether an instantiation error is the guest's doing (a trap or exit in a start function,
 /// a trapping denied growth), as opposed to the host refusing to instantiate.
 fn is_guest_failure(e: &wasmtime::Error) -> bool {
-    // A backtrace means guest code was running: the start function failed in a host call.
+    // A backtrace (or a coredump: wasmtime attaches one even where the backtrace it took has
+    // no frame it can name) means guest code was running: the start function failed in a host
+    // call.
     e.downcast_ref::<WasmBacktrace>().is_some()
+        || e.downcast_ref::<wasmtime::WasmCoreDump>().is_some()
         || e.downcast_ref::<Trap>().is_some()
         || e.downcast_ref::<I32Exit>().is_some()
         || e.downcast_ref::<GrowthDenied>().is_some()

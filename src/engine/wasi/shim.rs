@@ -290,7 +290,7 @@ async fn call(
     {
         let (data, host) = memory.data_and_store_mut(&mut caller);
         if let Some(recorder) = host.recorder.as_mut() {
-            recorder.record(data, wrapped.name, params, results, &outcome);
+            recorder.record(data, wrapped.name, params, results, call_end(&outcome));
         }
     }
     let refused_by_quota =
@@ -415,6 +415,19 @@ impl QuotaGuest for Through<'_, '_> {
     async fn call_through(&mut self, params: &[Val], results: &mut [Val]) -> wasmtime::Result<()> {
         let func = self.real(self.module, self.name)?;
         func.call_async(&mut *self.caller, params, results).await
+    }
+}
+
+/// How a call ended, for the recording: an error keeps the words a user reads (not the
+/// backtrace and coredump wasmtime attached on the way out of the shim module: a replay gets
+/// its own on the way out).
+fn call_end(outcome: &wasmtime::Result<()>) -> CallEnd {
+    match outcome {
+        Ok(()) => CallEnd::Returned,
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => CallEnd::Exit(exit.0),
+            None => CallEnd::Trap(crate::engine::errors::error_text(e)),
+        },
     }
 }
 
