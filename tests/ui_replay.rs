@@ -4,7 +4,7 @@
 
 #![cfg(feature = "gui")]
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 mod common;
 use common::ui::*;
@@ -77,4 +77,45 @@ fn a_saved_recording_opens_as_a_replay_with_its_sandbox_read_only() {
         "{:#?}",
         harness.root()
     );
+}
+
+#[test]
+fn who_wrote_this_in_the_memory_view_names_the_store_and_shows_it() {
+    let mut harness = harness();
+    open(&mut harness, "who_wrote_me.wat");
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    harness.get_by_label("Show memory").click();
+    wait_for(&mut harness, "Go to address");
+    // Nothing selected yet: the button waits for bytes.
+    assert!(
+        harness
+            .get_by_label("Who wrote this?")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label("Go to address").focus();
+    harness.step();
+    // The pointer the trap read through: 4 bytes at 0x100.
+    harness.get_by_label("Go to address").type_text("0x100:4");
+    harness.step();
+    harness.key_press(eframe::egui::Key::Enter);
+    harness.run_steps(2);
+    assert!(
+        shows_text(&harness, "Selected 0x100..0x104"),
+        "{:#?}",
+        harness.root()
+    );
+    harness.get_by_label("Who wrote this?").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        shows_text(&harness, "was last written by i32.store in `set_name`"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(shows_text(&harness, "before: 00 02 00 00"));
+    assert!(shows_text(&harness, "after:  00 02 01 00"));
+    harness.get_by_label("Show the instruction").click();
+    wait_for(&mut harness, "Code: set_name");
 }

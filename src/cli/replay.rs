@@ -6,10 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::engine::last_write::instrument;
 use crate::engine::outcome::exit_status;
 use crate::engine::outcome::{LastWrite, LastWriteReport};
-use crate::engine::policy::{LastWriteRequest, WatchedRange};
+use crate::engine::policy::WatchedRange;
 use crate::engine::record::RecordingError;
 use crate::engine::recording::Recording;
 use crate::engine::{self, RunReport};
@@ -157,14 +156,9 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
         breakpoints.push(watch);
     }
     if let Some(range) = args.last_write {
-        // The copy's added checks burn fuel and time the recorded run did not: no fuel limit
-        // (the recorded run did not run out, see `check_last_write`), ten times the timeout.
-        request.policy.fuel = None;
-        request.policy.timeout_ms = request.policy.timeout_ms.map(|ms| ms.saturating_mul(10));
-        request.invocation.last_write = Some(LastWriteRequest {
-            range,
-            stop_at_write: None,
-        });
+        let logs_calls = request.policy.log_calls;
+        request = runner::last_write::request(&recording, range);
+        request.policy.log_calls = logs_calls;
     }
     let second = request.clone();
     let handle = match runner::spawn_with_breakpoints(request, breakpoints, None) {
@@ -193,7 +187,11 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
     let mut status = ExitCode::from(report.outcome.exit_status());
     if let (Some(range), Some(found)) = (args.last_write, report.last_write.as_mut()) {
         if let Some(number) = found.moment_missing {
-            complete_moment(second, number, found);
+            eprintln!(
+                "wasmscope: the last write is write {number} to the range; replaying again to \
+                 keep its moment"
+            );
+            runner::last_write::complete(second, found);
         }
         match found.memory_bytes {
             Some(size) if range.end() > size => {
@@ -233,34 +231,9 @@ fn check_last_write(
                 .to_owned(),
         );
     }
-    if recording.calls.end.outcome == "fuel_exhausted" {
-        return Err(
-            "the recorded run ran out of fuel, and --last-write replays without a fuel limit \
-             (its checks burn fuel the recorded run did not), so it could not end at the same \
-             instruction"
-                .to_owned(),
-        );
-    }
-    instrument::check(&recording.module, range).map_err(|e| format!("--last-write: {e}"))
-}
-
-/// Replays again up to write `number`, whose moment the first replay did not keep, and
-/// puts that moment in `found` (the guest's output is not shown again).
-fn complete_moment(mut request: engine::RunRequest, number: u64, found: &mut LastWriteReport) {
-    if let Some(watched) = request.invocation.last_write.as_mut() {
-        watched.stop_at_write = Some(number);
-    }
-    eprintln!(
-        "wasmscope: the last write is write {number} to the range; replaying again to keep \
-         its moment"
-    );
-    let Ok(handle) = runner::spawn_with_breakpoints(request, Vec::new(), None) else {
-        eprintln!("error: cannot start a worker thread for the second replay");
-        return;
-    };
-    let second = handle.wait_with(|_| {});
-    if let Some(second) = second.last_write {
-        found.complete_with(second);
+    match runner::last_write::refusal(recording, range) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
     }
 }
 
@@ -273,8 +246,8 @@ fn print_last_write(found: &LastWriteReport) {
         return;
     };
     println!("last write to {range}: {}", describe(write));
-    println!("  before: {}", spaced(&write.before));
-    println!("  after:  {}", spaced(&write.after));
+    println!("  before: {}", runner::last_write::spaced(&write.before));
+    println!("  after:  {}", runner::last_write::spaced(&write.after));
     println!(
         "  ({} write{} touched the range in the whole run)",
         found.last_write_count,
@@ -317,22 +290,4 @@ fn describe(write: &LastWrite) -> String {
         "{what} `{name}` (func[{}]) at module offset {:#x}{place}",
         write.func_index, write.module_offset
     )
-}
-
-/// Hex bytes in groups of two digits, for reading.
-fn spaced(hex: &str) -> String {
-    let pairs: Vec<&str> = (0..hex.len())
-        .step_by(2)
-        .filter_map(|i| hex.get(i..i + 2))
-        .collect();
-    const SHOWN: usize = 64;
-    if pairs.len() > SHOWN {
-        format!(
-            "{} … ({} bytes; all of them in --report)",
-            pairs[..SHOWN].join(" "),
-            pairs.len()
-        )
-    } else {
-        pairs.join(" ")
-    }
 }

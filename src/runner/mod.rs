@@ -8,6 +8,8 @@
 //! face <------------------- RunEvent (bounded) --------------------- [run thread]
 //! ```
 
+pub mod last_write;
+
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};

@@ -169,6 +169,7 @@ impl App {
             || self.jobs.precompile.is_busy()
             || self.jobs.tenants.is_busy()
             || self.run_view.profiler.is_busy()
+            || self.run_view.hex.who.is_busy()
     }
 
     /// Whether Run can start now: a module is open and no run is going. The one answer the
@@ -416,7 +417,22 @@ impl eframe::App for App {
         tenants::tenants_window_ui(&ctx, &mut self.jobs.tenants, can_run, &mut self.commands);
         let paused = self.loaded.debugger.paused_report();
         let shown = paused.or(self.run_view.report.as_ref());
-        memory::memory_window_ui(&ctx, &mut self.run_view.hex, shown);
+        let recording = match self.loaded.module.as_ref().and_then(|m| m.replay.clone()) {
+            Some(recording) => Some(crate::ui::who_wrote::RecordingRef::Parsed(recording)),
+            None => self
+                .run_view
+                .report
+                .as_ref()
+                .and_then(|r| r.recording.clone())
+                .map(crate::ui::who_wrote::RecordingRef::Bytes),
+        };
+        memory::memory_window_ui(
+            &ctx,
+            &mut self.run_view.hex,
+            shown,
+            recording,
+            &mut self.commands,
+        );
         self.path_prompt_ui(&ctx);
         self.drop_ui(&ctx);
         self.apply_commands(&ctx);

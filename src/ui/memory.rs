@@ -27,6 +27,8 @@ pub struct HexView {
     scroll_to_row: Option<usize>,
     /// What the last go-to or search said.
     message: Option<String>,
+    /// "Who wrote this?" for the selected bytes.
+    pub who: crate::ui::who_wrote::WhoWrote,
 }
 
 /// Where a trap's fault address lies relative to the memory snapshot.
@@ -84,6 +86,23 @@ impl HexView {
     }
 
     fn go_to(&mut self, memory: &[u8]) {
+        // ADDR:LEN selects a range, as `replay --last-write` takes it.
+        if self.goto_text.contains(':') {
+            match crate::engine::policy::WatchedRange::parse(self.goto_text.trim()) {
+                Ok(range) if (range.end() as usize) <= memory.len() => {
+                    self.select(range.addr as usize, range.len as usize);
+                    self.message = Some(format!("Selected {range}."));
+                }
+                Ok(range) => {
+                    self.message = Some(format!(
+                        "{range} goes past the end of memory ({}).",
+                        bytes_text(memory.len() as u64)
+                    ));
+                }
+                Err(e) => self.message = Some(e),
+            }
+            return;
+        }
         let text = self.goto_text.trim().replace('_', "");
         let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
             Some(hex) => usize::from_str_radix(hex, 16),
@@ -138,7 +157,14 @@ fn find_bytes(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The "Memory" window, when open and the report has a snapshot.
-pub fn memory_window_ui(ctx: &egui::Context, view: &mut HexView, report: Option<&RunReport>) {
+pub fn memory_window_ui(
+    ctx: &egui::Context,
+    view: &mut HexView,
+    report: Option<&RunReport>,
+    recording: Option<crate::ui::who_wrote::RecordingRef>,
+    commands: &mut Vec<crate::ui::command::Command>,
+) {
+    view.who.poll();
     if !view.open {
         return;
     }
@@ -151,7 +177,7 @@ pub fn memory_window_ui(ctx: &egui::Context, view: &mut HexView, report: Option<
                 ui.weak("No memory snapshot: run a module that has a linear memory.");
                 return;
             };
-            hex_ui(ui, view, report, &memory);
+            hex_ui(ui, view, report, &memory, recording, commands);
         });
     if !open {
         view.open = false;
@@ -163,6 +189,8 @@ fn hex_ui(
     view: &mut HexView,
     report: Option<&RunReport>,
     memory: &Arc<Vec<u8>>,
+    recording: Option<crate::ui::who_wrote::RecordingRef>,
+    commands: &mut Vec<crate::ui::command::Command>,
 ) {
     ui.weak(format!(
         "Linear memory when the run ended: {} (at most the first {}).",
@@ -184,13 +212,14 @@ fn hex_ui(
         let response = ui
             .add(
                 egui::TextEdit::singleline(&mut view.goto_text)
-                    .hint_text("0x10 or 16")
+                    .hint_text("0x10 or 0x10:4")
                     .desired_width(110.0)
                     .font(egui::TextStyle::Monospace),
             )
             .labelled_by(label.id)
             .on_hover_text(
-                "An address in linear memory, in hex (0x10) or decimal (16); Enter to go.",
+                "An address in linear memory, in hex (0x10) or decimal (16), or a range \
+                 ADDR:LEN (0x10:4); Enter to go.",
             );
         if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             view.go_to(memory);
@@ -218,6 +247,13 @@ fn hex_ui(
     if let Some(message) = &view.message {
         ui.label(message);
     }
+    crate::ui::who_wrote::who_wrote_ui(
+        ui,
+        &mut view.who,
+        view.selected.as_ref(),
+        recording,
+        commands,
+    );
     ui.separator();
     rows_ui(ui, view, memory);
 }
