@@ -451,7 +451,7 @@ fn runs_without_epoch_checks_behave_the_same() {
         engine::RunRequest {
             name: "hello.cwasm".into(),
             wasm: std::sync::Arc::from(cwasm),
-            precompiled: Some(engine::precompiled::Origin::Foreign),
+            precompiled: Some(engine::module::precompiled::Origin::Foreign),
             policy,
             invocation: unstoppable,
         },

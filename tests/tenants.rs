@@ -11,8 +11,9 @@ mod common;
 use std::sync::Arc;
 
 use common::guests::{WRITE_BOMB, guest};
+use wasmscope::engine::run::tenants;
 use wasmscope::engine::sandbox::EngineKey;
-use wasmscope::engine::{self, RunOutcome, SandboxPolicy, tenants};
+use wasmscope::engine::{self, RunOutcome, SandboxPolicy};
 use wasmscope::runner;
 
 const TENANTS: usize = 32;

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::engine::last_write::instrument;
 use crate::engine::outcome::exit_status;
 use crate::engine::outcome::{LastWrite, LastWriteReport};
 use crate::engine::policy::{LastWriteRequest, WatchedRange};
 use crate::engine::record::RecordingError;
-use crate::engine::recording::Recording;
+use crate::engine::record::last_write::instrument;
+use crate::engine::record::recording::Recording;
 use crate::engine::{self, RunReport};
 use crate::runner;
 

@@ -240,7 +240,7 @@ impl App {
         let Some(bytes) = &report.recording else {
             return;
         };
-        let recording = match crate::engine::recording::Recording::parse(bytes) {
+        let recording = match crate::engine::record::recording::Recording::parse(bytes) {
             Ok(recording) => recording,
             Err(e) => {
                 self.error = Some(format!("cannot replay the recording: {e}"));
@@ -285,7 +285,7 @@ impl App {
 
     /// Saves the sandbox panel's policy to `path`, or loads it from there.
     pub(crate) fn profile_file(&mut self, action: profile::ProfileAction, path: PathBuf) {
-        use crate::engine::profile as engine_profile;
+        use crate::engine::export::profile as engine_profile;
         match action {
             profile::ProfileAction::Save => {
                 let saved = self
@@ -311,7 +311,7 @@ impl App {
                     self.loaded.grants.args_text = invocation
                         .args
                         .iter()
-                        .map(|a| crate::engine::copy_as::shell_quote(a).into_owned())
+                        .map(|a| crate::engine::export::copy_as::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
                     // A profile holds no stdin: loading one empties it.
@@ -370,7 +370,11 @@ impl App {
         }
     }
 
-    fn copy_command(&mut self, runtime: crate::engine::copy_as::Runtime, ctx: &egui::Context) {
+    fn copy_command(
+        &mut self,
+        runtime: crate::engine::export::copy_as::Runtime,
+        ctx: &egui::Context,
+    ) {
         let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
             Ok(setup) => setup,
             Err(message) => {
@@ -386,8 +390,12 @@ impl App {
                     .map_or_else(|| m.name.clone(), |p| p.display().to_string())
             },
         );
-        let copied =
-            crate::engine::copy_as::command_line(runtime, &policy, &invocation, &module_path);
+        let copied = crate::engine::export::copy_as::command_line(
+            runtime,
+            &policy,
+            &invocation,
+            &module_path,
+        );
         ctx.copy_text(copied.command.clone());
         self.jobs.profile.copied(runtime, copied);
     }

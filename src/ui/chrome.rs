@@ -178,7 +178,7 @@ impl App {
                 }
             });
             ui.menu_button("Copy as command", |ui| {
-                for runtime in crate::engine::copy_as::Runtime::ALL {
+                for runtime in crate::engine::export::copy_as::Runtime::ALL {
                     if ui
                         .button(runtime.name())
                         .on_hover_text(format!(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::engine::precompiled::Origin;
+use crate::engine::module::precompiled::Origin;
 use crate::engine::sandbox::EngineKey;
 use crate::engine::{self, ModuleInfo};
 use crate::ui::job::Job;
@@ -35,7 +35,7 @@ pub struct Module {
     pub native: Option<Native>,
     /// `Some` when the file is a recording (`.wstrace`): the module is the one it holds, its
     /// sandbox is the recorded one, and Run replays it.
-    pub replay: Option<Arc<crate::engine::recording::Recording>>,
+    pub replay: Option<Arc<crate::engine::record::recording::Recording>>,
 }
 
 /// What is known of a precompiled module in the window.
@@ -47,7 +47,7 @@ pub struct Native {
     /// never becomes the open module.
     pub allowed: bool,
     /// Keeps its loaded code in the cache while it is open, so Run does not load it again.
-    pub pin: Option<Arc<crate::engine::cache::Pin>>,
+    pub pin: Option<Arc<crate::engine::sandbox::cache::Pin>>,
 }
 
 /// Which module a remembered set of grants belongs to: its path and a fingerprint of its
@@ -145,7 +145,8 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
     // Precompiled code is not read as code here: that waits for the user's say-so.
     let (info, native) = match loaded.precompiled {
         Some(origin) => {
-            let (info, _) = engine::inspect::inspect_precompiled(&loaded.wasm, origin, None);
+            let (info, _) =
+                engine::module::inspect::inspect_precompiled(&loaded.wasm, origin, None);
             let native = Native {
                 origin,
                 allowed: false,
@@ -184,8 +185,11 @@ pub fn start_native_load(
                 Origin::Wasmscope(compiled_for) => compiled_for.engine_key(),
                 Origin::Foreign => key,
             };
-            let (info, pin) =
-                engine::inspect::inspect_precompiled(&module.wasm, native.origin, Some(key));
+            let (info, pin) = engine::module::inspect::inspect_precompiled(
+                &module.wasm,
+                native.origin,
+                Some(key),
+            );
             module.info = info;
             native.allowed = true;
             native.pin = pin.map(Arc::new);

@@ -8,7 +8,7 @@ use crossbeam_channel::TryRecvError;
 use eframe::egui;
 use egui::RichText;
 
-use crate::engine::tenants::{Difference, compare, tenant_policies};
+use crate::engine::run::tenants::{Difference, compare, tenant_policies};
 use crate::engine::{RunEvent, RunReport, RunRequest, StdStream};
 use crate::runner::{self, RunHandle};
 use crate::ui::command::Command;
