@@ -41,6 +41,7 @@ fn request(name: &str, wasm: &[u8], policy: SandboxPolicy) -> engine::RunRequest
         precompiled: None,
         policy,
         invocation: engine::Invocation::default(),
+        info: None,
     }
 }
 

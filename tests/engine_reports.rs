@@ -119,6 +119,7 @@ fn capability_log_is_off_unless_asked_and_streams_when_on() {
                 ..SandboxPolicy::default()
             },
             invocation: Invocation::default(),
+            info: None,
         },
         None,
     )
@@ -155,6 +156,7 @@ fn resource_samples_arrive_at_a_bounded_rate() {
                 ..short_timeout(500)
             },
             invocation: Invocation::default(),
+            info: None,
         },
         None,
     )
@@ -316,6 +318,7 @@ fn tenants_run_side_by_side_each_in_its_own_folder() {
                     precompiled: None,
                     policy,
                     invocation: Invocation::default(),
+                    info: None,
                 },
                 None,
             )

@@ -172,6 +172,7 @@ fn thirty_two_tenants_at_once_each_end_on_their_own_and_see_only_their_own() {
                         precompiled: None,
                         policy,
                         invocation: engine::Invocation::default(),
+                        info: None,
                     },
                     None,
                 )

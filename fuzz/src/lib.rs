@@ -563,6 +563,7 @@ pub fn run_case(
             wasm: Arc::from(wasm),
             policy: policy.clone(),
             invocation: invocation.clone(),
+            info: None,
         },
         None,
     )

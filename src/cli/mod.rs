@@ -570,6 +570,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         precompiled: module.precompiled,
         policy,
         invocation,
+        info: None,
     };
     if args.record.is_some() {
         request.invocation.record_max_bytes = Some(args.record_max);

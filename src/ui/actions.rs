@@ -3,6 +3,7 @@
 
 use eframe::egui;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::engine::RunRequest;
 use crate::ui::app::App;
@@ -189,6 +190,8 @@ impl App {
             // A recording runs as recorded: its sandbox, its answers. Debug mode and the
             // breakpoints are the window's, as for any run.
             let mut request = recording.replay_request();
+            // The module the window opened is the recording's, inspected already.
+            request.info = Some(Arc::clone(&module.info));
             request.policy.debug = self.state.sandbox.policy.debug;
             let breakpoints = crate::ui::debugger::breakpoints_for_run(
                 &self.loaded.debugger,
@@ -223,6 +226,7 @@ impl App {
             precompiled: module.native.as_ref().map(|n| n.origin),
             policy,
             invocation,
+            info: Some(Arc::clone(&module.info)),
         };
         self.start_session(request, breakpoints, ctx);
     }

@@ -311,7 +311,7 @@ impl App {
             }
             let session = self.run_view.session.as_ref();
             debugger::toolbar_ui(ui, session, &mut self.commands);
-            let info = self.loaded.module.as_ref().map(|m| &m.info);
+            let info = self.loaded.module.as_ref().map(|m| &*m.info);
             let invoke = self.loaded.grants.invoke.name.as_deref();
             debugger::code_button_ui(ui, info, invoke, &mut self.commands);
             if ui

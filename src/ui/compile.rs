@@ -528,7 +528,7 @@ mod tests {
         Module {
             path: None,
             name: format!("m{seed}.wasm"),
-            info: crate::engine::inspect(&wasm),
+            info: Arc::new(crate::engine::inspect(&wasm)),
             wasm: Arc::from(wasm),
             from_text: false,
             key: None,

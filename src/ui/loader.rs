@@ -26,8 +26,9 @@ pub struct Module {
     pub wasm: Arc<[u8]>,
     /// Whether the file was WebAssembly text.
     pub from_text: bool,
-    /// What inspection found.
-    pub info: ModuleInfo,
+    /// What inspection found, once, when the module was opened; runs take it along
+    /// ([`crate::engine::RunRequest::info`]) instead of parsing the module again.
+    pub info: Arc<ModuleInfo>,
     /// Which file and contents this is, for the grants remembered with it (`None` for a drop
     /// without a path: such a module never gets remembered grants back).
     pub key: Option<ModuleKey>,
@@ -165,7 +166,7 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
         name: loaded.name,
         wasm: Arc::from(loaded.wasm),
         from_text: loaded.from_text,
-        info,
+        info: Arc::new(info),
         native,
         replay: loaded.recording,
     }
@@ -190,7 +191,7 @@ pub fn start_native_load(
                 native.origin,
                 Some(key),
             );
-            module.info = info;
+            module.info = Arc::new(info);
             native.allowed = true;
             native.pin = pin.map(Arc::new);
         }

@@ -150,6 +150,7 @@ impl TenantsState {
                 precompiled: module.native.as_ref().map(|n| n.origin),
                 policy,
                 invocation: invocation.clone(),
+                info: Some(Arc::clone(&module.info)),
             };
             match runner::spawn(request, Some(wake)) {
                 Ok(handle) => self.tenants.push(Tenant {

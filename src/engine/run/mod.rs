@@ -50,6 +50,11 @@ pub struct RunRequest {
     pub policy: SandboxPolicy,
     /// What this run passes the guest: arguments, stdin, the export to call.
     pub invocation: Invocation,
+    /// What [`inspect`] found in `wasm`, when the face has it already (the window inspects a
+    /// module once, when it opens it), so a run does not parse a large module again. `None`:
+    /// the run inspects `wasm` itself. Precompiled code is checked against the types wasmtime
+    /// loads instead, as before.
+    pub info: Option<Arc<ModuleInfo>>,
 }
 
 /// Why the run was stopped from outside the guest.
@@ -318,8 +323,15 @@ fn load(
         }
         return Ok(Ok(compiled));
     }
-    let info = inspect(&request.wasm);
-    if let Some(outcome) = preflight(&info, entry) {
+    let inspected;
+    let info = match &request.info {
+        Some(info) => info.as_ref(),
+        None => {
+            inspected = inspect(&request.wasm);
+            &inspected
+        }
+    };
+    if let Some(outcome) = preflight(info, entry) {
         return Ok(Err(outcome));
     }
     Ok(match info.kind {
