@@ -41,6 +41,7 @@ fn request(name: &str, wasm: &[u8], policy: SandboxPolicy) -> engine::RunRequest
         precompiled: None,
         policy,
         invocation: engine::Invocation::default(),
+        info: None,
     }
 }
 
@@ -419,10 +420,10 @@ fn cold_and_warm_start(rows: &mut Vec<Row>) {
             .map(|_| {
                 // Each start loads the .cwasm afresh, as a new process would (a window keeps
                 // the loaded code cached, like compiled code).
-                engine::cache::set_bound_bytes(0);
-                engine::cache::set_bound_bytes(engine::cache::MODULE_CACHE_BYTES);
+                engine::sandbox::cache::set_bound_bytes(0);
+                engine::sandbox::cache::set_bound_bytes(engine::sandbox::cache::MODULE_CACHE_BYTES);
                 let mut request = request("large.cwasm", &cwasm, policy.clone());
-                request.precompiled = Some(engine::precompiled::Origin::Foreign);
+                request.precompiled = Some(engine::module::precompiled::Origin::Foreign);
                 time(|| runner::spawn(request, None).unwrap().wait()).0
             })
             .collect(),
@@ -771,7 +772,8 @@ fn tenant_throughput(rows: &mut Vec<Row>) {
     let wasm = wat::parse_str(SHORT_RUN).unwrap();
     let root = tempfile::tempdir().unwrap();
     let policies =
-        engine::tenants::tenant_policies(&SandboxPolicy::default(), RUNS, root.path()).unwrap();
+        engine::run::tenants::tenant_policies(&SandboxPolicy::default(), RUNS, root.path())
+            .unwrap();
     let run = |i: usize| {
         let report = run_wasmscope(&format!("tenant-{i}"), &wasm, policies[i].clone());
         assert_eq!(report.outcome, RunOutcome::Exited { code: 0 }, "{report:?}");
@@ -994,7 +996,7 @@ fn last_write_overhead(rows: &mut Vec<Row>) {
     recorded.invocation.record_max_bytes = Some(engine::record::DEFAULT_RECORD_MAX_BYTES);
     let report = runner::spawn(recorded, None).unwrap().wait();
     let bytes = report.recording.expect("recorded");
-    let recording = engine::recording::Recording::parse(&bytes).unwrap();
+    let recording = engine::record::recording::Recording::parse(&bytes).unwrap();
     let replay = |watched: Option<LastWriteRequest>| {
         let mut request = request(
             "store_heavy",

@@ -9,8 +9,8 @@ mod common;
 use std::process::Command;
 
 use common::{run_sample, run_wasm, sample};
-use wasmscope::engine::calllog::CallRecord;
 use wasmscope::engine::outcome::MAX_RECORDED_DENIALS;
+use wasmscope::engine::sandbox::shim::calllog::CallRecord;
 use wasmscope::engine::{Capability, DirGrant, SandboxPolicy};
 
 fn granted(dir: &std::path::Path, read_only: bool, log_calls: bool) -> SandboxPolicy {

@@ -7,7 +7,7 @@
 mod common;
 
 use wasmscope::engine::SandboxPolicy;
-use wasmscope::engine::cache;
+use wasmscope::engine::sandbox::cache;
 use wasmscope::engine::sandbox::{self, EngineKey};
 
 fn rss_bytes() -> u64 {

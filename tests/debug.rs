@@ -252,6 +252,7 @@ fn spawn(wat: &str, policy: SandboxPolicy, args: Invocation, at: Vec<Breakpoint>
         precompiled: None,
         policy,
         invocation: args,
+        info: None,
     };
     runner::spawn_with_breakpoints(request, at, None).unwrap()
 }

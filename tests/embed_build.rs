@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use common::sample;
-use wasmscope::engine::embed::rust_program;
+use wasmscope::engine::export::embed::rust_program;
 use wasmscope::engine::{DirGrant, Entry, Invocation, SandboxPolicy};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");

@@ -451,9 +451,10 @@ fn runs_without_epoch_checks_behave_the_same() {
         engine::RunRequest {
             name: "hello.cwasm".into(),
             wasm: std::sync::Arc::from(cwasm),
-            precompiled: Some(engine::precompiled::Origin::Foreign),
+            precompiled: Some(engine::module::precompiled::Origin::Foreign),
             policy,
             invocation: unstoppable,
+            info: None,
         },
         None,
     )
@@ -575,6 +576,7 @@ fn a_guest_waiting_on_a_full_output_channel_still_times_out() {
             precompiled: None,
             policy: short_timeout(300),
             invocation: with_args(&["100000"]),
+            info: None,
         },
         None,
     )
@@ -643,6 +645,7 @@ fn profiling_a_debug_mode_run_is_refused_with_the_reason() {
                 profiler_interval_ms: Some(1),
                 ..Invocation::default()
             },
+            info: None,
         },
         None,
     )

@@ -119,6 +119,7 @@ fn capability_log_is_off_unless_asked_and_streams_when_on() {
                 ..SandboxPolicy::default()
             },
             invocation: Invocation::default(),
+            info: None,
         },
         None,
     )
@@ -155,6 +156,7 @@ fn resource_samples_arrive_at_a_bounded_rate() {
                 ..short_timeout(500)
             },
             invocation: Invocation::default(),
+            info: None,
         },
         None,
     )
@@ -266,7 +268,7 @@ fn a_trap_frame_leads_to_its_instruction() {
         ("oob", "i32.load"),
         ("unreachable", "unreachable"),
     ];
-    let disassembly = engine::disasm::Disassembly::new(module.wasm.clone().into()).unwrap();
+    let disassembly = engine::module::disasm::Disassembly::new(module.wasm.clone().into()).unwrap();
     for (arg, instruction) in cases {
         let ran = run_wasm_with(
             "traps",
@@ -281,7 +283,7 @@ fn a_trap_frame_leads_to_its_instruction() {
         let offset = frame.module_offset.unwrap();
         assert_eq!(disassembly.function_at(offset), Some(frame.func_index));
         let lines = disassembly.function(frame.func_index);
-        let at = engine::disasm::Disassembly::line_for_offset(&lines, offset).unwrap();
+        let at = engine::module::disasm::Disassembly::line_for_offset(&lines, offset).unwrap();
         assert!(
             lines[at].text.contains(instruction),
             "{arg}: {:?}",
@@ -297,7 +299,7 @@ fn a_trap_frame_leads_to_its_instruction() {
 
 #[test]
 fn tenants_run_side_by_side_each_in_its_own_folder() {
-    use wasmscope::engine::tenants;
+    use wasmscope::engine::run::tenants;
     let root = tempfile::tempdir().unwrap();
     let base = SandboxPolicy {
         log_calls: true,
@@ -316,6 +318,7 @@ fn tenants_run_side_by_side_each_in_its_own_folder() {
                     precompiled: None,
                     policy,
                     invocation: Invocation::default(),
+                    info: None,
                 },
                 None,
             )
@@ -348,7 +351,7 @@ fn tenants_run_side_by_side_each_in_its_own_folder() {
 
 #[test]
 fn comparing_two_policies_highlights_what_the_directory_changed() {
-    use wasmscope::engine::tenants;
+    use wasmscope::engine::run::tenants;
     let data = sample("hello").parent().unwrap().join("data");
     let with_dir = logged(
         "read_file",

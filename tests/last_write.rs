@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use wasmscope::engine::recording::{Recording, sha256_hex};
+use wasmscope::engine::record::recording::{Recording, sha256_hex};
 
 /// A guest that stores a bad pointer in `store_ptr` and traps later in `use_ptr`, reading it.
 /// Before that: a good pointer stored by `_start`, 4 random bytes at 0x300 (WASI call 1),

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 use wasmscope::cli::{Cli, CliCommand, policy_from_args};
-use wasmscope::engine::copy_as::{self, Runtime};
-use wasmscope::engine::profile::{self, Profile, ProfileError};
+use wasmscope::engine::export::copy_as::{self, Runtime};
+use wasmscope::engine::export::profile::{self, Profile, ProfileError};
 use wasmscope::engine::{Compiler, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource};
 
 fn dir(host: &str, guest: &str, read_only: bool) -> DirGrant {

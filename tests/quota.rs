@@ -11,7 +11,7 @@ use std::process::Command;
 
 use common::guests::{WRITE_BOMB, guest};
 use common::run_wasm;
-use wasmscope::engine::quota::{DiskUsage, QuotaKind};
+use wasmscope::engine::sandbox::shim::quota::{DiskUsage, QuotaKind};
 use wasmscope::engine::{DirGrant, RunOutcome, SandboxPolicy};
 
 const KIB: u64 = 1024;
@@ -350,8 +350,8 @@ fn the_cli_explains_the_quota_and_the_report_has_disk() {
 
 #[test]
 fn profiles_hold_the_disk_quota_and_copy_as_command_keeps_it() {
-    use wasmscope::engine::copy_as::{self, Runtime};
-    use wasmscope::engine::profile;
+    use wasmscope::engine::export::copy_as::{self, Runtime};
+    use wasmscope::engine::export::profile;
     let loaded = profile::from_toml("max_disk = \"100 MiB\"\nmax_files = 500\n").unwrap();
     let policy = &loaded.policy;
     assert_eq!((policy.max_disk_bytes, policy.max_files), (100 * MIB, 500));

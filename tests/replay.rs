@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use wasmscope::engine::recording::Recording;
+use wasmscope::engine::record::recording::Recording;
 
 fn wasmscope(args: &[&str], stdin: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wasmscope"));

@@ -11,8 +11,9 @@ mod common;
 use std::sync::Arc;
 
 use common::guests::{WRITE_BOMB, guest};
+use wasmscope::engine::run::tenants;
 use wasmscope::engine::sandbox::EngineKey;
-use wasmscope::engine::{self, RunOutcome, SandboxPolicy, tenants};
+use wasmscope::engine::{self, RunOutcome, SandboxPolicy};
 use wasmscope::runner;
 
 const TENANTS: usize = 32;
@@ -171,6 +172,7 @@ fn thirty_two_tenants_at_once_each_end_on_their_own_and_see_only_their_own() {
                         precompiled: None,
                         policy,
                         invocation: engine::Invocation::default(),
+                        info: None,
                     },
                     None,
                 )

@@ -62,13 +62,13 @@ pub const HANG_AFTER: Duration = Duration::from_secs(20);
 const LOST_WORKER: &str = "the worker thread ended without a report";
 
 /// WAT for a module that imports `names` from WASI with the sandbox's own signatures, read
-/// from [`engine::inspect::provided_imports`] so they cannot drift from what a run links.
+/// from [`engine::module::inspect::provided_imports`] so they cannot drift from what a run links.
 /// With `with_missing`, it also imports [`MISSING_IMPORT`].
 ///
 /// # Panics
 /// If a name is not provided by the sandbox (a bug in the harness's list).
 pub fn imports_wat(names: &[&str], with_missing: bool) -> String {
-    let provided = engine::inspect::provided_imports();
+    let provided = engine::module::inspect::provided_imports();
     let mut wat = String::from("(module\n");
     for name in names {
         let sig = provided
@@ -384,7 +384,7 @@ pub const RECORD_MAX_BYTES: u64 = 1 << 20;
 /// bytes of stdout and stderr. A timed-out run is not checked (where a timeout lands is not
 /// an input the recording holds), nor one cut by the recording's bound.
 pub fn check_replay(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Broken> {
-    use wasmscope::engine::recording::Recording;
+    use wasmscope::engine::record::recording::Recording;
     let Some(bytes) = &report.recording else {
         return Ok(());
     };
@@ -479,14 +479,14 @@ pub fn check_replay(report: &RunReport, policy: &SandboxPolicy) -> Result<(), Br
 /// the CLI refuses them.
 fn check_last_write<S: PartialEq + std::fmt::Debug>(
     report: &RunReport,
-    recording: &wasmscope::engine::recording::Recording,
+    recording: &wasmscope::engine::record::recording::Recording,
     policy: &SandboxPolicy,
     invocation: &Invocation,
     expected: &S,
     shape: impl Fn(&RunReport) -> S,
 ) -> Result<(), Broken> {
-    use wasmscope::engine::last_write::instrument;
     use wasmscope::engine::policy::{LastWriteRequest, WatchedRange};
+    use wasmscope::engine::record::last_write::instrument;
     let range = WatchedRange { addr: 0, len: 64 };
     if matches!(report.outcome, RunOutcome::FuelExhausted { .. })
         || instrument::check(&recording.module, range).is_err()
@@ -570,6 +570,7 @@ pub fn run_case(
             wasm: Arc::from(wasm),
             policy: policy.clone(),
             invocation: invocation.clone(),
+            info: None,
         },
         None,
     )

@@ -298,7 +298,7 @@ pub enum WasmOption {
 pub enum CliError {
     /// The profile could not be read.
     #[error("--profile: {0}")]
-    Profile(#[from] engine::profile::ProfileError),
+    Profile(#[from] engine::export::profile::ProfileError),
     /// A flag's value is not accepted.
     #[error("{flag}: {source}")]
     Value {
@@ -387,12 +387,12 @@ impl WasmOption {
 /// from the run flags, on top of the profile if one is given. Flags override the profile;
 /// `-W` options come first, so the named flags override them.
 pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), CliError> {
-    let engine::profile::Profile {
+    let engine::export::profile::Profile {
         mut policy,
         mut invocation,
     } = match &args.profile {
-        Some(ProfileFlag::Sandbox(path)) => engine::profile::load(path)?,
-        _ => engine::profile::Profile::default(),
+        Some(ProfileFlag::Sandbox(path)) => engine::export::profile::load(path)?,
+        _ => engine::export::profile::Profile::default(),
     };
     invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
     // Grants that hand the guest the host are refused where they are read, naming the flag.
@@ -549,7 +549,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     if module.precompiled.is_some() && !args.allow_precompiled {
         let file = args.file.display().to_string();
-        return failed_before_run(&args, engine::precompiled::refusal(&file));
+        return failed_before_run(&args, engine::module::precompiled::refusal(&file));
     }
     if module.recording.is_some() {
         return error_exit(recording_not_a_module(&args.file), exit_status::USAGE);
@@ -570,6 +570,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         precompiled: module.precompiled,
         policy,
         invocation,
+        info: None,
     };
     if args.record.is_some() {
         request.invocation.record_max_bytes = Some(args.record_max);
@@ -725,7 +726,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         }
     };
     // Tagged with this user's key, so `run` can tell it from a changed or foreign file.
-    let bytes = match engine::precompiled::precompile(&shared, key, &module.wasm) {
+    let bytes = match engine::module::precompiled::precompile(&shared, key, &module.wasm) {
         Ok(bytes) => bytes,
         Err(e) => {
             return error_exit(format!("{e}: {}", args.file.display()), exit_status::FAILED);
@@ -768,14 +769,14 @@ pub fn inspect(args: &InspectArgs) -> ExitCode {
             // wasmscope's own tagged output is loaded to read its types; other precompiled
             // code only when the user allows it.
             let load = match origin {
-                engine::precompiled::Origin::Wasmscope(compiled_for) => {
+                engine::module::precompiled::Origin::Wasmscope(compiled_for) => {
                     Some(compiled_for.engine_key())
                 }
-                engine::precompiled::Origin::Foreign => args
+                engine::module::precompiled::Origin::Foreign => args
                     .allow_precompiled
                     .then(|| engine::sandbox::EngineKey::for_policy(&SandboxPolicy::default())),
             };
-            engine::inspect::inspect_precompiled(&module.wasm, origin, load)
+            engine::module::inspect::inspect_precompiled(&module.wasm, origin, load)
         }
         None => (engine::inspect(&module.wasm), None),
     };

@@ -7,7 +7,7 @@ use crate::cli::debug;
 use crate::engine::{self, Limit, RunOutcome, RunReport, format_bytes};
 
 /// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
-pub(crate) fn format_call(record: &engine::calllog::CallRecord) -> String {
+pub(crate) fn format_call(record: &engine::sandbox::shim::calllog::CallRecord) -> String {
     let mut line = format!(
         "wasmscope: [{}] {}({}) -> {}",
         record.capability.label(),
@@ -55,12 +55,16 @@ pub(crate) fn print_outcome(report: &RunReport) {
     if let Some(explanation) = report
         .disk
         .as_ref()
-        .and_then(engine::quota::DiskUsage::explanation)
+        .and_then(engine::sandbox::shim::quota::DiskUsage::explanation)
     {
         let _ = writeln!(err, "wasmscope: {explanation}");
     }
     if report.disk.is_none() && !report.file_changes.is_empty() {
-        let _ = writeln!(err, "wasmscope: note: {}", engine::quota::NOT_COVERED);
+        let _ = writeln!(
+            err,
+            "wasmscope: note: {}",
+            engine::sandbox::shim::quota::NOT_COVERED
+        );
     }
     debug::print_breaks(&mut err, report);
     for dir in &report.file_changes {

@@ -36,7 +36,7 @@ pub(super) fn print_as(
     invocation: &Invocation,
     args: &RunArgs,
 ) {
-    use engine::copy_as::Runtime;
+    use engine::export::copy_as::Runtime;
     let module_path = args.file.to_string_lossy();
     let runtime = match target {
         PrintAs::Wasmscope => Runtime::Wasmscope,
@@ -48,7 +48,7 @@ pub(super) fn print_as(
             let stdin_path = args.stdin.as_ref().map(|p| p.to_string_lossy());
             print!(
                 "{}",
-                engine::embed::rust_program(
+                engine::export::embed::rust_program(
                     policy,
                     invocation,
                     &module_path,
@@ -58,7 +58,7 @@ pub(super) fn print_as(
             return;
         }
     };
-    let copied = engine::copy_as::command_line(runtime, policy, invocation, &module_path);
+    let copied = engine::export::copy_as::command_line(runtime, policy, invocation, &module_path);
     println!("{}", copied.command);
     for note in &copied.notes {
         eprintln!("note: {note}");

@@ -3,6 +3,7 @@
 
 use eframe::egui;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::engine::RunRequest;
 use crate::ui::app::App;
@@ -189,6 +190,8 @@ impl App {
             // A recording runs as recorded: its sandbox, its answers. Debug mode and the
             // breakpoints are the window's, as for any run.
             let mut request = recording.replay_request();
+            // The module the window opened is the recording's, inspected already.
+            request.info = Some(Arc::clone(&module.info));
             request.policy.debug = self.state.sandbox.policy.debug;
             let breakpoints = crate::ui::debugger::breakpoints_for_run(
                 &self.loaded.debugger,
@@ -223,6 +226,7 @@ impl App {
             precompiled: module.native.as_ref().map(|n| n.origin),
             policy,
             invocation,
+            info: Some(Arc::clone(&module.info)),
         };
         self.start_session(request, breakpoints, ctx);
     }
@@ -240,7 +244,7 @@ impl App {
         let Some(bytes) = &report.recording else {
             return;
         };
-        let recording = match crate::engine::recording::Recording::parse(bytes) {
+        let recording = match crate::engine::record::recording::Recording::parse(bytes) {
             Ok(recording) => recording,
             Err(e) => {
                 self.error = Some(format!("cannot replay the recording: {e}"));
@@ -285,7 +289,7 @@ impl App {
 
     /// Saves the sandbox panel's policy to `path`, or loads it from there.
     pub(crate) fn profile_file(&mut self, action: profile::ProfileAction, path: PathBuf) {
-        use crate::engine::profile as engine_profile;
+        use crate::engine::export::profile as engine_profile;
         match action {
             profile::ProfileAction::Save => {
                 let saved = self
@@ -311,7 +315,7 @@ impl App {
                     self.loaded.grants.args_text = invocation
                         .args
                         .iter()
-                        .map(|a| crate::engine::copy_as::shell_quote(a).into_owned())
+                        .map(|a| crate::engine::export::copy_as::shell_quote(a).into_owned())
                         .collect::<Vec<_>>()
                         .join(" ");
                     // A profile holds no stdin: loading one empties it.
@@ -370,7 +374,11 @@ impl App {
         }
     }
 
-    fn copy_command(&mut self, runtime: crate::engine::copy_as::Runtime, ctx: &egui::Context) {
+    fn copy_command(
+        &mut self,
+        runtime: crate::engine::export::copy_as::Runtime,
+        ctx: &egui::Context,
+    ) {
         let (policy, invocation) = match self.state.sandbox.policy_for_run(&self.loaded.grants) {
             Ok(setup) => setup,
             Err(message) => {
@@ -386,8 +394,12 @@ impl App {
                     .map_or_else(|| m.name.clone(), |p| p.display().to_string())
             },
         );
-        let copied =
-            crate::engine::copy_as::command_line(runtime, &policy, &invocation, &module_path);
+        let copied = crate::engine::export::copy_as::command_line(
+            runtime,
+            &policy,
+            &invocation,
+            &module_path,
+        );
         ctx.copy_text(copied.command.clone());
         self.jobs.profile.copied(runtime, copied);
     }

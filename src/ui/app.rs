@@ -369,7 +369,7 @@ impl eframe::App for App {
                             &mut self.state.sandbox,
                             &mut self.loaded.grants,
                             &mut self.loaded.grants_restored,
-                            self.loaded.module.as_ref().map(|m| &m.info),
+                            self.loaded.module.as_ref().map(|m| &*m.info),
                             &mut self.commands,
                         ),
                     }

@@ -5,7 +5,7 @@ use eframe::egui;
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
-use crate::engine::calllog::CallRecord;
+use crate::engine::sandbox::shim::calllog::CallRecord;
 use crate::engine::wasi::Capability;
 use crate::ui::theme::RED;
 use crate::ui::theme::callout_ui;

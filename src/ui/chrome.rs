@@ -178,7 +178,7 @@ impl App {
                 }
             });
             ui.menu_button("Copy as command", |ui| {
-                for runtime in crate::engine::copy_as::Runtime::ALL {
+                for runtime in crate::engine::export::copy_as::Runtime::ALL {
                     if ui
                         .button(runtime.name())
                         .on_hover_text(format!(
@@ -311,7 +311,7 @@ impl App {
             }
             let session = self.run_view.session.as_ref();
             debugger::toolbar_ui(ui, session, &mut self.commands);
-            let info = self.loaded.module.as_ref().map(|m| &m.info);
+            let info = self.loaded.module.as_ref().map(|m| &*m.info);
             let invoke = self.loaded.grants.invoke.name.as_deref();
             debugger::code_button_ui(ui, info, invoke, &mut self.commands);
             if ui

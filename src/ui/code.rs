@@ -12,7 +12,7 @@ use egui::RichText;
 
 use crate::engine::FrameInfo;
 use crate::engine::debug::ModuleMap;
-use crate::engine::disasm::{Disassembly, Line};
+use crate::engine::module::disasm::{Disassembly, Line};
 use crate::ui::command::Command;
 use crate::ui::debugger;
 use crate::ui::job::{self, Job};

@@ -44,7 +44,7 @@ pub enum Command {
     /// Show a dialog to save or load a sandbox profile.
     SandboxProfileDialog(ProfileAction),
     /// Copy the sandbox policy as this runtime's command line.
-    CopyCommand(crate::engine::copy_as::Runtime),
+    CopyCommand(crate::engine::export::copy_as::Runtime),
     /// Show the sandbox policy as a Rust program embedding wasmtime.
     CopyAsRust,
     /// Load the precompiled module waiting for confirmation as native code.

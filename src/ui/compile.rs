@@ -6,7 +6,7 @@
 //! One compile at a time, on a [`Job`]: a compile under way cannot be interrupted (wasmtime
 //! offers no way), so a module opened meanwhile waits for it, and a newer one replaces a
 //! module that still waits. A result for a module no longer open is dropped: its code stays in
-//! the cache only within the cache's byte bound ([`crate::engine::cache`]).
+//! the cache only within the cache's byte bound ([`crate::engine::sandbox::cache`]).
 
 use eframe::egui;
 use std::collections::BTreeMap;
@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use egui::RichText;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::cache::Pin;
-use crate::engine::inspect::ModuleKind;
+use crate::engine::module::inspect::ModuleKind;
 use crate::engine::policy::Compiler;
+use crate::engine::sandbox::cache::Pin;
 use crate::engine::sandbox::{self, EngineKey};
 use crate::ui::job::Job;
 use crate::ui::loader::Module;
@@ -528,7 +528,7 @@ mod tests {
         Module {
             path: None,
             name: format!("m{seed}.wasm"),
-            info: crate::engine::inspect(&wasm),
+            info: Arc::new(crate::engine::inspect(&wasm)),
             wasm: Arc::from(wasm),
             from_text: false,
             key: None,
@@ -569,9 +569,12 @@ mod tests {
         state.follow(Some(&third), 3, key, &mut speeds, &ctx);
         settle(&mut state, &third, 3, &ctx);
         assert!(state.is_ready(), "the open module is compiled");
-        assert!(crate::engine::cache::is_cached(&engine, &third.wasm));
+        assert!(crate::engine::sandbox::cache::is_cached(
+            &engine,
+            &third.wasm
+        ));
         assert!(
-            !crate::engine::cache::is_cached(&engine, &second.wasm),
+            !crate::engine::sandbox::cache::is_cached(&engine, &second.wasm),
             "a module replaced while it waited was compiled"
         );
         // Closing the module forgets its result.

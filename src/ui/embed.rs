@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use crate::engine::embed::rust_program;
+use crate::engine::export::embed::rust_program;
 use crate::engine::{Invocation, SandboxPolicy};
 use crate::ui::loader::Module;
 use crate::ui::prompt::{PathChooser, PathFieldText};

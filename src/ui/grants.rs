@@ -13,7 +13,7 @@ use egui::RichText;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::host_dirs::HostExposure;
-use crate::engine::inspect::{ExternKind, ModuleStyle};
+use crate::engine::module::inspect::{ExternKind, ModuleStyle};
 use crate::engine::{DirGrant, ModuleInfo, PolicyError};
 use crate::ui::command::Command;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::engine::precompiled::Origin;
+use crate::engine::module::precompiled::Origin;
 use crate::engine::sandbox::EngineKey;
 use crate::engine::{self, ModuleInfo};
 use crate::ui::job::Job;
@@ -26,8 +26,9 @@ pub struct Module {
     pub wasm: Arc<[u8]>,
     /// Whether the file was WebAssembly text.
     pub from_text: bool,
-    /// What inspection found.
-    pub info: ModuleInfo,
+    /// What inspection found, once, when the module was opened; runs take it along
+    /// ([`crate::engine::RunRequest::info`]) instead of parsing the module again.
+    pub info: Arc<ModuleInfo>,
     /// Which file and contents this is, for the grants remembered with it (`None` for a drop
     /// without a path: such a module never gets remembered grants back).
     pub key: Option<ModuleKey>,
@@ -35,7 +36,7 @@ pub struct Module {
     pub native: Option<Native>,
     /// `Some` when the file is a recording (`.wstrace`): the module is the one it holds, its
     /// sandbox is the recorded one, and Run replays it.
-    pub replay: Option<Arc<crate::engine::recording::Recording>>,
+    pub replay: Option<Arc<crate::engine::record::recording::Recording>>,
 }
 
 /// What is known of a precompiled module in the window.
@@ -47,7 +48,7 @@ pub struct Native {
     /// never becomes the open module.
     pub allowed: bool,
     /// Keeps its loaded code in the cache while it is open, so Run does not load it again.
-    pub pin: Option<Arc<crate::engine::cache::Pin>>,
+    pub pin: Option<Arc<crate::engine::sandbox::cache::Pin>>,
 }
 
 /// Which module a remembered set of grants belongs to: its path and a fingerprint of its
@@ -145,7 +146,8 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
     // Precompiled code is not read as code here: that waits for the user's say-so.
     let (info, native) = match loaded.precompiled {
         Some(origin) => {
-            let (info, _) = engine::inspect::inspect_precompiled(&loaded.wasm, origin, None);
+            let (info, _) =
+                engine::module::inspect::inspect_precompiled(&loaded.wasm, origin, None);
             let native = Native {
                 origin,
                 allowed: false,
@@ -164,7 +166,7 @@ fn module(path: Option<PathBuf>, loaded: engine::LoadedModule) -> Module {
         name: loaded.name,
         wasm: Arc::from(loaded.wasm),
         from_text: loaded.from_text,
-        info,
+        info: Arc::new(info),
         native,
         replay: loaded.recording,
     }
@@ -184,9 +186,12 @@ pub fn start_native_load(
                 Origin::Wasmscope(compiled_for) => compiled_for.engine_key(),
                 Origin::Foreign => key,
             };
-            let (info, pin) =
-                engine::inspect::inspect_precompiled(&module.wasm, native.origin, Some(key));
-            module.info = info;
+            let (info, pin) = engine::module::inspect::inspect_precompiled(
+                &module.wasm,
+                native.origin,
+                Some(key),
+            );
+            module.info = Arc::new(info);
             native.allowed = true;
             native.pin = pin.map(Arc::new);
         }

@@ -5,7 +5,7 @@ use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use crate::engine::ModuleInfo;
-use crate::engine::inspect::{ExportInfo, ImportInfo, ModuleKind, ModuleStyle};
+use crate::engine::module::inspect::{ExportInfo, ImportInfo, ModuleKind, ModuleStyle};
 use crate::ui::loader::Module;
 use crate::ui::theme::RED;
 use crate::ui::theme::bytes_text;

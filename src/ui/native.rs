@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use eframe::egui;
 
-use crate::engine::precompiled::{self, Origin};
+use crate::engine::module::precompiled::{self, Origin};
 use crate::ui::command::Command;
 use crate::ui::loader::Module;
 use crate::ui::theme::bytes_text;

@@ -222,7 +222,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
     if let Some(explanation) = report
         .disk
         .as_ref()
-        .and_then(crate::engine::quota::DiskUsage::explanation)
+        .and_then(crate::engine::sandbox::shim::quota::DiskUsage::explanation)
     {
         ui.add_space(6.0);
         callout_ui(ui, AMBER, |ui| {
@@ -231,7 +231,10 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         });
     } else if report.disk.is_none() && !report.file_changes.is_empty() {
         ui.add_space(6.0);
-        ui.weak(format!("Note: {}.", crate::engine::quota::NOT_COVERED));
+        ui.weak(format!(
+            "Note: {}.",
+            crate::engine::sandbox::shim::quota::NOT_COVERED
+        ));
     }
 
     if let RunOutcome::Trapped { trap } = &report.outcome {

@@ -9,7 +9,7 @@ use eframe::egui;
 
 use crate::ui::command::Command;
 
-use crate::engine::precompiled;
+use crate::engine::module::precompiled;
 use crate::engine::sandbox::{self, EngineKey};
 use crate::ui::job::Job;
 use crate::ui::prompt::{PathChooser, PathFieldText};

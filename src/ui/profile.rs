@@ -9,7 +9,7 @@ use eframe::egui;
 use crate::ui::command::Command;
 use egui::RichText;
 
-use crate::engine::copy_as::{CopiedCommand, Runtime};
+use crate::engine::export::copy_as::{CopiedCommand, Runtime};
 use crate::ui::prompt::{PathChooser, PathFieldText};
 
 pub use crate::ui::command::ProfileAction;

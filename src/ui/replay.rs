@@ -6,7 +6,7 @@ use eframe::egui;
 use egui::RichText;
 
 use crate::engine::SandboxPolicy;
-use crate::engine::recording::Recording;
+use crate::engine::record::recording::Recording;
 use crate::ui::theme::{AMBER, bytes_text, callout_ui};
 
 /// One line for the banner and the window's title: what is replayed.

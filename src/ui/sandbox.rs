@@ -319,7 +319,7 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
                         )
                         .wrap(),
                     )
-                    .on_hover_text(crate::engine::quota::NOT_COVERED);
+                    .on_hover_text(crate::engine::sandbox::shim::quota::NOT_COVERED);
                     ui.end_row();
 
                     ui.label("");

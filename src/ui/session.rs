@@ -54,7 +54,7 @@ pub struct Session {
     /// The table cap of this run, in elements.
     pub table_cap_elements: u64,
     /// The first WASI calls, when the policy logs them.
-    pub calls: Vec<crate::engine::calllog::CallRecord>,
+    pub calls: Vec<crate::engine::sandbox::shim::calllog::CallRecord>,
     /// WASI calls so far.
     pub calls_total: u64,
     /// The guest profile so far, when the run is profiled (refreshed about once a second).

@@ -8,7 +8,7 @@ use crossbeam_channel::TryRecvError;
 use eframe::egui;
 use egui::RichText;
 
-use crate::engine::tenants::{Difference, compare, tenant_policies};
+use crate::engine::run::tenants::{Difference, compare, tenant_policies};
 use crate::engine::{RunEvent, RunReport, RunRequest, StdStream};
 use crate::runner::{self, RunHandle};
 use crate::ui::command::Command;
@@ -150,6 +150,7 @@ impl TenantsState {
                 precompiled: module.native.as_ref().map(|n| n.origin),
                 policy,
                 invocation: invocation.clone(),
+                info: Some(Arc::clone(&module.info)),
             };
             match runner::spawn(request, Some(wake)) {
                 Ok(handle) => self.tenants.push(Tenant {

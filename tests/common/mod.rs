@@ -50,6 +50,7 @@ pub fn run_wasm_with(
             precompiled: None,
             policy,
             invocation,
+            info: None,
         },
         None,
     )
@@ -186,6 +187,7 @@ pub fn cancel_after(name: &str, delay: Duration) -> Ran {
                 ..SandboxPolicy::default()
             },
             invocation: Invocation::default(),
+            info: None,
         },
         None,
     )

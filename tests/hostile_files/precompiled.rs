@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use tempfile::TempDir;
-use wasmscope::engine::precompiled::{self, CompiledFor, Origin, PrecompiledError, TagKey};
+use wasmscope::engine::module::precompiled::{self, CompiledFor, Origin, PrecompiledError, TagKey};
 use wasmscope::engine::sandbox::{EngineKey, shared_engine};
 use wasmscope::engine::{self, SandboxPolicy};
 
@@ -258,7 +258,7 @@ mod window {
     use std::sync::{Arc, OnceLock};
 
     use egui_kittest::kittest::Queryable;
-    use wasmscope::engine::precompiled;
+    use wasmscope::engine::module::precompiled;
     use wasmscope::engine::sandbox::{EngineKey, shared_engine};
     use wasmscope::engine::{self, SandboxPolicy};
 

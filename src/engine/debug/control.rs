@@ -97,11 +97,11 @@ struct PauseClock {
 /// the clock of time spent paused (which the timeout does not count).
 #[derive(Debug)]
 pub struct DebugControl {
-    pub(super) breakpoints: Mutex<Vec<Breakpoint>>,
-    pub(super) sender: tokio::sync::mpsc::Sender<DebugCommand>,
-    pub(super) receiver: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<DebugCommand>>,
-    pub(super) pause_requested: AtomicBool,
-    pub(super) detached: AtomicBool,
+    pub(crate) breakpoints: Mutex<Vec<Breakpoint>>,
+    pub(crate) sender: tokio::sync::mpsc::Sender<DebugCommand>,
+    pub(crate) receiver: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<DebugCommand>>,
+    pub(crate) pause_requested: AtomicBool,
+    pub(crate) detached: AtomicBool,
     clock: Mutex<PauseClock>,
 }
 
@@ -138,7 +138,7 @@ impl DebugControl {
             .is_empty()
     }
 
-    pub(super) fn breakpoints(&self) -> Vec<Breakpoint> {
+    pub(crate) fn breakpoints(&self) -> Vec<Breakpoint> {
         self.breakpoints
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -174,13 +174,13 @@ impl DebugControl {
         self.clock().since.is_some()
     }
 
-    pub(super) fn begin_pause(&self) -> Duration {
+    pub(crate) fn begin_pause(&self) -> Duration {
         let mut clock = self.clock();
         clock.since.get_or_insert_with(Instant::now);
         clock.total
     }
 
-    pub(super) fn end_pause(&self) {
+    pub(crate) fn end_pause(&self) {
         let mut clock = self.clock();
         if let Some(since) = clock.since.take() {
             clock.total += since.elapsed();

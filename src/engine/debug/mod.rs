@@ -15,17 +15,16 @@
 //! | `breaks.rs` | `--break` specs resolved to an instruction; what a logpoint recorded. |
 //! | `control.rs` | The face's side: commands, the paused state, the paused-time clock. |
 //! | `source.rs` | The source lines around a DWARF `file:line`. |
-//! | `capture.rs` | Reading stopped frames, globals and memory; merging into a trap. |
-//! | `session.rs` | The debug handler of one run, and [`Debugger`] that installs it. |
+//!
+//! This is the data debug mode carries; the machinery that reads a stopped guest and handles
+//! a debug run is [`crate::engine::debugger`], above the sandbox.
 //!
 //! Everything captured is bounded: [`MAX_FRAMES`] frames, [`MAX_VALUES`] values per frame,
 //! [`MAX_LOG_LINES`] printed logpoint hits.
 
 pub mod breaks;
-pub mod capture;
 pub mod control;
 pub mod module_map;
-pub mod session;
 pub mod source;
 pub mod values;
 
@@ -35,7 +34,6 @@ pub use breaks::{
 };
 pub use control::{DebugCommand, DebugControl, PauseReason, PausedState};
 pub use module_map::ModuleMap;
-pub use session::Debugger;
 pub use source::{SourceContext, source_context};
 pub use values::{DebugState, DebugValue, FrameState, wasm_type_text, wasm_value_text};
 

@@ -111,13 +111,12 @@ mod tests {
 }
 
 pub mod memory;
-pub(crate) mod shim;
 
 /// The name of the WASI shim's module (its name section), so backtraces can leave its frames
 /// out: they are the sandbox's, not the guest's.
 pub const SHIM_MODULE_NAME: &str = "wasmscope_wasi_shim";
 
-/// One run's instance of the WASI shim ([`shim`]): its module (it imports the guest's memory
+/// One run's instance of the WASI shim ([`crate::engine::sandbox::shim`]): its module (it imports the guest's memory
 /// and the real WASI functions `names`, in order, and exports them again), and once the guest
 /// made its first WASI call, the real functions as the shim exports them and the guest's
 /// memory.

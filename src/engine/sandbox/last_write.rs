@@ -3,11 +3,11 @@
 
 use wasmtime::{Caller, Extern, Linker, Memory, WasmBacktrace};
 
-use crate::engine::last_write::Writer;
-use crate::engine::last_write::instrument::{
+use crate::engine::outcome::FrameInfo;
+use crate::engine::record::last_write::Writer;
+use crate::engine::record::last_write::instrument::{
     BULK_HOOK, HOOK_MODULE, MEMORY_EXPORT, STORE_HOOK, SiteKind,
 };
-use crate::engine::outcome::FrameInfo;
 use crate::engine::sandbox::Host;
 
 /// `linker` with the copy's hooks added (a copy of it: the shared linkers stay as they are).
@@ -44,7 +44,7 @@ fn memory_of(caller: &mut Caller<'_, Host>) -> Option<Memory> {
 pub(crate) fn guest_frames(caller: &Caller<'_, Host>) -> Vec<FrameInfo> {
     let backtrace = WasmBacktrace::force_capture(caller);
     crate::engine::profiler::guest_frames(backtrace.frames())
-        .map(crate::engine::watch::frame_info)
+        .map(crate::engine::sandbox::watch::frame_info)
         .collect()
 }
 

@@ -29,8 +29,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use wasmtime::{Engine, Module};
 
-use crate::engine::cache::{self, Compiled};
 use crate::engine::policy::Compiler;
+use crate::engine::sandbox::cache::{self, Compiled};
 use crate::engine::sandbox::{EngineKey, SharedEngine};
 
 /// The last bytes of a file `wasmscope compile` wrote.

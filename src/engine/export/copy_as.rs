@@ -4,12 +4,12 @@
 
 use std::borrow::Cow;
 
+use crate::engine::export::profile::{exact_size, format_ms};
 use crate::engine::policy::{
     Compiler, DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_MAX_WASM_STACK_BYTES,
     DEFAULT_TIMEOUT_MS, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource, format_bytes,
 };
-use crate::engine::profile::{exact_size, format_ms};
-use crate::engine::quota::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
+use crate::engine::sandbox::shim::quota::{DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_FILES};
 
 /// A runtime whose command line [`command_line`] can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

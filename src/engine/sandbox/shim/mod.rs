@@ -1,7 +1,7 @@
 //! The one WASI shim: every WASI preview 1 function a core module imports goes through here,
 //! and the run's observers take part in each call in a fixed order:
 //!
-//! 1. the call log ([`crate::engine::calllog::CallLog::entering`]) decodes the arguments as the call goes in;
+//! 1. the call log ([`crate::engine::sandbox::shim::calllog::CallLog::entering`]) decodes the arguments as the call goes in;
 //! 2. the watch's [`HostCall`] guard tells the profiler the guest is in the host, and sees a
 //!    stop abandon the call;
 //! 3. in a replay, the recording answers the call (`Replayer::answer`) and nothing of the
@@ -10,7 +10,7 @@
 //!    grow a read-write folder, and any other call goes straight to the real function;
 //! 4. the recorder ([`crate::engine::record::Recorder::record`]) keeps what the guest was
 //!    handed: results and the bytes written into its memory;
-//! 5. the call log ([`crate::engine::calllog::CallLog::returned`]) records what came back.
+//! 5. the call log ([`crate::engine::sandbox::shim::calllog::CallLog::returned`]) records what came back.
 //!
 //! The real functions are wasmtime-wasi's. A WASI function finds `memory` through its
 //! caller's instance, so a host function cannot call it directly: each run instantiates a
@@ -23,15 +23,18 @@
 //! nothing of it: the log works on memory slices, the quota through [`QuotaGuest`], which
 //! this module implements.
 
+pub mod calllog;
+pub mod quota;
+
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::{Caller, Extern, Func, Linker, Memory, Module, Store, Val};
 
-use crate::engine::quota::{self, DiskQuota, QuotaGuest};
 use crate::engine::record::{CallEnd, Divergence};
+use crate::engine::sandbox::watch::HostCall;
 use crate::engine::sandbox::{EngineKey, Host, SharedEngine};
 use crate::engine::wasi::{ShimInstance, is_wasi_module};
-use crate::engine::watch::HostCall;
+use quota::{DiskQuota, QuotaGuest};
 
 /// One wrapped WASI function.
 struct Wrapped {
@@ -330,7 +333,7 @@ async fn replay(
         .cloned()
         .map_err(wasmtime::Error::new)?;
     // A `--last-write` search sees the call's writes before anything of it lands.
-    crate::engine::last_write::hooks::wasi_writes(
+    crate::engine::sandbox::last_write::wasi_writes(
         through.caller,
         through.memory,
         name,

@@ -14,13 +14,13 @@ use wasmtime::{
 };
 
 use crate::engine::debug::breaks::{BreakAction, BreakReport, Breakpoint, LogHit, resolve_in};
-use crate::engine::debug::capture::{
-    Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
-};
 use crate::engine::debug::control::{DebugCommand, DebugControl, PauseReason};
 use crate::engine::debug::module_map::{call_site, has_dwarf_sections};
 use crate::engine::debug::values::{DebugValue, wasm_type_text, wasm_value_text};
 use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
+use crate::engine::debugger::capture::{
+    Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
+};
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
 use crate::engine::policy::SandboxPolicy;

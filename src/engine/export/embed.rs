@@ -5,10 +5,10 @@
 //! timeout, stdin, a folder) leaves no code behind. What wasmtime's embedding API cannot do
 //! the way wasmscope does is said in a comment at the program's top.
 
+use crate::engine::export::profile::format_ms;
 use crate::engine::policy::{
     Compiler, DirGrant, Entry, Invocation, SandboxPolicy, StdinSource, format_bytes,
 };
-use crate::engine::profile::format_ms;
 
 /// The stdin file the program reads when the policy's stdin has no file behind it (text typed
 /// in the window).

@@ -3,7 +3,7 @@
 //! way a full disk fails (WASI `nospc`), the guest goes on, and the report says why.
 //!
 //! wasmtime-wasi has no hook between a guest's file descriptor and the host file, so, like
-//! the call log, the quota is an observer of the WASI shim ([`crate::engine::wasi::shim`]):
+//! the call log, the quota is an observer of the WASI shim ([`crate::engine::sandbox::shim`]):
 //! it takes part in the preview 1 (and `wasi_unstable`) functions that can grow a folder,
 //! measuring the file through the real WASI functions before and after the call (`fd_filestat_get`, `fd_tell`, `path_filestat_get`, borrowing 64 bytes of
 //! guest memory for their answers and putting them back), refuses growth past the quota,
@@ -208,7 +208,7 @@ const PROBE_TELL: &str = "fd_tell";
 const PROBE_PATH_FILESTAT: &str = "path_filestat_get";
 
 /// What the quota needs of a call in progress: the guest's memory, the quota's own state, and
-/// the real WASI functions. The WASI shim provides it ([`crate::engine::wasi::shim`]), so the
+/// the real WASI functions. The WASI shim provides it ([`crate::engine::sandbox::shim`]), so the
 /// quota's state knows nothing of the store.
 pub(crate) trait QuotaGuest: Send {
     /// The guest's memory.

@@ -2,6 +2,13 @@
 //! [`Sandbox`] (a store made from the policy: WASI context, preopens, fuel, deadline), the
 //! stop handle ([`RunControl`]), and the shared engines, linkers and compiled modules.
 
+pub mod cache;
+pub mod last_write;
+pub mod output;
+pub(crate) mod preopens;
+pub mod shim;
+pub mod watch;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,17 +21,16 @@ use wasmtime::{
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::engine::cache;
-pub use crate::engine::cache::Compiled;
-use crate::engine::calllog::CallLog;
 use crate::engine::errors::{RunError, cause};
 use crate::engine::events::{RunEvent, SAMPLE_INTERVAL_MS, StdStream};
 use crate::engine::outcome::{
     GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
 };
-use crate::engine::output::ChannelOutput;
 use crate::engine::policy::{Compiler, Invocation, SandboxPolicy, StdinSource};
-use crate::engine::preopens::{PreparedDir, prepare_dirs};
+pub use crate::engine::sandbox::cache::Compiled;
+use crate::engine::sandbox::output::ChannelOutput;
+use crate::engine::sandbox::preopens::{PreparedDir, prepare_dirs};
+use crate::engine::sandbox::shim::calllog::CallLog;
 
 /// The data of one run's `Store`.
 pub struct Host {
@@ -35,9 +41,9 @@ pub struct Host {
     /// The capability log (it always counts refusals; it keeps calls when the policy asks).
     pub calls: Option<CallLog>,
     /// The disk quota on the read-write folders.
-    pub quota: Option<crate::engine::quota::DiskQuota>,
+    pub quota: Option<crate::engine::sandbox::shim::quota::DiskQuota>,
     /// Where the guest stopped, and the guest profiler.
-    pub(crate) watch: crate::engine::watch::Watch,
+    pub(crate) watch: crate::engine::sandbox::watch::Watch,
     /// The WASI shim's instance in this run (core modules, from the first WASI call on).
     pub(crate) shim: Option<crate::engine::wasi::ShimInstance>,
     /// The recording of this run's WASI calls, when it records.
@@ -45,11 +51,11 @@ pub struct Host {
     /// The recording this run replays, when it is a replay.
     pub(crate) replay: Option<crate::engine::record::Replayer>,
     /// A replay's search for the last write to a range (`--last-write`).
-    pub(crate) last_write: Option<crate::engine::last_write::WriteWatch>,
+    pub(crate) last_write: Option<crate::engine::record::last_write::WriteWatch>,
 }
 
-impl crate::engine::watch::Watched for Host {
-    fn watch(&mut self) -> &mut crate::engine::watch::Watch {
+impl crate::engine::sandbox::watch::Watched for Host {
+    fn watch(&mut self) -> &mut crate::engine::sandbox::watch::Watch {
         &mut self.watch
     }
 }
@@ -308,8 +314,11 @@ impl Sandbox {
                 wasi,
                 limits: Limits::new(policy, started, events.clone()),
                 calls: Some(CallLog::new(policy, invocation, started, events.clone())),
-                quota: Some(crate::engine::quota::DiskQuota::new(policy)),
-                watch: crate::engine::watch::Watch::new(invocation.profiler_interval_ms, events),
+                quota: Some(crate::engine::sandbox::shim::quota::DiskQuota::new(policy)),
+                watch: crate::engine::sandbox::watch::Watch::new(
+                    invocation.profiler_interval_ms,
+                    events,
+                ),
                 shim: None,
                 recorder: None,
                 replay: None,
@@ -360,7 +369,7 @@ impl Sandbox {
             .data()
             .quota
             .as_ref()
-            .and_then(crate::engine::quota::DiskQuota::usage);
+            .and_then(crate::engine::sandbox::shim::quota::DiskQuota::usage);
         let limits = &mut store.data_mut().limits;
         report.stats.peak_memory_bytes = limits.peak_memory_bytes;
         report.denied_growths = std::mem::take(&mut limits.denied);
@@ -400,10 +409,10 @@ fn watch_epochs(
         // Time spent paused in debug mode does not count.
         let past_deadline = deadline.is_some_and(|d| now >= d + control.debug().paused_for());
         if past_deadline || control.is_cancelled() {
-            crate::engine::watch::stopping(&mut store);
+            crate::engine::sandbox::watch::stopping(&mut store);
             Ok(UpdateDeadline::Interrupt)
         } else {
-            crate::engine::watch::tick(&mut store, now);
+            crate::engine::sandbox::watch::tick(&mut store, now);
             if now.duration_since(last_sample) >= Duration::from_millis(SAMPLE_INTERVAL_MS) {
                 last_sample = now;
                 let limits = &store.data().limits;
@@ -706,7 +715,7 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
 }
 
 /// Compiles `wasm`, or returns it from the in-memory cache, bounded in bytes (see
-/// [`crate::engine::cache`]).
+/// [`crate::engine::sandbox::cache`]).
 pub fn compile(shared: &SharedEngine, key: EngineKey, wasm: &[u8]) -> wasmtime::Result<Compiled> {
     compile_pinned(shared, key, wasm).map(|(compiled, _pin)| compiled)
 }

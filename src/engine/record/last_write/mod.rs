@@ -10,7 +10,6 @@
 //! [`KEPT_MOMENTS`] writes only; when the last write comes later, a second replay that
 //! stops at it fills its moment in (so the search costs at most two instrumented replays).
 
-pub mod hooks;
 pub mod instrument;
 
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use crate::engine::precompiled::{self, Origin};
+use crate::engine::module::precompiled::{self, Origin};
 use crate::engine::record;
-use crate::engine::recording::Recording;
+use crate::engine::record::recording::Recording;
 
 /// The largest file wasmscope opens.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -20,7 +20,7 @@ pub struct LoadedModule {
     /// Whether the file was WebAssembly text.
     pub from_text: bool,
     /// `Some` when the file is precompiled machine code, not wasm: who made it. Such code
-    /// runs only with the user's say-so (see [`crate::engine::precompiled`]).
+    /// runs only with the user's say-so (see [`crate::engine::module::precompiled`]).
     pub precompiled: Option<Origin>,
     /// `Some` when the file is a recording of a run (`.wstrace`): `wasm` is the module it
     /// holds, which runs only as a replay of it.

@@ -24,6 +24,9 @@
 //! length and message); `leb` count of memory writes, each `leb` address, `leb` length and the
 //! bytes.
 
+pub mod last_write;
+pub mod recording;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! and, when the sandbox said no, why in plain words.
 //!
 //! wasmtime-wasi's own tracing shows paths only as guest pointers, so instead the log is an
-//! observer of the WASI shim ([`crate::engine::wasi::shim`]): it decodes a call's arguments
+//! observer of the WASI shim ([`crate::engine::sandbox::shim`]): it decodes a call's arguments
 //! from guest memory as the call goes in and records what came back. Every core run counts
 //! refusals; only runs that ask for the log (`SandboxPolicy::log_calls`) keep the calls.
 

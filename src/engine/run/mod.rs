@@ -1,6 +1,9 @@
 //! One run, the same for a core module and a component: check the policy, load the target
 //! (decided once: [`RunTarget`]), build the sandbox, call the entry, classify the outcome.
 
+pub mod target;
+pub mod tenants;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,22 +11,24 @@ use crossbeam_channel::Sender;
 use wasmtime::{Store, Trap, ValType, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
-use crate::engine::debug::Debugger;
+use crate::engine::debugger::Debugger;
 use crate::engine::errors::{RunError, cause, chain_text, error_text};
 use crate::engine::events::RunEvent;
-use crate::engine::inspect::{self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect};
-use crate::engine::last_write::{self, WriteWatch};
+use crate::engine::module::inspect::{
+    self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect,
+};
+use crate::engine::module::precompiled::Origin;
 use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
 use crate::engine::policy::{Entry, Invocation, SandboxPolicy};
-use crate::engine::precompiled::Origin;
+use crate::engine::record::last_write::{self, WriteWatch};
+use crate::engine::record::recording::RecordingHeader;
 use crate::engine::record::{Divergence, Recorder, Replayer};
-use crate::engine::recording::RecordingHeader;
+use crate::engine::run::target::{CallError, LoadedTarget, RunTarget};
 use crate::engine::sandbox::{
     self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
 };
-use crate::engine::target::{CallError, LoadedTarget, RunTarget};
 
 /// Why a run cannot be both profiled and debugged.
 pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (debug mode \
@@ -45,6 +50,11 @@ pub struct RunRequest {
     pub policy: SandboxPolicy,
     /// What this run passes the guest: arguments, stdin, the export to call.
     pub invocation: Invocation,
+    /// What [`inspect`] found in `wasm`, when the face has it already (the window inspects a
+    /// module once, when it opens it), so a run does not parse a large module again. `None`:
+    /// the run inspects `wasm` itself. Precompiled code is checked against the types wasmtime
+    /// loads instead, as before.
+    pub info: Option<Arc<ModuleInfo>>,
 }
 
 /// Why the run was stopped from outside the guest.
@@ -156,7 +166,7 @@ fn run_inner(
     }
     let target = match (&plan, target) {
         (Some((watched, plan)), RunTarget::Core { module, linker }) => {
-            let hooked = last_write::hooks::linker_with_hooks(&linker)
+            let hooked = crate::engine::sandbox::last_write::linker_with_hooks(&linker)
                 .map_err(|e| RunError::Shim(cause(e)))?;
             sandbox.store.data_mut().last_write = Some(WriteWatch::new(
                 *watched,
@@ -313,8 +323,15 @@ fn load(
         }
         return Ok(Ok(compiled));
     }
-    let info = inspect(&request.wasm);
-    if let Some(outcome) = preflight(&info, entry) {
+    let inspected;
+    let info = match &request.info {
+        Some(info) => info.as_ref(),
+        None => {
+            inspected = inspect(&request.wasm);
+            &inspected
+        }
+    };
+    if let Some(outcome) = preflight(info, entry) {
         return Ok(Err(outcome));
     }
     Ok(match info.kind {
@@ -593,6 +610,6 @@ fn backtrace_frames(e: &wasmtime::Error) -> Vec<FrameInfo> {
     };
     // The guest's frames only: a trap in a WASI call passes through the shim's module.
     crate::engine::profiler::guest_frames(backtrace.frames())
-        .map(crate::engine::watch::frame_info)
+        .map(crate::engine::sandbox::watch::frame_info)
         .collect()
 }

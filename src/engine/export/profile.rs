@@ -21,7 +21,7 @@
 //! key left out takes the policy's safe default; an unknown key or a
 //! value of the wrong form is an error naming the key, its line and the accepted form.
 //!
-//! "Copy as command" lives in [`crate::engine::copy_as`].
+//! "Copy as command" lives in [`crate::engine::export::copy_as`].
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

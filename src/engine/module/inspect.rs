@@ -13,7 +13,7 @@ pub use crate::engine::info::{
     UnresolvedImport, WasiInfo,
 };
 use crate::engine::info::{memory_text, summarize, table_text};
-use crate::engine::precompiled::Origin;
+use crate::engine::module::precompiled::Origin;
 use crate::engine::sandbox::EngineKey;
 use crate::engine::wasi::is_wasi_module;
 
@@ -36,7 +36,7 @@ pub fn inspect_precompiled(
     image: &[u8],
     origin: Origin,
     load: Option<EngineKey>,
-) -> (ModuleInfo, Option<crate::engine::cache::Pin>) {
+) -> (ModuleInfo, Option<crate::engine::sandbox::cache::Pin>) {
     let size_bytes = image.len();
     let Some(key) = load else {
         let mut info = ModuleInfo::empty(size_bytes as u64);
@@ -48,7 +48,7 @@ pub fn inspect_precompiled(
         return (precompiled_info(info, origin), None);
     };
     let loaded = crate::engine::sandbox::shared_engine(key)
-        .and_then(|shared| crate::engine::precompiled::load_pinned(&shared, image));
+        .and_then(|shared| crate::engine::module::precompiled::load_pinned(&shared, image));
     match loaded {
         Ok((compiled, pin)) => {
             let info = info_from_module(&compiled.module, size_bytes);
@@ -73,7 +73,7 @@ pub fn precompiled_load_error(origin: Origin, key: EngineKey, e: &wasmtime::Erro
             "it was compiled for {}, and this run asks for {} ({text}): change the settings, \
              or compile the .wasm again with `wasmscope compile`",
             compiled_for.describe(),
-            crate::engine::precompiled::CompiledFor::of(key).describe(),
+            crate::engine::module::precompiled::CompiledFor::of(key).describe(),
         ),
         Origin::Wasmscope(_) => format!(
             "this wasmtime cannot load it ({text}); it was probably made by another wasmscope \

@@ -54,6 +54,7 @@ impl Recording {
             precompiled: None,
             policy,
             invocation,
+            info: None,
         }
     }
 }

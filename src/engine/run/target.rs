@@ -13,8 +13,8 @@ use wasmtime_wasi::p2::bindings::Command;
 
 use crate::engine::errors::{RunError, cause};
 use crate::engine::policy::Entry;
+use crate::engine::sandbox::shim;
 use crate::engine::sandbox::{self, EngineKey, Host, SharedEngine};
-use crate::engine::wasi::shim;
 
 /// A compiled module or component with its linker.
 pub(crate) enum RunTarget {
@@ -77,7 +77,7 @@ impl RunTarget {
         shared: &SharedEngine,
         image: &[u8],
     ) -> wasmtime::Result<LoadedTarget> {
-        let compiled = crate::engine::precompiled::load(shared, image)?;
+        let compiled = crate::engine::module::precompiled::load(shared, image)?;
         Ok(LoadedTarget {
             target: RunTarget::Core {
                 module: compiled.module,

@@ -1,0 +1,9 @@
+//! Debug mode's machinery: the debug handler of one run ([`session`], with [`Debugger`] that
+//! installs it) and reading a stopped guest's frames, globals and memory ([`capture`]). What
+//! they produce and are told (values, breakpoints, the paused state, commands) is data in
+//! [`crate::engine::debug`], below the sandbox that carries it.
+
+pub mod capture;
+pub mod session;
+
+pub use session::Debugger;
