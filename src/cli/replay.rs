@@ -10,7 +10,6 @@ use crate::engine::outcome::exit_status;
 use crate::engine::outcome::{LastWrite, LastWriteReport};
 use crate::engine::policy::WatchedRange;
 use crate::engine::record::RecordingError;
-use crate::engine::record::last_write::instrument;
 use crate::engine::record::recording::Recording;
 use crate::engine::{self, RunReport};
 use crate::runner;

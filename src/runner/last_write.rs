@@ -3,10 +3,10 @@
 //! one did not keep (past its first few). The CLI shows the first replay's events as it goes;
 //! the window runs it all quietly on a thread of its own.
 
-use crate::engine::last_write::instrument;
 use crate::engine::outcome::LastWriteReport;
 use crate::engine::policy::{LastWriteRequest, WatchedRange};
-use crate::engine::recording::Recording;
+use crate::engine::record::last_write::instrument;
+use crate::engine::record::recording::Recording;
 use crate::engine::{RunReport, RunRequest};
 
 /// Why `range` cannot be searched in `recording`, before anything runs: a module the copy

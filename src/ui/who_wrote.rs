@@ -11,7 +11,7 @@ use egui::RichText;
 use crate::engine::FrameInfo;
 use crate::engine::outcome::{LastWrite, LastWriteReport};
 use crate::engine::policy::WatchedRange;
-use crate::engine::recording::Recording;
+use crate::engine::record::recording::Recording;
 use crate::ui::command::Command;
 use crate::ui::job::{Job, take_result};
 
