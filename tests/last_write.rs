@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
+use common::{text, wasmscope_reading};
 use std::sync::Arc;
 
 use wasmscope::engine::record::recording::{Recording, sha256_hex};
@@ -38,20 +41,6 @@ const GUEST: &str = r#"
     (drop (call $use_ptr))))
 "#;
 
-fn wasmscope(args: &[&str], stdin: Option<&Path>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmscope"));
-    command.args(args);
-    command.stdin(match stdin {
-        Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
-        None => Stdio::null(),
-    });
-    command.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Records `GUEST` reading `abcdefgh` on stdin; returns the recording's path.
 fn record(dir: &Path) -> PathBuf {
     let module = dir.join("guest.wat");
@@ -59,7 +48,7 @@ fn record(dir: &Path) -> PathBuf {
     let stdin = dir.join("stdin.txt");
     std::fs::write(&stdin, "abcdefgh").unwrap();
     let trace = dir.join("guest.wstrace");
-    let ran = wasmscope(
+    let ran = wasmscope_reading(
         &[
             "run",
             "--record",
@@ -77,7 +66,7 @@ fn record(dir: &Path) -> PathBuf {
 fn last_write(trace: &Path, range: &str, extra: &[&str]) -> Output {
     let mut args = vec!["replay", trace.to_str().unwrap(), "--last-write", range];
     args.extend_from_slice(extra);
-    wasmscope(&args, None)
+    wasmscope_reading(&args, None)
 }
 
 /// The module offset of the first `i32.store` in the first defined function (`store_ptr`),
@@ -107,7 +96,7 @@ fn frames(err: &str) -> Vec<&str> {
 fn the_bad_pointer_is_traced_to_the_function_that_stored_it() {
     let dir = tempfile::tempdir().unwrap();
     let trace = record(dir.path());
-    let plain = wasmscope(&["replay", trace.to_str().unwrap()], None);
+    let plain = wasmscope_reading(&["replay", trace.to_str().unwrap()], None);
     let out = last_write(&trace, "0x100:4", &[]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
@@ -305,7 +294,7 @@ fn the_last_of_many_writes_is_found_by_a_second_replay() {
     )
     .unwrap();
     let trace = dir.path().join("count.wstrace");
-    let recorded = wasmscope(
+    let recorded = wasmscope_reading(
         &[
             "run",
             "--record",
@@ -340,7 +329,7 @@ fn the_samples_bad_pointer_is_traced_to_set_name_called_by_greet() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("who.wstrace");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/who_wrote_me.wat");
-    let recorded = wasmscope(
+    let recorded = wasmscope_reading(
         &[
             "run",
             "--record",

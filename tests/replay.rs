@@ -2,25 +2,12 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+use common::{text, wasmscope_reading};
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use wasmscope::engine::record::recording::Recording;
-
-fn wasmscope(args: &[&str], stdin: Option<&Path>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmscope"));
-    command.args(args);
-    command.stdin(match stdin {
-        Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
-        None => Stdio::null(),
-    });
-    command.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// Records `samples/replay_me.wat` with a folder, a variable and stdin; returns the run's
 /// output and the recording's path (in `dir`). The folder is deleted afterwards.
@@ -46,7 +33,7 @@ fn record(dir: &Path, extra: &[&str]) -> (Output, std::path::PathBuf) {
     ];
     args.extend_from_slice(extra);
     args.push(sample.to_str().unwrap());
-    let ran = wasmscope(&args, Some(&stdin));
+    let ran = wasmscope_reading(&args, Some(&stdin));
     std::fs::remove_dir_all(&data).unwrap();
     std::fs::remove_file(&stdin).unwrap();
     (ran, trace)
@@ -73,7 +60,7 @@ fn a_replay_prints_the_same_bytes_with_the_folder_gone_and_nothing_granted() {
     );
 
     let report = dir.path().join("replay.json");
-    let replayed = wasmscope(
+    let replayed = wasmscope_reading(
         &[
             "replay",
             trace.to_str().unwrap(),
@@ -98,7 +85,7 @@ fn a_replay_prints_the_same_bytes_with_the_folder_gone_and_nothing_granted() {
     assert_eq!(json["replay"]["calls_replayed"], recorded_calls);
 
     // A second live run sees another random draw: the replay's equality is the recording's.
-    let again = wasmscope(
+    let again = wasmscope_reading(
         &["run", common::sample("replay_me").to_str().unwrap()],
         None,
     );
@@ -122,7 +109,7 @@ fn a_recording_edited_to_hold_another_result_diverges_and_says_where() {
     calls.calls[open].writes.clear();
     std::fs::write(&trace, recording.to_bytes()).unwrap();
 
-    let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+    let replayed = wasmscope_reading(&["replay", trace.to_str().unwrap()], None);
     assert_eq!(replayed.status.code(), Some(126));
     let err = text(&replayed.stderr);
     assert!(
@@ -142,7 +129,7 @@ fn a_size_bound_cuts_the_recording_and_the_replay_says_the_rest_is_not_exact() {
     assert_eq!(max, 100);
     assert_eq!(at, recording.calls.calls.len() as u64);
 
-    let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+    let replayed = wasmscope_reading(&["replay", trace.to_str().unwrap()], None);
     assert_eq!(replayed.status.code(), Some(126));
     let err = text(&replayed.stderr);
     assert!(err.contains("size bound"), "{err}");
@@ -159,13 +146,13 @@ fn files_that_are_not_whole_recordings_are_named_and_refused() {
 
     let not_one = dir.path().join("hello.wstrace");
     std::fs::write(&not_one, b"(module)").unwrap();
-    let out = wasmscope(&["replay", not_one.to_str().unwrap()], None);
+    let out = wasmscope_reading(&["replay", not_one.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a wasmscope recording"));
 
     let truncated = dir.path().join("truncated.wstrace");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let out = wasmscope(&["replay", truncated.to_str().unwrap()], None);
+    let out = wasmscope_reading(&["replay", truncated.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(126));
     assert!(
         text(&out.stderr).contains("truncated"),
@@ -183,7 +170,7 @@ fn files_that_are_not_whole_recordings_are_named_and_refused() {
     let module_at = flipped.windows(4).position(|w| w == b"\0asm").unwrap();
     flipped[module_at + 20] ^= 0xff;
     std::fs::write(&damaged, &flipped).unwrap();
-    let out = wasmscope(&["replay", damaged.to_str().unwrap()], None);
+    let out = wasmscope_reading(&["replay", damaged.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(126));
     assert!(
         text(&out.stderr).contains("SHA-256"),
@@ -196,7 +183,7 @@ fn files_that_are_not_whole_recordings_are_named_and_refused() {
 fn a_recording_that_cannot_be_written_is_refused_before_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("no-such-dir").join("run.wstrace");
-    let out = wasmscope(
+    let out = wasmscope_reading(
         &[
             "run",
             "--record",
@@ -223,8 +210,8 @@ fn a_trap_and_an_exit_replay_as_they_ended() {
             path.to_str().unwrap(),
         ];
         run.extend(args.iter().copied());
-        let recorded = wasmscope(&run, None);
-        let replayed = wasmscope(&["replay", trace.to_str().unwrap()], None);
+        let recorded = wasmscope_reading(&run, None);
+        let replayed = wasmscope_reading(&["replay", trace.to_str().unwrap()], None);
         assert_eq!(replayed.status.code(), recorded.status.code(), "{sample}");
         assert_eq!(replayed.stdout, recorded.stdout, "{sample}");
         if status == 134 {
@@ -361,16 +348,19 @@ fn recorded_runs_canonicalize_nans_so_a_replay_computes_the_same_bits() {
     let trace = dir.path().join("nan.wstrace");
     let trace = trace.to_str().unwrap();
     // Unrecorded: the hardware's NaN, payload and all.
-    assert_eq!(wasmscope(&["run", wasm], None).status.code(), Some(1));
+    assert_eq!(
+        wasmscope_reading(&["run", wasm], None).status.code(),
+        Some(1)
+    );
     // Recorded, and replayed: the canonical NaN, whatever the machine.
-    let recorded = wasmscope(&["run", "--record", trace, wasm], None);
+    let recorded = wasmscope_reading(&["run", "--record", trace, wasm], None);
     assert_eq!(
         recorded.status.code(),
         Some(0),
         "{}",
         text(&recorded.stderr)
     );
-    let replayed = wasmscope(&["replay", trace], None);
+    let replayed = wasmscope_reading(&["replay", trace], None);
     assert_eq!(
         replayed.status.code(),
         Some(0),
@@ -400,7 +390,7 @@ fn a_debug_replay_of_a_trap_shows_the_operands_the_instruction_was_given() {
     std::fs::write(&wasm, wat::parse_str(DIVIDE_DOWN_TO_ZERO).unwrap()).unwrap();
     let trace = dir.path().join("divide.wstrace");
     let report = dir.path().join("report.json");
-    let recorded = wasmscope(
+    let recorded = wasmscope_reading(
         &[
             "run",
             "--record",
@@ -415,7 +405,7 @@ fn a_debug_replay_of_a_trap_shows_the_operands_the_instruction_was_given() {
         "{}",
         text(&recorded.stderr)
     );
-    let replayed = wasmscope(
+    let replayed = wasmscope_reading(
         &[
             "replay",
             "--debug",
@@ -461,7 +451,7 @@ fn a_recording_given_to_run_or_compile_says_to_replay_it() {
     let (_, trace) = record(dir.path(), &[]);
     let trace = trace.to_str().unwrap();
     for command in ["run", "compile"] {
-        let output = wasmscope(&[command, trace], None);
+        let output = wasmscope_reading(&[command, trace], None);
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
         assert!(
@@ -471,7 +461,7 @@ fn a_recording_given_to_run_or_compile_says_to_replay_it() {
         );
     }
     // inspect shows the module the recording holds.
-    let inspected = wasmscope(&["inspect", trace], None);
+    let inspected = wasmscope_reading(&["inspect", trace], None);
     assert_eq!(
         inspected.status.code(),
         Some(0),
@@ -501,8 +491,8 @@ fn a_host_error_in_a_start_function_replays_as_the_same_trap() {
     std::fs::write(&wasm, wat::parse_str(wat).unwrap()).unwrap();
     let trace = dir.path().join("bad_exit.wstrace");
     let (wasm, trace) = (wasm.to_str().unwrap(), trace.to_str().unwrap());
-    let recorded = wasmscope(&["run", "--record", trace, wasm], None);
-    let replayed = wasmscope(&["replay", trace], None);
+    let recorded = wasmscope_reading(&["run", "--record", trace, wasm], None);
+    let replayed = wasmscope_reading(&["replay", trace], None);
     let expected = "trapped: exit with invalid exit status outside of [0..126) [HostError]";
     for (what, output) in [("recorded", &recorded), ("replayed", &replayed)] {
         let stderr = text(&output.stderr);

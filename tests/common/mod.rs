@@ -206,6 +206,17 @@ pub fn wasmscope(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// Runs the `wasmscope` binary with `args`, its stdin read from `stdin` (empty when `None`).
+pub fn wasmscope_reading(args: &[&str], stdin: Option<&Path>) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wasmscope"));
+    command.args(args);
+    command.stdin(match stdin {
+        Some(path) => std::process::Stdio::from(std::fs::File::open(path).unwrap()),
+        None => std::process::Stdio::null(),
+    });
+    command.output().expect("the binary runs")
+}
+
 /// Bytes a process printed, as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -26,7 +26,7 @@ fn refusal(file: &Path) -> String {
 
 /// `wasmscope ARGS` for a user whose data directory (and so whose key) is `data`: the CLI
 /// follows `XDG_DATA_HOME` as the window's settings do.
-fn wasmscope(data: &Path, args: &[&str]) -> Output {
+fn wasmscope_with_data(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmscope"))
         .env("XDG_DATA_HOME", data)
         .env("WASMSCOPE_NO_DISK_CACHE", "1")
@@ -49,7 +49,7 @@ fn compiled_hello() -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let cwasm = dir.path().join("hello.cwasm");
     let hello = sample("hello");
-    let out = wasmscope(
+    let out = wasmscope_with_data(
         &dir.path().join("data"),
         &["compile", arg(&hello), "-o", arg(&cwasm)],
     );
@@ -95,7 +95,7 @@ fn a_renamed_cwasm_is_refused_without_the_flag_and_runs_with_it() {
     .unwrap();
 
     for file in [&evil, &untagged] {
-        let out = wasmscope(&data(&dir), &["run", arg(file)]);
+        let out = wasmscope_with_data(&data(&dir), &["run", arg(file)]);
         assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
         assert!(
             text(&out.stderr).contains(&refusal(file)),
@@ -104,7 +104,7 @@ fn a_renamed_cwasm_is_refused_without_the_flag_and_runs_with_it() {
         );
         assert_eq!(text(&out.stdout), "", "nothing ran");
 
-        let out = wasmscope(&data(&dir), &["run", "--allow-precompiled", arg(file)]);
+        let out = wasmscope_with_data(&data(&dir), &["run", "--allow-precompiled", arg(file)]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), HELLO);
     }
@@ -153,7 +153,8 @@ fn flipped_bytes_through_the_cli_are_damaged_never_a_crash() {
         let file = dir.path().join(format!("flip-{at:x}.cwasm"));
         std::fs::write(&file, damaged).unwrap();
         for command in ["run", "inspect"] {
-            let out = wasmscope(&data(&dir), &[command, "--allow-precompiled", arg(&file)]);
+            let out =
+                wasmscope_with_data(&data(&dir), &[command, "--allow-precompiled", arg(&file)]);
             let stderr = text(&out.stderr);
             assert_eq!(out.status.code(), Some(126), "{command} {at:#x}: {stderr}");
             assert!(
@@ -169,7 +170,7 @@ fn flipped_bytes_through_the_cli_are_damaged_never_a_crash() {
 fn another_users_cwasm_is_refused_even_with_the_flag() {
     let (dir, cwasm) = compiled_hello();
     let someone_else = dir.path().join("other-user");
-    let out = wasmscope(&someone_else, &["run", "--allow-precompiled", arg(&cwasm)]);
+    let out = wasmscope_with_data(&someone_else, &["run", "--allow-precompiled", arg(&cwasm)]);
     assert_eq!(out.status.code(), Some(126));
     assert!(
         text(&out.stderr).contains("hello.cwasm is damaged or not made by this wasmscope"),
@@ -189,7 +190,7 @@ fn a_cwasm_from_wasmtime_without_a_tag_needs_the_flag_and_names_the_real_mismatc
     let file = dir.path().join("hello.cwasm");
     std::fs::write(&file, image).unwrap();
 
-    let out = wasmscope(&data(&dir), &["run", arg(&file)]);
+    let out = wasmscope_with_data(&data(&dir), &["run", arg(&file)]);
     assert_eq!(out.status.code(), Some(126));
     assert!(
         text(&out.stderr).contains(&refusal(&file)),
@@ -199,7 +200,7 @@ fn a_cwasm_from_wasmtime_without_a_tag_needs_the_flag_and_names_the_real_mismatc
 
     // Allowed, it still does not fit wasmscope's engine, and the reason is not the
     // architecture (it is the same one).
-    let out = wasmscope(&data(&dir), &["run", "--allow-precompiled", arg(&file)]);
+    let out = wasmscope_with_data(&data(&dir), &["run", "--allow-precompiled", arg(&file)]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(126), "{stderr}");
     assert!(
@@ -208,7 +209,7 @@ fn a_cwasm_from_wasmtime_without_a_tag_needs_the_flag_and_names_the_real_mismatc
     );
 
     // Without the flag, inspect says what it is and reads nothing of the code.
-    let out = wasmscope(&data(&dir), &["inspect", arg(&file)]);
+    let out = wasmscope_with_data(&data(&dir), &["inspect", arg(&file)]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let first = stdout.lines().next().unwrap_or_default();
@@ -223,7 +224,7 @@ fn a_cwasm_from_wasmtime_without_a_tag_needs_the_flag_and_names_the_real_mismatc
 #[test]
 fn inspect_says_native_code_on_its_first_line() {
     let (dir, cwasm) = compiled_hello();
-    let out = wasmscope(&data(&dir), &["inspect", arg(&cwasm)]);
+    let out = wasmscope_with_data(&data(&dir), &["inspect", arg(&cwasm)]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let first = stdout.lines().next().unwrap_or_default();
@@ -237,7 +238,7 @@ fn inspect_says_native_code_on_its_first_line() {
         "{stdout}"
     );
 
-    let out = wasmscope(&data(&dir), &["inspect", "--json", arg(&cwasm)]);
+    let out = wasmscope_with_data(&data(&dir), &["inspect", "--json", arg(&cwasm)]);
     let json = text(&out.stdout);
     let first_field = json.lines().nth(1).unwrap_or_default();
     assert!(
