@@ -255,22 +255,7 @@ fn print_last_write(found: &LastWriteReport) {
     );
     if !write.frames.is_empty() {
         println!("  backtrace:");
-        for (i, frame) in write.frames.iter().enumerate() {
-            let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
-            let offset = frame
-                .module_offset
-                .map(|o| format!(" @ {o:#x}"))
-                .unwrap_or_default();
-            let source = frame
-                .source
-                .as_deref()
-                .map(|s| format!(" at {s}"))
-                .unwrap_or_default();
-            println!(
-                "  {i:>4}: func[{}] {name}{offset}{source}",
-                frame.func_index
-            );
-        }
+        super::report::print_frames_indented(&mut std::io::stdout(), &write.frames, 2);
     }
 }
 

@@ -161,8 +161,12 @@ fn flag(limit: Limit) -> &'static str {
     }
 }
 
-/// Prints backtrace frames, innermost first, one per line.
-fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
+/// Prints backtrace frames, innermost first, one per line, `indent` deeper than a trap's.
+pub(super) fn print_frames_indented(
+    out: &mut impl Write,
+    frames: &[engine::FrameInfo],
+    indent: usize,
+) {
     for (i, frame) in frames.iter().enumerate() {
         let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
         let offset = frame
@@ -175,11 +179,16 @@ fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
             .map(|s| format!(" at {s}"))
             .unwrap_or_default();
         let _ = writeln!(
-            err,
-            "  {i:>2}: func[{}] {name}{offset}{source}",
-            frame.func_index
+            out,
+            "{:indent$}  {i:>2}: func[{}] {name}{offset}{source}",
+            "", frame.func_index
         );
     }
+}
+
+/// Prints backtrace frames, innermost first, one per line.
+fn print_frames(err: &mut impl Write, frames: &[engine::FrameInfo]) {
+    print_frames_indented(err, frames, 0);
 }
 
 fn growth_amount(resource: engine::Resource, amount: u64) -> String {

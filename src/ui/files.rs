@@ -191,25 +191,13 @@ pub fn after_run_ui(
 ) {
     if let Some(recording) = &report.recording {
         ui.add_space(6.0);
-        let saving = state.recording.is_busy();
-        ui.horizontal_wrapped(|ui| {
-            if ui
-                .add_enabled(!saving, egui::Button::new("Save recording…"))
-                .on_hover_text(format!(
-                    "Save this run's recording ({}): the module, its sandbox and everything it \
-                     was handed through WASI, to replay exactly here or with `wasmscope replay`.",
-                    bytes_text(recording.len() as u64)
-                ))
-                .clicked()
-            {
-                commands.push(Command::SaveRecording(None));
-            }
-            if saving {
-                ui.spinner();
-            }
-        });
-        if let Some(path) = state.recording.ui(ui) {
-            commands.push(Command::SaveRecording(Some(path)));
+        let hover = format!(
+            "Save this run's recording ({}): the module, its sandbox and everything it was \
+             handed through WASI, to replay exactly here or with `wasmscope replay`.",
+            bytes_text(recording.len() as u64)
+        );
+        if let Some(path) = state.recording.row_ui(ui, "Save recording…", hover) {
+            commands.push(Command::SaveRecording(path));
         }
     }
     if report.coredump.is_some() {
@@ -234,26 +222,14 @@ fn coredump_ui(
     state: &mut AfterRun,
     commands: &mut Vec<Command>,
 ) {
-    let saving = state.coredump.is_busy();
-    ui.horizontal_wrapped(|ui| {
-        let size = report.coredump.as_ref().map_or(0, |c| c.len() as u64);
-        if ui
-            .add_enabled(!saving, egui::Button::new("Save coredump…"))
-            .on_hover_text(format!(
-                "Save the guest's state at the trap ({}) as a standard wasm coredump, for \
-                 wasmgdb or other coredump tools.",
-                bytes_text(size)
-            ))
-            .clicked()
-        {
-            commands.push(Command::SaveCoredump(None));
-        }
-        if saving {
-            ui.spinner();
-        }
-    });
-    if let Some(path) = state.coredump.ui(ui) {
-        commands.push(Command::SaveCoredump(Some(path)));
+    let size = report.coredump.as_ref().map_or(0, |c| c.len() as u64);
+    let hover = format!(
+        "Save the guest's state at the trap ({}) as a standard wasm coredump, for wasmgdb or \
+         other coredump tools.",
+        bytes_text(size)
+    );
+    if let Some(path) = state.coredump.row_ui(ui, "Save coredump…", hover) {
+        commands.push(Command::SaveCoredump(path));
     }
 }
 

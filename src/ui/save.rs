@@ -122,9 +122,30 @@ impl SaveFile {
         }
     }
 
-    /// The last write's line, and whether it failed.
-    pub fn message(&self) -> Option<&(bool, String)> {
-        self.message.as_ref()
+    /// The row a panel shows: the `button` (with its `hover` text; disabled while a save goes
+    /// on), the last line and the path field. `Some(None)`: the button was clicked (show the
+    /// dialog); `Some(Some(path))`: a path was confirmed in the field.
+    pub fn row_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        button: &str,
+        hover: String,
+    ) -> Option<Option<PathBuf>> {
+        let saving = self.is_busy();
+        let mut asked = None;
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .add_enabled(!saving, egui::Button::new(button))
+                .on_hover_text(hover)
+                .clicked()
+            {
+                asked = Some(None);
+            }
+            if saving {
+                ui.spinner();
+            }
+        });
+        self.ui(ui).map(Some).or(asked)
     }
 
     /// The last line (in red when the write failed) and the path field when it is on show;
