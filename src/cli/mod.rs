@@ -170,6 +170,10 @@ pub struct RunArgs {
     /// with exit 126).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Write the run's report as one self-contained HTML page to FILE, for a browser: the
+    /// module, the sandbox, the outcome, the WASI calls and refusals, memory over time.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Record the run to FILE (a `.wstrace`): the module, the sandbox and everything the guest
     /// was handed through WASI, so `wasmscope replay FILE` runs it again exactly, anywhere.
     #[arg(long, value_name = "FILE")]
@@ -227,6 +231,7 @@ Exit status:
 mod debug;
 mod describe;
 pub mod guest;
+mod html;
 mod interrupt;
 mod replay;
 mod report;
@@ -535,13 +540,15 @@ pub fn run(args: RunArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // A report that cannot be written is found now, not after a long run.
-    if let Some(path) = &args.report
-        && let Err(e) = check_writable(path)
-    {
-        return error_exit(
-            format!("--report: cannot write {}: {e}", path.display()),
-            exit_status::USAGE,
-        );
+    for (flag, path) in [("--report", &args.report), ("--html", &args.html)] {
+        if let Some(path) = path
+            && let Err(e) = report::check_writable(path)
+        {
+            return error_exit(
+                format!("{flag}: cannot write {}: {e}", path.display()),
+                exit_status::USAGE,
+            );
+        }
     }
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
@@ -575,6 +582,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     if args.record.is_some() {
         request.invocation.record_max_bytes = Some(args.record_max);
     }
+    let for_html = args.html.as_ref().map(|_| {
+        let r = &request;
+        (Arc::clone(&r.wasm), r.policy.clone(), r.invocation.clone())
+    });
+    let mut samples = html::Samples::default();
     // From here a signal stops the run rather than the process: see `interrupt`.
     let interrupts = interrupt::Interrupts::listen();
     if let Err(e) = &interrupts {
@@ -587,7 +599,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     let stop = interrupts
         .as_ref()
         .map_or_else(|_| crossbeam_channel::never(), |i| i.received.clone());
-    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, terminal::show_event) {
+    let show = |event: &engine::RunEvent| {
+        samples.see(event);
+        terminal::show_event(event)
+    };
+    let report = match handle.wait_or_stop(&stop, interrupt::STOP_GRACE, show) {
         runner::Waited::Finished { report, .. } => *report,
         runner::Waited::Abandoned => {
             eprintln!(
@@ -604,7 +620,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Ok(Some(guest)) = guest::guest_profile(&args) {
         guest::write_guest_profile(&report, &guest.path);
     }
-    let report_written = write_report(&args, &report);
+    let mut report_written = report::write_report(&args, &report);
+    if let (Some(path), Some((wasm, policy, invocation))) = (&args.html, &for_html) {
+        report_written &= html::write(path, wasm, &report, policy, invocation, &samples);
+    }
     let recorded = args
         .record
         .as_ref()
@@ -633,28 +652,6 @@ pub fn run(args: RunArgs) -> ExitCode {
     ExitCode::from(status)
 }
 
-/// Whether `path` can take the report: opened for writing (created, empty, if it does not
-/// exist) without truncating what is there until the report replaces it.
-fn check_writable(path: &Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map(drop)
-}
-
-/// Writes the `--report` file, when asked for. `false` when it could not be written (the
-/// error is on stderr), so the exit status can say so.
-fn write_report(args: &RunArgs, report: &RunReport) -> bool {
-    if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, report.to_json())
-    {
-        eprintln!("error: cannot write the report to {}: {e}", path.display());
-        return false;
-    }
-    true
-}
-
 /// Ends a run that failed before the guest could start (a bad file, no worker thread): the
 /// error on stderr, a `failed` report when one was asked for, and exit 126.
 fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode {
@@ -667,7 +664,7 @@ fn failed_before_run(args: &RunArgs, error: impl std::fmt::Display) -> ExitCode 
         unresolved: Vec::new(),
     };
     // The status is 126 either way; a report that cannot be written says so on stderr.
-    write_report(args, &RunReport::new(name, outcome));
+    report::write_report(args, &RunReport::new(name, outcome));
     error_exit(error, exit_status::FAILED)
 }
 

@@ -1,0 +1,81 @@
+//! `wasmscope run --html FILE`: the run's report as one self-contained page for a browser,
+//! checked as a reader would read it.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+use common::{sample, text, wasmscope};
+
+/// Runs `args` with `--html` into a temporary file; the page and the run's stderr.
+fn page_of(args: &[&str]) -> (String, String, Option<i32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let mut all = vec!["run", "--html", page.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = wasmscope(&all);
+    let html = std::fs::read_to_string(&page).unwrap_or_default();
+    (html, text(&out.stderr), out.status.code())
+}
+
+/// Nothing is fetched and nothing runs: no script, no link to anywhere but SVG's namespace.
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("<script"), "a script in the page");
+    let outside: Vec<&str> = html
+        .match_indices("http")
+        .map(|(at, _)| &html[at..(at + 40).min(html.len())])
+        .filter(|link| !link.starts_with("http://www.w3.org/2000/svg"))
+        .collect();
+    assert!(outside.is_empty(), "links out of the page: {outside:?}");
+}
+
+#[test]
+fn a_trap_page_has_the_module_the_sandbox_the_explanation_and_the_backtrace() {
+    let traps = sample("traps").display().to_string();
+    let (html, stderr, status) = page_of(&["--log-calls", &traps, "div0", "<i>"]);
+    assert_eq!(status, Some(134), "{stderr}");
+    assert!(stderr.contains("wrote the report page to"), "{stderr}");
+    assert_self_contained(&html);
+    assert!(html.contains("TRAPPED"));
+    assert!(html.contains("An integer division or remainder had a divisor of zero"));
+    assert!(html.contains("divide_by_zero"), "the backtrace");
+    assert!(html.contains("What it can ask for"));
+    assert!(html.contains("none: the guest sees no file"));
+    // The guest's arguments are the user's text: escaped, never markup.
+    assert!(html.contains("div0 &lt;i&gt;"), "{html}");
+    assert!(!html.contains("<i>"));
+    // The call log is listed (the run asked for it).
+    assert!(html.contains("<code>args_get</code>"), "{html}");
+}
+
+#[test]
+fn a_denied_growth_page_charts_memory_against_the_cap() {
+    let hog = sample("memory_hog").display().to_string();
+    let (html, stderr, _) = page_of(&[&hog]);
+    assert_self_contained(&html);
+    assert!(html.contains("<polyline"), "no memory chart: {stderr}");
+    assert!(html.contains("cap 256.0 MiB"));
+    assert!(html.contains("The sandbox refused 1 growth"));
+}
+
+#[test]
+fn a_profiled_run_gets_its_flame_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("hot.json");
+    let hot = sample("hot_and_cold").display().to_string();
+    let (html, stderr, status) = page_of(&["--profile-guest", profile.to_str().unwrap(), &hot]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(html.contains("Where the time went"));
+    assert!(html.contains("aria-label=\"flame graph\""));
+    assert!(html.contains("heavy"), "the hot function is named");
+}
+
+#[test]
+fn a_page_that_cannot_be_written_is_refused_before_the_run() {
+    let hello = sample("hello").display().to_string();
+    let out = wasmscope(&["run", "--html", "/nonexistent/dir/page.html", &hello]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--html: cannot write"), "{stderr}");
+    assert!(!text(&out.stdout).contains("Hello"), "the run went ahead");
+}
