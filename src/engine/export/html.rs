@@ -274,21 +274,25 @@ impl HtmlReport<'_> {
             }
             page.push_str("</table>\n");
         }
-        if report.calls.is_empty() {
-            let _ = writeln!(
-                page,
-                "<p class=\"note\">{} calls; run with the call log on (<code>--log-calls</code>) \
-                 to list them.</p>",
-                report.calls_total
+        if !self.policy.log_calls {
+            page.push_str(
+                "<p class=\"note\">The call log was off: run with <code>--log-calls</code> to \
+                 list every call (refusals are listed above whatever the setting).</p>\n",
             );
+            return;
+        }
+        if report.calls.is_empty() {
+            page.push_str("<p class=\"note\">The guest made no WASI call.</p>\n");
             return;
         }
         let _ = writeln!(
             page,
-            "<p class=\"note\">{} calls in all; the first {} are listed.</p>\n<table>\n\
+            "<p class=\"note\">{} calls in all, in {} rows (a call repeated at once is one \
+             row, ×N; at most the first {} rows are kept).</p>\n<table>\n\
              <tr><th>ms</th><th>call</th><th>arguments</th><th>result</th></tr>",
             report.calls_total,
-            report.calls.len()
+            report.calls.len(),
+            crate::engine::sandbox::shim::calllog::MAX_RECORDED_CALLS
         );
         for call in &report.calls {
             let class = if call.denial.is_some() {
