@@ -473,3 +473,26 @@ fn copy_as_rust_saves_the_program_to_a_typed_path() {
         "the path field stays after a successful save"
     );
 }
+
+#[test]
+fn the_report_is_saved_as_an_html_page_to_a_typed_path() {
+    let mut harness = harness();
+    run_traps(&mut harness, "div0");
+    harness.get_by_label("Save report as HTML…").click();
+    harness.step();
+    // No desktop portal under test: the dialog cannot show, so a path field does.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("report.html");
+    type_path(&mut harness, "Report page path", &path, "Save");
+    assert!(
+        shows_text(&harness, "Saved the report page"),
+        "{:#?}",
+        harness.root()
+    );
+    let page = std::fs::read_to_string(&path).expect("the page was written");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("traps.wat"));
+    assert!(page.contains("TRAPPED"));
+    assert!(page.contains("divide_by_zero"), "the backtrace");
+    assert!(page.contains("div0"), "the arguments the run was given");
+}

@@ -167,6 +167,21 @@ impl App {
                     }
                 }
                 Command::ReplayWithState => self.replay_with_state(ctx),
+                Command::SaveReportPage(path) => {
+                    if let Some(page) = self.report_page() {
+                        let module = self
+                            .run_view
+                            .report
+                            .as_ref()
+                            .map_or(String::new(), |r| r.module.clone());
+                        self.run_view.after.save_page(
+                            Arc::new(page.into_bytes()),
+                            path,
+                            &module,
+                            ctx,
+                        );
+                    }
+                }
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -229,6 +244,36 @@ impl App {
             info: Some(Arc::clone(&module.info)),
         };
         self.start_session(request, breakpoints, ctx);
+    }
+
+    /// The last run's report as one HTML page, when there is a run and its module is open.
+    pub(crate) fn report_page(&self) -> Option<String> {
+        let report = self.run_view.report.as_ref()?;
+        let module = self.loaded.module.as_ref()?;
+        let setup = self.run_view.setup.as_ref()?;
+        let samples: Vec<crate::engine::outcome::ResourceSample> = self
+            .run_view
+            .memory_history
+            .0
+            .points
+            .iter()
+            .map(
+                |&(at_ms, memory_bytes)| crate::engine::outcome::ResourceSample {
+                    at_ms,
+                    memory_bytes,
+                    table_elements: 0,
+                    fuel_consumed: None,
+                },
+            )
+            .collect();
+        let page = crate::engine::export::html::HtmlReport {
+            report,
+            info: &module.info,
+            policy: &setup.0,
+            invocation: &setup.1,
+            samples: &samples,
+        };
+        Some(page.render())
     }
 
     /// The last run trapped without debug mode and was recorded: replay its recording in debug

@@ -5,6 +5,7 @@
 
 use eframe::egui;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::engine::RunReport;
 use crate::ui::code::CodeView;
@@ -57,6 +58,8 @@ pub(crate) struct RunView {
     pub(crate) after: AfterRun,
     /// The guest profile window (live while a profiled run goes on).
     pub(crate) profiler: crate::ui::profiler::ProfilerView,
+    /// The last run's sandbox and invocation, for its report page.
+    pub(crate) setup: Option<Arc<(crate::engine::SandboxPolicy, crate::engine::Invocation)>>,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -294,6 +297,7 @@ impl App {
             self.run_view.memory_history = (session.memory_history, session.memory_cap_bytes);
             self.run_view.table_history = (session.table_history, session.table_cap_elements);
             self.run_view.fuel_budget = session.fuel_budget;
+            self.run_view.setup = Some(session.setup);
         }
         self.run_view.console.flush();
         self.run_view

@@ -142,6 +142,20 @@ impl App {
                 {
                     self.commands.push(Command::SaveRecording(None));
                 }
+                if ui
+                    .add_enabled(
+                        self.run_view.report.is_some() && self.run_view.setup.is_some(),
+                        egui::Button::new("Save report as HTML…"),
+                    )
+                    .on_hover_text(
+                        "Save the last run's report as one self-contained HTML page, as \
+                         `wasmscope run --html` writes it: to hand out or keep.",
+                    )
+                    .on_disabled_hover_text("Run the module first.")
+                    .clicked()
+                {
+                    self.commands.push(Command::SaveReportPage(None));
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);

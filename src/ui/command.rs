@@ -67,6 +67,8 @@ pub enum Command {
     ToggleBreakpoint(usize),
     /// Save the last run's recording (a `.wstrace`): to this path, or where a dialog says.
     SaveRecording(Option<PathBuf>),
+    /// Save the last run's report as one HTML page: to this path, or where a dialog says.
+    SaveReportPage(Option<PathBuf>),
     /// Replay the last run's recording in debug mode, to show the state at its trap.
     ReplayWithState,
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a

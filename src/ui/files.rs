@@ -40,6 +40,18 @@ const RECORDING: SaveText = SaveText {
     },
 };
 
+/// Saving a run's report as an HTML page.
+const REPORT_PAGE: SaveText = SaveText {
+    what: "the report page",
+    filter: ("HTML page", &["html"]),
+    field: PathFieldText {
+        title: "Save the report as HTML",
+        label: "Report page path",
+        hint: "/path/to/report.html",
+        action: "Save",
+    },
+};
+
 /// What a background file job said.
 enum JobAnswer {
     /// Done; the line to show.
@@ -62,6 +74,8 @@ pub struct AfterRun {
     coredump: SaveFile,
     /// Saving the run's recording.
     recording: SaveFile,
+    /// Saving the run's report page.
+    page: SaveFile,
     /// Per guest path: what Apply or Discard did, and whether it went wrong.
     folder_messages: Vec<(String, bool, String)>,
 }
@@ -72,6 +86,7 @@ impl Default for AfterRun {
             jobs: Vec::new(),
             coredump: SaveFile::new(&COREDUMP),
             recording: SaveFile::new(&RECORDING),
+            page: SaveFile::new(&REPORT_PAGE),
             folder_messages: Vec::new(),
         }
     }
@@ -80,13 +95,17 @@ impl Default for AfterRun {
 impl AfterRun {
     /// Whether a file job is in progress (for tests that wait).
     pub fn is_busy(&self) -> bool {
-        !self.jobs.is_empty() || self.coredump.is_busy() || self.recording.is_busy()
+        !self.jobs.is_empty()
+            || self.coredump.is_busy()
+            || self.recording.is_busy()
+            || self.page.is_busy()
     }
 
     /// Handles finished jobs; returns the guest paths whose scratch copy was applied.
     pub fn poll(&mut self, ctx: &egui::Context) -> Vec<String> {
         self.coredump.poll(ctx);
         self.recording.poll(ctx);
+        self.page.poll(ctx);
         let mut applied = Vec::new();
         let mut finished = Vec::new();
         for (index, (kind, job)) in self.jobs.iter().enumerate() {
@@ -120,6 +139,19 @@ impl AfterRun {
         ctx: &egui::Context,
     ) {
         self.coredump.start(coredump, path, "core.wasm", ctx);
+    }
+
+    /// Saves the report page of a run of `module` to `path`, or to where a save dialog says.
+    pub fn save_page(
+        &mut self,
+        page: Arc<Vec<u8>>,
+        path: Option<PathBuf>,
+        module: &str,
+        ctx: &egui::Context,
+    ) {
+        let stem = module.rsplit_once('.').map_or(module, |(stem, _)| stem);
+        self.page
+            .start(page, path, &format!("{stem}-report.html"), ctx);
     }
 
     /// Saves the recording of a run of `module` to `path`, or to where a save dialog says.
@@ -203,6 +235,13 @@ pub fn after_run_ui(
     if report.coredump.is_some() {
         ui.add_space(6.0);
         coredump_ui(ui, report, state, commands);
+    }
+    ui.add_space(6.0);
+    let hover = "Save this run's report as one HTML page to hand out or keep: the module, the \
+                 sandbox, how it ended, the WASI calls and refusals, memory over time."
+        .to_owned();
+    if let Some(path) = state.page.row_ui(ui, "Save report as HTML…", hover) {
+        commands.push(Command::SaveReportPage(path));
     }
     if !report.file_changes.is_empty() {
         ui.add_space(6.0);

@@ -60,6 +60,8 @@ pub struct Session {
     /// The guest profile so far, when the run is profiled (refreshed about once a second).
     pub profile: Option<crate::engine::profiler::GuestProfile>,
     /// Debug mode: whether the run is in it, and where it is paused.
+    /// The sandbox and invocation the run was started with (for its report page).
+    pub setup: Arc<(crate::engine::SandboxPolicy, crate::engine::Invocation)>,
     pub debug: DebugView,
 }
 
@@ -94,6 +96,7 @@ impl Session {
         let fuel_budget = request.policy.fuel;
         let timeout = request.policy.timeout();
         let table_cap_elements = request.policy.max_table_elements;
+        let setup = Arc::new((request.policy.clone(), request.invocation.clone()));
         let ctx = ctx.clone();
         let wake: runner::Wake = Arc::new(move || ctx.request_repaint());
         let handle = runner::spawn_with_breakpoints(request, breakpoints, Some(wake))?;
@@ -117,6 +120,7 @@ impl Session {
             calls: Vec::new(),
             calls_total: 0,
             profile: None,
+            setup,
             debug,
         })
     }
