@@ -332,6 +332,21 @@ pub struct DirGrant {
 }
 
 impl DirGrant {
+    /// In words: `/data = /home/me/data (read-only)`, `, scratch copy` added for one.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} = {} ({}{})",
+            self.guest_path,
+            self.host_path.display(),
+            if self.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+            if self.scratch { ", scratch copy" } else { "" }
+        )
+    }
+
     /// Parses wasmtime's `HOST[::GUEST]` spelling; without `::GUEST` the guest sees the host path.
     /// It splits at the *last* `::`, so a host folder whose name holds `::` is granted with
     /// its guest path spelled out (`a::b::/data`); a guest path cannot hold `::` here (a

@@ -57,17 +57,7 @@ pub fn replay_sandbox_ui(ui: &mut egui::Ui, recording: &Recording, settings: &mu
                             ui.weak("none");
                         }
                         for dir in &policy.dirs {
-                            ui.monospace(format!(
-                                "{} = {} ({})",
-                                dir.guest_path,
-                                dir.host_path.display(),
-                                if dir.read_only {
-                                    "read-only"
-                                } else {
-                                    "read-write"
-                                }
-                            ))
-                            .on_hover_text(
+                            ui.monospace(dir.describe()).on_hover_text(
                                 "Granted when the run was recorded; never opened in a replay: \
                                  what the guest read comes from the recording.",
                             );

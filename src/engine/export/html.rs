@@ -141,19 +141,7 @@ impl HtmlReport<'_> {
             policy
                 .dirs
                 .iter()
-                .map(|dir| {
-                    format!(
-                        "{} = {} ({}{})",
-                        dir.guest_path,
-                        dir.host_path.display(),
-                        if dir.read_only {
-                            "read-only"
-                        } else {
-                            "read-write"
-                        },
-                        if dir.scratch { ", scratch copy" } else { "" }
-                    )
-                })
+                .map(crate::engine::policy::DirGrant::describe)
                 .collect::<Vec<_>>()
                 .join("\n")
         };
