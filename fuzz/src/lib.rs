@@ -233,6 +233,7 @@ pub fn policy_for(
         record_max_bytes: Some(RECORD_MAX_BYTES),
         replay: None,
         last_write: None,
+        travel: None,
         stoppable: true,
     };
     Ok((policy, invocation))

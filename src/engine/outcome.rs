@@ -655,6 +655,14 @@ pub struct ReplayReport {
     pub calls_recorded: u64,
     /// Whether the guest asked for something the recording does not hold.
     pub diverged: bool,
+    /// A time-travel replay: the instructions it ran, counted (to the trapping one, for a
+    /// trap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<u64>,
+    /// A reverse continue's search: the moment of the last breakpoint hit it found. Not in
+    /// the JSON.
+    #[serde(skip)]
+    pub last_break_before: Option<u64>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

@@ -95,6 +95,10 @@ pub struct Invocation {
     /// `--last-write`): the run goes through a copy of the module that reports its writes.
     #[serde(skip)]
     pub last_write: Option<LastWriteRequest>,
+    /// Time travel in a debug-mode replay: count every instruction, so each pause knows its
+    /// moment and the face can go back to an earlier one by replaying to it.
+    #[serde(skip)]
+    pub travel: Option<Travel>,
     /// A stop request ends the guest wherever it is, even in a loop that never calls the host
     /// (the window's Stop). The compiled code then checks the epoch in every loop and
     /// function. `false` lets a run with no timeout, no profiler and no debug mode compile
@@ -114,6 +118,7 @@ impl Default for Invocation {
             record_max_bytes: None,
             replay: None,
             last_write: None,
+            travel: None,
             stoppable: true,
         }
     }
@@ -214,6 +219,24 @@ pub struct LastWriteRequest {
     /// A second replay's target: keep the moment of this write (counted from 1) and end the
     /// run there. `None` counts every write and keeps the moments of the first few.
     pub stop_at_write: Option<u64>,
+}
+
+/// What a time-travel replay does. It runs in debug mode with every instruction counted: the
+/// moment of a pause is the number (from 1) of the instruction about to run, the same in
+/// every replay of the recording. Going back is replaying to an earlier moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Travel {
+    /// Count, and pause as any debug-mode run does.
+    Count,
+    /// Run quietly to this moment, pause there (a step), then go on counting.
+    To(u64),
+    /// Run quietly to this moment, a breakpoint's hit, and pause there as at a breakpoint.
+    AtBreak(u64),
+    /// Reverse continue: find the last pausing breakpoint's hit before this moment (a quiet
+    /// replay first) and pause there; at moment 1 when none was hit.
+    LastBreakBefore(u64),
+    /// The quiet search of [`Travel::LastBreakBefore`]: never pauses, and ends at this moment.
+    Scan(u64),
 }
 
 /// A recording to replay, shared between the face and the run.

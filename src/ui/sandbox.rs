@@ -82,6 +82,7 @@ impl SandboxSettings {
             record_max_bytes: self.record_max_bytes,
             replay: None,
             last_write: None,
+            travel: None,
             // The window always offers Stop, which must end a guest even in a busy loop.
             stoppable: true,
         };

@@ -78,6 +78,9 @@ pub struct PausedState {
     pub memory_bytes: u64,
     /// Time spent paused so far in this run (it does not count toward the timeout).
     pub paused_total: Duration,
+    /// In a time-travel replay, the moment: the number (from 1) of the instruction about to
+    /// run. Step back goes to the one before.
+    pub moment: Option<u64>,
 }
 
 impl PausedState {

@@ -370,6 +370,7 @@ pub(crate) fn paused_state(
         memory,
         memory_bytes,
         paused_total,
+        moment: None,
     }
 }
 

@@ -23,7 +23,7 @@ use crate::engine::debugger::capture::{
 };
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
-use crate::engine::policy::SandboxPolicy;
+use crate::engine::policy::{SandboxPolicy, Travel};
 use crate::engine::sandbox::{Host, RunControl};
 
 /// What a component in debug mode cannot have.
@@ -77,6 +77,38 @@ struct HandlerState {
     trap: Option<TrapCapture>,
     /// The module (only one core module can have breakpoints).
     module: Option<Module>,
+    /// A time-travel replay's count of instructions (every one is a step event).
+    travel: Option<Counting>,
+}
+
+/// The instruction count of a time-travel replay, and what it is counting towards.
+struct Counting {
+    mode: Travel,
+    /// Instructions begun so far: the moment of the current one.
+    count: u64,
+    /// A reverse continue's search: the last pausing breakpoint's hit seen.
+    last_break: Option<u64>,
+}
+
+impl Counting {
+    /// Counts the instruction about to run. `Err(pause)` answers the event without looking
+    /// at the guest (a quiet stretch, or the target reached: `Some` reason to pause there);
+    /// `Ok(())` handles it as any debug run would.
+    fn step(&mut self) -> Result<(), Option<PauseReason>> {
+        self.count += 1;
+        match self.mode {
+            Travel::To(n) | Travel::AtBreak(n) if self.count < n => Err(None),
+            Travel::To(_) => {
+                self.mode = Travel::Count;
+                Err(Some(PauseReason::Step))
+            }
+            Travel::AtBreak(_) => {
+                self.mode = Travel::Count;
+                Err(Some(PauseReason::Breakpoint))
+            }
+            Travel::Count | Travel::LastBreakBefore(_) | Travel::Scan(_) => Ok(()),
+        }
+    }
 }
 
 struct Shared {
@@ -135,6 +167,21 @@ impl Handler {
         line: &mut Option<String>,
     ) -> Option<PauseReason> {
         let shared = &self.0;
+        let mut state = shared.state();
+        let counting = match state.travel.as_mut().map(Counting::step) {
+            Some(Err(pause)) => return pause,
+            Some(Ok(())) => true,
+            None => false,
+        };
+        if let Some(Counting {
+            mode: Travel::Scan(end),
+            count,
+            ..
+        }) = state.travel
+        {
+            return self.scan(store, state, count, end);
+        }
+        drop(state);
         let frame = store.debug_exit_frames().next()?;
         let (module, map, func_index, offset) = frame_place(store, &frame, &shared.maps)?;
         let mut state = shared.state();
@@ -142,7 +189,7 @@ impl Handler {
         match state.stepping {
             Stepping::Instruction => {
                 state.stepping = Stepping::None;
-                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                if !counting && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
                     let _ = edit.single_step(false);
                 }
                 pause = Some(PauseReason::Step);
@@ -157,7 +204,10 @@ impl Handler {
                 state = shared.state();
                 if now < from {
                     state.stepping = Stepping::None;
-                    if temporary && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    if temporary
+                        && !counting
+                        && let Some(mut edit) = store.as_context_mut().edit_breakpoints()
+                    {
                         let _ = edit.remove_breakpoint(&module, ModulePC::new(target as u32));
                     }
                     pause = Some(PauseReason::StepOut);
@@ -238,6 +288,40 @@ impl Handler {
         }
     }
 
+    /// One instruction of a reverse continue's quiet search: note pausing breakpoints' hits
+    /// until the moment it searches before, then end the search.
+    fn scan<'a>(
+        &'a self,
+        store: &mut StoreContextMut<'_, Host>,
+        mut state: std::sync::MutexGuard<'a, HandlerState>,
+        count: u64,
+        end: u64,
+    ) -> Option<PauseReason> {
+        if count >= end {
+            drop(state);
+            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                let _ = edit.single_step(false);
+            }
+            self.0.control.cancel();
+            return None;
+        }
+        if state.by_offset.is_empty() {
+            return None;
+        }
+        drop(state);
+        let frame = store.debug_exit_frames().next()?;
+        let (_, _, _, offset) = frame_place(store, &frame, &self.0.maps)?;
+        state = self.0.state();
+        let pausing = state
+            .by_offset
+            .get(&offset)
+            .is_some_and(|&i| state.breaks[i].breakpoint.action == BreakAction::Pause);
+        if pausing && let Some(travel) = state.travel.as_mut() {
+            travel.last_break = Some(count);
+        }
+        None
+    }
+
     /// Pauses: tells the face, then waits for a command that resumes.
     async fn pause(&self, mut store: StoreContextMut<'_, Host>, reason: PauseReason) {
         let shared = &self.0;
@@ -246,13 +330,14 @@ impl Handler {
             return;
         }
         let paused_total = debug.begin_pause();
-        let state = paused_state(
+        let mut state = paused_state(
             &mut store,
             &shared.maps,
             shared.has_dwarf,
             reason,
             paused_total,
         );
+        state.moment = shared.state().travel.as_ref().map(|t| t.count);
         // Stopped while paused, the run ends here: say so as a stop elsewhere would.
         store.data_mut().watch.paused_at(Some(state.frames.clone()));
         send_event(&shared.events, RunEvent::Paused(Box::new(state))).await;
@@ -316,8 +401,13 @@ impl Handler {
             target,
             temporary,
         };
+        // A time-travel replay steps through every instruction: no breakpoint to set.
+        let counting = state.travel.is_some();
         drop(state);
-        if temporary && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+        if temporary
+            && !counting
+            && let Some(mut edit) = store.as_context_mut().edit_breakpoints()
+        {
             let _ = edit.add_breakpoint(&module, ModulePC::new(target as u32));
         }
     }
@@ -348,13 +438,16 @@ impl Handler {
         let offset = breakpoint.module_offset;
         let existing = state.by_offset.get(&offset).copied();
         let pc = ModulePC::new(offset as u32);
+        // A time-travel replay steps through every instruction and looks each one up: setting
+        // wasmtime's breakpoints too could change what is counted.
+        let counting = state.travel.is_some();
         match (enabled, existing) {
             (true, None) => {
                 let index = state.breaks.len();
                 state.breaks.push(BreakRecord::new(breakpoint));
                 state.by_offset.insert(offset, index);
                 drop(state);
-                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                if !counting && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
                     let _ = edit.add_breakpoint(&module, pc);
                 }
             }
@@ -363,7 +456,10 @@ impl Handler {
                 let step_target =
                     matches!(state.stepping, Stepping::Out { target, .. } if target == offset);
                 drop(state);
-                if !step_target && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                if !step_target
+                    && !counting
+                    && let Some(mut edit) = store.as_context_mut().edit_breakpoints()
+                {
                     let _ = edit.remove_breakpoint(&module, pc);
                 }
             }
@@ -462,6 +558,7 @@ impl Debugger {
         module: Option<&Module>,
         control: &Arc<RunControl>,
         events: &Sender<RunEvent>,
+        travel: Option<Travel>,
     ) -> wasmtime::Result<Self> {
         let breakpoints = control.debug().breakpoints();
         if module.is_none() && !breakpoints.is_empty() {
@@ -490,10 +587,21 @@ impl Debugger {
                 stepping: Stepping::None,
                 trap: None,
                 module: module.cloned(),
+                travel: travel.map(|mode| Counting {
+                    mode,
+                    count: 0,
+                    last_break: None,
+                }),
             }),
             has_dwarf,
         });
-        if let Some(module) = module {
+        if travel.is_some() {
+            // Every instruction is a step event, counted; breakpoints are looked up at each.
+            if let Some(mut edit) = store.edit_breakpoints() {
+                edit.single_step(true)
+                    .map_err(|e| e.context("cannot step through the replay"))?;
+            }
+        } else if let Some(module) = module {
             let offsets: Vec<usize> = shared.state().by_offset.keys().copied().collect();
             if let Some(mut edit) = store.edit_breakpoints() {
                 for offset in offsets {
@@ -512,6 +620,10 @@ impl Debugger {
     /// (logpoint hits).
     pub(crate) fn finish(self, outcome: &mut RunOutcome, report: &mut RunReport) {
         let mut state = self.shared.state();
+        if let (Some(travel), Some(replay)) = (&state.travel, report.replay.as_mut()) {
+            replay.instructions = Some(travel.count);
+            replay.last_break_before = travel.last_break;
+        }
         report.breaks = state
             .breaks
             .iter()

@@ -59,6 +59,22 @@ impl Recording {
     }
 }
 
+impl Recording {
+    /// A time-travel replay of this recording: debug mode, every instruction counted, heading
+    /// for `travel`. Stepping through each instruction is far slower than the recorded run,
+    /// so its timeout is 100 times the recorded one (paused time never counts).
+    pub fn travel_request(
+        &self,
+        travel: crate::engine::policy::Travel,
+    ) -> crate::engine::RunRequest {
+        let mut request = self.replay_request();
+        request.policy.debug = true;
+        request.policy.timeout_ms = request.policy.timeout_ms.map(|ms| ms.saturating_mul(100));
+        request.invocation.travel = Some(travel);
+        request
+    }
+}
+
 /// The hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -21,7 +21,7 @@ use crate::engine::module::precompiled::Origin;
 use crate::engine::outcome::{
     FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
-use crate::engine::policy::{Entry, Invocation, SandboxPolicy};
+use crate::engine::policy::{Entry, Invocation, SandboxPolicy, Travel};
 use crate::engine::record::last_write::{self, WriteWatch};
 use crate::engine::record::recording::RecordingHeader;
 use crate::engine::record::{Divergence, Recorder, Replayer};
@@ -75,6 +75,9 @@ pub fn run(
     control: &Arc<RunControl>,
     events: &Sender<RunEvent>,
 ) -> RunReport {
+    if let Some(Travel::LastBreakBefore(before)) = request.invocation.travel {
+        return reverse_continue(request, control, events, before);
+    }
     let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
     report.outcome = match run_inner(request, control, events, &mut report) {
         Ok(outcome) => outcome,
@@ -100,6 +103,48 @@ pub(crate) fn failed(error: impl Into<String>) -> RunOutcome {
     }
 }
 
+/// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
+/// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
+/// either replay.
+fn reverse_continue(
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    before: u64,
+) -> RunReport {
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Scan(before));
+    let quiet = Arc::new(control.child());
+    // Nobody reads the search's events: its output was shown by the replay that got here.
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.is_cancelled() {
+        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
+    }
+    let hit = found.replay.as_ref().and_then(|r| r.last_break_before);
+    let mut there = request.clone();
+    there.invocation.travel = Some(hit.map_or(Travel::To(1), Travel::AtBreak));
+    run(&there, control, events)
+}
+
+/// Why a time-travel request cannot be honoured: it steps through a replay of a core module,
+/// in debug mode.
+fn travel_refusal(request: &RunRequest) -> Option<&'static str> {
+    let invocation = &request.invocation;
+    invocation.travel?;
+    if invocation.replay.is_none() {
+        Some("going back in time needs a recording: replay the run (every window run is recorded)")
+    } else if !request.policy.debug {
+        Some("going back in time needs debug mode")
+    } else if wasmparser::Parser::is_component(&request.wasm) {
+        Some("going back in time is not available for components")
+    } else if invocation.last_write.is_some() {
+        Some("a search for the last write cannot also go back in time")
+    } else {
+        None
+    }
+}
+
 /// The run skeleton: one path for every target.
 fn run_inner(
     request: &RunRequest,
@@ -116,6 +161,9 @@ fn run_inner(
     }
     if policy.debug && request.invocation.profiler_interval_ms.is_some() {
         return Ok(failed(PROFILE_WITH_DEBUG));
+    }
+    if let Some(refusal) = travel_refusal(request) {
+        return Ok(failed(refusal));
     }
     let key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
@@ -182,7 +230,8 @@ fn run_inner(
     };
     let debugger = if policy.debug {
         let store = &mut sandbox.store;
-        let installed = Debugger::install(store, target.module(), control, events);
+        let travel = request.invocation.travel;
+        let installed = Debugger::install(store, target.module(), control, events, travel);
         Some(installed.map_err(|e| RunError::Debug(cause(e)))?)
     } else {
         None
@@ -258,6 +307,8 @@ fn record_or_replay(
             calls_replayed: 0,
             calls_recorded: replay.0.calls.len() as u64,
             diverged: false,
+            instructions: None,
+            last_break_before: None,
         });
         sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
     } else if let Some(max_bytes) = invocation.record_max_bytes {

@@ -211,6 +211,7 @@ pub struct RunControl {
     pub(crate) wake: tokio::sync::Notify,
     outputs: std::sync::Mutex<Vec<ChannelOutput>>,
     debug: crate::engine::debug::control::DebugControl,
+    parent: Option<Arc<RunControl>>,
 }
 
 impl RunControl {
@@ -241,9 +242,20 @@ impl RunControl {
         &self.debug
     }
 
-    /// Whether [`Self::cancel`] was called.
+    /// Whether [`Self::cancel`] was called, here or on the run this one serves.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
+            || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
+    }
+
+    /// A quiet run's control (a reverse continue's search), stopped when this run is.
+    pub fn child(self: &Arc<Self>) -> Self {
+        let child = Self::default();
+        child.debug.set_breakpoints(self.debug.breakpoints());
+        Self {
+            parent: Some(Arc::clone(self)),
+            ..child
+        }
     }
 }
 
