@@ -167,6 +167,7 @@ impl App {
                     }
                 }
                 Command::ReplayWithState => self.replay_with_state(ctx),
+                Command::Travel(travel) => self.travel(travel, ctx),
                 Command::SaveReportPage(path) => {
                     if let Some(page) = self.report_page() {
                         let module = self
@@ -201,13 +202,22 @@ impl App {
             self.error = Some("Nothing to run yet: open a module first (Ctrl+O).".to_owned());
             return;
         };
+        self.run_view.travel = None;
         if let Some(recording) = &module.replay {
             // A recording runs as recorded: its sandbox, its answers. Debug mode and the
-            // breakpoints are the window's, as for any run.
-            let mut request = recording.replay_request();
+            // breakpoints are the window's, as for any run; in debug mode it counts its
+            // instructions, so it can go back.
+            let mut request = if self.state.sandbox.policy.debug {
+                self.run_view.travel = Some(crate::ui::travel::TravelSource {
+                    recording: Arc::clone(recording),
+                    total: None,
+                });
+                recording.travel_request(crate::engine::policy::Travel::Count)
+            } else {
+                recording.replay_request()
+            };
             // The module the window opened is the recording's, inspected already.
             request.info = Some(Arc::clone(&module.info));
-            request.policy.debug = self.state.sandbox.policy.debug;
             let breakpoints = crate::ui::debugger::breakpoints_for_run(
                 &self.loaded.debugger,
                 &module.wasm,
@@ -304,13 +314,45 @@ impl App {
                 .and_then(|offset| crate::engine::debug::operands_watch(&recording.module, offset)),
             _ => None,
         };
-        let mut request = recording.replay_request();
-        request.policy.debug = true;
+        let request = recording.travel_request(crate::engine::policy::Travel::Count);
         self.run_view.profiler.run_started(false);
+        self.run_view.travel = Some(crate::ui::travel::TravelSource {
+            recording: Arc::new(recording),
+            total: None,
+        });
         self.start_session(request, watch.into_iter().collect(), ctx);
         self.run_view
             .console
             .note("── replaying the run in debug mode, to show its state at the trap ──");
+    }
+
+    /// Goes to another moment of the recording the debug-mode replays run: the replay in
+    /// progress (paused) ends, and a new one runs quietly to that moment and pauses there.
+    fn travel(&mut self, travel: crate::engine::policy::Travel, ctx: &egui::Context) {
+        let Some(source) = &self.run_view.travel else {
+            return;
+        };
+        let recording = Arc::clone(&source.recording);
+        if let Some(mut session) = self.run_view.session.take() {
+            session.stop();
+        }
+        let request = recording.travel_request(travel);
+        let breakpoints = crate::ui::debugger::breakpoints_for_run(
+            &self.loaded.debugger,
+            &recording.module,
+            &request.policy,
+        );
+        self.start_session(request, breakpoints, ctx);
+        let what = match travel {
+            crate::engine::policy::Travel::To(moment) => format!(
+                "going to instruction {}",
+                crate::ui::travel::thousands(moment)
+            ),
+            _ => "going back to the previous breakpoint hit".to_owned(),
+        };
+        self.run_view
+            .console
+            .note(format!("── {what}: replaying the recording ──"));
     }
 
     fn start_session(
@@ -465,6 +507,9 @@ impl App {
             self.commands.push(Command::Stop);
         }
         let session = self.run_view.session.as_ref();
+        // Shift+F10 and Shift+F8 first: egui matches F10 and F8 with Shift held too.
+        let report = self.run_view.report.as_ref();
+        crate::ui::travel::shortcuts(ctx, session, report, &mut self.commands);
         crate::ui::debugger::shortcuts(ctx, session, &mut self.commands);
         if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
         {

@@ -60,6 +60,8 @@ pub(crate) struct RunView {
     pub(crate) profiler: crate::ui::profiler::ProfilerView,
     /// The last run's sandbox and invocation, for its report page.
     pub(crate) setup: Option<Arc<(crate::engine::SandboxPolicy, crate::engine::Invocation)>>,
+    /// The recording the debug-mode replays go back in, while they are what the window runs.
+    pub(crate) travel: Option<crate::ui::travel::TravelSource>,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -304,6 +306,13 @@ impl App {
             .console
             .note(format!("── {} ──", report.outcome.summary()));
         self.run_view.hex.reset(&report);
+        if let (Some(source), Some(end)) = (
+            self.run_view.travel.as_mut(),
+            report.replay.as_ref().and_then(|r| r.instructions),
+        ) && !matches!(report.outcome, crate::engine::RunOutcome::Cancelled)
+        {
+            source.total = Some(end);
+        }
         self.loaded.code.run_ended();
         self.run_view.after = files::AfterRun::default();
         self.run_view.report = Some(report);

@@ -8,7 +8,7 @@ use crate::ui::app::App;
 use crate::ui::command::Command;
 use crate::ui::loader::{DialogPurpose, Source};
 use crate::ui::{
-    calls, console, debugger, layout, module, outcome, profile, prompt, session, theme,
+    calls, console, debugger, layout, module, outcome, profile, prompt, session, theme, travel,
 };
 
 impl App {
@@ -477,6 +477,8 @@ impl App {
                         egui::ScrollArea::vertical()
                             .id_salt("paused scroll")
                             .show(ui, |ui| {
+                                let travel = self.run_view.travel.as_ref();
+                                travel::timeline_ui(ui, paused, travel, &mut self.commands);
                                 let state = &mut self.loaded.debugger;
                                 debugger::paused_panel_ui(ui, paused, state, &mut self.commands);
                             });

@@ -71,6 +71,9 @@ pub enum Command {
     SaveReportPage(Option<PathBuf>),
     /// Replay the last run's recording in debug mode, to show the state at its trap.
     ReplayWithState,
+    /// Go to another moment of the replay's recording (Step back, Reverse continue, the
+    /// timeline): the recording is replayed to it.
+    Travel(crate::engine::policy::Travel),
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveGuestProfile(Option<PathBuf>),

@@ -228,6 +228,7 @@ pub fn toolbar_ui(ui: &mut egui::Ui, session: Option<&Session>, commands: &mut V
                     commands.push(Command::Debug(command));
                 }
             }
+            crate::ui::travel::toolbar_ui(ui, paused, commands);
         }
     }
 }

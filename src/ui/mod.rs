@@ -48,6 +48,7 @@ pub mod state;
 pub mod status;
 pub mod tenants;
 pub mod theme;
+pub mod travel;
 pub mod who_wrote;
 
 pub use app::App;

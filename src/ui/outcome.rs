@@ -248,6 +248,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
             replay_with_state_ui(ui, report, trap, commands);
         }
     }
+    crate::ui::travel::outcome_ui(ui, report, commands);
 
     if let Some(stopped) = &report.stopped_at
         && !stopped.frames.is_empty()

@@ -1,0 +1,86 @@
+//! Going back in the window: after a trap replayed with state, Step back pauses at the trapping
+//! instruction, Shift+F10 goes one instruction further back, and Reverse continue with no
+//! breakpoint goes to the start of the run; the timeline says where each moment lies.
+
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use eframe::egui;
+use egui_kittest::kittest::Queryable;
+
+mod common;
+use common::ui::*;
+
+/// The instructions a counted replay reported, from "N instructions counted in this replay."
+fn counted(harness: &egui_kittest::Harness<'_, wasmscope::ui::app::App>) -> u64 {
+    let line = labels_containing(harness, "instructions counted in this replay")
+        .pop()
+        .unwrap_or_else(|| panic!("no count shown: {:#?}", harness.root()));
+    line.split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+fn thousands(n: u64) -> String {
+    wasmscope::ui::travel::thousands(n)
+}
+
+#[test]
+fn step_back_from_a_trap_then_further_back_then_to_the_start() {
+    let mut harness = harness();
+    open(&mut harness, "who_wrote_me.wat");
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    harness.get_by_label("Replay with state").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    let end = counted(&harness);
+    assert!(end > 10, "{end}");
+
+    // Step back from the end: paused at the trapping load, before it ran.
+    harness.get_by_label("Step back").click();
+    let here = format!(
+        "Instruction {} of {} in the recorded run.",
+        thousands(end),
+        thousands(end)
+    );
+    wait_for(&mut harness, &here);
+    assert!(
+        shows_text(&harness, "Paused at print_name+"),
+        "{:#?}",
+        harness.root()
+    );
+
+    // Shift+F10: one more instruction back.
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    let before = format!(
+        "Instruction {} of {} in the recorded run.",
+        thousands(end - 1),
+        thousands(end)
+    );
+    wait_for(&mut harness, &before);
+    assert!(shows_text(&harness, "Paused at print_name+"));
+
+    // No breakpoint set: Reverse continue goes to the run's first instruction.
+    harness.get_by_label("Reverse continue").click();
+    wait_for(
+        &mut harness,
+        &format!("Instruction 1 of {} in the recorded run.", thousands(end)),
+    );
+    assert!(
+        shows_text(&harness, "Paused at _start+"),
+        "{:#?}",
+        harness.root()
+    );
+
+    // Continue runs on to the same trap, counted the same.
+    harness.key_press(egui::Key::F8);
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert_eq!(counted(&harness), end);
+}
