@@ -4,7 +4,7 @@
 //! Stop meanwhile, and the face is never blocked).
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,23 +81,20 @@ struct HandlerState {
     travel: Option<Counting>,
 }
 
-/// The instruction count of a time-travel replay, and what it is counting towards.
+/// What a time-travel replay is counting towards (the count itself is [`Shared::count`]).
 struct Counting {
     mode: Travel,
-    /// Instructions begun so far: the moment of the current one.
-    count: u64,
     /// A reverse continue's search: the last pausing breakpoint's hit seen.
     last_break: Option<u64>,
 }
 
 impl Counting {
-    /// Counts the instruction about to run. `Err(pause)` answers the event without looking
-    /// at the guest (a quiet stretch, or the target reached: `Some` reason to pause there);
-    /// `Ok(())` handles it as any debug run would.
-    fn step(&mut self) -> Result<(), Option<PauseReason>> {
-        self.count += 1;
+    /// At the instruction numbered `count`, past any quiet stretch. `Err(pause)` answers the
+    /// event without looking at the guest (the target reached: pause there); `Ok(())`
+    /// handles it as any debug run would.
+    fn step(&mut self, count: u64) -> Result<(), Option<PauseReason>> {
         match self.mode {
-            Travel::To(n) | Travel::AtBreak(n) if self.count < n => Err(None),
+            Travel::To(n) | Travel::AtBreak(n) if count < n => Err(None),
             Travel::To(_) => {
                 self.mode = Travel::Count;
                 Err(Some(PauseReason::Step))
@@ -118,6 +115,12 @@ struct Shared {
     state: Mutex<HandlerState>,
     /// Whether the module has DWARF (source lines can be missing for a reason).
     has_dwarf: bool,
+    /// A time-travel replay: instructions begun so far (the moment of the current one), and
+    /// the moment its quiet stretch ends (0 for none). Read at every instruction, so kept
+    /// outside the state's lock.
+    counting: bool,
+    count: AtomicU64,
+    quiet_until: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -154,6 +157,17 @@ async fn send_event(events: &Sender<RunEvent>, mut event: RunEvent) {
 }
 
 impl Handler {
+    /// In a time-travel replay, counts the instruction about to run; whether it lies in the
+    /// quiet stretch before the moment the replay heads for.
+    fn quiet(&self) -> bool {
+        let shared = &self.0;
+        if !shared.counting {
+            return false;
+        }
+        let count = shared.count.fetch_add(1, Ordering::Relaxed) + 1;
+        count < shared.quiet_until.load(Ordering::Relaxed)
+    }
+
     fn on_trap(&self, store: &mut StoreContextMut<'_, Host>) {
         let capture = capture_trap(store, &self.0.maps);
         self.0.state().trap = Some(capture);
@@ -168,14 +182,14 @@ impl Handler {
     ) -> Option<PauseReason> {
         let shared = &self.0;
         let mut state = shared.state();
-        let counting = match state.travel.as_mut().map(Counting::step) {
+        let count = shared.count.load(Ordering::Relaxed);
+        let counting = match state.travel.as_mut().map(|t| t.step(count)) {
             Some(Err(pause)) => return pause,
             Some(Ok(())) => true,
             None => false,
         };
         if let Some(Counting {
             mode: Travel::Scan(end),
-            count,
             ..
         }) = state.travel
         {
@@ -337,7 +351,9 @@ impl Handler {
             reason,
             paused_total,
         );
-        state.moment = shared.state().travel.as_ref().map(|t| t.count);
+        state.moment = shared
+            .counting
+            .then(|| shared.count.load(Ordering::Relaxed));
         // Stopped while paused, the run ends here: say so as a stop elsewhere would.
         store.data_mut().watch.paused_at(Some(state.frames.clone()));
         send_event(&shared.events, RunEvent::Paused(Box::new(state))).await;
@@ -506,6 +522,8 @@ impl DebugHandler for Handler {
                 self.on_trap(&mut store);
                 None
             }
+            // A time-travel replay's quiet stretch: only counted, at the least cost.
+            DebugEvent::Breakpoint if self.quiet() => None,
             DebugEvent::Breakpoint => self.on_breakpoint(&mut store, &mut line),
             DebugEvent::EpochYield => {
                 let debug = self.0.debug();
@@ -519,8 +537,11 @@ impl DebugHandler for Handler {
             }
             DebugEvent::Exception(_) => None,
         };
-        let handler = self.clone();
+        let handler = (line.is_some() || pause.is_some()).then(|| self.clone());
         async move {
+            let Some(handler) = handler else {
+                return;
+            };
             // At most MAX_LOG_LINES lines ever wait here; later hits are only counted.
             if let Some(line) = line {
                 send_event(&handler.0.events, RunEvent::Logpoint(LogHit { line })).await;
@@ -589,11 +610,16 @@ impl Debugger {
                 module: module.cloned(),
                 travel: travel.map(|mode| Counting {
                     mode,
-                    count: 0,
                     last_break: None,
                 }),
             }),
             has_dwarf,
+            counting: travel.is_some(),
+            count: AtomicU64::new(0),
+            quiet_until: AtomicU64::new(match travel {
+                Some(Travel::To(n) | Travel::AtBreak(n)) => n,
+                _ => 0,
+            }),
         });
         if travel.is_some() {
             // Every instruction is a step event, counted; breakpoints are looked up at each.
@@ -621,7 +647,7 @@ impl Debugger {
     pub(crate) fn finish(self, outcome: &mut RunOutcome, report: &mut RunReport) {
         let mut state = self.shared.state();
         if let (Some(travel), Some(replay)) = (&state.travel, report.replay.as_mut()) {
-            replay.instructions = Some(travel.count);
+            replay.instructions = Some(self.shared.count.load(Ordering::Relaxed));
             replay.last_break_before = travel.last_break;
         }
         report.breaks = state
