@@ -37,6 +37,11 @@ pub enum CliCommand {
     /// Run a recording (`run --record FILE`) again exactly: every WASI call is answered from
     /// it, and nothing of this machine (folders, environment, stdin, clock, random) is read.
     Replay(replay::ReplayArgs),
+    /// Serve the Debug Adapter Protocol on stdin/stdout, for an editor's debugger: the module
+    /// runs once, recorded, then is debugged forwards and backwards (Step back, Reverse
+    /// continue). Launch arguments: program, args, env, dirs, stdin, stopOnEntry, timeout,
+    /// maxMemory, fuel.
+    Dap,
 }
 
 /// `wasmscope compile`.
@@ -228,6 +233,7 @@ Exit status:
   2                       bad command line, or a --report or --record path that cannot be written";
 
 /// Entry point for the parsed command line; `None` means "open the window".
+mod dap;
 mod debug;
 mod describe;
 pub mod guest;
@@ -245,6 +251,7 @@ pub fn main(cli: Cli) -> Option<ExitCode> {
         CliCommand::Inspect(args) => Some(inspect(&args)),
         CliCommand::Compile(args) => Some(compile(&args)),
         CliCommand::Replay(args) => Some(replay::replay(&args)),
+        CliCommand::Dap => Some(dap::serve()),
     }
 }
 

@@ -356,6 +356,8 @@ impl Handler {
             .then(|| shared.count.load(Ordering::Relaxed));
         // Stopped while paused, the run ends here: say so as a stop elsewhere would.
         store.data_mut().watch.paused_at(Some(state.frames.clone()));
+        // What the guest printed before this moment reaches the face before the pause does.
+        shared.control.tick();
         send_event(&shared.events, RunEvent::Paused(Box::new(state))).await;
         loop {
             let command = {

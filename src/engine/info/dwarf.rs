@@ -201,6 +201,24 @@ impl LineTable {
         })
     }
 
+    /// The module offset where the code of `file`'s `line` starts (its lowest address), for
+    /// a breakpoint on a source line. `file` matches a row's file whole, or as its last path
+    /// components (an editor's absolute path against DWARF's, or the reverse).
+    pub fn offset_of(&self, file: &str, line: u32) -> Option<usize> {
+        let same = |a: &str, b: &str| {
+            a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}"))
+        };
+        let address = self
+            .rows
+            .iter()
+            .filter_map(|(address, row)| {
+                let (f, l) = row.as_ref()?;
+                (*l == line && same(f, file)).then_some(*address)
+            })
+            .min()?;
+        usize::try_from(address).ok()?.checked_add(self.code_start)
+    }
+
     /// The file and line of the instruction at `module_offset`.
     pub fn line_at(&self, module_offset: usize) -> Option<(&str, u32)> {
         let address = module_offset.checked_sub(self.code_start)? as u64;

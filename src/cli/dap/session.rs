@@ -1,0 +1,582 @@
+//! One debugging session: the client's requests, the replay in progress and its events.
+//!
+//! Every stop comes from a time-travel replay (see [`Travel`]), so each knows its moment:
+//! Step back and Reverse continue start a new replay that pauses at an earlier one. A replay
+//! repeats the guest's output up to its moment; the client is sent each byte once.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, select};
+use serde_json::{Value, json};
+
+use super::launch::{LaunchArgs, Launched};
+use super::protocol::{Incoming, Request, Writer};
+use super::views;
+use crate::engine::debug::{Breakpoint, DebugCommand, PauseReason, PausedState};
+use crate::engine::policy::Travel;
+use crate::engine::record::recording::Recording;
+use crate::engine::{RunEvent, RunOutcome, RunReport, StdStream, TrapInfo};
+use crate::runner::{self, RunHandle};
+
+/// Breakpoints by where the client set them; the run gets their union.
+#[derive(Default)]
+struct Breaks {
+    /// By source file (the client's path), from `setBreakpoints`.
+    sources: std::collections::BTreeMap<String, Vec<Breakpoint>>,
+    functions: Vec<Breakpoint>,
+    instructions: Vec<Breakpoint>,
+}
+
+impl Breaks {
+    fn all(&self) -> Vec<Breakpoint> {
+        let mut seen = BTreeSet::new();
+        self.sources
+            .values()
+            .flatten()
+            .chain(&self.functions)
+            .chain(&self.instructions)
+            .filter(|b| seen.insert(b.module_offset))
+            .cloned()
+            .collect()
+    }
+
+    fn offsets(&self) -> BTreeSet<usize> {
+        self.all().iter().map(|b| b.module_offset).collect()
+    }
+
+    /// The stopped event's reason for a breakpoint at `offset`.
+    fn reason(&self, offset: Option<usize>) -> &'static str {
+        let is = |list: &[Breakpoint]| list.iter().any(|b| Some(b.module_offset) == offset);
+        if is(&self.functions) {
+            "function breakpoint"
+        } else if is(&self.instructions) {
+            "instruction breakpoint"
+        } else {
+            "breakpoint"
+        }
+    }
+}
+
+/// How a request was handled: go on, or end the adapter.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Go,
+    End,
+}
+
+/// The session's state.
+pub struct Session {
+    out: Writer,
+    target: Option<views::Target>,
+    stop_on_entry: bool,
+    /// The first run of a module, being recorded.
+    recording_run: Option<RunHandle>,
+    recording: Option<Arc<Recording>>,
+    configured: bool,
+    /// The replay in progress.
+    run: Option<RunHandle>,
+    paused: Option<Box<PausedState>>,
+    /// Why the next pause is reported, when the adapter chose where it stops.
+    next_reason: Option<&'static str>,
+    /// The trap stopped at, and its moment.
+    exception: Option<(u64, TrapInfo)>,
+    /// Output bytes the client was sent, and this replay's so far, by stream.
+    shown: [u64; 2],
+    replayed: [u64; 2],
+    breaks: Breaks,
+    /// The guest's run is over (`exited` and `terminated` sent).
+    over: bool,
+}
+
+impl Session {
+    /// A session writing to `out`.
+    pub fn new(out: Writer) -> Self {
+        Self {
+            out,
+            target: None,
+            stop_on_entry: false,
+            recording_run: None,
+            recording: None,
+            configured: false,
+            run: None,
+            paused: None,
+            next_reason: None,
+            exception: None,
+            shown: [0; 2],
+            replayed: [0; 2],
+            breaks: Breaks::default(),
+            over: false,
+        }
+    }
+
+    /// Serves until the client disconnects or its input ends; ends any run.
+    pub fn serve(&mut self, requests: &Receiver<Incoming>) {
+        loop {
+            let never = crossbeam_channel::never();
+            let run_events = self
+                .run
+                .as_ref()
+                .map_or(never.clone(), |r| r.events.clone());
+            let recording_events = self
+                .recording_run
+                .as_ref()
+                .map_or(never, |r| r.events.clone());
+            let flow = select! {
+                recv(requests) -> incoming => match incoming {
+                    Ok(incoming) => self.incoming(incoming),
+                    // The client closed its end: nobody is listening.
+                    Err(_) => Flow::End,
+                },
+                recv(run_events) -> event => {
+                    match event {
+                        Ok(event) => self.run_event(event),
+                        Err(_) => self.run = None,
+                    }
+                    Flow::Go
+                },
+                recv(recording_events) -> event => {
+                    match event {
+                        Ok(RunEvent::Finished(report)) => self.recorded(*report),
+                        Ok(_) => {}
+                        Err(_) => self.recording_run = None,
+                    }
+                    Flow::Go
+                },
+            };
+            if flow == Flow::End {
+                break;
+            }
+        }
+        for run in [self.run.take(), self.recording_run.take()]
+            .into_iter()
+            .flatten()
+        {
+            run.cancel();
+        }
+    }
+
+    fn incoming(&mut self, incoming: Incoming) -> Flow {
+        let message = match incoming {
+            Incoming::Message(message) => message,
+            Incoming::Malformed(why) => {
+                self.out.fail(0, "", &format!("malformed message: {why}"));
+                return Flow::Go;
+            }
+        };
+        match Request::from_message(&message) {
+            Ok(request) => self.request(&request),
+            Err(why) => {
+                let seq = message.get("seq").and_then(Value::as_i64).unwrap_or(0);
+                self.out.fail(seq, "", &format!("malformed message: {why}"));
+                Flow::Go
+            }
+        }
+    }
+
+    fn request(&mut self, request: &Request) -> Flow {
+        let answer = match request.command.as_str() {
+            "initialize" => Ok(capabilities()),
+            "launch" => {
+                match self.launch(&request.arguments) {
+                    Ok(()) => {
+                        // Respond first, then say the adapter takes configuration
+                        // (breakpoints, resolved against the module it has now loaded).
+                        self.out.respond(request, json!({}));
+                        self.out.event("initialized", json!({}));
+                    }
+                    Err(message) => self.out.fail(request.seq, &request.command, &message),
+                }
+                return Flow::Go;
+            }
+            "setBreakpoints" => self.set_source_breakpoints(&request.arguments),
+            "setFunctionBreakpoints" => self.set_function_breakpoints(&request.arguments),
+            "setInstructionBreakpoints" => self.set_instruction_breakpoints(&request.arguments),
+            "setExceptionBreakpoints" => Ok(json!({ "breakpoints": [] })),
+            "configurationDone" => {
+                self.configured = true;
+                self.out.respond(request, json!({}));
+                self.begin();
+                return Flow::Go;
+            }
+            "threads" => Ok(json!({ "threads": [{ "id": 1, "name": "guest" }] })),
+            "stackTrace" => self.paused().map(views::stack_trace),
+            "scopes" => self
+                .paused()
+                .and_then(|p| views::scopes(p, &request.arguments)),
+            "variables" => self
+                .paused()
+                .and_then(|p| views::variables(p, &request.arguments)),
+            "readMemory" => self
+                .paused()
+                .and_then(|p| views::read_memory(p, &request.arguments)),
+            "disassemble" => match &self.target {
+                Some(target) => target.disassemble(&request.arguments),
+                None => Err("nothing is launched yet".to_owned()),
+            },
+            "exceptionInfo" => match &self.exception {
+                Some((_, trap)) if self.paused.is_some() => Ok(views::exception_info(trap)),
+                _ => Err("not stopped at a trap".to_owned()),
+            },
+            "continue" => self
+                .command(DebugCommand::Continue)
+                .map(|()| json!({ "allThreadsContinued": true })),
+            "next" | "stepIn" => self
+                .command(DebugCommand::StepInstruction)
+                .map(|()| json!({})),
+            "stepOut" => self.command(DebugCommand::StepOut).map(|()| json!({})),
+            "pause" => self.pause(),
+            "stepBack" => self.step_back(false),
+            "reverseContinue" => self.step_back(true),
+            "disconnect" | "terminate" => {
+                for run in [self.run.take(), self.recording_run.take()]
+                    .into_iter()
+                    .flatten()
+                {
+                    run.cancel();
+                }
+                self.out.respond(request, json!({}));
+                if request.command == "terminate" && !self.over {
+                    self.over = true;
+                    self.out.event("terminated", json!({}));
+                    return Flow::Go;
+                }
+                return Flow::End;
+            }
+            other => Err(format!("unknown request `{other}`")),
+        };
+        match answer {
+            Ok(body) => self.out.respond(request, body),
+            Err(message) => self.out.fail(request.seq, &request.command, &message),
+        }
+        Flow::Go
+    }
+
+    fn paused(&self) -> Result<&PausedState, String> {
+        self.paused
+            .as_deref()
+            .ok_or_else(|| "the guest is not stopped".to_owned())
+    }
+
+    fn launch(&mut self, arguments: &Value) -> Result<(), String> {
+        if self.target.is_some() {
+            return Err("this session has launched already".to_owned());
+        }
+        let args = LaunchArgs::parse(arguments)?;
+        let launched = args.prepare()?;
+        self.stop_on_entry = args.stop_on_entry;
+        match launched {
+            Launched::Recording(recording) => {
+                if !args.args.is_empty() || !args.dirs.is_empty() || !args.env.is_empty() {
+                    self.console(
+                        "A recording runs as it was recorded: the launch's args, env and dirs \
+                         are not used.\n",
+                    );
+                }
+                self.target = Some(views::Target::new(&recording.module));
+                self.recording = Some(recording);
+            }
+            Launched::Module(run) => {
+                self.target = Some(views::Target::new(&run.wasm));
+                self.recording_run =
+                    Some(runner::spawn(*run, None).map_err(|e| format!("cannot start: {e}"))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first run of a module ended: its recording is what the session debugs.
+    fn recorded(&mut self, report: RunReport) {
+        self.recording_run = None;
+        match report
+            .recording
+            .as_ref()
+            .map(|bytes| Recording::parse(bytes))
+        {
+            Some(Ok(recording)) => {
+                self.recording = Some(Arc::new(recording));
+                self.begin();
+            }
+            Some(Err(e)) => self.end_with(&format!("the run's recording cannot be read: {e}"), 1),
+            None => {
+                let why = report
+                    .recording_note
+                    .clone()
+                    .unwrap_or_else(|| report.outcome.summary());
+                self.end_with(&format!("nothing to debug: {why}"), 1);
+            }
+        }
+    }
+
+    /// Starts debugging once the client is configured and the recording is there.
+    fn begin(&mut self) {
+        if !self.configured || self.recording.is_none() || self.run.is_some() || self.over {
+            return;
+        }
+        if self.stop_on_entry {
+            self.next_reason = Some("entry");
+            self.travel(Travel::To(1));
+        } else {
+            self.travel(Travel::Count);
+        }
+    }
+
+    /// Ends any replay and starts one heading for `travel`.
+    fn travel(&mut self, travel: Travel) {
+        let Some(recording) = &self.recording else {
+            return;
+        };
+        if let Some(run) = self.run.take() {
+            run.cancel();
+        }
+        self.paused = None;
+        self.replayed = [0; 2];
+        let request = recording.travel_request(travel);
+        match runner::spawn_with_breakpoints(request, self.breaks.all(), None) {
+            Ok(run) => self.run = Some(run),
+            Err(e) => self.end_with(&format!("cannot start the replay: {e}"), 1),
+        }
+    }
+
+    fn command(&mut self, command: DebugCommand) -> Result<(), String> {
+        let run = self.run.as_ref().ok_or("the guest is not running")?;
+        if self.paused.is_none() {
+            return Err("the guest is not stopped".to_owned());
+        }
+        self.paused = None;
+        run.debug(command);
+        Ok(())
+    }
+
+    fn pause(&mut self) -> Result<Value, String> {
+        let run = self.run.as_ref().ok_or("the guest is not running")?;
+        if self.paused.is_none() {
+            run.debug(DebugCommand::Pause);
+        }
+        Ok(json!({}))
+    }
+
+    fn step_back(&mut self, reverse: bool) -> Result<Value, String> {
+        let paused = self.paused()?;
+        let moment = paused.moment.ok_or("this stop does not know its moment")?;
+        if reverse {
+            self.travel(Travel::LastBreakBefore(moment));
+        } else if moment <= 1 {
+            return Err("this is the run's first instruction: nothing is before it".to_owned());
+        } else {
+            self.travel(Travel::To(moment - 1));
+        }
+        Ok(json!({}))
+    }
+
+    fn run_event(&mut self, event: RunEvent) {
+        match event {
+            RunEvent::Output { stream, bytes } => self.output(stream, &bytes),
+            RunEvent::Logpoint(hit) => self.console(&format!("{}\n", hit.line)),
+            RunEvent::Paused(state) => {
+                let at = state.current().and_then(|f| f.module_offset);
+                let reason = self.next_reason.take().unwrap_or(match state.reason {
+                    PauseReason::Breakpoint => self.breaks.reason(at),
+                    PauseReason::Step | PauseReason::StepOut => "step",
+                    PauseReason::Requested => "pause",
+                });
+                let mut body = json!({
+                    "reason": reason,
+                    "threadId": 1,
+                    "allThreadsStopped": true,
+                    "description": format!("Paused at {}", state.at),
+                });
+                if reason == "exception"
+                    && let Some((_, trap)) = &self.exception
+                {
+                    body["description"] = json!(format!("Trapped: {}", trap.message));
+                    body["text"] = json!(trap.kind.explain());
+                }
+                if reason.ends_with("breakpoint")
+                    && let Some(at) = at
+                {
+                    body["hitBreakpointIds"] = json!([at]);
+                }
+                self.paused = Some(state);
+                self.out.event("stopped", body);
+            }
+            RunEvent::Resumed => self.paused = None,
+            RunEvent::Finished(report) => self.finished(*report),
+            _ => {}
+        }
+    }
+
+    /// Guest output, each byte sent once however many replays repeat it.
+    fn output(&mut self, stream: StdStream, bytes: &[u8]) {
+        let i = usize::from(stream == StdStream::Stderr);
+        self.replayed[i] += bytes.len() as u64;
+        let new = self.replayed[i].saturating_sub(self.shown[i]);
+        if new == 0 {
+            return;
+        }
+        let skip = bytes.len() - (new as usize).min(bytes.len());
+        self.shown[i] = self.replayed[i];
+        let text = String::from_utf8_lossy(&bytes[skip..]);
+        let category = if i == 0 { "stdout" } else { "stderr" };
+        self.out
+            .event("output", json!({ "category": category, "output": text }));
+    }
+
+    fn console(&mut self, text: &str) {
+        self.out
+            .event("output", json!({ "category": "console", "output": text }));
+    }
+
+    fn finished(&mut self, report: RunReport) {
+        self.run = None;
+        self.paused = None;
+        let moment = report.replay.as_ref().and_then(|r| r.instructions);
+        if let (RunOutcome::Trapped { trap }, Some(moment)) = (&report.outcome, moment)
+            && moment > 0
+            && self.exception.as_ref().map(|(m, _)| *m) != Some(moment)
+        {
+            // Stop at the trapping instruction, before it runs: its frames, locals and
+            // operands, and Step back from there.
+            self.exception = Some((moment, trap.clone()));
+            self.next_reason = Some("exception");
+            self.travel(Travel::To(moment));
+            return;
+        }
+        if report.outcome == RunOutcome::Cancelled {
+            return;
+        }
+        let summary = report.outcome.summary();
+        self.end_with(&summary, i64::from(report.outcome.exit_status()));
+    }
+
+    /// The guest's run is over: say how, then `exited` and `terminated`.
+    fn end_with(&mut self, summary: &str, exit_code: i64) {
+        if self.over {
+            return;
+        }
+        self.over = true;
+        self.console(&format!("wasmscope: {summary}\n"));
+        self.out.event("exited", json!({ "exitCode": exit_code }));
+        self.out.event("terminated", json!({}));
+    }
+
+    fn set_source_breakpoints(&mut self, arguments: &Value) -> Result<Value, String> {
+        let target = self.target.as_ref().ok_or("launch first")?;
+        let path = arguments["source"]["path"]
+            .as_str()
+            .ok_or("setBreakpoints needs `source.path`")?
+            .to_owned();
+        let lines: Vec<u32> = match arguments["breakpoints"].as_array() {
+            Some(list) => list
+                .iter()
+                .map(|b| b["line"].as_u64().map(|l| l as u32))
+                .collect::<Option<_>>()
+                .ok_or("each breakpoint needs a `line`")?,
+            None => arguments["lines"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|v| v.as_u64())
+                        .map(|v| v as u32)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let mut set = Vec::new();
+        let mut answers = Vec::new();
+        for line in lines {
+            match target.line_breakpoint(&path, line) {
+                Ok(breakpoint) => {
+                    answers.push(json!({
+                        "id": breakpoint.module_offset,
+                        "verified": true,
+                        "line": line,
+                        "instructionReference": format!("{:#x}", breakpoint.module_offset),
+                    }));
+                    set.push(breakpoint);
+                }
+                Err(why) => {
+                    answers.push(json!({ "verified": false, "line": line, "message": why }))
+                }
+            }
+        }
+        let before = self.breaks.offsets();
+        self.breaks.sources.insert(path, set);
+        self.sync(&before);
+        Ok(json!({ "breakpoints": answers }))
+    }
+
+    fn set_function_breakpoints(&mut self, arguments: &Value) -> Result<Value, String> {
+        let target = self.target.as_ref().ok_or("launch first")?;
+        let names: Vec<&str> = arguments["breakpoints"]
+            .as_array()
+            .ok_or("setFunctionBreakpoints needs `breakpoints`")?
+            .iter()
+            .map(|b| b["name"].as_str())
+            .collect::<Option<_>>()
+            .ok_or("each function breakpoint needs a `name`")?;
+        let (set, answers) = target.resolve_all(names.iter().copied());
+        let before = self.breaks.offsets();
+        self.breaks.functions = set;
+        self.sync(&before);
+        Ok(json!({ "breakpoints": answers }))
+    }
+
+    fn set_instruction_breakpoints(&mut self, arguments: &Value) -> Result<Value, String> {
+        let target = self.target.as_ref().ok_or("launch first")?;
+        let specs: Vec<String> = arguments["breakpoints"]
+            .as_array()
+            .ok_or("setInstructionBreakpoints needs `breakpoints`")?
+            .iter()
+            .map(|b| {
+                let reference = b["instructionReference"].as_str()?;
+                let base = views::parse_address(reference)?;
+                let offset = b["offset"].as_i64().unwrap_or(0);
+                let at = i64::try_from(base).ok()?.checked_add(offset)?;
+                Some(format!("@{at:#x}"))
+            })
+            .collect::<Option<_>>()
+            .ok_or("each instruction breakpoint needs an `instructionReference` like \"0x1a2b\"")?;
+        let (set, answers) = target.resolve_all(specs.iter().map(String::as_str));
+        let before = self.breaks.offsets();
+        self.breaks.instructions = set;
+        self.sync(&before);
+        Ok(json!({ "breakpoints": answers }))
+    }
+
+    /// Tells the replay in progress what changed since `before`.
+    fn sync(&self, before: &BTreeSet<usize>) {
+        let Some(run) = &self.run else {
+            return;
+        };
+        let now = self.breaks.offsets();
+        for &offset in now.difference(before) {
+            run.debug(DebugCommand::SetBreakpoint {
+                module_offset: offset,
+                enabled: true,
+            });
+        }
+        for &offset in before.difference(&now) {
+            run.debug(DebugCommand::SetBreakpoint {
+                module_offset: offset,
+                enabled: false,
+            });
+        }
+    }
+}
+
+/// What the adapter can do (the `initialize` response).
+fn capabilities() -> Value {
+    json!({
+        "supportsConfigurationDoneRequest": true,
+        "supportsFunctionBreakpoints": true,
+        "supportsInstructionBreakpoints": true,
+        "supportsStepBack": true,
+        "supportsReadMemoryRequest": true,
+        "supportsDisassembleRequest": true,
+        "supportsExceptionInfoRequest": true,
+        "supportsTerminateRequest": true,
+        "supportsSteppingGranularity": false,
+        "supportsEvaluateForHovers": false,
+    })
+}

@@ -1,0 +1,379 @@
+//! `wasmscope dap` driven as an editor drives it: framed JSON over the process's stdin and
+//! stdout, a whole session from `initialize` to `disconnect`, with time travel.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use serde_json::{Value, json};
+
+/// An editor's side of the protocol.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    messages: Receiver<Value>,
+    /// Events seen while waiting for something else, oldest first.
+    events: Vec<Value>,
+    seq: i64,
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+impl Client {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmscope"))
+            .arg("dap")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    let value = line.strip_prefix("Content-Length:").expect("a header");
+                    length = value.trim().parse().unwrap();
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Self {
+            child,
+            stdin,
+            messages,
+            events: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, command: &str, arguments: Value) -> i64 {
+        self.seq += 1;
+        let body = json!({
+            "seq": self.seq, "type": "request", "command": command, "arguments": arguments,
+        })
+        .to_string();
+        self.write_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        self.seq
+    }
+
+    fn next(&mut self) -> Value {
+        self.messages.recv_timeout(WAIT).unwrap_or_else(|_| {
+            panic!(
+                "nothing from the adapter; events so far: {:#?}",
+                self.events
+            )
+        })
+    }
+
+    /// The response to request `seq`; events on the way are kept.
+    fn response(&mut self, seq: i64) -> Value {
+        loop {
+            let message = self.next();
+            if message["type"] == "response" && message["request_seq"] == seq {
+                return message;
+            }
+            assert_eq!(message["type"], "event", "{message}");
+            self.events.push(message);
+        }
+    }
+
+    /// Sends a request and returns its successful response's body.
+    fn ok(&mut self, command: &str, arguments: Value) -> Value {
+        let seq = self.send(command, arguments);
+        let response = self.response(seq);
+        assert_eq!(response["success"], true, "{command}: {response}");
+        assert_eq!(response["command"], command);
+        response["body"].clone()
+    }
+
+    /// The next event called `name` (kept ones first); the ones before it stay kept.
+    fn event(&mut self, name: &str) -> Value {
+        if let Some(i) = self.events.iter().position(|e| e["event"] == name) {
+            return self.events.remove(i)["body"].clone();
+        }
+        loop {
+            let message = self.next();
+            if message["type"] == "event" && message["event"] == name {
+                return message["body"].clone();
+            }
+            self.events.push(message);
+        }
+    }
+
+    /// Everything the guest printed to stdout so far, as output events.
+    fn stdout(&self) -> String {
+        self.events
+            .iter()
+            .filter(|e| e["event"] == "output" && e["body"]["category"] == "stdout")
+            .map(|e| e["body"]["output"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn top_frame(&mut self) -> Value {
+        let trace = self.ok("stackTrace", json!({ "threadId": 1 }));
+        trace["stackFrames"][0].clone()
+    }
+
+    /// The innermost frame's local called `name`.
+    fn local(&mut self, name: &str) -> String {
+        let scopes = self.ok("scopes", json!({ "frameId": 1 }));
+        assert_eq!(scopes["scopes"][0]["name"], "Locals");
+        assert_eq!(scopes["scopes"][1]["name"], "Operand stack");
+        let reference = scopes["scopes"][0]["variablesReference"].clone();
+        let variables = self.ok("variables", json!({ "variablesReference": reference }));
+        let found = variables["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == format!("${name}"))
+            .unwrap_or_else(|| panic!("no ${name} in {variables}"));
+        found["value"].as_str().unwrap().to_owned()
+    }
+
+    fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the adapter did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_whole_session_stops_steps_back_and_ends() {
+    let mut dap = Client::start();
+    let capabilities = dap.ok("initialize", json!({ "adapterID": "wasmscope" }));
+    for capability in [
+        "supportsStepBack",
+        "supportsFunctionBreakpoints",
+        "supportsInstructionBreakpoints",
+        "supportsReadMemoryRequest",
+        "supportsDisassembleRequest",
+        "supportsConfigurationDoneRequest",
+        "supportsExceptionInfoRequest",
+    ] {
+        assert_eq!(capabilities[capability], true, "{capability}");
+    }
+    let program = common::sample("who_wrote_me");
+    dap.ok(
+        "launch",
+        json!({ "program": program, "type": "wasmscope", "request": "launch" }),
+    );
+    dap.event("initialized");
+    let set = dap.ok(
+        "setFunctionBreakpoints",
+        json!({ "breakpoints": [{ "name": "set_name" }, { "name": "nope" }] }),
+    );
+    assert_eq!(set["breakpoints"][0]["verified"], true);
+    assert_eq!(set["breakpoints"][1]["verified"], false);
+    let why = set["breakpoints"][1]["message"].as_str().unwrap();
+    assert!(why.contains("no function is named `nope`"), "{why}");
+    dap.ok("setExceptionBreakpoints", json!({ "filters": [] }));
+    dap.ok("configurationDone", json!({}));
+
+    // The first call of set_name, from _start, with the good pointer.
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "function breakpoint", "{stopped}");
+    let top = dap.top_frame();
+    assert_eq!(top["name"], "set_name");
+    assert!(
+        top["instructionPointerReference"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x")
+    );
+    assert_eq!(dap.local("ptr"), "512");
+
+    // Continue: the name is printed, then greet's call with the bad pointer.
+    dap.ok("continue", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "function breakpoint");
+    assert_eq!(dap.local("ptr"), (0x200 + 0x10000).to_string());
+    assert_eq!(dap.stdout(), "guest\n");
+
+    // Continue: the trap stops the session, explained.
+    dap.ok("continue", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "exception", "{stopped}");
+    let info = dap.ok("exceptionInfo", json!({ "threadId": 1 }));
+    assert_eq!(info["exceptionId"], "MemoryOutOfBounds");
+    assert!(
+        info["description"]
+            .as_str()
+            .unwrap()
+            .contains("outside its linear memory"),
+        "{info}"
+    );
+    let at_trap = dap.top_frame();
+    assert_eq!(at_trap["name"], "print_name");
+
+    // Step back: the instruction before the trapping one, in the same function.
+    dap.ok("stepBack", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "step");
+    let before = dap.top_frame();
+    assert_eq!(before["name"], "print_name");
+    assert_ne!(
+        before["instructionPointerReference"],
+        at_trap["instructionPointerReference"]
+    );
+
+    // Reverse continue: back to greet's call of set_name.
+    dap.ok("reverseContinue", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "function breakpoint");
+    assert_eq!(dap.top_frame()["name"], "set_name");
+    assert_eq!(dap.local("ptr"), (0x200 + 0x10000).to_string());
+
+    // Memory as it is there: the name the data segment holds, in base64.
+    let memory = dap.ok(
+        "readMemory",
+        json!({ "memoryReference": "0x200", "count": 6 }),
+    );
+    assert_eq!(memory["data"], "Z3Vlc3QK", "\"guest\\n\"");
+    assert_eq!(memory["unreadableBytes"], 0);
+
+    // The code view's text around the current instruction.
+    let ip = dap.top_frame()["instructionPointerReference"].clone();
+    let code = dap.ok(
+        "disassemble",
+        json!({ "memoryReference": ip, "instructionCount": 3 }),
+    );
+    let listed = code["instructions"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0]["address"], ip);
+    assert!(listed[0]["instruction"].as_str().unwrap().contains("i32."));
+
+    // Bad input is answered, and the session goes on.
+    let seq = dap.send("frobnicate", json!({}));
+    let refused = dap.response(seq);
+    assert_eq!(refused["success"], false);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown request `frobnicate`")
+    );
+    dap.write_raw(b"Content-Length: 5\r\n\r\n{oops");
+    let refused = dap.next();
+    assert_eq!(refused["success"], false, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed message")
+    );
+    let seq = dap.send("scopes", json!({ "frameId": 99 }));
+    let refused = dap.response(seq);
+    assert!(refused["message"].as_str().unwrap().contains("no frame 99"));
+
+    // Continue to the end: the trap again, and the run is over; the output came once.
+    dap.ok("continue", json!({ "threadId": 1 }));
+    let exited = dap.event("exited");
+    assert_eq!(exited["exitCode"], 134);
+    dap.event("terminated");
+    assert_eq!(dap.stdout(), "guest\n");
+    dap.ok("disconnect", json!({}));
+    assert_eq!(dap.wait_exit(), Some(0));
+}
+
+#[test]
+fn stop_on_entry_and_a_bad_launch_are_answered() {
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    let seq = dap.send("launch", json!({ "program": "/no/such/module.wasm" }));
+    let refused = dap.response(seq);
+    assert_eq!(refused["success"], false);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such file"),
+        "{refused}"
+    );
+    // Nothing granted unless given: a folder that is not there is refused before anything runs.
+    let seq = dap.send(
+        "launch",
+        json!({ "program": common::sample("hello"), "dirs": [{ "host": "/no/such/dir" }] }),
+    );
+    let refused = dap.response(seq);
+    assert_eq!(refused["success"], false, "{refused}");
+
+    dap.ok(
+        "launch",
+        json!({ "program": common::sample("hello"), "stopOnEntry": true }),
+    );
+    dap.event("initialized");
+    dap.ok("configurationDone", json!({}));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "entry");
+    // The first instruction: nothing before it.
+    let seq = dap.send("stepBack", json!({ "threadId": 1 }));
+    let refused = dap.response(seq);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("first instruction")
+    );
+    dap.ok("continue", json!({ "threadId": 1 }));
+    let exited = dap.event("exited");
+    assert_eq!(exited["exitCode"], 0);
+    assert!(dap.stdout().contains("Hello"), "{}", dap.stdout());
+    dap.ok("disconnect", json!({}));
+    assert_eq!(dap.wait_exit(), Some(0));
+}
+
+#[test]
+fn a_closed_stdin_ends_the_guest_and_the_adapter() {
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    dap.ok(
+        "launch",
+        json!({ "program": common::sample("infinite_loop"), "timeout": "60s" }),
+    );
+    dap.event("initialized");
+    dap.ok("configurationDone", json!({}));
+    let started = Instant::now();
+    dap.stdin = None;
+    dap.wait_exit();
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
