@@ -224,3 +224,97 @@ fn going_back_needs_a_recording_and_is_refused_in_words() {
     };
     assert!(error.contains("needs a recording"), "{error}");
 }
+
+/// A loop calling `body` with 0, 1, 2, ...: each call is a breakpoint hit with another `$i`.
+const LOOP: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $body (param $i i32) (result i32)
+    (i32.add (i32.mul (local.get $i) (i32.const 10)) (i32.const 1)))
+  (func (export "_start") (local $i i32) (local $acc i32)
+    (loop $next
+      (local.set $acc (i32.add (local.get $acc) (call $body (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (i32.const 10))))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 8)))))"#;
+
+#[test]
+fn step_back_from_a_live_pause_finds_it_in_the_recording_and_goes_one_before() {
+    let wasm = wat::parse_str(LOOP).unwrap();
+    let at_body = debug::resolve_breakpoint(&wasm, "body", BreakAction::Pause).unwrap();
+    let live = runner::spawn_with_breakpoints(
+        engine::RunRequest {
+            name: "loop.wat".to_owned(),
+            wasm: Arc::from(wasm),
+            precompiled: None,
+            policy: SandboxPolicy {
+                debug: true,
+                ..SandboxPolicy::default()
+            },
+            invocation: Invocation {
+                record_max_bytes: Some(1 << 20),
+                ..Invocation::default()
+            },
+            info: None,
+        },
+        vec![at_body.clone()],
+        None,
+    )
+    .unwrap();
+    // The third call of body ($i = 2), then two steps into it.
+    for _ in 0..2 {
+        assert_eq!(paused(&live).reason, PauseReason::Breakpoint);
+        live.debug(DebugCommand::Continue);
+    }
+    let third = paused(&live);
+    assert_eq!(local(&third, "i").value, "2");
+    assert_eq!(third.moment, None, "a live run does not count");
+    live.debug(DebugCommand::StepInstruction);
+    let _ = paused(&live);
+    live.debug(DebugCommand::StepInstruction);
+    let here = paused(&live);
+    let anchor = here
+        .anchor
+        .expect("a step after a breakpoint can be found again");
+    assert_eq!((anchor.nth, anchor.steps), (3, 2));
+    // Going back stops the live run; its recording holds the run so far.
+    live.cancel();
+    let report = next_pause(&live).unwrap_err();
+    let recording = Recording::parse(report.recording.as_ref().unwrap()).unwrap();
+
+    let back = travel(
+        &recording,
+        Travel::BackFrom {
+            anchor,
+            reverse: false,
+        },
+        vec![at_body.clone()],
+    );
+    let before = paused(&back);
+    let moment = before.moment.expect("the replay counts");
+    assert_ne!(before.at, here.at);
+    // One step forward is the live pause again: the same place and the same values.
+    back.debug(DebugCommand::StepInstruction);
+    let again = paused(&back);
+    assert_eq!(again.moment, Some(moment + 1));
+    assert_eq!(again.at, here.at);
+    assert_eq!(again.frames, here.frames);
+    back.cancel();
+    let _ = next_pause(&back);
+
+    // Reverse continue from the live pause: the third hit itself, where the steps began.
+    let reverse = travel(
+        &recording,
+        Travel::BackFrom {
+            anchor,
+            reverse: true,
+        },
+        vec![at_body],
+    );
+    let hit = paused(&reverse);
+    assert_eq!(hit.reason, PauseReason::Breakpoint);
+    assert_eq!(local(&hit, "i").value, "2");
+    assert_eq!(hit.moment, Some(moment - 1));
+    reverse.cancel();
+    let _ = next_pause(&reverse);
+}

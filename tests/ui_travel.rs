@@ -84,3 +84,43 @@ fn step_back_from_a_trap_then_further_back_then_to_the_start() {
     assert!(shows(&harness, "TRAPPED"));
     assert_eq!(counted(&harness), end);
 }
+
+#[test]
+fn step_back_in_a_live_debug_run_replays_its_recording_to_the_moment_before() {
+    let mut harness = harness();
+    open(&mut harness, "debug_me.wat");
+    harness
+        .get_by_label("Debug (locals at a trap, breakpoints)")
+        .click();
+    harness.step();
+    harness.get_by_label("Code…").click();
+    wait_for(&mut harness, "Code: _start");
+    harness
+        .get_by_label("Show another function's code.")
+        .click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("average (func 2)").click();
+    wait_for(&mut harness, "i32.div_u");
+    harness.get_by_label_contains("i32.div_u").click();
+    harness.step();
+    harness.step();
+    harness.key_press(egui::Key::F5);
+    wait_for(&mut harness, "Paused at average+0x");
+    // A live run: no moment yet.
+    assert!(!shows_text(&harness, "in the recorded run"));
+    let place = labels_containing(&harness, "Paused at average+0x")
+        .pop()
+        .unwrap();
+
+    // Shift+F10: the live run stops, and its recording is replayed to the moment before.
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    wait_for(&mut harness, "of the recorded run.");
+    assert!(shows_text(&harness, "Paused at average+0x"));
+    assert!(!shows(&harness, &place), "one instruction earlier: {place}");
+    // F10 steps forward again: the place the live run was paused at, with its locals.
+    harness.key_press(egui::Key::F10);
+    wait_for(&mut harness, &place);
+    wait_for(&mut harness, "$total");
+    assert!(shows(&harness, "60"), "total = 60");
+}

@@ -663,6 +663,9 @@ pub struct ReplayReport {
     /// the JSON.
     #[serde(skip)]
     pub last_break_before: Option<u64>,
+    /// Going back from a live pause: the moment the pause was found at. Not in the JSON.
+    #[serde(skip)]
+    pub located: Option<u64>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

@@ -237,6 +237,29 @@ pub enum Travel {
     LastBreakBefore(u64),
     /// The quiet search of [`Travel::LastBreakBefore`]: never pauses, and ends at this moment.
     Scan(u64),
+    /// Going back from a live debug run's pause: find its moment in the run's recording (a
+    /// quiet replay), then go to the moment before it, or to the breakpoint hit before it.
+    BackFrom {
+        /// The live pause.
+        anchor: Anchor,
+        /// Reverse continue rather than Step back.
+        reverse: bool,
+    },
+    /// The quiet search of [`Travel::BackFrom`]: ends at the anchor's moment.
+    Locate(Anchor),
+}
+
+/// A live debug run's pause as a replay can find it again: the `nth` execution of the
+/// breakpoint at `offset` (set since the start, so every execution was counted), then `steps`
+/// single steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// The breakpoint's module offset.
+    pub offset: usize,
+    /// Which execution of it (from 1).
+    pub nth: u64,
+    /// Instructions stepped since.
+    pub steps: u64,
 }
 
 /// A recording to replay, shared between the face and the run.

@@ -168,6 +168,17 @@ impl App {
                 }
                 Command::ReplayWithState => self.replay_with_state(ctx),
                 Command::Travel(travel) => self.travel(travel, ctx),
+                Command::TravelFromLive(travel) => {
+                    if let Some(session) = self.run_view.session.as_mut() {
+                        self.run_view.pending_travel = Some(travel);
+                        self.run_view
+                            .console
+                            .note("── going back: stopping the run to replay its recording ──");
+                        if let Some(report) = session.stop() {
+                            self.finished(report);
+                        }
+                    }
+                }
                 Command::SaveReportPage(path) => {
                     if let Some(page) = self.report_page() {
                         let module = self

@@ -62,6 +62,8 @@ pub(crate) struct RunView {
     pub(crate) setup: Option<Arc<(crate::engine::SandboxPolicy, crate::engine::Invocation)>>,
     /// The recording the debug-mode replays go back in, while they are what the window runs.
     pub(crate) travel: Option<crate::ui::travel::TravelSource>,
+    /// Where to go once the live run being stopped has handed over its recording.
+    pub(crate) pending_travel: Option<crate::engine::policy::Travel>,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -306,6 +308,29 @@ impl App {
             .console
             .note(format!("── {} ──", report.outcome.summary()));
         self.run_view.hex.reset(&report);
+        if let Some(travel) = self.run_view.pending_travel.take() {
+            let recording = report
+                .recording
+                .as_ref()
+                .map(|bytes| crate::engine::record::recording::Recording::parse(bytes));
+            match recording {
+                Some(Ok(recording)) => {
+                    self.run_view.travel = Some(crate::ui::travel::TravelSource {
+                        recording: Arc::new(recording),
+                        total: None,
+                    });
+                    self.commands.push(Command::Travel(travel));
+                }
+                Some(Err(e)) => self.error = Some(format!("cannot go back: {e}")),
+                None => {
+                    self.error = Some(
+                        "cannot go back: this run was not recorded (switch Record on in the \
+                         Sandbox panel)"
+                            .to_owned(),
+                    );
+                }
+            }
+        }
         if let (Some(source), Some(end)) = (
             self.run_view.travel.as_mut(),
             report.replay.as_ref().and_then(|r| r.instructions),

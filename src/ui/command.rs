@@ -74,6 +74,9 @@ pub enum Command {
     /// Go to another moment of the replay's recording (Step back, Reverse continue, the
     /// timeline): the recording is replayed to it.
     Travel(crate::engine::policy::Travel),
+    /// Go back from a live debug run's pause: the run stops, and its recording is replayed to
+    /// the moment before the pause (or to the breakpoint hit before it).
+    TravelFromLive(crate::engine::policy::Travel),
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveGuestProfile(Option<PathBuf>),

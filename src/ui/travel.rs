@@ -28,16 +28,24 @@ const STEP_BACK_TIP: &str = "Go back to the moment before the last instruction: 
      replayed to there, exactly (Shift+F10).";
 const REVERSE_TIP: &str = "Run backwards to the previous breakpoint hit, or to the start of the \
      run when there is none (Shift+F8).";
-const LIVE_TIP: &str = "Going back replays the run's recording: Stop, then Replay with state \
-     (or open the saved .wstrace with Debug on), and step back from there.";
+const LIVE_TIP: &str = "This pause cannot be found again in the run's recording: it came from \
+     Pause or Step out, or its breakpoint was set during the run. Pause at a breakpoint set \
+     before Run (or a step after one) to go back from there.";
 
-/// The command to go back from a pause, if the pause knows its moment.
+/// The command to go back from a pause: in a replay, to a moment it counted; in a live run,
+/// the run stops and its recording is replayed to the moment before this pause.
 fn back_from(paused: &PausedState, reverse: bool) -> Option<Command> {
-    let moment = paused.moment?;
-    Some(Command::Travel(if reverse {
-        Travel::LastBreakBefore(moment)
-    } else {
-        Travel::To(moment.saturating_sub(1).max(1))
+    if let Some(moment) = paused.moment {
+        return Some(Command::Travel(if reverse {
+            Travel::LastBreakBefore(moment)
+        } else {
+            Travel::To(moment.saturating_sub(1).max(1))
+        }));
+    }
+    let anchor = paused.anchor?;
+    Some(Command::TravelFromLive(Travel::BackFrom {
+        anchor,
+        reverse,
     }))
 }
 
@@ -83,13 +91,18 @@ fn end_moment(report: &RunReport) -> Option<u64> {
 
 /// Step back and Reverse continue in the Paused toolbar.
 pub fn toolbar_ui(ui: &mut egui::Ui, paused: &PausedState, commands: &mut Vec<Command>) {
-    let live = paused.moment.is_none();
+    let live = paused.moment.is_none() && paused.anchor.is_none();
     for (label, reverse, tip) in [
         ("Step back", false, STEP_BACK_TIP),
         ("Reverse continue", true, REVERSE_TIP),
     ] {
         let command = back_from(paused, reverse);
         let at_start = paused.moment == Some(1) && !reverse;
+        let tip = if paused.moment.is_none() {
+            format!("{tip} This live run stops, and its recording is replayed to there.")
+        } else {
+            tip.to_owned()
+        };
         let button = ui
             .add_enabled(command.is_some() && !at_start, egui::Button::new(label))
             .on_hover_text(tip)

@@ -81,6 +81,9 @@ pub struct PausedState {
     /// In a time-travel replay, the moment: the number (from 1) of the instruction about to
     /// run. Step back goes to the one before.
     pub moment: Option<u64>,
+    /// In a live debug run, how a replay of its recording finds this pause again (for Step
+    /// back from it); `None` when it cannot (Pause, Step out, a breakpoint set mid-run).
+    pub anchor: Option<crate::engine::policy::Anchor>,
 }
 
 impl PausedState {

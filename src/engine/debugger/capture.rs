@@ -371,6 +371,7 @@ pub(crate) fn paused_state(
         memory_bytes,
         paused_total,
         moment: None,
+        anchor: None,
     }
 }
 

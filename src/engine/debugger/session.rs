@@ -14,7 +14,7 @@ use wasmtime::{
 };
 
 use crate::engine::debug::breaks::{BreakAction, BreakReport, Breakpoint, LogHit, resolve_in};
-use crate::engine::debug::control::{DebugCommand, DebugControl, PauseReason};
+use crate::engine::debug::control::{DebugCommand, DebugControl, PauseReason, PausedState};
 use crate::engine::debug::module_map::{call_site, has_dwarf_sections};
 use crate::engine::debug::values::{DebugValue, wasm_type_text, wasm_value_text};
 use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
@@ -23,7 +23,7 @@ use crate::engine::debugger::capture::{
 };
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
-use crate::engine::policy::{SandboxPolicy, Travel};
+use crate::engine::policy::{Anchor, SandboxPolicy, Travel};
 use crate::engine::sandbox::{Host, RunControl};
 
 /// What a component in debug mode cannot have.
@@ -52,11 +52,13 @@ struct BreakRecord {
     first: Vec<DebugValue>,
     last: Vec<Val>,
     last_func: u32,
+    /// Set before the guest started, so `hits` counts every execution of its instruction.
+    from_start: bool,
 }
 
 impl BreakRecord {
-    /// A breakpoint not hit yet.
-    fn new(breakpoint: Breakpoint) -> Self {
+    /// A breakpoint not hit yet; `from_start` when set before the guest started.
+    fn new(breakpoint: Breakpoint, from_start: bool) -> Self {
         Self {
             breakpoint,
             hits: 0,
@@ -64,6 +66,7 @@ impl BreakRecord {
             first: Vec::new(),
             last: Vec::new(),
             last_func: 0,
+            from_start,
         }
     }
 }
@@ -79,6 +82,8 @@ struct HandlerState {
     module: Option<Module>,
     /// A time-travel replay's count of instructions (every one is a step event).
     travel: Option<Counting>,
+    /// A live run's pause as a replay of its recording can find it again.
+    anchor: Option<Anchor>,
 }
 
 /// What a time-travel replay is counting towards (the count itself is [`Shared::count`]).
@@ -86,6 +91,10 @@ struct Counting {
     mode: Travel,
     /// A reverse continue's search: the last pausing breakpoint's hit seen.
     last_break: Option<u64>,
+    /// A search for a live pause: executions of its breakpoint's instruction seen, and the
+    /// moment found.
+    seen: u64,
+    located: Option<u64>,
 }
 
 impl Counting {
@@ -103,7 +112,11 @@ impl Counting {
                 self.mode = Travel::Count;
                 Err(Some(PauseReason::Breakpoint))
             }
-            Travel::Count | Travel::LastBreakBefore(_) | Travel::Scan(_) => Ok(()),
+            Travel::Count
+            | Travel::LastBreakBefore(_)
+            | Travel::Scan(_)
+            | Travel::BackFrom { .. }
+            | Travel::Locate(_) => Ok(()),
         }
     }
 }
@@ -188,12 +201,10 @@ impl Handler {
             Some(Ok(())) => true,
             None => false,
         };
-        if let Some(Counting {
-            mode: Travel::Scan(end),
-            ..
-        }) = state.travel
-        {
-            return self.scan(store, state, count, end);
+        match state.travel.as_ref().map(|t| t.mode) {
+            Some(Travel::Scan(end)) => return self.scan(store, state, count, end),
+            Some(Travel::Locate(anchor)) => return self.locate(store, state, count, anchor),
+            _ => {}
         }
         drop(state);
         let frame = store.debug_exit_frames().next()?;
@@ -336,6 +347,39 @@ impl Handler {
         None
     }
 
+    /// One instruction of the search for a live pause: count executions of its breakpoint's
+    /// instruction; at the anchor's, its moment is found and the search ends.
+    fn locate<'a>(
+        &'a self,
+        store: &mut StoreContextMut<'_, Host>,
+        state: std::sync::MutexGuard<'a, HandlerState>,
+        count: u64,
+        anchor: Anchor,
+    ) -> Option<PauseReason> {
+        if state.travel.as_ref().is_some_and(|t| t.located.is_some()) {
+            return None;
+        }
+        drop(state);
+        let frame = store.debug_exit_frames().next()?;
+        let (_, _, _, offset) = frame_place(store, &frame, &self.0.maps)?;
+        if offset != anchor.offset {
+            return None;
+        }
+        let mut state = self.0.state();
+        let travel = state.travel.as_mut()?;
+        travel.seen += 1;
+        if travel.seen == anchor.nth {
+            // Each step after it is one instruction.
+            travel.located = Some(count + anchor.steps);
+            drop(state);
+            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                let _ = edit.single_step(false);
+            }
+            self.0.control.cancel();
+        }
+        None
+    }
+
     /// Pauses: tells the face, then waits for a command that resumes.
     async fn pause(&self, mut store: StoreContextMut<'_, Host>, reason: PauseReason) {
         let shared = &self.0;
@@ -354,6 +398,7 @@ impl Handler {
         state.moment = shared
             .counting
             .then(|| shared.count.load(Ordering::Relaxed));
+        state.anchor = self.anchor_at(&state, reason);
         // Stopped while paused, the run ends here: say so as a stop elsewhere would.
         store.data_mut().watch.paused_at(Some(state.frames.clone()));
         // What the guest printed before this moment reaches the face before the pause does.
@@ -391,6 +436,36 @@ impl Handler {
         debug.pause_requested.store(false, Ordering::SeqCst);
         debug.end_pause();
         send_event(&shared.events, RunEvent::Resumed).await;
+    }
+
+    /// How a replay of this live run's recording can find this pause: a pause at a breakpoint
+    /// set since the start, or a step after one. `None` in a time-travel replay (it knows
+    /// its moment) and for pauses that cannot be found again (Pause, Step out).
+    fn anchor_at(&self, paused: &PausedState, reason: PauseReason) -> Option<Anchor> {
+        let shared = &self.0;
+        let mut state = shared.state();
+        let anchor = if shared.counting {
+            None
+        } else {
+            match reason {
+                PauseReason::Breakpoint => {
+                    let offset = paused.current()?.module_offset?;
+                    let record = &state.breaks[*state.by_offset.get(&offset)?];
+                    record.from_start.then_some(Anchor {
+                        offset,
+                        nth: record.hits,
+                        steps: 0,
+                    })
+                }
+                PauseReason::Step => state.anchor.map(|a| Anchor {
+                    steps: a.steps + 1,
+                    ..a
+                }),
+                PauseReason::StepOut | PauseReason::Requested => None,
+            }
+        };
+        state.anchor = anchor;
+        anchor
     }
 
     /// Step out: a breakpoint where the caller resumes, taken only with fewer frames.
@@ -462,7 +537,7 @@ impl Handler {
         match (enabled, existing) {
             (true, None) => {
                 let index = state.breaks.len();
-                state.breaks.push(BreakRecord::new(breakpoint));
+                state.breaks.push(BreakRecord::new(breakpoint, false));
                 state.by_offset.insert(offset, index);
                 drop(state);
                 if !counting && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
@@ -594,7 +669,7 @@ impl Debugger {
                 continue;
             }
             by_offset.insert(breakpoint.module_offset, breaks.len());
-            breaks.push(BreakRecord::new(breakpoint));
+            breaks.push(BreakRecord::new(breakpoint, true));
         }
         let has_dwarf = module
             .and_then(Module::debug_bytecode)
@@ -613,7 +688,10 @@ impl Debugger {
                 travel: travel.map(|mode| Counting {
                     mode,
                     last_break: None,
+                    seen: 0,
+                    located: None,
                 }),
+                anchor: None,
             }),
             has_dwarf,
             counting: travel.is_some(),
@@ -651,6 +729,7 @@ impl Debugger {
         if let (Some(travel), Some(replay)) = (&state.travel, report.replay.as_mut()) {
             replay.instructions = Some(self.shared.count.load(Ordering::Relaxed));
             replay.last_break_before = travel.last_break;
+            replay.located = travel.located;
         }
         report.breaks = state
             .breaks

@@ -75,8 +75,14 @@ pub fn run(
     control: &Arc<RunControl>,
     events: &Sender<RunEvent>,
 ) -> RunReport {
-    if let Some(Travel::LastBreakBefore(before)) = request.invocation.travel {
-        return reverse_continue(request, control, events, before);
+    match request.invocation.travel {
+        Some(Travel::LastBreakBefore(before)) => {
+            return reverse_continue(request, control, events, before);
+        }
+        Some(Travel::BackFrom { anchor, reverse }) => {
+            return back_from(request, control, events, anchor, reverse);
+        }
+        _ => {}
     }
     let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
     report.outcome = match run_inner(request, control, events, &mut report) {
@@ -124,6 +130,41 @@ fn reverse_continue(
     let hit = found.replay.as_ref().and_then(|r| r.last_break_before);
     let mut there = request.clone();
     there.invocation.travel = Some(hit.map_or(Travel::To(1), Travel::AtBreak));
+    run(&there, control, events)
+}
+
+/// Going back from a live pause: a quiet replay finds the pause's moment, then the replay
+/// goes to the moment before it (or to the breakpoint hit before it).
+fn back_from(
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    anchor: crate::engine::policy::Anchor,
+    reverse: bool,
+) -> RunReport {
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Locate(anchor));
+    let quiet = Arc::new(control.child());
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.is_cancelled() {
+        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
+    }
+    let Some(moment) = found.replay.as_ref().and_then(|r| r.located) else {
+        return RunReport::new(
+            request.name.clone(),
+            failed(
+                "the paused moment was not found in the run's recording (it may have been \
+                 cut short by the recording's size limit)",
+            ),
+        );
+    };
+    let mut there = request.clone();
+    there.invocation.travel = Some(if reverse {
+        Travel::LastBreakBefore(moment)
+    } else {
+        Travel::To(moment.saturating_sub(1).max(1))
+    });
     run(&there, control, events)
 }
 
@@ -309,6 +350,7 @@ fn record_or_replay(
             diverged: false,
             instructions: None,
             last_break_before: None,
+            located: None,
         });
         sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
     } else if let Some(max_bytes) = invocation.record_max_bytes {
