@@ -5,6 +5,7 @@
 // (ARCHITECTURE.md, checked by scripts/check-structure.py).
 
 // The values that travel, and the data they carry.
+pub mod calls;
 pub mod debug;
 pub mod disk;
 pub mod errors;
