@@ -167,9 +167,117 @@ pub fn parent_by_name(path: &str) -> &str {
         .map_or("", |(parent, _)| parent)
 }
 
+/// The WASI preview 1 name of an errno.
+pub fn errno_name(errno: u16) -> &'static str {
+    ERRNO_NAMES
+        .get(errno as usize)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// The number of the WASI preview 1 errno called `name` (`perm` is 63).
+pub fn errno_number(name: &str) -> Option<u16> {
+    ERRNO_NAMES
+        .iter()
+        .position(|n| *n == name)
+        .and_then(|i| u16::try_from(i).ok())
+}
+
+const ERRNO_NAMES: [&str; 77] = [
+    "success",
+    "2big",
+    "acces",
+    "addrinuse",
+    "addrnotavail",
+    "afnosupport",
+    "again",
+    "already",
+    "badf",
+    "badmsg",
+    "busy",
+    "canceled",
+    "child",
+    "connaborted",
+    "connrefused",
+    "connreset",
+    "deadlk",
+    "destaddrreq",
+    "dom",
+    "dquot",
+    "exist",
+    "fault",
+    "fbig",
+    "hostunreach",
+    "idrm",
+    "ilseq",
+    "inprogress",
+    "intr",
+    "inval",
+    "io",
+    "isconn",
+    "isdir",
+    "loop",
+    "mfile",
+    "mlink",
+    "msgsize",
+    "multihop",
+    "nametoolong",
+    "netdown",
+    "netreset",
+    "netunreach",
+    "nfile",
+    "nobufs",
+    "nodev",
+    "noent",
+    "noexec",
+    "nolck",
+    "nolink",
+    "nomem",
+    "nomsg",
+    "noprotoopt",
+    "nospc",
+    "nosys",
+    "notconn",
+    "notdir",
+    "notempty",
+    "notrecoverable",
+    "notsock",
+    "notsup",
+    "notty",
+    "nxio",
+    "overflow",
+    "ownerdead",
+    "perm",
+    "pipe",
+    "proto",
+    "protonosupport",
+    "prototype",
+    "range",
+    "rofs",
+    "spipe",
+    "srch",
+    "stale",
+    "timedout",
+    "txtbsy",
+    "xdev",
+    "notcapable",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errno_names_follow_wasi() {
+        assert_eq!(errno_name(0), "success");
+        assert_eq!(errno_name(8), "badf");
+        assert_eq!(errno_name(44), "noent");
+        assert_eq!(errno_name(63), "perm");
+        assert_eq!(errno_name(76), "notcapable");
+        assert_eq!(errno_name(999), "unknown");
+        assert_eq!(errno_number("perm"), Some(63));
+        assert_eq!(errno_number("nope"), None);
+    }
 
     #[test]
     fn dot_dot_from_a_granted_folder_names_the_host_path_it_would_reach() {

@@ -14,6 +14,7 @@ pub mod files;
 pub mod host_dirs;
 pub mod info;
 pub mod leb;
+pub mod lessons;
 pub mod outcome;
 pub mod policy;
 pub mod profiler;

@@ -12,6 +12,7 @@ use std::time::Instant;
 use crossbeam_channel::Sender;
 use wasmtime::Val;
 
+pub use crate::engine::calls::errno_name;
 use crate::engine::calls::{CallPaths, join_by_name, parent_by_name};
 use crate::engine::events::RunEvent;
 use crate::engine::files::WrittenPaths;
@@ -636,103 +637,4 @@ fn explain(log: &CallLog, function: &str, errno: Option<u16>, call: &Decoded) ->
             .to_owned(),
         None => "not permitted by the sandbox".to_owned(),
     })
-}
-
-/// The WASI preview 1 name of an errno.
-pub fn errno_name(errno: u16) -> &'static str {
-    const NAMES: [&str; 77] = [
-        "success",
-        "2big",
-        "acces",
-        "addrinuse",
-        "addrnotavail",
-        "afnosupport",
-        "again",
-        "already",
-        "badf",
-        "badmsg",
-        "busy",
-        "canceled",
-        "child",
-        "connaborted",
-        "connrefused",
-        "connreset",
-        "deadlk",
-        "destaddrreq",
-        "dom",
-        "dquot",
-        "exist",
-        "fault",
-        "fbig",
-        "hostunreach",
-        "idrm",
-        "ilseq",
-        "inprogress",
-        "intr",
-        "inval",
-        "io",
-        "isconn",
-        "isdir",
-        "loop",
-        "mfile",
-        "mlink",
-        "msgsize",
-        "multihop",
-        "nametoolong",
-        "netdown",
-        "netreset",
-        "netunreach",
-        "nfile",
-        "nobufs",
-        "nodev",
-        "noent",
-        "noexec",
-        "nolck",
-        "nolink",
-        "nomem",
-        "nomsg",
-        "noprotoopt",
-        "nospc",
-        "nosys",
-        "notconn",
-        "notdir",
-        "notempty",
-        "notrecoverable",
-        "notsock",
-        "notsup",
-        "notty",
-        "nxio",
-        "overflow",
-        "ownerdead",
-        "perm",
-        "pipe",
-        "proto",
-        "protonosupport",
-        "prototype",
-        "range",
-        "rofs",
-        "spipe",
-        "srch",
-        "stale",
-        "timedout",
-        "txtbsy",
-        "xdev",
-        "notcapable",
-    ];
-    NAMES.get(errno as usize).copied().unwrap_or("unknown")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errno_names_follow_wasi() {
-        assert_eq!(errno_name(0), "success");
-        assert_eq!(errno_name(8), "badf");
-        assert_eq!(errno_name(44), "noent");
-        assert_eq!(errno_name(63), "perm");
-        assert_eq!(errno_name(76), "notcapable");
-        assert_eq!(errno_name(999), "unknown");
-    }
 }
