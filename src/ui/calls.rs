@@ -233,19 +233,35 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
         })
         .body(|mut body| {
             // Arguments and results wrap (read on a projector, not cut): each row is as tall
-            // as its longest cell at the columns' widths now.
+            // as its longest cell at the columns' widths now. Kept between frames (a live log
+            // only adds rows), laid out again when a width, the filter or the font changes.
             let widths = body.widths().to_vec();
             let spacing = body.ui_mut().spacing().item_spacing.x;
             let width = |i: usize| (widths.get(i).copied().unwrap_or(100.0) - spacing).max(20.0);
-            let heights: Vec<f32> = shown
-                .iter()
-                .map(|call| {
-                    let ui = body.ui_mut();
-                    let args = cell_height(ui, &call.args, width(2));
-                    let result = cell_height(ui, &call.result_words(), width(3));
-                    args.max(result).max(row_height - 6.0) + 6.0
-                })
-                .collect();
+            let heights_id = egui::Id::unique("calls table heights");
+            let key = (width(2).round(), width(3).round(), row_height, filter);
+            let mut cache: RowHeights = body
+                .ui_mut()
+                .data_mut(|d| d.remove_temp(heights_id))
+                .unwrap_or_default();
+            let first = shown.first().map(|c| c.at_us);
+            if cache.key != Some(key) || cache.first != first || cache.heights.len() > shown.len() {
+                cache = RowHeights {
+                    key: Some(key),
+                    first,
+                    heights: Vec::new(),
+                };
+            }
+            for call in shown.iter().skip(cache.heights.len()) {
+                let ui = body.ui_mut();
+                let args = cell_height(ui, &call.args, width(2));
+                let result = cell_height(ui, &call.result_words(), width(3));
+                cache
+                    .heights
+                    .push(args.max(result).max(row_height - 6.0) + 6.0);
+            }
+            let heights = cache.heights.clone();
+            body.ui_mut().data_mut(|d| d.insert_temp(heights_id, cache));
             body.heterogeneous_rows(heights.into_iter(), |mut row| {
                 let Some(call) = shown.get(row.index()) else {
                     return;
@@ -288,6 +304,15 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                 });
             });
         });
+}
+
+/// The rows' heights as last laid out, and what they were laid out for.
+#[derive(Clone, Default)]
+struct RowHeights {
+    key: Option<(f32, f32, f32, CallFilter)>,
+    /// The first shown row's time: a new run's log starts again.
+    first: Option<u64>,
+    heights: Vec<f32>,
 }
 
 /// The height of `text` in the table's monospace font, wrapped at `width`.
