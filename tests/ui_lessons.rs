@@ -119,3 +119,34 @@ fn lesson_progress_survives_a_restart() {
     assert!(shows(&harness, "0 of 10 done"));
     assert!(shows(&harness, "1. Nothing granted"));
 }
+
+/// On the smallest window the README promises (1024×640), the lessons panel sits beside the
+/// sandbox panel and the toolbar, not over them: Run and Add folder… stay where a learner can
+/// click them while reading the lesson (the sandbox panel scrolls to its lower controls as it
+/// always does on a short window).
+#[test]
+fn the_lessons_panel_leaves_the_sandbox_controls_in_view_on_a_small_window() {
+    let mut harness = Harness::builder()
+        .with_size([1024.0, 640.0])
+        .build_eframe(|_cc| App::new(None));
+    harness.step();
+    open(&mut harness, "read_file.wat");
+    open_lessons(&mut harness);
+    let lessons = harness.get_by_label("Open read_file.wat").rect();
+    let window = eframe::egui::Rect::from_min_size(
+        eframe::egui::Pos2::ZERO,
+        eframe::egui::vec2(1024.0, 640.0),
+    );
+    assert!(window.contains_rect(lessons), "{lessons:?}");
+    for control in ["Run", "Add folder…"] {
+        let rect = harness.get_by_label(control).rect();
+        assert!(
+            window.contains_rect(rect),
+            "{control} is off the window: {rect:?}"
+        );
+        assert!(
+            rect.right() <= lessons.left(),
+            "{control} ({rect:?}) is under the lessons panel ({lessons:?})"
+        );
+    }
+}
