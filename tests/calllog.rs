@@ -164,3 +164,64 @@ fn the_cli_says_refusals_happened_when_the_log_is_off() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("refused"));
 }
+
+/// Issue #23: a refusal carries both paths and the errno by number; the one step the sandbox
+/// allows on the way out (a link pointing outside) is marked, and so is following it.
+#[test]
+fn escape_attempts_name_host_paths_and_mark_the_link_that_points_out() {
+    let class = tempfile::tempdir().unwrap();
+    let granted = class.path().join("box");
+    std::fs::create_dir(&granted).unwrap();
+    let mut policy = granted_policy(&granted);
+    policy.dirs[0].guest_path = "/box".into();
+    let ran = run_sample("escape_attempts", policy);
+    assert_eq!(ran.report.exit_code, Some(0), "{}", ran.stdout);
+    let up = ran
+        .report
+        .denials
+        .iter()
+        .find(|c| c.args.contains("path=\"../etc/passwd\""))
+        .unwrap();
+    assert_eq!(up.result_text(), "perm (63)");
+    let paths = up.paths.as_ref().unwrap();
+    assert_eq!(paths.guest, "../etc/passwd");
+    assert_eq!(paths.guest_dir, "/box");
+    assert_eq!(paths.host, format!("{}/etc/passwd", class.path().display()));
+    assert!(!paths.inside);
+    let link = calls(&ran.report, "path_symlink")
+        .into_iter()
+        .find(|c| c.errno == Some(0))
+        .unwrap();
+    assert!(
+        link.prepares_escape
+            .as_deref()
+            .is_some_and(|n| n.starts_with("allowed here, refused when followed")),
+        "{link:?}"
+    );
+    let followed = ran
+        .report
+        .denials
+        .iter()
+        .find(|c| c.args.contains("rel_out/etc/passwd"))
+        .unwrap();
+    assert!(
+        followed
+            .denial
+            .as_deref()
+            .is_some_and(|d| d.contains("goes through a link this run made")),
+        "{followed:?}"
+    );
+    // Only the outward link is marked: no allowed call inside the folder is.
+    assert_eq!(
+        ran.report
+            .calls
+            .iter()
+            .filter(|c| c.prepares_escape.is_some())
+            .count(),
+        1
+    );
+}
+
+fn granted_policy(dir: &std::path::Path) -> SandboxPolicy {
+    granted(dir, false, true)
+}

@@ -389,7 +389,7 @@ fn log_calls_prints_the_capability_log_and_reports_denials() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(
-            r#"path_open(fd=3 path="hello.txt" [read]) -> badf  DENIED: no directory granted at all"#
+            r#"path_open(fd=3 path="hello.txt" [read]) -> badf (8)  DENIED: no directory granted at all"#
         ),
         "{stderr}"
     );
@@ -524,4 +524,39 @@ fn many_env_flags_keep_the_last_value_of_each_name_in_order() {
     let position = env.iter().position(|(name, _)| name == "SAME").unwrap();
     assert_eq!(position, 1 + last_same - last_same / 10);
     assert_eq!(env[position].1, last_same.to_string());
+}
+
+/// Issue #23: a refusal read aloud in a room names the errno by name and number and both
+/// paths, the guest's and the host's; the link the sandbox let the guest make is called out.
+#[test]
+fn log_calls_names_both_paths_the_errno_and_the_link_that_prepares_an_escape() {
+    let class = tempfile::tempdir().unwrap();
+    let granted = class.path().join("box");
+    std::fs::create_dir(&granted).unwrap();
+    let host = class.path().display().to_string();
+    let out = wasmscope(&[
+        "run",
+        "--log-calls",
+        "--dir",
+        &format!("{}::/box", granted.display()),
+        &path("escape_attempts"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let dot_dot = format!(
+        r#"path_open(fd=3 (/box) path="../etc/passwd" [read]) -> perm (63)  DENIED: path outside every preopened directory; guest "../etc/passwd" in /box leads to host {host}/etc/passwd, outside the granted {host}/box"#
+    );
+    assert!(stderr.contains(&dot_dot), "{stderr}");
+    let made = r#"path_symlink(fd=3 (/box) path="rel_out" -> target="../..") -> success  NOTE: allowed here, refused when followed: the link "rel_out" in /box points to "../..", outside the granted folder"#;
+    assert!(stderr.contains(made), "{stderr}");
+    let followed = format!(
+        r#"path_open(fd=3 (/box) path="rel_out/etc/passwd" [read]) -> perm (63)  DENIED: the path goes through a link this run made that points outside the granted folder: making the link was allowed, following it is refused; guest "rel_out/etc/passwd" in /box leads to host {}/etc/passwd"#,
+        class.path().parent().unwrap().display()
+    );
+    assert!(stderr.contains(&followed), "{stderr}");
+    // Arguments in full, never cut.
+    assert!(
+        stderr.contains(r#"path="../../../../etc/passwd" [read]) -> perm (63)"#),
+        "{stderr}"
+    );
 }

@@ -79,3 +79,28 @@ fn a_page_that_cannot_be_written_is_refused_before_the_run() {
     assert!(stderr.contains("--html: cannot write"), "{stderr}");
     assert!(!text(&out.stdout).contains("Hello"), "the run went ahead");
 }
+
+/// Issue #23: the page names a refusal as the window and the CLI do: the errno by name and
+/// number, both paths, and the link the sandbox allowed marked.
+#[test]
+fn a_refusal_on_the_page_names_the_errno_and_both_paths() {
+    let class = tempfile::tempdir().unwrap();
+    let granted = class.path().join("box");
+    std::fs::create_dir(&granted).unwrap();
+    let escape = sample("escape_attempts").display().to_string();
+    let grant = format!("{}::/box", granted.display());
+    let (html, stderr, status) = page_of(&["--log-calls", "--dir", &grant, &escape]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(html.contains("<td>perm (63)</td>"), "{html}");
+    let both = format!(
+        "path outside every preopened directory; guest &quot;../etc/passwd&quot; in /box leads \
+         to host {}/etc/passwd, outside the granted {}",
+        class.path().display(),
+        granted.display()
+    );
+    assert!(html.contains(&both), "{html}");
+    assert!(
+        html.contains("success — allowed here, refused when followed"),
+        "{html}"
+    );
+}

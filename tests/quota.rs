@@ -327,7 +327,8 @@ fn the_cli_explains_the_quota_and_the_report_has_disk() {
     assert!(
         stderr.contains(
             "wasmscope: disk quota reached: the guest tried to write past 1 MiB in /data \
-             (first refused call: fd_write on /data/bomb.bin"
+             (first refused call: fd_write on /data/bomb.bin, answered `nospc (51)` as by a \
+             full disk"
         ),
         "{stderr}"
     );

@@ -248,7 +248,7 @@ fn call_log_explains_a_refused_file_open() {
     );
     assert!(shows(
         &harness,
-        "path_open(fd=3 path=\"hello.txt\" [read]) = badf"
+        "path_open(fd=3 path=\"hello.txt\" [read]) = badf (8)"
     ));
     assert!(shows_text(&harness, "no directory granted"));
     assert!(shows_text(&harness, "WASI calls ("));
@@ -391,4 +391,57 @@ fn the_window_survives_hostile_modules_and_bad_files() {
         }
         still_runs_hello(&mut harness, &shown);
     }
+}
+
+/// Issue #23: the call log's rows read on a projector: the errno by name and number, the
+/// guest's path beside the host path it would reach, arguments whole (wrapped, not cut), and
+/// the link the sandbox let the guest make called out.
+#[test]
+fn call_log_rows_name_both_paths_and_the_link_that_prepares_an_escape() {
+    let class = tempfile::tempdir().unwrap();
+    let granted = class.path().join("box");
+    std::fs::create_dir(&granted).unwrap();
+    // A tall window (a projector's), so the table sits in view below the refusals.
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 2200.0])
+        .build_eframe(|_cc| App::new(None));
+    open(&mut harness, "escape_attempts.wat");
+    harness.state_mut().sandbox_mut().policy.log_calls = true;
+    let grants = harness.state_mut().grants_mut();
+    grants.add_folder(granted.clone());
+    grants.dirs[0].read_only = false;
+    harness.step();
+    run(&mut harness);
+    // The refusals alone: the first row is the first attempt, whole.
+    harness.get_by_label("denials only").click();
+    harness.run_steps(2);
+    let row = format!(
+        "perm (63) — path outside every preopened directory; guest \"../etc/passwd\" in /box leads to \
+         host {}/etc/passwd, outside the granted {}",
+        class.path().display(),
+        granted.display()
+    );
+    assert!(
+        shows(&harness, &row),
+        "{:#?}",
+        labels_containing(&harness, "perm (63)")
+    );
+    assert!(shows(&harness, "fd=3 (/box) path=\"../etc/passwd\" [read]"));
+    // The one step the sandbox allowed on the way out stays beside the refusals, marked
+    // (a few rows down: scroll the table by one of its rows).
+    let note = "success — allowed here, refused when followed: the link \"rel_out\" in /box";
+    for _ in 0..20 {
+        if shows_text(&harness, note) {
+            break;
+        }
+        if let Some(row) = harness.query_all_by_label_contains("perm (63) — ").last() {
+            row.scroll_down();
+        }
+        harness.run_steps(2);
+    }
+    assert!(
+        shows_text(&harness, note),
+        "{:#?}",
+        labels_containing(&harness, "perm (63) — ")
+    );
 }

@@ -274,9 +274,12 @@ fn call_log_filters_by_category_and_denials() {
 
     harness.get_by_label("denials only").click();
     harness.run_steps(2);
-    // The reason is in the row itself, after the errno name.
+    // The reason is in the row itself, after the errno's name and number, with both paths.
     assert!(
-        shows(&harness, "perm — path outside every preopened directory"),
+        shows_text(
+            &harness,
+            "perm (63) — path outside every preopened directory; guest \"../etc/passwd\" in /"
+        ),
         "{:#?}",
         harness.root()
     );

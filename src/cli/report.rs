@@ -6,20 +6,24 @@ use std::io::Write;
 use crate::cli::debug;
 use crate::engine::{self, Limit, RunOutcome, RunReport, format_bytes};
 
-/// One line of the capability log: `[files] path_open(fd=3 (/) path="..") -> notcapable`.
+/// One line of the capability log, arguments in full: `[files] path_open(fd=3 (/box)
+/// path="../x") -> perm (63)  DENIED: why; guest "../x" in /box leads to host /h/x, outside ...`.
 pub(crate) fn format_call(record: &engine::sandbox::shim::calllog::CallRecord) -> String {
     let mut line = format!(
         "wasmscope: [{}] {}({}) -> {}",
         record.capability.label(),
         record.function,
         record.args,
-        record.result
+        record.result_text()
     );
     if record.count > 1 {
         line.push_str(&format!(" (x{})", record.count));
     }
-    if let Some(denial) = &record.denial {
-        line.push_str(&format!("  DENIED: {denial}"));
+    if let Some(refusal) = record.refusal_text() {
+        line.push_str(&format!("  DENIED: {refusal}"));
+    }
+    if let Some(note) = &record.prepares_escape {
+        line.push_str(&format!("  NOTE: {note}"));
     }
     line
 }

@@ -66,9 +66,10 @@ impl DiskUsage {
             n => format!("; {n} calls refused in all"),
         };
         Some(format!(
-            "disk quota reached: the guest {what} (first refused call: {}, answered `nospc` \
+            "disk quota reached: the guest {what} (first refused call: {}, answered `nospc ({})` \
              as by a full disk{others})",
-            first.call
+            first.call,
+            crate::engine::calls::errno_number("nospc").unwrap_or_default()
         ))
     }
 }

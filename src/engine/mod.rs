@@ -5,6 +5,7 @@
 // (ARCHITECTURE.md, checked by scripts/check-structure.py).
 
 // The values that travel, and the data they carry.
+pub mod calls;
 pub mod debug;
 pub mod disk;
 pub mod errors;
@@ -13,6 +14,7 @@ pub mod files;
 pub mod host_dirs;
 pub mod info;
 pub mod leb;
+pub mod lessons;
 pub mod outcome;
 pub mod policy;
 pub mod profiler;

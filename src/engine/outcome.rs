@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::policy::Limit;
-use crate::engine::wasi::Capability;
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -426,26 +425,7 @@ pub struct FrameInfo {
     pub state: Option<crate::engine::debug::values::FrameState>,
 }
 
-/// One WASI call (or a run of identical consecutive calls, see `count`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRecord {
-    /// The WASI function, e.g. `path_open`.
-    pub function: String,
-    /// Its capability group.
-    pub capability: Capability,
-    /// Decoded arguments, e.g. `fd=3 (/data) path="../secret"`.
-    pub args: String,
-    /// The errno the call returned (0 = success); `None` for calls that return nothing.
-    pub errno: Option<u16>,
-    /// The result by name: `success`, `notcapable`, `badf`, ... or `exit(3)`.
-    pub result: String,
-    /// Why the sandbox refused, when it did, in plain words.
-    pub denial: Option<String>,
-    /// Microseconds since the run started (of the first call, when coalesced).
-    pub at_us: u64,
-    /// How many identical consecutive calls this record stands for.
-    pub count: u64,
-}
+pub use crate::engine::calls::{CallPaths, CallRecord};
 
 /// Where the guest was when the timeout or Stop ended it: its wasm backtrace at that moment,
 /// shaped like a trap's.

@@ -96,6 +96,8 @@ pub struct App {
     /// The last thing done that is worth a word (a profile saved or loaded).
     pub(crate) notice: Option<String>,
     pub(crate) samples: Vec<Sample>,
+    /// Help ▸ Lessons (the lessons themselves; progress is in `state`).
+    pub(crate) lessons: crate::ui::lessons::LessonsView,
     pub(crate) commands: Vec<Command>,
     /// Run once when the next module loads (see [`crate::ui::AUTORUN_ENV`]).
     pub(crate) autorun: bool,
@@ -114,9 +116,12 @@ impl App {
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let mut app = Self::with_state(state);
-        app.samples = loader::samples_dir()
-            .map(|dir| loader::list_samples(&dir))
+        let samples_dir = loader::samples_dir();
+        app.samples = samples_dir
+            .as_deref()
+            .map(loader::list_samples)
             .unwrap_or_default();
+        app.lessons = crate::ui::lessons::LessonsView::load(samples_dir);
         app
     }
 
@@ -340,6 +345,15 @@ impl App {
         }
         self.loaded.code.run_ended();
         self.run_view.after = files::AfterRun::default();
+        if let Some(setup) = &self.run_view.setup {
+            let run = crate::engine::lessons::LessonRun {
+                module: &report.module,
+                report: &report,
+                policy: &setup.0,
+                invocation: &setup.1,
+            };
+            self.lessons.after_run(&run, &mut self.state.lessons);
+        }
         self.run_view.report = Some(report);
     }
 
@@ -413,6 +427,21 @@ impl eframe::App for App {
                     }
                 });
             layout::keep_panel_width(&ctx, width);
+        }
+        if self.lessons.open {
+            // At the far right, beside the outcome: the sandbox's controls stay in view.
+            egui::Panel::right("lessons panel")
+                .resizable(true)
+                .default_size(300.0)
+                .size_range(220.0..=520.0)
+                .show(ui, |ui| {
+                    crate::ui::lessons::lessons_ui(
+                        ui,
+                        &mut self.lessons,
+                        &mut self.state.lessons,
+                        &mut self.commands,
+                    );
+                });
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 

@@ -24,17 +24,22 @@ pub fn denials_ui(ui: &mut egui::Ui, denials: &[CallRecord], total: u64) {
             if total == 1 { "" } else { "s" }
         ));
         for call in denials.iter().take(8) {
-            ui.label(
-                RichText::new(format!(
-                    "{}({}) = {}",
-                    call.function, call.args, call.result
-                ))
-                .monospace()
-                .color(RED),
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "{}({}) = {}",
+                        call.function,
+                        call.args,
+                        call.result_text()
+                    ))
+                    .monospace()
+                    .color(RED),
+                )
+                .wrap(),
             );
-            if let Some(why) = &call.denial {
+            if let Some(why) = call.refusal_text() {
                 ui.indent(("denial", call.at_us, &call.function), |ui| {
-                    ui.label(why);
+                    ui.add(egui::Label::new(why).wrap());
                 });
             }
         }
@@ -139,14 +144,16 @@ impl CallCategory {
 pub struct CallFilter {
     /// The chosen chip.
     pub category: CallCategory,
-    /// Show refused calls only.
+    /// Show refused calls only (and allowed steps that prepare an escape).
     pub denials_only: bool,
 }
 
 impl CallFilter {
     /// Whether `call` passes the filter.
     pub fn matches(&self, call: &CallRecord) -> bool {
-        self.category.matches(call) && (!self.denials_only || call.denial.is_some())
+        // A link that prepares an escape stays beside the refusal of following it.
+        self.category.matches(call)
+            && (!self.denials_only || call.denial.is_some() || call.prepares_escape.is_some())
     }
 }
 
@@ -175,7 +182,10 @@ pub fn call_filter_ui(ui: &mut egui::Ui, filter: &mut CallFilter, calls: &[CallR
         }
         ui.separator();
         ui.checkbox(&mut filter.denials_only, "denials only")
-            .on_hover_text("Show only the calls the sandbox refused, with the reason");
+            .on_hover_text(
+                "Show only the calls the sandbox refused, with the reason, and the allowed \
+                 steps that prepare an escape (a link pointing outside a granted folder)",
+            );
     });
     *filter != before
 }
@@ -212,8 +222,8 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
         .max_scroll_height(260.0)
         .column(Column::auto().at_least(50.0))
         .column(Column::initial(120.0).at_least(60.0).clip(true))
-        .column(Column::initial(150.0).at_least(60.0).clip(true))
-        .column(Column::remainder().at_least(60.0).clip(true))
+        .column(Column::initial(220.0).at_least(80.0))
+        .column(Column::remainder().at_least(80.0))
         .header(row_height, |mut header| {
             for title in ["ms", "call", "arguments", "result"] {
                 header.col(|ui| {
@@ -221,8 +231,38 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                 });
             }
         })
-        .body(|body| {
-            body.rows(row_height, shown.len(), |mut row| {
+        .body(|mut body| {
+            // Arguments and results wrap (read on a projector, not cut): each row is as tall
+            // as its longest cell at the columns' widths now. Kept between frames (a live log
+            // only adds rows), laid out again when a width, the filter or the font changes.
+            let widths = body.widths().to_vec();
+            let spacing = body.ui_mut().spacing().item_spacing.x;
+            let width = |i: usize| (widths.get(i).copied().unwrap_or(100.0) - spacing).max(20.0);
+            let heights_id = egui::Id::unique("calls table heights");
+            let key = (width(2).round(), width(3).round(), row_height, filter);
+            let mut cache: RowHeights = body
+                .ui_mut()
+                .data_mut(|d| d.remove_temp(heights_id))
+                .unwrap_or_default();
+            let first = shown.first().map(|c| c.at_us);
+            if cache.key != Some(key) || cache.first != first || cache.heights.len() > shown.len() {
+                cache = RowHeights {
+                    key: Some(key),
+                    first,
+                    heights: Vec::new(),
+                };
+            }
+            for call in shown.iter().skip(cache.heights.len()) {
+                let ui = body.ui_mut();
+                let args = cell_height(ui, &call.args, width(2));
+                let result = cell_height(ui, &call.result_words(), width(3));
+                cache
+                    .heights
+                    .push(args.max(result).max(row_height - 6.0) + 6.0);
+            }
+            let heights = cache.heights.clone();
+            body.ui_mut().data_mut(|d| d.insert_temp(heights_id, cache));
+            body.heterogeneous_rows(heights.into_iter(), |mut row| {
                 let Some(call) = shown.get(row.index()) else {
                     return;
                 };
@@ -247,25 +287,45 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                         .on_hover_text(format!("capability: {}", call.capability.label()));
                 });
                 row.col(|ui| {
-                    // One tooltip: egui's for a clipped label would repeat ours.
-                    ui.add(
-                        egui::Label::new(text(call.args.clone())).show_tooltip_when_elided(false),
-                    )
-                    .on_hover_text(&call.args);
+                    let label = ui.add(egui::Label::new(text(call.args.clone())).wrap());
+                    if let Some(paths) = &call.paths {
+                        label.on_hover_text(paths.describe());
+                    }
                 });
                 row.col(|ui| {
                     // The reason sits in the row itself, so a refusal reads without hovering.
-                    let result = match &call.denial {
-                        Some(why) => format!("{} — {why}", call.result),
-                        None => call.result.clone(),
+                    let words = call.result_words();
+                    match (&call.prepares_escape, color) {
+                        (Some(_), None) => ui.add(
+                            egui::Label::new(text(words).color(crate::ui::theme::AMBER)).wrap(),
+                        ),
+                        _ => ui.add(egui::Label::new(text(words)).wrap()),
                     };
-                    let response = ui.label(text(result));
-                    if let Some(why) = &call.denial {
-                        response.on_hover_text(why);
-                    }
                 });
             });
         });
+}
+
+/// The rows' heights as last laid out, and what they were laid out for.
+#[derive(Clone, Default)]
+struct RowHeights {
+    key: Option<(f32, f32, f32, CallFilter)>,
+    /// The first shown row's time: a new run's log starts again.
+    first: Option<u64>,
+    heights: Vec<f32>,
+}
+
+/// The height of `text` in the table's monospace font, wrapped at `width`.
+fn cell_height(ui: &egui::Ui, text: &str, width: f32) -> f32 {
+    egui::WidgetText::from(RichText::new(text).monospace())
+        .into_galley(
+            ui,
+            Some(egui::TextWrapMode::Wrap),
+            width,
+            egui::TextStyle::Monospace,
+        )
+        .size()
+        .y
 }
 
 #[cfg(test)]
@@ -282,6 +342,8 @@ mod tests {
             denial: denied.then(|| "no".to_owned()),
             at_us: 0,
             count: 1,
+            paths: None,
+            prepares_escape: None,
         }
     }
 
@@ -300,6 +362,12 @@ mod tests {
         };
         assert!(denials.matches(&call(Capability::Stdio, true)));
         assert!(!denials.matches(&call(Capability::Stdio, false)));
+        let mut link = call(Capability::Filesystem, false);
+        link.prepares_escape = Some("allowed here, refused when followed".to_owned());
+        assert!(
+            denials.matches(&link),
+            "the step that prepares an escape is kept"
+        );
         assert_eq!(CallCategory::of(Capability::Process).label(), "proc");
     }
 }

@@ -229,6 +229,18 @@ impl App {
                 ui.radio_value(&mut self.state.theme, egui::ThemePreference::Light, "Light");
                 ui.radio_value(&mut self.state.theme, egui::ThemePreference::Dark, "Dark");
             });
+            ui.menu_button("Help", |ui| {
+                if ui
+                    .button("Lessons")
+                    .on_hover_text(
+                        "Short guided lessons on the samples: what to do, what to expect, and a \
+                         mark when a run shows you have done it.",
+                    )
+                    .clicked()
+                {
+                    self.lessons.open(&mut self.state.lessons);
+                }
+            });
         });
     }
 

@@ -31,6 +31,7 @@ pub mod grants;
 pub mod icon;
 pub mod job;
 pub mod layout;
+pub mod lessons;
 pub mod loader;
 pub mod memory;
 pub mod module;

@@ -28,6 +28,8 @@ pub struct State {
     pub layout: Layout,
     /// How fast this machine compiles, for the estimate shown while a module compiles.
     pub compile_speeds: crate::ui::compile::CompileSpeeds,
+    /// Help ▸ Lessons: which are done, which one is followed.
+    pub lessons: crate::ui::lessons::LessonProgress,
 }
 
 impl State {

@@ -256,8 +256,8 @@ impl HtmlReport<'_> {
                      <td>{}</td><td>{}</td></tr>",
                     escape(&call.function),
                     escape(&call.args),
-                    escape(&call.result),
-                    escape(call.denial.as_deref().unwrap_or(""))
+                    escape(&call.result_text()),
+                    escape(&call.refusal_text().unwrap_or_default())
                 );
             }
             page.push_str("</table>\n");
@@ -300,7 +300,7 @@ impl HtmlReport<'_> {
                 call.at_us as f64 / 1000.0,
                 escape(&call.function),
                 escape(&call.args),
-                escape(&call.result)
+                escape(&call.result_words())
             );
         }
         page.push_str("</table>\n");

@@ -12,6 +12,8 @@ use std::time::Instant;
 use crossbeam_channel::Sender;
 use wasmtime::Val;
 
+pub use crate::engine::calls::errno_name;
+use crate::engine::calls::{CallPaths, join_by_name, parent_by_name};
 use crate::engine::events::RunEvent;
 use crate::engine::files::WrittenPaths;
 pub use crate::engine::outcome::CallRecord;
@@ -28,6 +30,8 @@ pub const MAX_RECORDED_CALLS: usize = 1000;
 struct FdInfo {
     what: String,
     read_only: bool,
+    /// Where it is on the host, as the user gave the granted folder (`None` for stdio).
+    host: Option<String>,
 }
 
 /// Per-run state of the log (lives in the store's data, `sandbox::Host`).
@@ -39,6 +43,9 @@ pub struct CallLog {
     started: Instant,
     fds: HashMap<u32, FdInfo>,
     dirs_granted: bool,
+    /// Links the guest made in this run: (folder as the guest sees it, path in it) to what
+    /// the link says, so a later path through one names the host path it would reach.
+    links: HashMap<(String, String), String>,
     pending: Option<CallRecord>,
     /// The first calls, for the report.
     pub calls: Vec<CallRecord>,
@@ -68,6 +75,7 @@ impl CallLog {
                 FdInfo {
                     what: what.to_owned(),
                     read_only: false,
+                    host: None,
                 },
             );
         }
@@ -77,6 +85,7 @@ impl CallLog {
                 FdInfo {
                     what: dir.guest_path.clone(),
                     read_only: dir.read_only,
+                    host: Some(dir.host_path.display().to_string()),
                 },
             );
         }
@@ -86,6 +95,7 @@ impl CallLog {
             started,
             fds,
             dirs_granted: !policy.dirs.is_empty(),
+            links: HashMap::new(),
             pending: None,
             calls: Vec::new(),
             total: 0,
@@ -171,6 +181,7 @@ impl CallLog {
                 FdInfo {
                     what: opened.path.clone(),
                     read_only: opened.read_only,
+                    host: opened.host.clone(),
                 },
             );
         }
@@ -204,6 +215,28 @@ impl CallLog {
         } else {
             explain(self, function, errno, &decoded)
         };
+        let paths = self.paths_of(function, &decoded);
+        // A path that stays inside by its words but leaves through a link: say which.
+        let denial = match (&denial, &paths, &decoded.path) {
+            (Some(_), Some(paths), Some(path))
+                if !refused_by_quota
+                    && decoded.symlink_target.is_none()
+                    && !paths.inside
+                    && join_by_name(".", path).1 =>
+            {
+                Some(
+                    "the path goes through a link this run made that points outside the \
+                     granted folder: making the link was allowed, following it is refused"
+                        .to_owned(),
+                )
+            }
+            _ => denial,
+        };
+        let prepares_escape = if errno == Some(0) {
+            self.note_link(function, &decoded)
+        } else {
+            None
+        };
         self.record(CallRecord {
             function: function.to_owned(),
             capability,
@@ -213,6 +246,8 @@ impl CallLog {
             denial,
             at_us,
             count: 1,
+            paths: paths.map(Box::new),
+            prepares_escape,
         });
     }
 }
@@ -233,9 +268,133 @@ impl CallLog {
     }
 }
 
+impl CallLog {
+    /// The path `function` names, in the guest's words and the host's: for `path_symlink`,
+    /// what the new link points at from where it sits; for a rename or a link whose first
+    /// path stays inside, the second one when it does not.
+    fn paths_of(&self, function: &str, call: &Decoded) -> Option<CallPaths> {
+        let path = call.path.as_deref()?;
+        let first = match &call.symlink_target {
+            Some(target) => {
+                let parent = parent_by_name(path);
+                let from_parent = if target.starts_with('/') || parent.is_empty() {
+                    target.clone()
+                } else {
+                    format!("{parent}/{target}")
+                };
+                self.path_in(call.fd?, target, &from_parent, true)
+            }
+            None => self.path_in(call.fd?, path, path, function == "path_open"),
+        };
+        match (&first, &call.to) {
+            (Some(paths), Some((fd, to))) if paths.inside => self
+                .path_in(*fd, to, to, false)
+                .filter(|to| !to.inside)
+                .or(first),
+            _ => first,
+        }
+    }
+
+    /// `guest` as named in the folder `fd`; `path` is what to resolve there, following the
+    /// links the run made (the last part too when `follow_last`).
+    fn path_in(&self, fd: u32, guest: &str, path: &str, follow_last: bool) -> Option<CallPaths> {
+        let dir = self.fds.get(&fd)?;
+        let host_dir = dir.host.clone()?;
+        let followed = self.follow_links(&dir.what, path, follow_last);
+        let (host, inside) = join_by_name(&host_dir, &followed);
+        Some(CallPaths {
+            guest: guest.to_owned(),
+            guest_dir: dir.what.clone(),
+            host_dir,
+            host,
+            inside,
+        })
+    }
+
+    /// `path` in the folder `dir` with the links this run made there replaced by what they
+    /// say (eight deep at most: a loop of links ends).
+    fn follow_links(&self, dir: &str, path: &str, follow_last: bool) -> String {
+        let mut path = path.to_owned();
+        for _ in 0..8 {
+            let parts: Vec<&str> = path
+                .split('/')
+                .filter(|p| !p.is_empty() && *p != ".")
+                .collect();
+            let last = if follow_last {
+                parts.len()
+            } else {
+                parts.len().saturating_sub(1)
+            };
+            let found = (1..=last).find_map(|i| {
+                let key = (dir.to_owned(), parts[..i].join("/"));
+                self.links.get(&key).map(|target| (i, target.clone()))
+            });
+            let Some((i, target)) = found else {
+                return path;
+            };
+            let parent = parts[..i - 1].join("/");
+            let rest = parts[i..].join("/");
+            let base = if target.starts_with('/') || parent.is_empty() {
+                target
+            } else {
+                format!("{parent}/{target}")
+            };
+            path = if rest.is_empty() {
+                base
+            } else {
+                format!("{base}/{rest}")
+            };
+        }
+        path
+    }
+
+    /// After a call that succeeded: keeps the links it made (and forgets removed ones);
+    /// a link that points outside its folder is a step that prepares an escape.
+    fn note_link(&mut self, function: &str, call: &Decoded) -> Option<String> {
+        let key_of = |log: &Self, fd: u32, path: &str| {
+            let dir = log.fds.get(&fd)?;
+            let (path, inside) = join_by_name(".", path);
+            inside.then(|| (dir.what.clone(), path))
+        };
+        let (fd, path) = (call.fd?, call.path.as_deref()?);
+        let (made, target) = match function {
+            "path_symlink" => (key_of(self, fd, path)?, call.symlink_target.clone()?),
+            "path_link" => {
+                let target = self.links.get(&key_of(self, fd, path)?)?.clone();
+                let (to_fd, to) = call.to.as_ref()?;
+                (key_of(self, *to_fd, to)?, target)
+            }
+            "path_unlink_file" | "path_rename" => {
+                if let Some(key) = key_of(self, fd, path) {
+                    self.links.remove(&key);
+                }
+                return None;
+            }
+            _ => return None,
+        };
+        self.links.insert(made.clone(), target.clone());
+        let parent = parent_by_name(&made.1);
+        let from_parent = if target.starts_with('/') || parent.is_empty() {
+            target.clone()
+        } else {
+            format!("{parent}/{target}")
+        };
+        let dir = self.fds.values().find(|d| d.what == made.0)?;
+        let (host, inside) = join_by_name(dir.host.as_deref()?, &from_parent);
+        (!inside).then(|| {
+            format!(
+                "allowed here, refused when followed: the link {:?} in {} points to {target:?}, \
+                 outside the granted folder (host {host})",
+                made.1, made.0
+            )
+        })
+    }
+}
+
 struct Opened {
     path: String,
     read_only: bool,
+    host: Option<String>,
     fd_out: u32,
 }
 
@@ -348,6 +507,10 @@ fn decode(log: &CallLog, memory: &[u8], function: &str, params: &[Val]) -> Decod
                         Some(dir) => format!("{}/{path}", dir.what.trim_end_matches('/')),
                         None => path.clone(),
                     },
+                    host: dir
+                        .as_ref()
+                        .and_then(|d| d.host.as_deref())
+                        .map(|host| join_by_name(host, &path).0),
                     read_only: dir.is_some_and(|d| d.read_only),
                     fd_out: int(8) as u32,
                 });
@@ -474,103 +637,4 @@ fn explain(log: &CallLog, function: &str, errno: Option<u16>, call: &Decoded) ->
             .to_owned(),
         None => "not permitted by the sandbox".to_owned(),
     })
-}
-
-/// The WASI preview 1 name of an errno.
-pub fn errno_name(errno: u16) -> &'static str {
-    const NAMES: [&str; 77] = [
-        "success",
-        "2big",
-        "acces",
-        "addrinuse",
-        "addrnotavail",
-        "afnosupport",
-        "again",
-        "already",
-        "badf",
-        "badmsg",
-        "busy",
-        "canceled",
-        "child",
-        "connaborted",
-        "connrefused",
-        "connreset",
-        "deadlk",
-        "destaddrreq",
-        "dom",
-        "dquot",
-        "exist",
-        "fault",
-        "fbig",
-        "hostunreach",
-        "idrm",
-        "ilseq",
-        "inprogress",
-        "intr",
-        "inval",
-        "io",
-        "isconn",
-        "isdir",
-        "loop",
-        "mfile",
-        "mlink",
-        "msgsize",
-        "multihop",
-        "nametoolong",
-        "netdown",
-        "netreset",
-        "netunreach",
-        "nfile",
-        "nobufs",
-        "nodev",
-        "noent",
-        "noexec",
-        "nolck",
-        "nolink",
-        "nomem",
-        "nomsg",
-        "noprotoopt",
-        "nospc",
-        "nosys",
-        "notconn",
-        "notdir",
-        "notempty",
-        "notrecoverable",
-        "notsock",
-        "notsup",
-        "notty",
-        "nxio",
-        "overflow",
-        "ownerdead",
-        "perm",
-        "pipe",
-        "proto",
-        "protonosupport",
-        "prototype",
-        "range",
-        "rofs",
-        "spipe",
-        "srch",
-        "stale",
-        "timedout",
-        "txtbsy",
-        "xdev",
-        "notcapable",
-    ];
-    NAMES.get(errno as usize).copied().unwrap_or("unknown")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errno_names_follow_wasi() {
-        assert_eq!(errno_name(0), "success");
-        assert_eq!(errno_name(8), "badf");
-        assert_eq!(errno_name(44), "noent");
-        assert_eq!(errno_name(63), "perm");
-        assert_eq!(errno_name(76), "notcapable");
-        assert_eq!(errno_name(999), "unknown");
-    }
 }
