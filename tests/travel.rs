@@ -318,3 +318,42 @@ fn step_back_from_a_live_pause_finds_it_in_the_recording_and_goes_one_before() {
     reverse.cancel();
     let _ = next_pause(&reverse);
 }
+
+#[test]
+fn who_wrote_the_pointer_before_the_trap_is_the_store_in_set_name_called_by_greet() {
+    use wasmscope::engine::policy::WatchedRange;
+    let recording = recorded();
+    let trap_moment = instructions_to_the_trap(&recording);
+    let search = |range: &str, end: u64| {
+        let report = runner::spawn(
+            recording.travel_request(Travel::ScanWrites {
+                range: WatchedRange::parse(range).unwrap(),
+                end,
+            }),
+            None,
+        )
+        .unwrap()
+        .wait();
+        report.replay.unwrap().last_write_at
+    };
+    // The pointer at 0x100, read by the trapping load: last written by greet's set_name.
+    let write = search("0x100:4", trap_moment).expect("a store wrote it");
+    let handle = travel(&recording, Travel::To(write), Vec::new());
+    let there = paused(&handle);
+    assert_eq!(
+        there.current().unwrap().func_name.as_deref(),
+        Some("set_name")
+    );
+    assert_eq!(there.frames[1].func_name.as_deref(), Some("greet"));
+    assert!(there.at.contains("set_name"), "{}", there.at);
+    // The store about to run holds the bad pointer as its value.
+    let stack = &there.current().unwrap().state.as_ref().unwrap().stack;
+    assert_eq!(stack.last().unwrap().value, (0x200 + 0x10000).to_string());
+    handle.cancel();
+    let _ = next_pause(&handle);
+    // Before that moment, the last write was _start's own call, earlier.
+    let earlier = search("0x100:4", write).expect("the first call wrote it too");
+    assert!(earlier < write);
+    // Bytes no instruction writes: none found (the data segment put the name there).
+    assert_eq!(search("0x200:6", trap_moment), None);
+}

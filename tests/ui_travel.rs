@@ -54,6 +54,13 @@ fn step_back_from_a_trap_then_further_back_then_to_the_start() {
         "{:#?}",
         harness.root()
     );
+    // The run's one fd_write call (the second print_name traps before its own) is a tick on
+    // the timeline.
+    assert!(
+        shows(&harness, "1 WASI call on the timeline"),
+        "{:?}",
+        labels_containing(&harness, "WASI calls")
+    );
 
     // Shift+F10: one more instruction back.
     harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
@@ -64,6 +71,21 @@ fn step_back_from_a_trap_then_further_back_then_to_the_start() {
     );
     wait_for(&mut harness, &before);
     assert!(shows_text(&harness, "Paused at print_name+"));
+
+    // The load about to run reads the pointer at 0x100 (256, on the operand stack): who
+    // wrote it? The store in set_name, called from greet: the replay pauses there.
+    wait_for(&mut harness, "who wrote it?");
+    harness.get_by_label("who wrote it?").click();
+    wait_for(&mut harness, "Paused at set_name+");
+    assert!(
+        shows_text(&harness, "was last written before instruction"),
+        "{:?}",
+        labels_containing(&harness, "──")
+    );
+    assert!(shows_text(&harness, "1: greet"), "{:#?}", harness.root());
+    // And back to where it was read: Step back's moment, by the timeline's slider position.
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    wait_for(&mut harness, "Paused at set_name+");
 
     // No breakpoint set: Reverse continue goes to the run's first instruction.
     harness.get_by_label("Reverse continue").click();

@@ -33,6 +33,10 @@ pub struct CallRecord {
     /// points outside it), in words that start "allowed here, refused when followed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepares_escape: Option<String>,
+    /// In a time-travel replay, the moment of the `call` instruction that made it: going to
+    /// that moment pauses just before the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moment: Option<u64>,
 }
 
 /// A path a call named: the guest's words and the host's.
@@ -324,6 +328,7 @@ mod tests {
                 inside: false,
             })),
             prepares_escape: None,
+            moment: None,
         };
         assert_eq!(record.result_text(), "perm (63)");
         assert_eq!(

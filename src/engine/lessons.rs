@@ -544,6 +544,7 @@ mod tests {
             count: 1,
             paths: None,
             prepares_escape: None,
+            moment: None,
         });
         report.denials_total = 1;
         assert_eq!(run(&report, &policy), Vec::<String>::new());

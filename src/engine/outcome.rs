@@ -646,6 +646,10 @@ pub struct ReplayReport {
     /// Going back from a live pause: the moment the pause was found at. Not in the JSON.
     #[serde(skip)]
     pub located: Option<u64>,
+    /// A search for who wrote a range before a moment: the last writing instruction's moment.
+    /// Not in the JSON.
+    #[serde(skip)]
+    pub last_write_at: Option<u64>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

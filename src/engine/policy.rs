@@ -247,6 +247,14 @@ pub enum Travel {
     },
     /// The quiet search of [`Travel::BackFrom`]: ends at the anchor's moment.
     Locate(Anchor),
+    /// Who wrote these bytes before moment `end`: a quiet replay that reads each writing
+    /// instruction's operands, ending at `end`; the report names the last one's moment.
+    ScanWrites {
+        /// The bytes watched.
+        range: WatchedRange,
+        /// The moment the search ends at.
+        end: u64,
+    },
 }
 
 /// A live debug run's pause as a replay can find it again: the `nth` execution of the

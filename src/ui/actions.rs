@@ -168,6 +168,7 @@ impl App {
                 }
                 Command::ReplayWithState => self.replay_with_state(ctx),
                 Command::Travel(travel) => self.travel(travel, ctx),
+                Command::WhoWrote(address) => self.who_wrote(address, ctx),
                 Command::TravelFromLive(travel) => {
                     if let Some(session) = self.run_view.session.as_mut() {
                         self.run_view.pending_travel = Some(travel);
@@ -219,10 +220,8 @@ impl App {
             // breakpoints are the window's, as for any run; in debug mode it counts its
             // instructions, so it can go back.
             let mut request = if self.state.sandbox.policy.debug {
-                self.run_view.travel = Some(crate::ui::travel::TravelSource {
-                    recording: Arc::clone(recording),
-                    total: None,
-                });
+                self.run_view.travel =
+                    Some(crate::ui::travel::TravelSource::new(Arc::clone(recording)));
                 recording.travel_request(crate::engine::policy::Travel::Count)
             } else {
                 recording.replay_request()
@@ -327,10 +326,7 @@ impl App {
         };
         let request = recording.travel_request(crate::engine::policy::Travel::Count);
         self.run_view.profiler.run_started(false);
-        self.run_view.travel = Some(crate::ui::travel::TravelSource {
-            recording: Arc::new(recording),
-            total: None,
-        });
+        self.run_view.travel = Some(crate::ui::travel::TravelSource::new(Arc::new(recording)));
         self.start_session(request, watch.into_iter().collect(), ctx);
         self.run_view
             .console
@@ -356,14 +352,53 @@ impl App {
         self.start_session(request, breakpoints, ctx);
         let what = match travel {
             crate::engine::policy::Travel::To(moment) => format!(
-                "going to instruction {}",
+                "── going to instruction {}: replaying the recording ──",
                 crate::ui::travel::thousands(moment)
             ),
-            _ => "going back to the previous breakpoint hit".to_owned(),
+            _ => "── going back to the previous breakpoint hit: replaying the recording ──"
+                .to_owned(),
         };
-        self.run_view
-            .console
-            .note(format!("── {what}: replaying the recording ──"));
+        let note = self.run_view.travel.as_mut().and_then(|s| s.note.take());
+        self.run_view.console.note(note.unwrap_or(what));
+    }
+
+    /// Who wrote the 4 bytes at `address`: paused in a replay, a search before this moment
+    /// (then the replay goes there); otherwise the memory view's search of the whole run.
+    fn who_wrote(&mut self, address: u64, ctx: &egui::Context) {
+        let moment = self
+            .run_view
+            .session
+            .as_ref()
+            .and_then(|s| s.debug.paused.as_ref())
+            .and_then(|p| p.moment);
+        if let (Some(moment), Some(source)) = (moment, &self.run_view.travel) {
+            match crate::ui::travel::WhoBefore::start(source, address, moment, ctx) {
+                Ok(search) => {
+                    self.run_view.console.note(format!(
+                        "── who wrote {}? replaying the recording to instruction {} ──",
+                        search.range,
+                        crate::ui::travel::thousands(moment)
+                    ));
+                    self.run_view.who_before = Some(search);
+                }
+                Err(message) => self.error = Some(message),
+            }
+            return;
+        }
+        self.run_view.hex.show(Some(address));
+        match self.recording_ref() {
+            Some(recording) => {
+                let start = address as usize;
+                self.run_view.hex.who.ask(recording, start..start + 4, ctx);
+            }
+            None => {
+                self.error = Some(
+                    "Who wrote this? needs the run's recording: turn Record on in the Sandbox \
+                     panel and run again."
+                        .to_owned(),
+                );
+            }
+        }
     }
 
     fn start_session(
@@ -374,6 +409,7 @@ impl App {
     ) {
         match Session::start_with_breakpoints(request, breakpoints, ctx) {
             Ok(session) => {
+                self.loaded.debugger.session_started();
                 self.error = None;
                 self.run_view.report = None;
                 self.run_view.console.clear();

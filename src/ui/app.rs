@@ -64,6 +64,8 @@ pub(crate) struct RunView {
     pub(crate) travel: Option<crate::ui::travel::TravelSource>,
     /// Where to go once the live run being stopped has handed over its recording.
     pub(crate) pending_travel: Option<crate::engine::policy::Travel>,
+    /// A search for who wrote a range before the paused moment.
+    pub(crate) who_before: Option<crate::ui::travel::WhoBefore>,
 }
 
 /// Work on other threads, and the prompts that stand in for dialogs.
@@ -201,6 +203,13 @@ impl App {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        let who = &mut self.run_view.who_before;
+        let source = self.run_view.travel.as_mut();
+        if let Some(command) =
+            crate::ui::travel::WhoBefore::poll(who, &mut self.run_view.console, source)
+        {
+            self.commands.push(command);
+        }
         if let Some(result) = job::take_result(&mut self.jobs.loading) {
             self.loaded(result.unwrap_or_else(|lost| LoadResult {
                 path: None,
@@ -301,6 +310,19 @@ impl App {
         }
     }
 
+    /// The recording "Who wrote this?" searches: the replay open, or the last run's.
+    pub(crate) fn recording_ref(&self) -> Option<crate::ui::who_wrote::RecordingRef> {
+        match self.loaded.module.as_ref().and_then(|m| m.replay.clone()) {
+            Some(recording) => Some(crate::ui::who_wrote::RecordingRef::Parsed(recording)),
+            None => self
+                .run_view
+                .report
+                .as_ref()
+                .and_then(|r| r.recording.clone())
+                .map(crate::ui::who_wrote::RecordingRef::Bytes),
+        }
+    }
+
     pub(crate) fn finished(&mut self, report: RunReport) {
         if let Some(session) = self.run_view.session.take() {
             self.run_view.memory_history = (session.memory_history, session.memory_cap_bytes);
@@ -320,10 +342,8 @@ impl App {
                 .map(|bytes| crate::engine::record::recording::Recording::parse(bytes));
             match recording {
                 Some(Ok(recording)) => {
-                    self.run_view.travel = Some(crate::ui::travel::TravelSource {
-                        recording: Arc::new(recording),
-                        total: None,
-                    });
+                    self.run_view.travel =
+                        Some(crate::ui::travel::TravelSource::new(Arc::new(recording)));
                     self.commands.push(Command::Travel(travel));
                 }
                 Some(Err(e)) => self.error = Some(format!("cannot go back: {e}")),
@@ -336,12 +356,8 @@ impl App {
                 }
             }
         }
-        if let (Some(source), Some(end)) = (
-            self.run_view.travel.as_mut(),
-            report.replay.as_ref().and_then(|r| r.instructions),
-        ) && !matches!(report.outcome, crate::engine::RunOutcome::Cancelled)
-        {
-            source.total = Some(end);
+        if let Some(source) = self.run_view.travel.as_mut() {
+            source.learn(&report);
         }
         self.loaded.code.run_ended();
         self.run_view.after = files::AfterRun::default();
@@ -484,15 +500,7 @@ impl eframe::App for App {
         tenants::tenants_window_ui(&ctx, &mut self.jobs.tenants, can_run, &mut self.commands);
         let paused = self.loaded.debugger.paused_report();
         let shown = paused.or(self.run_view.report.as_ref());
-        let recording = match self.loaded.module.as_ref().and_then(|m| m.replay.clone()) {
-            Some(recording) => Some(crate::ui::who_wrote::RecordingRef::Parsed(recording)),
-            None => self
-                .run_view
-                .report
-                .as_ref()
-                .and_then(|r| r.recording.clone())
-                .map(crate::ui::who_wrote::RecordingRef::Bytes),
-        };
+        let recording = self.recording_ref();
         memory::memory_window_ui(
             &ctx,
             &mut self.run_view.hex,

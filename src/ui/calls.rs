@@ -344,6 +344,7 @@ mod tests {
             count: 1,
             paths: None,
             prepares_escape: None,
+            moment: None,
         }
     }
 

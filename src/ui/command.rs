@@ -77,6 +77,9 @@ pub enum Command {
     /// Go back from a live debug run's pause: the run stops, and its recording is replayed to
     /// the moment before the pause (or to the breakpoint hit before it).
     TravelFromLive(crate::engine::policy::Travel),
+    /// Who wrote the 4 bytes at this address: paused in a replay, the last write before this
+    /// moment (and go there); otherwise the last write in the run's recording.
+    WhoWrote(u64),
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveGuestProfile(Option<PathBuf>),

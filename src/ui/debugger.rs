@@ -100,6 +100,11 @@ impl DebuggerState {
         }
     }
 
+    /// A new run started: its first pause is new too (each run counts its pauses from 1).
+    pub fn session_started(&mut self) {
+        self.seen_pause = 0;
+    }
+
     /// What the memory view shows while paused (the paused memory), else `None`.
     pub fn paused_report(&self) -> Option<&RunReport> {
         self.paused_report.as_ref()
@@ -384,7 +389,7 @@ fn values_ui(
     commands: &mut Vec<Command>,
 ) {
     egui::Grid::new(id)
-        .num_columns(3)
+        .num_columns(4)
         .striped(true)
         .spacing([10.0, 2.0])
         .show(ui, |ui| {
@@ -405,6 +410,16 @@ fn values_ui(
                             .clicked()
                         {
                             commands.push(Command::ShowMemory(Some(address)));
+                        }
+                        if ui
+                            .small_button("who wrote it?")
+                            .on_hover_text(format!(
+                                "Find the last instruction that wrote the 4 bytes at {address:#x} \
+                                 (paused in a replay: before this moment, and go there)."
+                            ))
+                            .clicked()
+                        {
+                            commands.push(Command::WhoWrote(address));
                         }
                     }
                     None => {

@@ -10,9 +10,10 @@ use egui::RichText;
 
 use crate::engine::RunReport;
 use crate::engine::debug::PausedState;
-use crate::engine::policy::Travel;
+use crate::engine::policy::{Travel, WatchedRange};
 use crate::engine::record::recording::Recording;
 use crate::ui::command::Command;
+use crate::ui::job::Job;
 use crate::ui::session::Session;
 
 /// The recording behind the debug-mode replays the window runs, and how many instructions a
@@ -22,6 +23,58 @@ pub struct TravelSource {
     pub recording: Arc<Recording>,
     /// The instructions to the end (to the trapping one, for a trap), once known.
     pub total: Option<u64>,
+    /// The WASI calls with their moments, from the furthest replay that logged them: the
+    /// timeline's ticks.
+    pub ticks: Vec<Tick>,
+    /// What the next replay's console says it is for, when not just going to a moment.
+    pub note: Option<String>,
+}
+
+/// A WASI call on the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    /// The moment of its `call` instruction.
+    pub moment: u64,
+    /// `fd_write(fd=1 …) -> success`.
+    pub label: String,
+    /// Whether the sandbox refused it.
+    pub refused: bool,
+}
+
+impl TravelSource {
+    /// Debugging `recording`, nothing counted yet.
+    pub fn new(recording: Arc<Recording>) -> Self {
+        Self {
+            recording,
+            total: None,
+            ticks: Vec::new(),
+            note: None,
+        }
+    }
+
+    /// What a replay that ended tells: how far the run goes, and its calls' moments.
+    pub fn learn(&mut self, report: &RunReport) {
+        if matches!(report.outcome, crate::engine::RunOutcome::Cancelled) {
+            return;
+        }
+        if let Some(end) = report.replay.as_ref().and_then(|r| r.instructions) {
+            self.total = Some(end);
+        }
+        let ticks: Vec<Tick> = report
+            .calls
+            .iter()
+            .filter_map(|call| {
+                Some(Tick {
+                    moment: call.moment?,
+                    label: format!("{}({}) -> {}", call.function, call.args, call.result_text()),
+                    refused: call.denial.is_some(),
+                })
+            })
+            .collect();
+        if ticks.len() >= self.ticks.len() {
+            self.ticks = ticks;
+        }
+    }
 }
 
 const STEP_BACK_TIP: &str = "Go back to the moment before the last instruction: the recording is \
@@ -149,6 +202,7 @@ pub fn timeline_ui(
             if slider.drag_stopped() && at != moment {
                 commands.push(Command::Travel(Travel::To(at)));
             }
+            ticks_ui(ui, source, total, moment, slider.rect.width(), commands);
         }
         _ => {
             ui.label(format!(
@@ -156,6 +210,94 @@ pub fn timeline_ui(
                 thousands(moment)
             ));
         }
+    }
+}
+
+/// The run's WASI calls as ticks along the timeline (red where the sandbox refused), one
+/// per pixel column at most however many calls there are; hover for the call, click to go to
+/// the moment just before it.
+fn ticks_ui(
+    ui: &mut egui::Ui,
+    source: &TravelSource,
+    total: u64,
+    moment: u64,
+    width: f32,
+    commands: &mut Vec<Command>,
+) {
+    if source.ticks.is_empty() || total < 2 {
+        return;
+    }
+    let (rect, response) =
+        ui.allocate_exact_size(egui::vec2(width.max(40.0), 14.0), egui::Sense::click());
+    let calls = source.ticks.len();
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Canvas,
+            true,
+            format!(
+                "{calls} WASI call{} on the timeline",
+                if calls == 1 { "" } else { "s" }
+            ),
+        )
+    });
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
+    let x_of =
+        |m: u64| rect.left() + rect.width() * (m.saturating_sub(1)) as f32 / (total - 1) as f32;
+    let mut last_column = f32::NEG_INFINITY;
+    for tick in &source.ticks {
+        let x = x_of(tick.moment).round();
+        // Refusals are drawn even where an allowed call took the column.
+        if x <= last_column && !tick.refused {
+            continue;
+        }
+        last_column = x;
+        let color = if tick.refused {
+            egui::Color32::from_rgb(220, 60, 60)
+        } else {
+            egui::Color32::from_rgb(60, 160, 90)
+        };
+        painter.line_segment(
+            [
+                egui::pos2(x, rect.top() + 2.0),
+                egui::pos2(x, rect.bottom() - 2.0),
+            ],
+            egui::Stroke::new(1.5, color),
+        );
+    }
+    let here = x_of(moment);
+    painter.line_segment(
+        [
+            egui::pos2(here, rect.top()),
+            egui::pos2(here, rect.bottom()),
+        ],
+        egui::Stroke::new(2.0, ui.visuals().strong_text_color()),
+    );
+    // The call nearest the pointer, within a few pixels.
+    let nearest = response.hover_pos().and_then(|pointer| {
+        source
+            .ticks
+            .iter()
+            .map(|tick| ((x_of(tick.moment) - pointer.x).abs(), tick))
+            .filter(|(distance, _)| *distance <= 4.0)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, tick)| tick)
+    });
+    let response = response.on_hover_text(match nearest {
+        Some(tick) => format!(
+            "{} at instruction {}: click to go to the moment before it.",
+            tick.label,
+            thousands(tick.moment)
+        ),
+        None => format!(
+            "The run's {} WASI calls (red: refused). Click one to go to the moment before it.",
+            source.ticks.len()
+        ),
+    });
+    if response.clicked()
+        && let Some(tick) = nearest
+    {
+        commands.push(Command::Travel(Travel::To(tick.moment)));
     }
 }
 
@@ -189,6 +331,88 @@ pub fn outcome_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Comm
             thousands(end)
         )));
     });
+}
+
+/// A search for who wrote a range before the paused moment: a quiet replay on a thread of its
+/// own that reads each writing instruction's operands.
+pub struct WhoBefore {
+    /// The bytes asked about.
+    pub range: WatchedRange,
+    /// The moment searched before.
+    pub before: u64,
+    job: Job<Result<Option<u64>, String>>,
+}
+
+impl WhoBefore {
+    /// Starts looking for the last write to the 4 bytes at `address` before `moment`.
+    pub fn start(
+        source: &TravelSource,
+        address: u64,
+        moment: u64,
+        ctx: &egui::Context,
+    ) -> Result<Self, String> {
+        let range = WatchedRange::parse(&format!("{address:#x}:4"))?;
+        let request = source
+            .recording
+            .travel_request(Travel::ScanWrites { range, end: moment });
+        let work = move || {
+            let report = crate::runner::spawn(request, None)
+                .map_err(|e| format!("cannot start the search: {e}"))?
+                .wait();
+            Ok(report.replay.and_then(|r| r.last_write_at))
+        };
+        let job = Job::spawn(
+            "who-wrote",
+            format!("looking up who wrote {range}"),
+            ctx,
+            work,
+        )
+        .map_err(|e| format!("cannot start the search: {e}"))?;
+        Ok(Self {
+            range,
+            before: moment,
+            job,
+        })
+    }
+
+    /// The answer once it came: go to the write, or say nothing wrote the bytes.
+    pub fn poll(
+        slot: &mut Option<Self>,
+        console: &mut crate::ui::console::Console,
+        source: Option<&mut TravelSource>,
+    ) -> Option<Command> {
+        let search = slot.as_ref()?;
+        let result = search.job.poll()?;
+        let (range, before) = (search.range, search.before);
+        *slot = None;
+        match result {
+            Ok(Ok(Some(moment))) => {
+                source?.note = Some(format!(
+                    "── {range} was last written before instruction {} by the instruction at \
+                     {}: paused there, about to write ──",
+                    thousands(before),
+                    thousands(moment)
+                ));
+                Some(Command::Travel(Travel::To(moment)))
+            }
+            Ok(Ok(None)) => {
+                console.note(format!(
+                    "── no instruction wrote {range} before instruction {}: the module's data \
+                     segment put it there, a WASI call wrote it, or it was never written ──",
+                    thousands(before)
+                ));
+                None
+            }
+            Ok(Err(message)) => {
+                console.note(format!("── who wrote {range}: {message} ──"));
+                None
+            }
+            Err(lost) => {
+                console.note(format!("── {lost} ──"));
+                None
+            }
+        }
+    }
 }
 
 /// `12,345`.

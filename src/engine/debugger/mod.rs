@@ -5,5 +5,7 @@
 
 pub mod capture;
 pub mod session;
+pub(crate) mod travel;
+pub(crate) mod writes;
 
 pub use session::Debugger;

@@ -21,6 +21,7 @@ use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
 use crate::engine::debugger::capture::{
     Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
 };
+use crate::engine::debugger::writes::WriteSites;
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
 use crate::engine::policy::{Anchor, SandboxPolicy, Travel};
@@ -45,8 +46,8 @@ enum Stepping {
     },
 }
 
-struct BreakRecord {
-    breakpoint: Breakpoint,
+pub(super) struct BreakRecord {
+    pub(super) breakpoint: Breakpoint,
     hits: u64,
     printed: u64,
     first: Vec<DebugValue>,
@@ -71,37 +72,41 @@ impl BreakRecord {
     }
 }
 
-struct HandlerState {
-    breaks: Vec<BreakRecord>,
+pub(super) struct HandlerState {
+    pub(super) breaks: Vec<BreakRecord>,
     /// Module offset -> index into `breaks`.
-    by_offset: HashMap<usize, usize>,
+    pub(super) by_offset: HashMap<usize, usize>,
     printed: u64,
     stepping: Stepping,
     trap: Option<TrapCapture>,
     /// The module (only one core module can have breakpoints).
     module: Option<Module>,
     /// A time-travel replay's count of instructions (every one is a step event).
-    travel: Option<Counting>,
+    pub(super) travel: Option<Counting>,
     /// A live run's pause as a replay of its recording can find it again.
     anchor: Option<Anchor>,
 }
 
 /// What a time-travel replay is counting towards (the count itself is [`Shared::count`]).
-struct Counting {
-    mode: Travel,
+pub(super) struct Counting {
+    pub(super) mode: Travel,
     /// A reverse continue's search: the last pausing breakpoint's hit seen.
-    last_break: Option<u64>,
+    pub(super) last_break: Option<u64>,
     /// A search for a live pause: executions of its breakpoint's instruction seen, and the
     /// moment found.
-    seen: u64,
-    located: Option<u64>,
+    pub(super) seen: u64,
+    pub(super) located: Option<u64>,
+    /// A search for who wrote a range: the module's writing instructions, and the moment of
+    /// the last one that wrote it.
+    pub(super) writes: Option<WriteSites>,
+    pub(super) last_write: Option<u64>,
 }
 
 impl Counting {
     /// At the instruction numbered `count`, past any quiet stretch. `Err(pause)` answers the
     /// event without looking at the guest (the target reached: pause there); `Ok(())`
     /// handles it as any debug run would.
-    fn step(&mut self, count: u64) -> Result<(), Option<PauseReason>> {
+    pub(super) fn step(&mut self, count: u64) -> Result<(), Option<PauseReason>> {
         match self.mode {
             Travel::To(n) | Travel::AtBreak(n) if count < n => Err(None),
             Travel::To(_) => {
@@ -116,15 +121,16 @@ impl Counting {
             | Travel::LastBreakBefore(_)
             | Travel::Scan(_)
             | Travel::BackFrom { .. }
-            | Travel::Locate(_) => Ok(()),
+            | Travel::Locate(_)
+            | Travel::ScanWrites { .. } => Ok(()),
         }
     }
 }
 
-struct Shared {
-    control: Arc<RunControl>,
+pub(super) struct Shared {
+    pub(super) control: Arc<RunControl>,
     events: Sender<RunEvent>,
-    maps: Maps,
+    pub(super) maps: Maps,
     state: Mutex<HandlerState>,
     /// Whether the module has DWARF (source lines can be missing for a reason).
     has_dwarf: bool,
@@ -132,12 +138,12 @@ struct Shared {
     /// the moment its quiet stretch ends (0 for none). Read at every instruction, so kept
     /// outside the state's lock.
     counting: bool,
-    count: AtomicU64,
+    count: Arc<AtomicU64>,
     quiet_until: AtomicU64,
 }
 
 #[derive(Clone)]
-struct Handler(Arc<Shared>);
+pub(super) struct Handler(pub(super) Arc<Shared>);
 
 /// A debug-mode run's debugger: installed on the store before the guest starts, asked for
 /// what it saw when the run ends.
@@ -146,7 +152,7 @@ pub struct Debugger {
 }
 
 impl Shared {
-    fn state(&self) -> std::sync::MutexGuard<'_, HandlerState> {
+    pub(super) fn state(&self) -> std::sync::MutexGuard<'_, HandlerState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -204,6 +210,9 @@ impl Handler {
         match state.travel.as_ref().map(|t| t.mode) {
             Some(Travel::Scan(end)) => return self.scan(store, state, count, end),
             Some(Travel::Locate(anchor)) => return self.locate(store, state, count, anchor),
+            Some(Travel::ScanWrites { range, end }) => {
+                return self.scan_writes(store, state, count, range, end);
+            }
             _ => {}
         }
         drop(state);
@@ -311,73 +320,6 @@ impl Handler {
                 pause
             }
         }
-    }
-
-    /// One instruction of a reverse continue's quiet search: note pausing breakpoints' hits
-    /// until the moment it searches before, then end the search.
-    fn scan<'a>(
-        &'a self,
-        store: &mut StoreContextMut<'_, Host>,
-        mut state: std::sync::MutexGuard<'a, HandlerState>,
-        count: u64,
-        end: u64,
-    ) -> Option<PauseReason> {
-        if count >= end {
-            drop(state);
-            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
-                let _ = edit.single_step(false);
-            }
-            self.0.control.cancel();
-            return None;
-        }
-        if state.by_offset.is_empty() {
-            return None;
-        }
-        drop(state);
-        let frame = store.debug_exit_frames().next()?;
-        let (_, _, _, offset) = frame_place(store, &frame, &self.0.maps)?;
-        state = self.0.state();
-        let pausing = state
-            .by_offset
-            .get(&offset)
-            .is_some_and(|&i| state.breaks[i].breakpoint.action == BreakAction::Pause);
-        if pausing && let Some(travel) = state.travel.as_mut() {
-            travel.last_break = Some(count);
-        }
-        None
-    }
-
-    /// One instruction of the search for a live pause: count executions of its breakpoint's
-    /// instruction; at the anchor's, its moment is found and the search ends.
-    fn locate<'a>(
-        &'a self,
-        store: &mut StoreContextMut<'_, Host>,
-        state: std::sync::MutexGuard<'a, HandlerState>,
-        count: u64,
-        anchor: Anchor,
-    ) -> Option<PauseReason> {
-        if state.travel.as_ref().is_some_and(|t| t.located.is_some()) {
-            return None;
-        }
-        drop(state);
-        let frame = store.debug_exit_frames().next()?;
-        let (_, _, _, offset) = frame_place(store, &frame, &self.0.maps)?;
-        if offset != anchor.offset {
-            return None;
-        }
-        let mut state = self.0.state();
-        let travel = state.travel.as_mut()?;
-        travel.seen += 1;
-        if travel.seen == anchor.nth {
-            // Each step after it is one instruction.
-            travel.located = Some(count + anchor.steps);
-            drop(state);
-            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
-                let _ = edit.single_step(false);
-            }
-            self.0.control.cancel();
-        }
-        None
     }
 
     /// Pauses: tells the face, then waits for a command that resumes.
@@ -690,18 +632,29 @@ impl Debugger {
                     last_break: None,
                     seen: 0,
                     located: None,
+                    writes: match mode {
+                        Travel::ScanWrites { .. } => {
+                            module.and_then(Module::debug_bytecode).map(WriteSites::of)
+                        }
+                        _ => None,
+                    },
+                    last_write: None,
                 }),
                 anchor: None,
             }),
             has_dwarf,
             counting: travel.is_some(),
-            count: AtomicU64::new(0),
+            count: Arc::new(AtomicU64::new(0)),
             quiet_until: AtomicU64::new(match travel {
                 Some(Travel::To(n) | Travel::AtBreak(n)) => n,
                 _ => 0,
             }),
         });
         if travel.is_some() {
+            // Each WASI call keeps the moment it was made at (the timeline's ticks).
+            if let Some(calls) = store.data_mut().calls.as_mut() {
+                calls.moments = Some(Arc::clone(&shared.count));
+            }
             // Every instruction is a step event, counted; breakpoints are looked up at each.
             if let Some(mut edit) = store.edit_breakpoints() {
                 edit.single_step(true)
@@ -730,6 +683,7 @@ impl Debugger {
             replay.instructions = Some(self.shared.count.load(Ordering::Relaxed));
             replay.last_break_before = travel.last_break;
             replay.located = travel.located;
+            replay.last_write_at = travel.last_write;
         }
         report.breaks = state
             .breaks

@@ -69,6 +69,9 @@ impl Recording {
     ) -> crate::engine::RunRequest {
         let mut request = self.replay_request();
         request.policy.debug = true;
+        // The calls, with their moments, are the timeline's ticks (logging them changes
+        // nothing the guest sees).
+        request.policy.log_calls = true;
         request.policy.timeout_ms = request.policy.timeout_ms.map(|ms| ms.saturating_mul(100));
         request.invocation.travel = Some(travel);
         request

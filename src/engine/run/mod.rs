@@ -351,6 +351,7 @@ fn record_or_replay(
             instructions: None,
             last_break_before: None,
             located: None,
+            last_write_at: None,
         });
         sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
     } else if let Some(max_bytes) = invocation.record_max_bytes {

@@ -379,7 +379,9 @@ impl Rewriter<'_> {
 }
 
 /// A store's text, width and the type of the value it stores; `None` for anything else.
-fn store_of(op: &Operator<'_>) -> Option<(&'static str, wasmparser::MemArg, u32, ValType)> {
+pub(crate) fn store_of(
+    op: &Operator<'_>,
+) -> Option<(&'static str, wasmparser::MemArg, u32, ValType)> {
     use Operator as O;
     use ValType::{F32, F64, I32, I64, V128};
     Some(match *op {
@@ -402,7 +404,7 @@ fn store_of(op: &Operator<'_>) -> Option<(&'static str, wasmparser::MemArg, u32,
 }
 
 /// A bulk write's text and kind; `None` for anything else.
-fn bulk_of(op: &Operator<'_>) -> Option<(&'static str, SiteKind)> {
+pub(crate) fn bulk_of(op: &Operator<'_>) -> Option<(&'static str, SiteKind)> {
     Some(match *op {
         Operator::MemoryFill { .. } => ("memory.fill", SiteKind::Fill),
         Operator::MemoryCopy { .. } => ("memory.copy", SiteKind::Copy),

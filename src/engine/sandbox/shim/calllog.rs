@@ -58,6 +58,8 @@ pub struct CallLog {
     /// What the guest's successful calls changed in its folders (kept whether or not the calls
     /// are recorded): tells its file changes from another program's.
     pub written: WrittenPaths,
+    /// A time-travel replay's instruction count: each call keeps the moment it was made at.
+    pub(crate) moments: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl CallLog {
@@ -102,6 +104,7 @@ impl CallLog {
             denials: Vec::new(),
             denials_total: 0,
             written: WrittenPaths::default(),
+            moments: None,
         }
     }
 
@@ -248,6 +251,10 @@ impl CallLog {
             count: 1,
             paths: paths.map(Box::new),
             prepares_escape,
+            moment: self
+                .moments
+                .as_ref()
+                .map(|m| m.load(std::sync::atomic::Ordering::Relaxed)),
         });
     }
 }
