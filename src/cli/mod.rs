@@ -711,6 +711,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         epoch_checks: true,
         // A precompiled module's runs are not recorded.
         deterministic: false,
+        // What every run loads it into: wasmtime's frame lines on.
+        frame_lines: true,
     };
     let shared = match engine::sandbox::shared_engine(key) {
         Ok(shared) => shared,

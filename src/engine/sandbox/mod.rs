@@ -514,6 +514,11 @@ pub struct EngineKey {
     /// wasmtime documents for deterministic execution: on for runs that record or replay, so
     /// a replay on another machine computes the same bits.
     pub deterministic: bool,
+    /// wasmtime resolves each captured frame's file:line (`wasm_backtrace_details`). Off for
+    /// a profiled core module: wasmtime reads the DWARF anew for every frame, at every sample;
+    /// the run's reported frames get their lines from the module's line table, once, at the
+    /// end ([`crate::engine::sandbox::watch::add_source_lines`]).
+    pub frame_lines: bool,
 }
 
 impl EngineKey {
@@ -527,6 +532,7 @@ impl EngineKey {
             debug: policy.debug,
             epoch_checks: true,
             deterministic: false,
+            frame_lines: true,
         }
     }
 
@@ -539,13 +545,14 @@ impl EngineKey {
     }
 
     /// The key `request` runs under: profiled or not, and without epoch checks when the run
-    /// needs none. A precompiled module keeps them: `wasmscope compile` writes code with
-    /// epoch checks, and wasmtime loads code only into an engine configured alike.
+    /// needs none. A precompiled module keeps them and the frame lines: `wasmscope compile`
+    /// writes code with both, and wasmtime loads code only into an engine configured alike.
     pub fn for_run(policy: &SandboxPolicy, invocation: &Invocation, precompiled: bool) -> Self {
         Self {
             profiling: invocation.profiler_interval_ms.is_some(),
             epoch_checks: invocation.needs_epoch_checks(policy) || precompiled,
             deterministic: invocation.is_recorded() && !precompiled,
+            frame_lines: invocation.profiler_interval_ms.is_none() || precompiled,
             ..Self::for_policy(policy)
         }
     }
@@ -680,7 +687,11 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     config.max_wasm_stack(key.max_wasm_stack_bytes);
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
     config.async_stack_size(key.max_wasm_stack_bytes + 2 * 1024 * 1024);
-    config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+    config.wasm_backtrace_details(if key.frame_lines {
+        WasmBacktraceDetails::Enable
+    } else {
+        WasmBacktraceDetails::Disable
+    });
     // A trap carries a coredump (memory, globals, stack) for `--coredump` and the GUI.
     config.coredump_on_trap(true);
     if key.profiling {
