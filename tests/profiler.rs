@@ -239,3 +239,60 @@ fn a_profile_interval_without_a_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--profile-guest"));
 }
+
+/// A trap three calls deep, after a loop long enough for the profiler to sample it.
+const TRAPS_DEEP: &str = r#"(module
+  (func $spin (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 20000000))))
+    unreachable)
+  (func $middle (call $spin))
+  (func (export "_start") (call $middle)))"#;
+
+/// Issue 25: a profiled run's engine leaves the frames' source lines to wasmscope (wasmtime
+/// would read the module's DWARF again at every sample); its trap still shows the same
+/// file:line:column as an unprofiled run's, and the profile the same functions.
+#[test]
+fn a_trap_in_a_profiled_run_shows_the_same_source_lines() {
+    let wasm = common::with_line_table(&wat::parse_str(TRAPS_DEEP).unwrap());
+    let frames = |ran: &Ran| match &ran.report.outcome {
+        RunOutcome::Trapped { trap } => trap.frames.clone(),
+        other => panic!("expected a trap, got {other:?}"),
+    };
+    let plain = common::run_wasm("deep", wasm.clone(), SandboxPolicy::default());
+    let profiled = run_wasm_with("deep", wasm, SandboxPolicy::default(), profiling());
+    let (plain_frames, profiled_frames) = (frames(&plain), frames(&profiled));
+    assert_eq!(plain_frames.len(), 3, "{plain_frames:?}");
+    for frame in &plain_frames {
+        let source = frame.source.as_deref().unwrap_or_default();
+        assert!(
+            source.contains("main.c:") && source.ends_with(":3"),
+            "{frame:?}"
+        );
+    }
+    assert_eq!(profiled_frames, plain_frames);
+    let profile = profiled.report.profile.as_ref().unwrap();
+    assert!(profile.samples > 0);
+    assert_eq!(function(profile, "spin").total_samples, profile.samples);
+}
+
+/// Issue 25: where a profiled run stopped at its timeout has source lines too.
+#[test]
+fn where_a_profiled_run_stopped_has_source_lines() {
+    let wasm = common::with_line_table(
+        &wat::parse_str(r#"(module (func (export "_start") (loop $l (br $l))))"#).unwrap(),
+    );
+    let ran = run_wasm_with("spin", wasm, short_timeout(100), profiling());
+    assert!(
+        matches!(ran.report.outcome, RunOutcome::TimedOut { .. }),
+        "{:?}",
+        ran.report.outcome
+    );
+    let stopped = ran.report.stopped_at.as_ref().expect("where it stopped");
+    assert!(!stopped.frames.is_empty());
+    for frame in &stopped.frames {
+        let source = frame.source.as_deref().unwrap_or_default();
+        assert!(source.contains("main.c:"), "{frame:?}");
+    }
+}

@@ -37,10 +37,8 @@ pub enum CliCommand {
     /// Run a recording (`run --record FILE`) again exactly: every WASI call is answered from
     /// it, and nothing of this machine (folders, environment, stdin, clock, random) is read.
     Replay(replay::ReplayArgs),
-    /// Serve the Debug Adapter Protocol on stdin/stdout, for an editor's debugger: the module
-    /// runs once, recorded, then is debugged forwards and backwards (Step back, Reverse
-    /// continue). Launch arguments: program, args, env, dirs, stdin, stopOnEntry, timeout,
-    /// maxMemory, fuel.
+    /// Serve the Debug Adapter Protocol on stdin/stdout for an editor's debugger (a recorded
+    /// run, debugged forwards and backwards; see the README for the launch arguments).
     Dap,
 }
 
@@ -718,6 +716,8 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         epoch_checks: true,
         // A precompiled module's runs are not recorded.
         deterministic: false,
+        // What every run loads it into: wasmtime's frame lines on.
+        frame_lines: true,
     };
     let shared = match engine::sandbox::shared_engine(key) {
         Ok(shared) => shared,

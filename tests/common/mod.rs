@@ -221,3 +221,78 @@ pub fn wasmscope_reading(args: &[&str], stdin: Option<&Path>) -> std::process::O
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// `wasm` with DWARF line tables as a compiler writes them: a row at every instruction, in
+/// `/src/main.c`, line N and column 3 for the Nth instruction.
+pub fn with_line_table(wasm: &[u8]) -> Vec<u8> {
+    use gimli::write::{Address, DwarfUnit, EndianVec, LineProgram, LineString, Sections};
+    let mut code_start = 0;
+    let mut addresses = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.unwrap() {
+            wasmparser::Payload::CodeSectionStart { range, .. } => code_start = range.start,
+            wasmparser::Payload::CodeSectionEntry(body) => {
+                let mut operators = body.get_operators_reader().unwrap();
+                while !operators.eof() {
+                    let (_, offset) = operators.read_with_offset().unwrap();
+                    addresses.push((offset - code_start) as u64);
+                }
+            }
+            _ => {}
+        }
+    }
+    let encoding = gimli::Encoding {
+        format: gimli::Format::Dwarf32,
+        version: 4,
+        address_size: 4,
+    };
+    let mut dwarf = DwarfUnit::new(encoding);
+    let mut program = LineProgram::new(
+        encoding,
+        gimli::LineEncoding::default(),
+        LineString::String(b"/src".to_vec()),
+        None,
+        LineString::String(b"main.c".to_vec()),
+        None,
+    );
+    let directory = program.default_directory();
+    let file = program.add_file(LineString::String(b"main.c".to_vec()), directory, None);
+    program.begin_sequence(Some(Address::Constant(0)));
+    for (line, address) in addresses.iter().enumerate() {
+        program.row().address_offset = *address;
+        program.row().file = file;
+        program.row().line = line as u64 + 1;
+        program.row().column = 3;
+        program.generate_row();
+    }
+    program.end_sequence(addresses.last().unwrap() + 1);
+    dwarf.unit.line_program = program;
+    let mut sections = Sections::new(EndianVec::new(gimli::LittleEndian));
+    dwarf.write(&mut sections).unwrap();
+    let mut out = wasm.to_vec();
+    let leb = |out: &mut Vec<u8>, mut n: usize| loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    };
+    sections
+        .for_each(|id, data| {
+            let data = data.slice();
+            if !data.is_empty() {
+                let mut payload = Vec::new();
+                leb(&mut payload, id.name().len());
+                payload.extend_from_slice(id.name().as_bytes());
+                payload.extend_from_slice(data);
+                out.push(0);
+                leb(&mut out, payload.len());
+                out.extend_from_slice(&payload);
+            }
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+    out
+}

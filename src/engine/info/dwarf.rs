@@ -136,8 +136,17 @@ fn line_addresses(sections: &HashMap<String, &[u8]>) -> Option<Vec<u64>> {
 #[derive(Debug)]
 pub struct LineTable {
     code_start: usize,
-    /// (code-section address, file and line; `None` past a sequence's end), by address.
-    rows: Vec<(u64, Option<(String, u32)>)>,
+    /// (code-section address, its place; `None` past a sequence's end), by address.
+    rows: Vec<(u64, Option<Place>)>,
+}
+
+/// A line-table row's place in the source.
+#[derive(Debug)]
+struct Place {
+    file: String,
+    line: u32,
+    /// 0 when the row has none.
+    column: u32,
 }
 
 impl LineTable {
@@ -191,7 +200,12 @@ impl LineTable {
                     })
                 });
                 let line = row.line().map_or(0, |line| line.get() as u32);
-                rows.push((row.address(), file.map(|file| (file, line))));
+                let column = match row.column() {
+                    gimli::ColumnType::LeftEdge => 0,
+                    gimli::ColumnType::Column(column) => column.get() as u32,
+                };
+                let place = file.map(|file| Place { file, line, column });
+                rows.push((row.address(), place));
             }
         }
         rows.sort_by_key(|(address, _)| *address);
@@ -212,8 +226,8 @@ impl LineTable {
             .rows
             .iter()
             .filter_map(|(address, row)| {
-                let (f, l) = row.as_ref()?;
-                (*l == line && same(f, file)).then_some(*address)
+                let place = row.as_ref()?;
+                (place.line == line && same(&place.file, file)).then_some(*address)
             })
             .min()?;
         usize::try_from(address).ok()?.checked_add(self.code_start)
@@ -221,12 +235,25 @@ impl LineTable {
 
     /// The file and line of the instruction at `module_offset`.
     pub fn line_at(&self, module_offset: usize) -> Option<(&str, u32)> {
+        self.place_at(module_offset)
+            .map(|place| (place.file.as_str(), place.line))
+    }
+
+    /// Where the instruction at `module_offset` comes from, as wasmtime writes a frame's
+    /// source: `file:line:column`, or `file:line` when the row has no column.
+    pub fn source_at(&self, module_offset: usize) -> Option<String> {
+        let Place { file, line, column } = self.place_at(module_offset)?;
+        Some(match column {
+            0 => format!("{file}:{line}"),
+            column => format!("{file}:{line}:{column}"),
+        })
+    }
+
+    fn place_at(&self, module_offset: usize) -> Option<&Place> {
         let address = module_offset.checked_sub(self.code_start)? as u64;
         let at = self.rows.partition_point(|(a, _)| *a <= address);
-        let (_, row) = self.rows.get(at.checked_sub(1)?)?;
-        row.as_ref()
-            .filter(|(_, line)| *line > 0)
-            .map(|(file, line)| (file.as_str(), *line))
+        let (_, place) = self.rows.get(at.checked_sub(1)?)?;
+        place.as_ref().filter(|place| place.line > 0)
     }
 }
 

@@ -87,6 +87,8 @@ impl CompiledFor {
             epoch_checks: true,
             // Precompiled runs are never recorded.
             deterministic: false,
+            // `compile` keeps wasmtime's frame lines, as every engine but a profiled one.
+            frame_lines: true,
         }
     }
 

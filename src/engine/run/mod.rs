@@ -206,7 +206,11 @@ fn run_inner(
     if let Some(refusal) = travel_refusal(request) {
         return Ok(failed(refusal));
     }
-    let key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
+    let mut key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
+    // A component's modules are not one line table: wasmtime resolves its frames' lines.
+    if wasmparser::Parser::is_component(&request.wasm) {
+        key.frame_lines = true;
+    }
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     // A `--last-write` search runs an instrumented copy of the module.
     let plan = match request.invocation.last_write {
@@ -298,6 +302,18 @@ fn run_inner(
         ));
     }
     let mut outcome = outcome_of(result, control, policy, report);
+    if !key.frame_lines && plan.is_none() {
+        let trap = match &mut outcome {
+            RunOutcome::Trapped { trap } => Some(trap),
+            _ => None,
+        };
+        let stopped = report.stopped_at.as_mut();
+        let frames = trap.into_iter().flat_map(|t| t.frames.iter_mut());
+        crate::engine::sandbox::watch::add_source_lines(
+            &request.wasm,
+            frames.chain(stopped.into_iter().flat_map(|s| s.frames.iter_mut())),
+        );
+    }
     if let Some(watch) = watch {
         watch.map_outcome(&mut outcome);
         let memory = watch.memory.or_else(|| {

@@ -3,6 +3,7 @@
 //! stop handle ([`RunControl`]), and the shared engines, linkers and compiled modules.
 
 pub mod cache;
+pub mod control;
 pub mod last_write;
 pub mod output;
 pub(crate) mod preopens;
@@ -10,7 +11,6 @@ pub mod shim;
 pub mod watch;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use crate::engine::outcome::{
 };
 use crate::engine::policy::{Compiler, Invocation, SandboxPolicy, StdinSource};
 pub use crate::engine::sandbox::cache::Compiled;
+pub use crate::engine::sandbox::control::RunControl;
 use crate::engine::sandbox::output::ChannelOutput;
 use crate::engine::sandbox::preopens::{PreparedDir, prepare_dirs};
 use crate::engine::sandbox::shim::calllog::CallLog;
@@ -200,61 +201,6 @@ impl Limits {
             table_elements: 0,
             denied: Vec::new(),
             denied_count: 0,
-        }
-    }
-}
-
-/// Stop requests for a run in progress, shared with the thread that may cancel it.
-#[derive(Debug, Default)]
-pub struct RunControl {
-    cancelled: AtomicBool,
-    pub(crate) wake: tokio::sync::Notify,
-    outputs: std::sync::Mutex<Vec<ChannelOutput>>,
-    debug: crate::engine::debug::control::DebugControl,
-    parent: Option<Arc<RunControl>>,
-}
-
-impl RunControl {
-    /// Asks the run to stop. It ends with [`RunOutcome::Cancelled`], even inside a host call.
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-
-    /// Sends guest output that is waiting to be coalesced; call about every millisecond.
-    pub fn tick(&self) {
-        for output in self
-            .outputs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            output.tick();
-        }
-    }
-
-    pub(crate) fn set_outputs(&self, outputs: Vec<ChannelOutput>) {
-        *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs;
-    }
-
-    /// The debug-mode side: breakpoints, Continue/Step/Pause, the paused-time clock.
-    pub fn debug(&self) -> &crate::engine::debug::control::DebugControl {
-        &self.debug
-    }
-
-    /// Whether [`Self::cancel`] was called, here or on the run this one serves.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-            || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
-    }
-
-    /// A quiet run's control (a reverse continue's search), stopped when this run is.
-    pub fn child(self: &Arc<Self>) -> Self {
-        let child = Self::default();
-        child.debug.set_breakpoints(self.debug.breakpoints());
-        Self {
-            parent: Some(Arc::clone(self)),
-            ..child
         }
     }
 }
@@ -526,6 +472,11 @@ pub struct EngineKey {
     /// wasmtime documents for deterministic execution: on for runs that record or replay, so
     /// a replay on another machine computes the same bits.
     pub deterministic: bool,
+    /// wasmtime resolves each captured frame's file:line (`wasm_backtrace_details`). Off for
+    /// a profiled core module: wasmtime reads the DWARF anew for every frame, at every sample;
+    /// the run's reported frames get their lines from the module's line table, once, at the
+    /// end ([`crate::engine::sandbox::watch::add_source_lines`]).
+    pub frame_lines: bool,
 }
 
 impl EngineKey {
@@ -539,6 +490,7 @@ impl EngineKey {
             debug: policy.debug,
             epoch_checks: true,
             deterministic: false,
+            frame_lines: true,
         }
     }
 
@@ -551,13 +503,14 @@ impl EngineKey {
     }
 
     /// The key `request` runs under: profiled or not, and without epoch checks when the run
-    /// needs none. A precompiled module keeps them: `wasmscope compile` writes code with
-    /// epoch checks, and wasmtime loads code only into an engine configured alike.
+    /// needs none. A precompiled module keeps them and the frame lines: `wasmscope compile`
+    /// writes code with both, and wasmtime loads code only into an engine configured alike.
     pub fn for_run(policy: &SandboxPolicy, invocation: &Invocation, precompiled: bool) -> Self {
         Self {
             profiling: invocation.profiler_interval_ms.is_some(),
             epoch_checks: invocation.needs_epoch_checks(policy) || precompiled,
             deterministic: invocation.is_recorded() && !precompiled,
+            frame_lines: invocation.profiler_interval_ms.is_none() || precompiled,
             ..Self::for_policy(policy)
         }
     }
@@ -692,7 +645,11 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     config.max_wasm_stack(key.max_wasm_stack_bytes);
     // Async calls run on a separate stack that must hold the wasm stack plus host frames.
     config.async_stack_size(key.max_wasm_stack_bytes + 2 * 1024 * 1024);
-    config.wasm_backtrace_details(WasmBacktraceDetails::Enable);
+    config.wasm_backtrace_details(if key.frame_lines {
+        WasmBacktraceDetails::Enable
+    } else {
+        WasmBacktraceDetails::Disable
+    });
     // A trap carries a coredump (memory, globals, stack) for `--coredump` and the GUI.
     config.coredump_on_trap(true);
     if key.profiling {

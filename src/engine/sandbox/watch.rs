@@ -15,6 +15,7 @@ use crossbeam_channel::Sender;
 use wasmtime::{Caller, StoreContextMut, WasmBacktrace};
 
 use crate::engine::events::RunEvent;
+use crate::engine::info::dwarf::LineTable;
 use crate::engine::outcome::{FrameInfo, RunReport, StoppedAt};
 use crate::engine::profiler::{Profiler, guest_frames};
 
@@ -141,6 +142,23 @@ impl<T: Watched + 'static> Drop for HostCall<'_, '_, T> {
             let backtrace = WasmBacktrace::force_capture(&*self.caller);
             self.caller.data_mut().watch().note_stop(&backtrace);
         }
+    }
+}
+
+/// Fills in the source lines of frames that wasmtime left without (an engine without
+/// [`crate::engine::sandbox::EngineKey::frame_lines`]) from the line table of `wasm`, the
+/// core module they ran in: read once, and only when a frame needs it.
+pub(crate) fn add_source_lines<'a>(
+    wasm: &[u8],
+    frames: impl IntoIterator<Item = &'a mut FrameInfo>,
+) {
+    let mut lines = None;
+    for frame in frames {
+        let Some(offset) = frame.module_offset.filter(|_| frame.source.is_none()) else {
+            continue;
+        };
+        let table = lines.get_or_insert_with(|| LineTable::of(wasm));
+        frame.source = table.as_ref().and_then(|table| table.source_at(offset));
     }
 }
 

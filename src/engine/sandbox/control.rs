@@ -1,0 +1,61 @@
+//! A run's control: Stop, the outputs to flush while it goes, and its debug side.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::engine::sandbox::output::ChannelOutput;
+
+/// Stop requests for a run in progress, shared with the thread that may cancel it.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    cancelled: AtomicBool,
+    pub(crate) wake: tokio::sync::Notify,
+    outputs: std::sync::Mutex<Vec<ChannelOutput>>,
+    debug: crate::engine::debug::control::DebugControl,
+    parent: Option<Arc<RunControl>>,
+}
+
+impl RunControl {
+    /// Asks the run to stop. It ends with [`RunOutcome::Cancelled`], even inside a host call.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Sends guest output that is waiting to be coalesced; call about every millisecond.
+    pub fn tick(&self) {
+        for output in self
+            .outputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            output.tick();
+        }
+    }
+
+    pub(crate) fn set_outputs(&self, outputs: Vec<ChannelOutput>) {
+        *self.outputs.lock().unwrap_or_else(|p| p.into_inner()) = outputs;
+    }
+
+    /// The debug-mode side: breakpoints, Continue/Step/Pause, the paused-time clock.
+    pub fn debug(&self) -> &crate::engine::debug::control::DebugControl {
+        &self.debug
+    }
+
+    /// Whether [`Self::cancel`] was called, here or on the run this one serves.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+            || self.parent.as_ref().is_some_and(|p| p.is_cancelled())
+    }
+
+    /// A quiet run's control (a reverse continue's search), stopped when this run is.
+    pub fn child(self: &Arc<Self>) -> Self {
+        let child = Self::default();
+        child.debug.set_breakpoints(self.debug.breakpoints());
+        Self {
+            parent: Some(Arc::clone(self)),
+            ..child
+        }
+    }
+}
