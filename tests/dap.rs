@@ -377,3 +377,47 @@ fn a_closed_stdin_ends_the_guest_and_the_adapter() {
     dap.wait_exit();
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn a_source_line_breakpoint_stops_there_and_the_frame_names_its_file_and_line() {
+    // who_wrote_me.wat with a line table: the Nth instruction is line N of /src/main.c, so
+    // line 1 is set_name's first instruction.
+    let wasm = wat::parse_file(common::sample("who_wrote_me")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("lines.wasm");
+    std::fs::write(&program, common::with_line_table(&wasm)).unwrap();
+
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    dap.ok("launch", json!({ "program": program }));
+    dap.event("initialized");
+    let set = dap.ok(
+        "setBreakpoints",
+        json!({
+            "source": { "path": "/home/me/project/src/main.c" },
+            "breakpoints": [{ "line": 1 }, { "line": 9999 }],
+        }),
+    );
+    assert_eq!(set["breakpoints"][0]["verified"], true, "{set}");
+    assert_eq!(set["breakpoints"][1]["verified"], false);
+    assert!(
+        set["breakpoints"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no code for line 9999"),
+        "{set}"
+    );
+    dap.ok("configurationDone", json!({}));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "breakpoint", "{stopped}");
+    let top = dap.top_frame();
+    assert_eq!(top["name"], "set_name");
+    assert_eq!(top["line"], 1);
+    assert!(
+        top["source"]["path"].as_str().unwrap().ends_with("main.c"),
+        "{top}"
+    );
+    assert_eq!(top["source"]["name"], "main.c");
+    dap.ok("disconnect", json!({}));
+    assert_eq!(dap.wait_exit(), Some(0));
+}

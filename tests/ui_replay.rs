@@ -118,4 +118,16 @@ fn who_wrote_this_in_the_memory_view_names_the_store_and_shows_it() {
     assert!(shows_text(&harness, "after:  00 02 01 00"));
     harness.get_by_label("Show the instruction").click();
     wait_for(&mut harness, "Code: set_name");
+
+    // Pause there: the recording replayed in debug mode to that store, about to write the
+    // bad pointer, called from greet; Step back goes on from it.
+    harness.get_by_label("Pause there").click();
+    wait_for(&mut harness, "Paused at set_name+");
+    assert!(
+        shows_text(&harness, "was last written in the run"),
+        "{:?}",
+        labels_containing(&harness, "──")
+    );
+    assert!(shows_text(&harness, "1: greet"));
+    assert!(harness.query_by_label("Step back").is_some());
 }

@@ -169,6 +169,7 @@ impl App {
                 Command::ReplayWithState => self.replay_with_state(ctx),
                 Command::Travel(travel) => self.travel(travel, ctx),
                 Command::WhoWrote(address) => self.who_wrote(address, ctx),
+                Command::PauseAtLastWrite(range) => self.pause_at_last_write(range, ctx),
                 Command::TravelFromLive(travel) => {
                     if let Some(session) = self.run_view.session.as_mut() {
                         self.run_view.pending_travel = Some(travel);
@@ -352,8 +353,9 @@ impl App {
         self.start_session(request, breakpoints, ctx);
         let what = match travel {
             crate::engine::policy::Travel::To(moment) => format!(
-                "── going to instruction {}: replaying the recording ──",
-                crate::ui::travel::thousands(moment)
+                "── going to instruction {}: replaying the recording{} ──",
+                crate::ui::travel::thousands(moment),
+                crate::ui::travel::how_long(moment)
             ),
             _ => "── going back to the previous breakpoint hit: replaying the recording ──"
                 .to_owned(),
@@ -372,7 +374,11 @@ impl App {
             .and_then(|s| s.debug.paused.as_ref())
             .and_then(|p| p.moment);
         if let (Some(moment), Some(source)) = (moment, &self.run_view.travel) {
-            match crate::ui::travel::WhoBefore::start(source, address, moment, ctx) {
+            let Ok(range) = crate::engine::policy::WatchedRange::parse(&format!("{address:#x}:4"))
+            else {
+                return;
+            };
+            match crate::ui::travel::WhoBefore::start(source, range, moment, ctx) {
                 Ok(search) => {
                     self.run_view.console.note(format!(
                         "── who wrote {}? replaying the recording to instruction {} ──",
@@ -398,6 +404,42 @@ impl App {
                         .to_owned(),
                 );
             }
+        }
+    }
+
+    /// The memory view's answer made a moment: the run's recording is searched again, counting
+    /// instructions, and replayed to the write.
+    fn pause_at_last_write(
+        &mut self,
+        range: crate::engine::policy::WatchedRange,
+        ctx: &egui::Context,
+    ) {
+        if self.run_view.session.is_some() || self.run_view.who_before.is_some() {
+            return;
+        }
+        let recording = match self.recording_ref() {
+            Some(crate::ui::who_wrote::RecordingRef::Parsed(recording)) => recording,
+            Some(crate::ui::who_wrote::RecordingRef::Bytes(bytes)) => {
+                match crate::engine::record::recording::Recording::parse(&bytes) {
+                    Ok(recording) => Arc::new(recording),
+                    Err(e) => {
+                        self.error = Some(format!("cannot read the run's recording: {e}"));
+                        return;
+                    }
+                }
+            }
+            None => return,
+        };
+        let source = crate::ui::travel::TravelSource::new(recording);
+        match crate::ui::travel::WhoBefore::start(&source, range, u64::MAX, ctx) {
+            Ok(search) => {
+                self.run_view.console.note(format!(
+                    "── finding the last write to {range} in the recording ──"
+                ));
+                self.run_view.travel = Some(source);
+                self.run_view.who_before = Some(search);
+            }
+            Err(message) => self.error = Some(message),
         }
     }
 

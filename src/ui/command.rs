@@ -80,6 +80,9 @@ pub enum Command {
     /// Who wrote the 4 bytes at this address: paused in a replay, the last write before this
     /// moment (and go there); otherwise the last write in the run's recording.
     WhoWrote(u64),
+    /// Replay the run's recording in debug mode and pause at the last instruction that wrote
+    /// these bytes (the memory view's answer, made a moment to step from).
+    PauseAtLastWrite(crate::engine::policy::WatchedRange),
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveGuestProfile(Option<PathBuf>),

@@ -344,14 +344,14 @@ pub struct WhoBefore {
 }
 
 impl WhoBefore {
-    /// Starts looking for the last write to the 4 bytes at `address` before `moment`.
+    /// Starts looking for the last write to `range` before `moment` (`u64::MAX`: in the
+    /// whole run).
     pub fn start(
         source: &TravelSource,
-        address: u64,
+        range: WatchedRange,
         moment: u64,
         ctx: &egui::Context,
     ) -> Result<Self, String> {
-        let range = WatchedRange::parse(&format!("{address:#x}:4"))?;
         let request = source
             .recording
             .travel_request(Travel::ScanWrites { range, end: moment });
@@ -388,18 +388,18 @@ impl WhoBefore {
         match result {
             Ok(Ok(Some(moment))) => {
                 source?.note = Some(format!(
-                    "── {range} was last written before instruction {} by the instruction at \
-                     {}: paused there, about to write ──",
-                    thousands(before),
+                    "── {range} was last written {} by the instruction at {}: paused there, \
+                     about to write ──",
+                    when(before),
                     thousands(moment)
                 ));
                 Some(Command::Travel(Travel::To(moment)))
             }
             Ok(Ok(None)) => {
                 console.note(format!(
-                    "── no instruction wrote {range} before instruction {}: the module's data \
-                     segment put it there, a WASI call wrote it, or it was never written ──",
-                    thousands(before)
+                    "── no instruction wrote {range} {}: the module's data segment put it \
+                     there, a WASI call wrote it, or it was never written ──",
+                    when(before)
                 ));
                 None
             }
@@ -412,6 +412,26 @@ impl WhoBefore {
                 None
             }
         }
+    }
+}
+
+/// `before instruction 1,234`, or `in the run` for a search of the whole run.
+fn when(before: u64) -> String {
+    if before == u64::MAX {
+        "in the run".to_owned()
+    } else {
+        format!("before instruction {}", thousands(before))
+    }
+}
+
+/// How long a replay to `moment` takes, when it is long enough to wait for: counting runs
+/// about 10 million instructions a second.
+pub fn how_long(moment: u64) -> String {
+    const PER_SECOND: u64 = 10_000_000;
+    if moment < 2 * PER_SECOND {
+        String::new()
+    } else {
+        format!(" (about {} s; Esc stops)", moment / PER_SECOND)
     }
 }
 

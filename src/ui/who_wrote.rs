@@ -136,13 +136,14 @@ pub fn who_wrote_ui(
                 let note = found.last_write_note.as_deref().unwrap_or("never written");
                 ui.label(format!("{span}: {note}."));
             }
-            Some(write) => write_ui(ui, &span, write, found, commands),
+            Some(write) => write_ui(ui, range, &span, write, found, commands),
         },
     }
 }
 
 fn write_ui(
     ui: &mut egui::Ui,
+    range: &Range<usize>,
     span: &str,
     write: &LastWrite,
     found: &LastWriteReport,
@@ -192,5 +193,17 @@ fn write_ui(
             state: None,
         };
         commands.push(Command::ShowCode(frame));
+    }
+    if write.wasi_call.is_none()
+        && ui
+            .button("Pause there")
+            .on_hover_text(
+                "Replay the recording in debug mode and pause at this write, about to run: \
+                 the frames, locals and operands there; then step back or on from it.",
+            )
+            .clicked()
+        && let Ok(range) = watched(range)
+    {
+        commands.push(Command::PauseAtLastWrite(range));
     }
 }

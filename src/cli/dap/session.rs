@@ -200,7 +200,9 @@ impl Session {
                 return Flow::Go;
             }
             "threads" => Ok(json!({ "threads": [{ "id": 1, "name": "guest" }] })),
-            "stackTrace" => self.paused().map(views::stack_trace),
+            "stackTrace" => self
+                .paused()
+                .map(|p| views::stack_trace(p, self.target.as_ref())),
             "scopes" => self
                 .paused()
                 .and_then(|p| views::scopes(p, &request.arguments)),

@@ -160,8 +160,10 @@ fn source_place(source: &str) -> Option<(&str, u64)> {
     }
 }
 
-/// `stackTrace`: the paused frames, innermost first.
-pub fn stack_trace(paused: &PausedState) -> Value {
+/// `stackTrace`: the paused frames, innermost first. File and line come from the module's
+/// line table when it has one (its paths are whole, as an editor needs to open them).
+pub fn stack_trace(paused: &PausedState, target: Option<&Target>) -> Value {
+    let lines = target.and_then(|t| t.lines.as_ref());
     let frames: Vec<Value> = paused
         .frames
         .iter()
@@ -180,7 +182,12 @@ pub fn stack_trace(paused: &PausedState) -> Value {
             if let Some(offset) = frame.module_offset {
                 entry["instructionPointerReference"] = json!(format!("{offset:#x}"));
             }
-            if let Some((file, line)) = frame.source.as_deref().and_then(source_place) {
+            let from_table = frame
+                .module_offset
+                .and_then(|offset| lines?.line_at(offset))
+                .map(|(file, line)| (file, u64::from(line)));
+            let place = from_table.or_else(|| frame.source.as_deref().and_then(source_place));
+            if let Some((file, line)) = place {
                 let short = file.rsplit(['/', '\\']).next().unwrap_or(file);
                 entry["source"] = json!({ "name": short, "path": file });
                 entry["line"] = json!(line);
