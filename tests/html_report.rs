@@ -200,3 +200,25 @@ fn a_browser_draws_the_report_and_its_sandbox_map() {
     assert!(map.contains("perm (63)"), "{map}");
     assert!(map.contains("The host"), "{map}");
 }
+
+/// With the call log off the map still has its doors, and says how many calls were refused
+/// and how to see which.
+#[test]
+fn without_the_call_log_the_map_counts_the_refusals_in_words() {
+    let class = tempfile::tempdir().unwrap();
+    let escape = sample("escape_attempts").display().to_string();
+    let grant = format!("{}::/box", class.path().display());
+    let (html, stderr, status) = page_of(&["--dir", &grant, &escape]);
+    assert_eq!(status, Some(0), "{stderr}");
+    let map = html
+        .split("<h2>The sandbox map</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no map in {html}"));
+    assert!(map.contains("The call log was off"), "{map}");
+    assert!(
+        map.contains("more refused, not in the call log (turn the call log on to see which)"),
+        "{map}"
+    );
+    assert!(map.contains(&class.path().display().to_string()), "{map}");
+}

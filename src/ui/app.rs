@@ -560,9 +560,15 @@ pub(crate) fn map_input<'a>(
     info: Option<&'a crate::engine::ModuleInfo>,
     host_env_total: usize,
 ) -> Option<crate::engine::export::map::MapInput<'a>> {
-    let (calls, calls_total, (policy, invocation)) = match (session, report) {
-        (Some(session), _) => (&session.calls[..], session.calls_total, &*session.setup),
-        (None, Some(report)) => (&report.calls[..], report.calls_total, setup?),
+    let (calls, calls_total, denials_total, (policy, invocation)) = match (session, report) {
+        // A live run's refusals are in its calls (the count comes with the report).
+        (Some(session), _) => (&session.calls[..], session.calls_total, 0, &*session.setup),
+        (None, Some(report)) => (
+            &report.calls[..],
+            report.calls_total,
+            report.denials_total,
+            setup?,
+        ),
         (None, None) => return None,
     };
     Some(crate::engine::export::map::MapInput {
@@ -571,6 +577,7 @@ pub(crate) fn map_input<'a>(
         info,
         calls,
         calls_total,
+        denials_total,
         host_env_total: Some(host_env_total),
     })
 }

@@ -235,6 +235,7 @@ impl HtmlReport<'_> {
             info: Some(self.info),
             calls: &report.calls,
             calls_total: report.calls_total,
+            denials_total: report.denials_total,
             host_env_total: Some(crate::engine::export::map::host_env_total()),
         };
         let map = crate::engine::export::map::SandboxMap::build(&input, None);

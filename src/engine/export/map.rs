@@ -56,6 +56,9 @@ pub struct MapInput<'a> {
     pub calls: &'a [CallRecord],
     /// WASI calls in all, more than the records hold when the log was cut short.
     pub calls_total: u64,
+    /// Calls the sandbox refused in all: counted even with the call log off, when the
+    /// records hold none of them.
+    pub denials_total: u64,
     /// How many environment variables the host had, when known.
     pub host_env_total: Option<usize>,
 }
@@ -142,6 +145,8 @@ pub struct SandboxMap {
     pub calls_total: u64,
     /// Records the map is drawn from (the step-through's range).
     pub records: usize,
+    /// Refusals counted but not in the records (the call log was off or cut short).
+    pub unlisted_refusals: u64,
     /// The step-through's current call in words, when there is one.
     pub current: Option<String>,
 }
@@ -209,12 +214,18 @@ impl SandboxMap {
         let asked = asked_for(input.info);
         doors.retain(|d| d.granted || d.crossings > 0 || d.refused > 0 || asked.contains(&d.kind));
         let calls_total = input.calls_total.max(calls_shown);
+        let listed: u64 = refusals.iter().map(|r| r.count).sum();
+        let unlisted_refusals = match upto {
+            None => input.denials_total.saturating_sub(listed),
+            Some(_) => 0,
+        };
         Self {
             doors,
             refusals,
             calls_shown,
             calls_total,
             records: input.calls.len(),
+            unlisted_refusals,
             current,
         }
     }
@@ -243,6 +254,13 @@ impl SandboxMap {
                 text,
                 " (of {} in all; the map draws the calls the log kept)",
                 self.calls_total
+            );
+        }
+        if self.unlisted_refusals > 0 {
+            let _ = write!(
+                text,
+                "; {} more refused, not in the call log (turn the call log on to see which)",
+                self.unlisted_refusals
             );
         }
         text
