@@ -96,17 +96,17 @@ fn the_step_through_walks_the_calls_one_by_one() {
     let _dir = escape_run_with_map(&mut harness);
     harness.get_by_label("Step through the calls").click();
     harness.run_steps(2);
-    let current = labels_containing(&harness, "Call 1 of ");
+    let current = labels_containing(&harness, "Step 1 of ");
     assert_eq!(current.len(), 1, "{:#?}", harness.root());
     assert!(current[0].contains("fd_prestat_get"), "{current:?}");
     assert!(shows_text(
         &harness,
-        "1 call: 1 through the doors, 0 stopped"
+        "1 call: 1 through the doors, 0 stopped at the wall up to this step, of "
     ));
     harness.get_by_label("Next").click();
     harness.run_steps(2);
-    assert!(shows_text(&harness, "Call 2 of "), "{:#?}", harness.root());
-    assert!(!shows_text(&harness, "Call 1 of "));
+    assert!(shows_text(&harness, "Step 2 of "), "{:#?}", harness.root());
+    assert!(!shows_text(&harness, "Step 1 of "));
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn a_run_with_many_calls_is_drawn_by_door() {
     assert!(
         shows_text(
             &harness,
-            "(of 20000 in all; the map draws the calls the log kept)"
+            "(20000 in all; the map draws the 1000 the call log kept)"
         ),
         "{:?}",
         labels_containing(&harness, "calls")

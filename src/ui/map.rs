@@ -190,7 +190,7 @@ fn map_ui(
     if let (Some(step), Some(current)) = (view.step, &map.current) {
         ui.add(
             egui::Label::new(
-                egui::RichText::new(format!("Call {step} of {records}: {current}")).monospace(),
+                egui::RichText::new(format!("Step {step} of {records}: {current}")).monospace(),
             )
             .wrap(),
         );
@@ -287,7 +287,7 @@ fn draw_map(ui: &mut egui::Ui, map: &SandboxMap, commands: &mut Vec<Command>) {
     }
     for (index, refusal) in map.refusals.iter().take(MAX_REFUSAL_ROWS).enumerate() {
         let row = Rect::from_min_size(Pos2::new(rect.left(), top), Vec2::new(width, ROW));
-        let words = refusal_words(refusal);
+        let words = refusal.headline();
         let response = ui
             .interact(
                 row,
@@ -440,12 +440,7 @@ fn refusal_row(
         painter.rect_filled(row.shrink(1.0), 3.0, fill);
     }
     let mid = row.center().y;
-    let galley = painter.layout(
-        words.to_owned(),
-        FontId::proportional(13.0),
-        RED,
-        wall_x - row.left() - 70.0,
-    );
+    let galley = painter.layout_no_wrap(words.to_owned(), FontId::proportional(13.0), RED);
     let line_from = (row.left() + 8.0 + galley.size().x).min(wall_x - 40.0);
     let (guest_side, host_side) = sides(painter, row, wall_x);
     guest_side.galley(
@@ -488,20 +483,6 @@ fn sides(painter: &egui::Painter, row: Rect, wall_x: f32) -> (egui::Painter, egu
     (
         painter.with_clip_rect(guest.intersect(painter.clip_rect())),
         painter.with_clip_rect(host.intersect(painter.clip_rect())),
-    )
-}
-
-/// `path_open refused 2 times: perm (63)`.
-fn refusal_words(refusal: &Refusal) -> String {
-    format!(
-        "{} refused {}: {}",
-        refusal.functions.join(", "),
-        if refusal.count == 1 {
-            "once".to_owned()
-        } else {
-            format!("{} times", refusal.count)
-        },
-        refusal.errno
     )
 }
 

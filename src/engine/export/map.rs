@@ -143,6 +143,10 @@ pub struct SandboxMap {
     pub calls_shown: u64,
     /// WASI calls in all.
     pub calls_total: u64,
+    /// Calls the records stand for, all of them (the step-through's end).
+    pub calls_recorded: u64,
+    /// Whether the step-through drew part of the records.
+    pub stepping: bool,
     /// Records the map is drawn from (the step-through's range).
     pub records: usize,
     /// Refusals counted but not in the records (the call log was off or cut short).
@@ -209,11 +213,27 @@ impl SandboxMap {
         let current = upto
             .and_then(|_| shown.checked_sub(1))
             .and_then(|i| input.calls.get(i))
-            .map(|call| format!("{}({}) = {}", call.function, call.args, call.result_words()));
+            .map(|call| {
+                let repeated = if call.count > 1 {
+                    format!(" (×{}, in a row)", call.count)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}({}) = {}{repeated}",
+                    call.function,
+                    call.args,
+                    call.result_words()
+                )
+            });
         // A door the module could not ask for and was not given says nothing: left out.
         let asked = asked_for(input.info);
         doors.retain(|d| d.granted || d.crossings > 0 || d.refused > 0 || asked.contains(&d.kind));
-        let calls_total = input.calls_total.max(calls_shown);
+        let calls_recorded = input
+            .calls
+            .iter()
+            .fold(0u64, |sum, c| sum.saturating_add(c.count));
+        let calls_total = input.calls_total.max(calls_recorded);
         let listed: u64 = refusals.iter().map(|r| r.count).sum();
         let unlisted_refusals = match upto {
             None => input.denials_total.saturating_sub(listed),
@@ -224,6 +244,8 @@ impl SandboxMap {
             refusals,
             calls_shown,
             calls_total,
+            calls_recorded,
+            stepping: upto.is_some(),
             records: input.calls.len(),
             unlisted_refusals,
             current,
@@ -249,11 +271,14 @@ impl SandboxMap {
             self.crossings(),
             self.refused()
         );
-        if self.calls_total > self.calls_shown {
+        if self.stepping {
+            let _ = write!(text, " up to this step, of {}", self.calls_recorded);
+        }
+        if self.calls_total > self.calls_recorded {
             let _ = write!(
                 text,
-                " (of {} in all; the map draws the calls the log kept)",
-                self.calls_total
+                " ({} in all; the map draws the {} the call log kept)",
+                self.calls_total, self.calls_recorded
             );
         }
         if self.unlisted_refusals > 0 {
@@ -475,15 +500,13 @@ fn refusal_svg(svg: &mut String, refusal: &Refusal, y: f64, wall_x: f64, width: 
     }
     let _ = write!(
         svg,
-        "<text x=\"20\" y=\"{:.0}\" fill=\"#c62828\">{} refused {}: {}</text>\
+        "<text x=\"20\" y=\"{:.0}\" fill=\"#c62828\">{}</text>\
          <text x=\"20\" y=\"{:.0}\" font-size=\"11\" fill=\"#777\">{}</text>\
          <line x1=\"370\" y1=\"{mid:.0}\" x2=\"{:.0}\" y2=\"{mid:.0}\" stroke=\"#c62828\" \
          stroke-width=\"3\"/><path d=\"M{:.0} {:.0} l10 10 m0 -10 l-10 10\" stroke=\"#c62828\" \
          stroke-width=\"3\"/>",
         mid - 2.0,
-        escape(&shorten(&refusal.functions.join(", "), 24)),
-        times(refusal.count),
-        escape(&refusal.errno),
+        escape(&refusal.headline()),
         mid + 12.0,
         escape(&shorten(&refusal.reason, 54)),
         wall_x - 4.0,
@@ -542,6 +565,17 @@ impl Door {
 }
 
 impl Refusal {
+    /// One line for the map: `path_open refused 2 times: perm (63)` (a long list of calls
+    /// cut short).
+    pub fn headline(&self) -> String {
+        format!(
+            "{} refused {}: {}",
+            shorten(&self.functions.join(", "), 24),
+            times(self.count),
+            self.errno
+        )
+    }
+
     /// The refusal in words, for a hover or an SVG title.
     pub fn tip(&self) -> String {
         let mut tip = format!(

@@ -188,7 +188,10 @@ fn the_step_through_draws_the_calls_up_to_its_position_and_highlights_the_curren
         svg.contains("current call: path_open(fd=3 (/box) path=&quot;../etc/passwd&quot;)"),
         "{svg}"
     );
-    assert!(svg.contains("of 6 in all"), "{svg}");
+    assert!(
+        svg.contains("3 calls: 2 through the doors, 1 stopped at the wall up to this step, of 6"),
+        "{svg}"
+    );
     let map = SandboxMap::build(&input, Some(2));
     assert!(map.doors[0].current);
     assert!(map.refusals.is_empty());
