@@ -104,3 +104,121 @@ fn a_refusal_on_the_page_names_the_errno_and_both_paths() {
         "{html}"
     );
 }
+
+/// The page of a run of `escape_attempts` with a read-write folder granted, and the folders.
+fn escape_page() -> (String, tempfile::TempDir, std::path::PathBuf) {
+    let class = tempfile::tempdir().unwrap();
+    let granted = class.path().join("box");
+    std::fs::create_dir(&granted).unwrap();
+    let escape = sample("escape_attempts").display().to_string();
+    let grant = format!("{}::/box", granted.display());
+    let (html, stderr, status) = page_of(&["--log-calls", "--dir", &grant, &escape]);
+    assert_eq!(status, Some(0), "{stderr}");
+    (html, class, granted)
+}
+
+/// Issue #23: the page draws the sandbox map: the folder as a door with its calls counted,
+/// the escapes stopped at the wall with the errno and the host path they would have reached.
+#[test]
+fn the_page_draws_the_sandbox_map_with_its_doors_and_refusals() {
+    let (html, class, granted) = escape_page();
+    assert_self_contained(&html);
+    let map = html
+        .split("<h2>The sandbox map</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no map in {html}"));
+    assert!(map.contains("aria-label=\"sandbox map\""), "{map}");
+    for seen in [
+        format!("{}", granted.display()),
+        "folder, read-write".to_owned(),
+        "refused".to_owned(),
+        "perm (63)".to_owned(),
+        format!("would reach {}/etc/passwd", class.path().display()),
+        "always given by WASI".to_owned(),
+        " through the doors, ".to_owned(),
+    ] {
+        assert!(map.contains(&seen), "{seen} missing in {map}");
+    }
+}
+
+/// Where `chromium` is on PATH, if it is.
+fn chromium() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Issue #23, in a real browser: headless Chromium reads the page (nothing fetched), and its
+/// DOM has the page's text and the map as SVG with its doors and refusals. Skipped, with a
+/// note, where Chromium is not installed (`.ci/run` installs it).
+#[test]
+fn a_browser_draws_the_report_and_its_sandbox_map() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED: chromium is not on PATH (apt-get install chromium to run this test)");
+        return;
+    };
+    let (html, class, _granted) = escape_page();
+    let page = class.path().join("report.html");
+    std::fs::write(&page, html).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let dom = text(&out.stdout);
+    assert!(
+        out.status.success() && !dom.is_empty(),
+        "chromium failed: {}",
+        text(&out.stderr)
+    );
+    assert!(dom.contains("<h2>The sandbox map</h2>"), "{dom}");
+    assert!(dom.contains("EXITED 0"), "{dom}");
+    let map = dom
+        .split("aria-label=\"sandbox map\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no SVG map in the browser's DOM: {dom}"));
+    assert!(map.contains("<g class=\"door\">"), "no door drawn: {map}");
+    assert!(
+        map.contains("<g class=\"refusal\">"),
+        "no refusal drawn: {map}"
+    );
+    assert!(map.contains("perm (63)"), "{map}");
+    assert!(map.contains("The host"), "{map}");
+}
+
+/// With the call log off the map still has its doors, and says how many calls were refused
+/// and how to see which.
+#[test]
+fn without_the_call_log_the_map_counts_the_refusals_in_words() {
+    let class = tempfile::tempdir().unwrap();
+    let escape = sample("escape_attempts").display().to_string();
+    let grant = format!("{}::/box", class.path().display());
+    let (html, stderr, status) = page_of(&["--dir", &grant, &escape]);
+    assert_eq!(status, Some(0), "{stderr}");
+    let map = html
+        .split("<h2>The sandbox map</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no map in {html}"));
+    assert!(map.contains("The call log was off"), "{map}");
+    assert!(
+        map.contains("more refused, not in the call log (turn the call log on to see which)"),
+        "{map}"
+    );
+    assert!(map.contains(&class.path().display().to_string()), "{map}");
+}

@@ -196,6 +196,27 @@ impl App {
                         );
                     }
                 }
+                Command::SaveMap(path) => {
+                    let host_env_total = self.run_view.map.host_env_total();
+                    let input = crate::ui::app::map_input(
+                        self.run_view.session.as_ref(),
+                        self.run_view.report.as_ref(),
+                        self.run_view.setup.as_deref(),
+                        self.loaded.module.as_ref().map(|m| &*m.info),
+                        host_env_total,
+                    );
+                    let module = self.module_name().unwrap_or("module").to_owned();
+                    match input {
+                        Some(input) => self.run_view.map.save_svg(&input, path, &module, ctx),
+                        None => {
+                            self.error = Some("Nothing to draw yet: run the module first.".into())
+                        }
+                    }
+                }
+                Command::ShowInCallLog(filter) => {
+                    self.state.layout.show_outcome = true;
+                    crate::ui::calls::show_in_call_log(ctx, filter);
+                }
                 Command::ShowCode(frame) => {
                     if let Some(module) = &self.loaded.module {
                         self.loaded
@@ -454,6 +475,7 @@ impl App {
                 self.loaded.debugger.session_started();
                 self.error = None;
                 self.run_view.report = None;
+                self.run_view.map.run_started();
                 self.run_view.console.clear();
                 self.run_view.console_view.follow();
                 crate::ui::outcome::scroll_to_headline(ctx);

@@ -58,6 +58,8 @@ pub(crate) struct RunView {
     pub(crate) after: AfterRun,
     /// The guest profile window (live while a profiled run goes on).
     pub(crate) profiler: crate::ui::profiler::ProfilerView,
+    /// The sandbox map window (live during a run, kept after it).
+    pub(crate) map: crate::ui::map::MapView,
     /// The last run's sandbox and invocation, for its report page.
     pub(crate) setup: Option<Arc<(crate::engine::SandboxPolicy, crate::engine::Invocation)>>,
     /// The recording the debug-mode replays go back in, while they are what the window runs.
@@ -183,6 +185,7 @@ impl App {
             || self.jobs.precompile.is_busy()
             || self.jobs.tenants.is_busy()
             || self.run_view.profiler.is_busy()
+            || self.run_view.map.is_busy()
             || self.run_view.hex.who.is_busy()
     }
 
@@ -235,6 +238,7 @@ impl App {
         }
         self.jobs.precompile.poll(ctx);
         self.run_view.profiler.poll(ctx);
+        self.run_view.map.poll(ctx);
         self.jobs.tenants.poll();
         if let Some((action, path)) = self.jobs.profile.poll() {
             self.commands
@@ -478,6 +482,21 @@ impl eframe::App for App {
             live,
             &mut self.commands,
         );
+        let host_env_total = self.run_view.map.host_env_total();
+        let map_input = map_input(
+            self.run_view.session.as_ref(),
+            self.run_view.report.as_ref(),
+            self.run_view.setup.as_deref(),
+            self.loaded.module.as_ref().map(|m| &*m.info),
+            host_env_total,
+        );
+        crate::ui::map::map_window_ui(
+            &ctx,
+            &mut self.run_view.map,
+            map_input.as_ref(),
+            self.run_view.session.is_some(),
+            &mut self.commands,
+        );
         let debugger = &self.loaded.debugger;
         let code_debug = code::CodeDebug {
             breakpoints: &debugger.breakpoints,
@@ -538,6 +557,37 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 fn memory_bytes(report: &RunReport) -> u64 {
     let kept = report.memory.as_ref().map_or(0, |m| m.len() as u64);
     report.stats.peak_memory_bytes.max(kept)
+}
+
+/// What the sandbox map draws: the run in progress, else the last run (its calls, its
+/// sandbox and what it was passed); `None` before the first run.
+pub(crate) fn map_input<'a>(
+    session: Option<&'a Session>,
+    report: Option<&'a RunReport>,
+    setup: Option<&'a (crate::engine::SandboxPolicy, crate::engine::Invocation)>,
+    info: Option<&'a crate::engine::ModuleInfo>,
+    host_env_total: usize,
+) -> Option<crate::engine::export::map::MapInput<'a>> {
+    let (calls, calls_total, denials_total, (policy, invocation)) = match (session, report) {
+        // A live run's refusals are in its calls (the count comes with the report).
+        (Some(session), _) => (&session.calls[..], session.calls_total, 0, &*session.setup),
+        (None, Some(report)) => (
+            &report.calls[..],
+            report.calls_total,
+            report.denials_total,
+            setup?,
+        ),
+        (None, None) => return None,
+    };
+    Some(crate::engine::export::map::MapInput {
+        policy,
+        invocation,
+        info,
+        calls,
+        calls_total,
+        denials_total,
+        host_env_total: Some(host_env_total),
+    })
 }
 
 #[cfg(test)]

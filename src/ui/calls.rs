@@ -190,6 +190,17 @@ pub fn call_filter_ui(ui: &mut egui::Ui, filter: &mut CallFilter, calls: &[CallR
     *filter != before
 }
 
+/// The call table's filter, kept in egui's memory (one table shows at a time).
+fn filter_id() -> egui::Id {
+    egui::Id::unique("calls filter")
+}
+
+/// Narrows the call table to `filter`, as if its chips had been clicked (the sandbox map's
+/// doors and refusals lead here).
+pub fn show_in_call_log(ctx: &egui::Context, filter: CallFilter) {
+    ctx.data_mut(|d| d.insert_temp(filter_id(), filter));
+}
+
 /// The calls as a table, newest last, with the filter chips above; only visible rows are
 /// laid out. The filter lives in egui's memory so it survives from one run to the next.
 pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
@@ -201,7 +212,7 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
     if total > recorded {
         ui.weak(format!("the first {recorded} of {total} calls"));
     }
-    let filter_id = egui::Id::unique("calls filter");
+    let filter_id = filter_id();
     let mut filter: CallFilter = ui.data(|d| d.get_temp(filter_id)).unwrap_or_default();
     if call_filter_ui(ui, &mut filter, calls) {
         ui.data_mut(|d| d.insert_temp(filter_id, filter));

@@ -156,6 +156,20 @@ impl App {
                 {
                     self.commands.push(Command::SaveReportPage(None));
                 }
+                if ui
+                    .add_enabled(
+                        self.run_view.report.is_some() || self.run_view.session.is_some(),
+                        egui::Button::new("Save map as SVG…"),
+                    )
+                    .on_hover_text(
+                        "Save the sandbox map (View ▸ Sandbox map) as an SVG picture, for \
+                         slides. SVG only: PNG would need a rasterizer.",
+                    )
+                    .on_disabled_hover_text("Run the module first.")
+                    .clicked()
+                {
+                    self.commands.push(Command::SaveMap(None));
+                }
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -219,6 +233,11 @@ impl App {
                 ui.checkbox(&mut self.state.layout.show_module, "Module panel");
                 ui.checkbox(&mut self.state.layout.show_outcome, "Outcome panel");
                 ui.checkbox(&mut self.run_view.profiler.open, "Guest profile");
+                ui.checkbox(&mut self.run_view.map.open, "Sandbox map")
+                    .on_hover_text(
+                        "The guest's world, the host's, and the sandbox's wall between: each \
+                         grant a door, each call through one or stopped at the wall.",
+                    );
                 ui.separator();
                 ui.label("Theme");
                 ui.radio_value(

@@ -86,4 +86,9 @@ pub enum Command {
     /// Save the last run's guest profile (Firefox Profiler JSON): to this path, or where a
     /// save dialog says.
     SaveGuestProfile(Option<PathBuf>),
+    /// Save the sandbox map as an SVG picture: to this path, or where a save dialog says.
+    SaveMap(Option<PathBuf>),
+    /// Show the call log (the outcome panel) narrowed to these calls: a door or a refusal
+    /// clicked on the sandbox map.
+    ShowInCallLog(crate::ui::calls::CallFilter),
 }

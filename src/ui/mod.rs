@@ -33,6 +33,7 @@ pub mod job;
 pub mod layout;
 pub mod lessons;
 pub mod loader;
+pub mod map;
 pub mod memory;
 pub mod module;
 pub mod native;

@@ -34,21 +34,7 @@ pub struct HtmlReport<'a> {
     pub samples: &'a [ResourceSample],
 }
 
-/// `text` safe inside HTML text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::engine::export::map::escape;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;\
 padding:0 1em;color:#1d1d1f}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;\
@@ -81,6 +67,7 @@ impl HtmlReport<'_> {
         self.module_section(&mut page);
         self.sandbox_section(&mut page);
         self.outcome_section(&mut page);
+        self.map_section(&mut page);
         self.calls_section(&mut page);
         self.memory_section(&mut page);
         if let Some(profile) = &report.profile {
@@ -237,6 +224,29 @@ impl HtmlReport<'_> {
             crate::engine::format_bytes(stats.stdout_bytes),
             crate::engine::format_bytes(stats.stderr_bytes)
         );
+    }
+
+    /// The sandbox map, drawn from the same model as the window's (inline SVG).
+    fn map_section(&self, page: &mut String) {
+        let report = self.report;
+        let input = crate::engine::export::map::MapInput {
+            policy: self.policy,
+            invocation: self.invocation,
+            info: Some(self.info),
+            calls: &report.calls,
+            calls_total: report.calls_total,
+            denials_total: report.denials_total,
+            host_env_total: Some(crate::engine::export::map::host_env_total()),
+        };
+        let map = crate::engine::export::map::SandboxMap::build(&input, None);
+        page.push_str("<h2>The sandbox map</h2>\n");
+        if !self.policy.log_calls {
+            page.push_str(
+                "<p class=\"note\">The call log was off, so the map shows the doors but no \
+                 call through them: run with <code>--log-calls</code> to draw the calls.</p>\n",
+            );
+        }
+        page.push_str(&map.svg());
     }
 
     fn calls_section(&self, page: &mut String) {
