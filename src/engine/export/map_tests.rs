@@ -16,6 +16,7 @@ fn call(function: &str, capability: Capability, args: &str, errno: u16) -> CallR
         count: 1,
         paths: None,
         prepares_escape: None,
+        moment: None,
     }
 }
 
