@@ -557,17 +557,22 @@ impl DebugHandler for Handler {
             DebugEvent::Exception(_) => None,
         };
         let handler = (line.is_some() || pause.is_some()).then(|| self.clone());
+        // wasmtime boxes and moves this future at every event (every instruction, when a
+        // replay counts them): the waiting is boxed apart, so what moves stays small.
         async move {
             let Some(handler) = handler else {
                 return;
             };
-            // At most MAX_LOG_LINES lines ever wait here; later hits are only counted.
-            if let Some(line) = line {
-                send_event(&handler.0.events, RunEvent::Logpoint(LogHit { line })).await;
-            }
-            if let Some(reason) = pause {
-                handler.pause(store, reason).await;
-            }
+            Box::pin(async move {
+                // At most MAX_LOG_LINES lines ever wait here; later hits are only counted.
+                if let Some(line) = line {
+                    send_event(&handler.0.events, RunEvent::Logpoint(LogHit { line })).await;
+                }
+                if let Some(reason) = pause {
+                    handler.pause(store, reason).await;
+                }
+            })
+            .await;
         }
     }
 }
