@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
-use common::wasmscope;
+use common::{next_pause, wasmscope};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -345,20 +345,6 @@ fn value_named<'a>(values: &'a serde_json::Value, name: &str) -> &'a str {
 
 // ---------------------------------------------------------------------------------------------
 // Pausing: breakpoints, step, step out, Pause, Stop and the timeout while paused.
-
-/// The next pause, or the report if the run ended first.
-fn next_pause(handle: &RunHandle) -> Result<Box<PausedState>, Box<RunReport>> {
-    let deadline = Instant::now() + common::PROMPT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match handle.events.recv_timeout(left) {
-            Ok(RunEvent::Paused(state)) => return Ok(state),
-            Ok(RunEvent::Finished(report)) => return Err(report),
-            Ok(_) => {}
-            Err(e) => panic!("no pause and no end within {:?}: {e}", common::PROMPT),
-        }
-    }
-}
 
 /// The offset of the instruction after the one at `offset`, read with wasmparser.
 fn next_instruction_after(wasm: &[u8], offset: usize) -> usize {

@@ -4,16 +4,16 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+use common::next_pause;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use wasmscope::engine::debug::{
     self, BreakAction, Breakpoint, DebugCommand, DebugValue, PauseReason, PausedState,
 };
 use wasmscope::engine::policy::Travel;
 use wasmscope::engine::record::recording::Recording;
-use wasmscope::engine::{self, Invocation, RunEvent, RunOutcome, RunReport, SandboxPolicy};
+use wasmscope::engine::{self, Invocation, RunOutcome, SandboxPolicy};
 use wasmscope::runner::{self, RunHandle};
 
 /// Records a run of `samples/who_wrote_me.wat` (it traps reading through a bad pointer).
@@ -45,20 +45,6 @@ fn recorded() -> Recording {
 
 fn travel(recording: &Recording, to: Travel, breakpoints: Vec<Breakpoint>) -> RunHandle {
     runner::spawn_with_breakpoints(recording.travel_request(to), breakpoints, None).unwrap()
-}
-
-/// The next pause, or the report if the run ended first.
-fn next_pause(handle: &RunHandle) -> Result<Box<PausedState>, Box<RunReport>> {
-    let deadline = Instant::now() + common::PROMPT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match handle.events.recv_timeout(left) {
-            Ok(RunEvent::Paused(state)) => return Ok(state),
-            Ok(RunEvent::Finished(report)) => return Err(report),
-            Ok(_) => {}
-            Err(e) => panic!("no pause and no end within {:?}: {e}", common::PROMPT),
-        }
-    }
 }
 
 fn paused(handle: &RunHandle) -> Box<PausedState> {

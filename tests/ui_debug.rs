@@ -40,26 +40,7 @@ fn wait_for_marker_move(harness: &mut Harness<'_, App>, old: &str) -> String {
 #[test]
 fn a_breakpoint_set_by_clicking_a_line_pauses_the_run_f10_steps_and_f8_finishes() {
     let mut harness = harness();
-    open(&mut harness, "debug_me.wat");
-    harness
-        .get_by_label("Debug (locals at a trap, breakpoints)")
-        .click();
-    harness.step();
-
-    // The code of the entry function; pick `average` and click its division.
-    harness.get_by_label("Code…").click();
-    wait_for(&mut harness, "Code: _start");
-    harness
-        .get_by_label("Show another function's code.")
-        .click();
-    harness.step();
-    harness.step();
-    harness.get_by_label("average (func 2)").click();
-    wait_for(&mut harness, "i32.div_u");
-    harness.get_by_label_contains("i32.div_u").click();
-    // The click is handled in one frame and drawn in the next.
-    harness.step();
-    harness.step();
+    break_on_averages_division(&mut harness);
     let set = labels_containing(&harness, " ● 0x");
     assert_eq!(set.len(), 1, "one breakpoint: {set:?}");
     assert!(set[0].contains("i32.div_u"), "{set:?}");

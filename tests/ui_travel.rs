@@ -110,23 +110,7 @@ fn step_back_from_a_trap_then_further_back_then_to_the_start() {
 #[test]
 fn step_back_in_a_live_debug_run_replays_its_recording_to_the_moment_before() {
     let mut harness = harness();
-    open(&mut harness, "debug_me.wat");
-    harness
-        .get_by_label("Debug (locals at a trap, breakpoints)")
-        .click();
-    harness.step();
-    harness.get_by_label("Code…").click();
-    wait_for(&mut harness, "Code: _start");
-    harness
-        .get_by_label("Show another function's code.")
-        .click();
-    harness.step();
-    harness.step();
-    harness.get_by_label("average (func 2)").click();
-    wait_for(&mut harness, "i32.div_u");
-    harness.get_by_label_contains("i32.div_u").click();
-    harness.step();
-    harness.step();
+    break_on_averages_division(&mut harness);
     harness.key_press(egui::Key::F5);
     wait_for(&mut harness, "Paused at average+0x");
     // A live run: no moment yet.

@@ -6,7 +6,7 @@ pub mod guests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmscope::engine::{self, Invocation, RunEvent, RunReport, SandboxPolicy, StdStream};
 use wasmscope::runner;
@@ -295,4 +295,20 @@ pub fn with_line_table(wasm: &[u8]) -> Vec<u8> {
         })
         .unwrap();
     out
+}
+
+/// The next pause, or the report if the run ended first.
+pub fn next_pause(
+    handle: &runner::RunHandle,
+) -> Result<Box<engine::debug::PausedState>, Box<RunReport>> {
+    let deadline = Instant::now() + PROMPT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match handle.events.recv_timeout(left) {
+            Ok(RunEvent::Paused(state)) => return Ok(state),
+            Ok(RunEvent::Finished(report)) => return Err(report),
+            Ok(_) => {}
+            Err(e) => panic!("no pause and no end within {:?}: {e}", PROMPT),
+        }
+    }
 }

@@ -157,3 +157,27 @@ pub fn type_path(harness: &mut Harness<'_, App>, field: &str, path: &Path, butto
     harness.step();
     wait_idle(harness);
 }
+
+/// Opens `samples/debug_me.wat` with Debug on and sets a breakpoint on `average`'s division by
+/// clicking its line in the Code window, as a user would.
+pub fn break_on_averages_division(harness: &mut Harness<'_, App>) {
+    open(harness, "debug_me.wat");
+    harness
+        .get_by_label("Debug (locals at a trap, breakpoints)")
+        .click();
+    harness.step();
+    // The code of the entry function; pick `average` and click its division.
+    harness.get_by_label("Code…").click();
+    wait_for(harness, "Code: _start");
+    harness
+        .get_by_label("Show another function's code.")
+        .click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("average (func 2)").click();
+    wait_for(harness, "i32.div_u");
+    harness.get_by_label_contains("i32.div_u").click();
+    // The click is handled in one frame and drawn in the next.
+    harness.step();
+    harness.step();
+}

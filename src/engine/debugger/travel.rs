@@ -12,6 +12,15 @@ use crate::engine::policy::{Anchor, WatchedRange};
 use crate::engine::sandbox::Host;
 
 impl Handler {
+    /// A quiet search found what it looked for: stop stepping and end its replay (a stop of
+    /// its own control, not the face's run).
+    fn end_search(&self, store: &mut StoreContextMut<'_, Host>) {
+        if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            let _ = edit.single_step(false);
+        }
+        self.0.control.cancel();
+    }
+
     /// One instruction of a reverse continue's quiet search: note pausing breakpoints' hits
     /// until the moment it searches before, then end the search.
     pub(super) fn scan<'a>(
@@ -23,10 +32,7 @@ impl Handler {
     ) -> Option<PauseReason> {
         if count >= end {
             drop(state);
-            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
-                let _ = edit.single_step(false);
-            }
-            self.0.control.cancel();
+            self.end_search(store);
             return None;
         }
         if state.by_offset.is_empty() {
@@ -71,10 +77,7 @@ impl Handler {
             // Each step after it is one instruction.
             travel.located = Some(count + anchor.steps);
             drop(state);
-            if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
-                let _ = edit.single_step(false);
-            }
-            self.0.control.cancel();
+            self.end_search(store);
         }
         None
     }
