@@ -343,3 +343,76 @@ fn who_wrote_the_pointer_before_the_trap_is_the_store_in_set_name_called_by_gree
     // Bytes no instruction writes: none found (the data segment put the name there).
     assert_eq!(search("0x200:6", trap_moment), None);
 }
+
+#[test]
+fn step_over_a_call_stays_in_the_caller_and_step_in_enters_the_callee() {
+    let wasm = wat::parse_str(LOOP).unwrap();
+    // The offset of `call $body` in _start.
+    let map = debug::ModuleMap::parse(&wasm).unwrap();
+    let start = map.function_named("_start").unwrap();
+    let body = map.body(start).unwrap();
+    let reader = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+        &wasm[body.clone()],
+        body.start,
+    ));
+    let mut ops = reader.get_operators_reader().unwrap();
+    let call = loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if matches!(op, wasmparser::Operator::Call { .. }) {
+            break at;
+        }
+    };
+    let at_call =
+        debug::resolve_breakpoint(&wasm, &format!("@{call:#x}"), BreakAction::Pause).unwrap();
+    let recording = {
+        let report = runner::spawn(
+            engine::RunRequest {
+                name: "loop.wat".to_owned(),
+                wasm: Arc::from(wasm),
+                precompiled: None,
+                policy: SandboxPolicy::default(),
+                invocation: Invocation {
+                    record_max_bytes: Some(1 << 20),
+                    ..Invocation::default()
+                },
+                info: None,
+            },
+            None,
+        )
+        .unwrap()
+        .wait();
+        Recording::parse(report.recording.as_ref().unwrap()).unwrap()
+    };
+    let handle = travel(&recording, Travel::Count, vec![at_call]);
+    let first = paused(&handle);
+    assert_eq!(first.current().unwrap().module_offset, Some(call));
+    let moment = first.moment.unwrap();
+    // Over: back in _start after the call, the callee's instructions counted on the way.
+    handle.debug(DebugCommand::StepOver);
+    let over = paused(&handle);
+    assert_eq!(over.current().unwrap().func_name.as_deref(), Some("_start"));
+    assert_ne!(over.current().unwrap().module_offset, Some(call));
+    assert!(over.moment.unwrap() > moment + 2, "{:?}", over.moment);
+    handle.cancel();
+    let _ = next_pause(&handle);
+    // In: the first instruction of body.
+    let handle = travel(
+        &recording,
+        Travel::Count,
+        vec![
+            debug::resolve_breakpoint(
+                &recording.module,
+                &format!("@{call:#x}"),
+                BreakAction::Pause,
+            )
+            .unwrap(),
+        ],
+    );
+    let _ = paused(&handle);
+    handle.debug(DebugCommand::StepInstruction);
+    let into = paused(&handle);
+    assert_eq!(into.current().unwrap().func_name.as_deref(), Some("body"));
+    assert_eq!(into.moment, Some(moment + 1));
+    handle.cancel();
+    let _ = next_pause(&handle);
+}

@@ -223,7 +223,8 @@ impl Session {
             "continue" => self
                 .command(DebugCommand::Continue)
                 .map(|()| json!({ "allThreadsContinued": true })),
-            "next" | "stepIn" => self
+            "next" => self.command(DebugCommand::StepOver).map(|()| json!({})),
+            "stepIn" => self
                 .command(DebugCommand::StepInstruction)
                 .map(|()| json!({})),
             "stepOut" => self.command(DebugCommand::StepOut).map(|()| json!({})),

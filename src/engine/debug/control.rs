@@ -22,6 +22,9 @@ pub enum DebugCommand {
     StepInstruction,
     /// Run until the current function returns to its caller, and pause there (Shift+F11).
     StepOut,
+    /// Run one instruction, or a whole call when the instruction is a call (an editor's
+    /// `next`).
+    StepOver,
     /// Pause a running guest at its next epoch yield (F6).
     Pause,
     /// Set (or clear) a pausing breakpoint at an instruction.

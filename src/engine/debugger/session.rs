@@ -365,6 +365,10 @@ impl Handler {
                     self.start_step_out(&mut store);
                     break;
                 }
+                Some(DebugCommand::StepOver) => {
+                    self.start_step_over(&mut store);
+                    break;
+                }
                 Some(DebugCommand::SetBreakpoint {
                     module_offset,
                     enabled,
@@ -429,7 +433,42 @@ impl Handler {
         let Some((_, target)) = call_site(&map, wasm, call_offset) else {
             return;
         };
-        let mut state = shared.state();
+        self.run_to(store, &module, from, target);
+    }
+
+    /// Step over: at a call, run until it returns to the next instruction of this frame;
+    /// anywhere else, one instruction.
+    fn start_step_over(&self, store: &mut StoreContextMut<'_, Host>) {
+        let shared = &self.0;
+        let current = store.debug_exit_frames().next();
+        let at_call = current.and_then(|frame| {
+            let (module, map, _, offset) = frame_place(store, &frame, &shared.maps)?;
+            let (call, next) = call_site(&map, module.debug_bytecode()?, offset)?;
+            (call == offset).then_some((module, next))
+        });
+        match at_call {
+            Some((module, next)) => {
+                let from = depth(store) + 1;
+                self.run_to(store, &module, from, next);
+            }
+            None => {
+                shared.state().stepping = Stepping::Instruction;
+                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    let _ = edit.single_step(true);
+                }
+            }
+        }
+    }
+
+    /// Runs until `target` with fewer than `from` frames (a breakpoint there for the while).
+    fn run_to(
+        &self,
+        store: &mut StoreContextMut<'_, Host>,
+        module: &Module,
+        from: usize,
+        target: usize,
+    ) {
+        let mut state = self.0.state();
         let temporary = !state.by_offset.contains_key(&target);
         state.stepping = Stepping::Out {
             depth: from,
@@ -443,7 +482,7 @@ impl Handler {
             && !counting
             && let Some(mut edit) = store.as_context_mut().edit_breakpoints()
         {
-            let _ = edit.add_breakpoint(&module, ModulePC::new(target as u32));
+            let _ = edit.add_breakpoint(module, ModulePC::new(target as u32));
         }
     }
 
