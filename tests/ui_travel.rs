@@ -130,3 +130,42 @@ fn step_back_in_a_live_debug_run_replays_its_recording_to_the_moment_before() {
     wait_for(&mut harness, "$total");
     assert!(shows(&harness, "60"), "total = 60");
 }
+
+#[test]
+fn right_click_in_the_memory_view_asks_who_wrote_the_bytes() {
+    let mut harness = harness();
+    open(&mut harness, "who_wrote_me.wat");
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    harness.get_by_label("Show memory").click();
+    wait_for(&mut harness, "Go to address");
+    harness.get_by_label("Go to address").focus();
+    harness.step();
+    harness.get_by_label("Go to address").type_text("0x100:4");
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    // The row at 0x100 holds the bad pointer 0x10200: right-click its first byte.
+    let row = harness.get_by_label_contains("00 02 01 00").rect();
+    let at = egui::pos2(row.left() + 3.0, row.center().y);
+    for pressed in [true, false] {
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::PointerMoved(at));
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.step();
+    }
+    wait_for(&mut harness, "Who wrote this?");
+    let items: Vec<_> = harness.query_all_by_label("Who wrote this?").collect();
+    assert_eq!(items.len(), 2, "the button and the menu item");
+    items[1].click();
+    harness.step();
+    wait_for(&mut harness, "was last written by i32.store in `set_name`");
+    assert!(shows_text(&harness, "0x100..0x104"));
+}

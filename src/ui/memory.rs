@@ -29,6 +29,8 @@ pub struct HexView {
     message: Option<String>,
     /// "Who wrote this?" for the selected bytes.
     pub who: crate::ui::who_wrote::WhoWrote,
+    /// Asked from a row's context menu: look up the selection once the rows are drawn.
+    ask_who: bool,
 }
 
 /// Where a trap's fault address lies relative to the memory snapshot.
@@ -251,11 +253,29 @@ fn hex_ui(
         ui,
         &mut view.who,
         view.selected.as_ref(),
-        recording,
+        recording.clone(),
         commands,
     );
     ui.separator();
     rows_ui(ui, view, memory);
+    if std::mem::take(&mut view.ask_who)
+        && let (Some(range), Some(recording)) = (view.selected.clone(), recording)
+    {
+        view.who.ask(recording, range, ui.ctx());
+    }
+}
+
+/// The byte of a hex row under `x`: each byte is `xx ` with one more space after the eighth.
+fn byte_at(x: f32, rect: egui::Rect, row_len: usize) -> Option<usize> {
+    let chars = row_len * 3 + usize::from(row_len > 8);
+    let per_char = rect.width() / chars.max(1) as f32;
+    let column = ((x - rect.left()) / per_char).floor().max(0.0) as usize;
+    let column = if column >= 8 * 3 + 1 {
+        column - 1
+    } else {
+        column
+    };
+    Some(column / 3).filter(|&i| i < row_len)
 }
 
 fn rows_ui(ui: &mut egui::Ui, view: &mut HexView, memory: &[u8]) {
@@ -306,7 +326,35 @@ fn rows_ui(ui: &mut egui::Ui, view: &mut HexView, memory: &[u8]) {
             }
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{start:08x}")).monospace().weak());
-                ui.label(hex);
+                let row = ui.add(egui::Label::new(hex).sense(egui::Sense::click()));
+                // A click selects the byte under it; a right-click offers Who wrote this? for
+                // the selection (or that byte).
+                let under = row
+                    .interact_pointer_pos()
+                    .or(row.hover_pos())
+                    .and_then(|pos| byte_at(pos.x, row.rect, bytes.len()))
+                    .map(|i| start + i);
+                if (row.clicked() || row.secondary_clicked())
+                    && let Some(byte) = under
+                    && !view.selected.as_ref().is_some_and(|s| s.contains(&byte))
+                {
+                    view.select(byte, 1);
+                }
+                row.context_menu(|ui| {
+                    let what = view
+                        .selected
+                        .as_ref()
+                        .map(|s| format!("{:#x}..{:#x}", s.start, s.end))
+                        .unwrap_or_default();
+                    if ui
+                        .button("Who wrote this?")
+                        .on_hover_text(format!("The last write to {what} in the run's recording."))
+                        .clicked()
+                    {
+                        view.ask_who = true;
+                        ui.close();
+                    }
+                });
                 ui.label(ascii);
             });
         }
