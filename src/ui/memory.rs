@@ -270,11 +270,7 @@ fn byte_at(x: f32, rect: egui::Rect, row_len: usize) -> Option<usize> {
     let chars = row_len * 3 + usize::from(row_len > 8);
     let per_char = rect.width() / chars.max(1) as f32;
     let column = ((x - rect.left()) / per_char).floor().max(0.0) as usize;
-    let column = if column > 8 * 3 {
-        column - 1
-    } else {
-        column
-    };
+    let column = if column > 8 * 3 { column - 1 } else { column };
     Some(column / 3).filter(|&i| i < row_len)
 }
 
