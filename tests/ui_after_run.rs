@@ -499,3 +499,31 @@ fn the_report_is_saved_as_an_html_page_to_a_typed_path() {
     assert!(page.contains("divide_by_zero"), "the backtrace");
     assert!(page.contains("div0"), "the arguments the run was given");
 }
+
+/// The call log in a 1280-wide window's Outcome panel fits the panel: the console beside it
+/// keeps its own width (its Wrap box ends left of the outcome's badge), before and after a
+/// replay that logs every call.
+#[test]
+fn the_call_log_stays_inside_the_outcome_panel() {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(|_cc| wasmscope::ui::app::App::new(None));
+    open(&mut harness, "who_wrote_me.wat");
+    harness.get_by_label("Log every WASI call").click();
+    harness.step();
+    run(&mut harness);
+    let fits = |harness: &egui_kittest::Harness<'_, wasmscope::ui::app::App>| {
+        let console = harness.get_by_label("Wrap").rect();
+        let outcome = harness.get_by_label("TRAPPED").rect();
+        assert!(
+            console.right() < outcome.left(),
+            "the console ({console:?}) runs over the outcome ({outcome:?})"
+        );
+    };
+    fits(&harness);
+    harness.get_by_label("Replay with state").click();
+    harness.step();
+    wait_idle(&mut harness);
+    harness.run_steps(3);
+    fits(&harness);
+}

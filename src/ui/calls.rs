@@ -226,15 +226,22 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
         ui.weak(format!("{} of {} rows", shown.len(), calls.len()));
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 6.0;
+    // The columns start within the panel's width (a narrow Outcome panel must not push the
+    // table over the console beside it); arguments and results wrap inside them.
+    let room = ui.available_width();
     TableBuilder::new(ui)
         .id_salt("calls table")
         .striped(true)
         .resizable(true)
         .max_scroll_height(260.0)
-        .column(Column::auto().at_least(50.0))
-        .column(Column::initial(120.0).at_least(60.0).clip(true))
-        .column(Column::initial(220.0).at_least(80.0))
-        .column(Column::remainder().at_least(80.0))
+        .column(Column::auto().at_least(36.0))
+        .column(
+            Column::initial((room * 0.24).clamp(60.0, 120.0))
+                .at_least(60.0)
+                .clip(true),
+        )
+        .column(Column::initial((room * 0.4).clamp(80.0, 220.0)).at_least(80.0))
+        .column(Column::remainder().at_least(60.0))
         .header(row_height, |mut header| {
             for title in ["ms", "call", "arguments", "result"] {
                 header.col(|ui| {
