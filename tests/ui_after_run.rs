@@ -49,12 +49,7 @@ fn memory_view_finds_the_greeting_in_the_ascii_column() {
     assert!(shows(&harness, "Hello from the s"));
     assert!(shows(&harness, "andbox!........."));
     // Going to an address past the snapshot says so instead of jumping.
-    harness.get_by_label("Go to address").focus();
-    harness.step();
-    harness.get_by_label("Go to address").type_text("0x1000000");
-    harness.step();
-    harness.key_press(egui::Key::Enter);
-    harness.run_steps(2);
+    go_to_address(&mut harness, "0x1000000");
     assert!(shows_text(&harness, "is past the end of memory (64 KiB)"));
 }
 

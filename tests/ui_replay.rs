@@ -94,13 +94,8 @@ fn who_wrote_this_in_the_memory_view_names_the_store_and_shows_it() {
             .accesskit_node()
             .is_disabled()
     );
-    harness.get_by_label("Go to address").focus();
-    harness.step();
     // The pointer the trap read through: 4 bytes at 0x100.
-    harness.get_by_label("Go to address").type_text("0x100:4");
-    harness.step();
-    harness.key_press(eframe::egui::Key::Enter);
-    harness.run_steps(2);
+    go_to_address(&mut harness, "0x100:4");
     assert!(
         shows_text(&harness, "Selected 0x100..0x104"),
         "{:#?}",

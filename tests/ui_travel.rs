@@ -139,12 +139,7 @@ fn right_click_in_the_memory_view_asks_who_wrote_the_bytes() {
     assert!(shows(&harness, "TRAPPED"));
     harness.get_by_label("Show memory").click();
     wait_for(&mut harness, "Go to address");
-    harness.get_by_label("Go to address").focus();
-    harness.step();
-    harness.get_by_label("Go to address").type_text("0x100:4");
-    harness.step();
-    harness.key_press(egui::Key::Enter);
-    harness.run_steps(2);
+    go_to_address(&mut harness, "0x100:4");
     // The row at 0x100 holds the bad pointer 0x10200: right-click its first byte.
     let row = harness.get_by_label_contains("00 02 01 00").rect();
     let at = egui::pos2(row.left() + 3.0, row.center().y);

@@ -181,3 +181,13 @@ pub fn break_on_averages_division(harness: &mut Harness<'_, App>) {
     harness.step();
     harness.step();
 }
+
+/// Types `ADDR[:LEN]` into the memory view's Go to address field and presses Enter.
+pub fn go_to_address(harness: &mut Harness<'_, App>, address: &str) {
+    harness.get_by_label("Go to address").focus();
+    harness.step();
+    harness.get_by_label("Go to address").type_text(address);
+    harness.step();
+    harness.key_press(eframe::egui::Key::Enter);
+    harness.run_steps(2);
+}
