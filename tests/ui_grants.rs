@@ -102,3 +102,30 @@ fn after_a_restart_only_the_same_module_gets_its_grants_back() {
     ));
     assert_eq!(harness.state_mut().grants_mut().dirs.len(), 1);
 }
+
+#[test]
+fn a_folder_holding_wasmscopes_key_is_refused_with_no_way_to_allow_it() {
+    let key_dir = wasmscope::engine::own_files::key_dir().unwrap();
+    std::fs::create_dir_all(&key_dir).unwrap();
+    let mut harness = harness();
+    open(&mut harness, "hello.wat");
+    harness
+        .state_mut()
+        .grants_mut()
+        .add_folder(key_dir.parent().unwrap().to_path_buf());
+    harness.step();
+    assert!(shows_text(
+        &harness,
+        "The run refuses it, whatever you allow"
+    ));
+    assert!(
+        harness.query_by_label("Allow this folder").is_none(),
+        "no button lifts it"
+    );
+    run(&mut harness);
+    assert!(
+        !labels_containing(&harness, "wasmscope's key folder").is_empty(),
+        "the refusal names the folder"
+    );
+    assert!(!shows_text(&harness, "Hello from the sandbox!"));
+}

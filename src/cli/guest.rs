@@ -112,7 +112,7 @@ pub fn write_guest_profile(report: &RunReport, path: &Path) {
     let written = profile
         .firefox_json(&report.module)
         .map_err(|e| e.to_string())
-        .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
+        .and_then(|json| super::outputs::write(path, &json).map_err(|e| e.to_string()));
     let _ = match written {
         Ok(()) => writeln!(
             err,

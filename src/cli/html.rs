@@ -60,7 +60,7 @@ pub(super) fn write(
         samples: &samples.kept,
     }
     .render();
-    match std::fs::write(path, page) {
+    match super::outputs::write(path, page.as_bytes()) {
         Ok(()) => {
             eprintln!("wasmscope: wrote the report page to {}", path.display());
             true

@@ -237,6 +237,7 @@ mod describe;
 pub mod guest;
 mod html;
 mod interrupt;
+mod outputs;
 mod replay;
 mod report;
 mod terminal;
@@ -406,8 +407,8 @@ pub fn policy_from_args(args: &RunArgs) -> Result<(SandboxPolicy, Invocation), C
     };
     invocation.profiler_interval_ms = guest::guest_profile(args)?.map(|g| g.interval_ms);
     // Grants that hand the guest the host are refused where they are read, naming the flag.
-    let host_check = |flag, grant: &DirGrant| match grant.refused_exposure() {
-        Some(exposure) if !args.allow_host_dir => Err(CliError::Value {
+    let host_check = |flag, grant: &DirGrant| match grant.refusal(args.allow_host_dir) {
+        Some(exposure) => Err(CliError::Value {
             flag,
             source: PolicyError::HostDir(Box::new(exposure)),
         }),
@@ -544,16 +545,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         terminal::print_as(target, &policy, &invocation, &args);
         return ExitCode::SUCCESS;
     }
-    // A report that cannot be written is found now, not after a long run.
-    for (flag, path) in [("--report", &args.report), ("--html", &args.html)] {
-        if let Some(path) = path
-            && let Err(e) = report::check_writable(path)
-        {
-            return error_exit(
-                format!("{flag}: cannot write {}: {e}", path.display()),
-                exit_status::USAGE,
-            );
-        }
+    // An output that cannot be written, or would overwrite an input, is found now, not
+    // after a long run.
+    if let Err(e) = outputs::check_run(&args) {
+        return error_exit(e, exit_status::USAGE);
     }
     let module = match engine::load_file(&args.file) {
         Ok(module) => module,
@@ -571,11 +566,6 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(e) => return error_exit(e, exit_status::USAGE),
     };
     let module_name = module.name.clone();
-    if let Some(path) = &args.record
-        && let Err(e) = replay::check_writable(path, "recording")
-    {
-        return error_exit(e, exit_status::USAGE);
-    }
     let mut request = engine::RunRequest {
         name: module.name,
         wasm: Arc::from(module.wasm),
@@ -636,7 +626,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Some(path) = &args.coredump
         && let Some(dump) = &report.coredump
     {
-        match std::fs::write(path, dump.as_slice()) {
+        match outputs::write(path, dump.as_slice()) {
             Ok(()) => eprintln!("wasmscope: wrote a coredump to {}", path.display()),
             Err(e) => eprintln!(
                 "error: cannot write the coredump to {}: {e}",
@@ -740,7 +730,10 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         .output
         .clone()
         .unwrap_or_else(|| args.file.with_extension("cwasm"));
-    if let Err(e) = std::fs::write(&output, bytes) {
+    if let Err(e) = outputs::check(&[("--output", &output)], &[("module", &args.file)]) {
+        return error_exit(e, exit_status::USAGE);
+    }
+    if let Err(e) = outputs::write(&output, &bytes) {
         return error_exit(
             format!("cannot write {}: {e}", output.display()),
             exit_status::FAILED,

@@ -39,19 +39,11 @@ pub struct ReplayArgs {
     pub last_write: Option<WatchedRange>,
 }
 
-/// Checks that `path` can be written, before the run, so a long run does not end with its
-/// recording lost: creates (or truncates) the file.
-pub(super) fn check_writable(path: &Path, what: &str) -> Result<(), String> {
-    std::fs::File::create(path)
-        .map(drop)
-        .map_err(|e| format!("cannot write the {what} to {}: {e}", path.display()))
-}
-
 /// Writes the run's recording to `path`, saying where and how big; `false` when it could
 /// not be written.
 pub(super) fn write_recording(path: &Path, report: &RunReport) -> bool {
     match (&report.recording, &report.recording_note) {
-        (Some(bytes), _) => match std::fs::write(path, bytes.as_slice()) {
+        (Some(bytes), _) => match super::outputs::write(path, bytes.as_slice()) {
             Ok(()) => {
                 eprintln!(
                     "wasmscope: recorded the run to {} ({}); replay it with `wasmscope replay {}`",
@@ -71,12 +63,10 @@ pub(super) fn write_recording(path: &Path, report: &RunReport) -> bool {
         },
         (None, Some(note)) => {
             eprintln!("wasmscope: nothing recorded: {note}");
-            let _ = std::fs::remove_file(path);
             true
         }
         (None, None) => {
-            // The run never started (a bad module): nothing to replay.
-            let _ = std::fs::remove_file(path);
+            // The run never started (a bad module): nothing to replay, nothing written.
             true
         }
     }
@@ -104,10 +94,10 @@ fn trap_operands_watch(recording: &Recording) -> Option<engine::debug::Breakpoin
 
 /// `wasmscope replay`.
 pub fn replay(args: &ReplayArgs) -> ExitCode {
-    let bytes = match std::fs::read(&args.file) {
+    let bytes = match engine::inputs::read(&args.file, engine::inputs::InputKind::Recording) {
         Ok(bytes) => bytes,
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", args.file.display());
+            eprintln!("error: {e}");
             return ExitCode::from(exit_status::FAILED);
         }
     };
@@ -117,7 +107,7 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
     };
     drop(bytes);
     if let Some(path) = &args.report
-        && let Err(e) = check_writable(path, "report")
+        && let Err(e) = super::outputs::check(&[("--report", path)], &[("recording", &args.file)])
     {
         eprintln!("error: {e}");
         return ExitCode::from(exit_status::USAGE);
@@ -184,6 +174,16 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
             if replay.diverged { " (diverged)" } else { "" }
         );
     }
+    if let (engine::RunOutcome::TimedOut { .. }, "timed_out", Some(ms)) = (
+        &report.outcome,
+        calls.end.outcome.as_str(),
+        calls.end.timeout_ms,
+    ) {
+        eprintln!(
+            "wasmscope: the recorded run timed out as well: the replay stops at the recorded \
+             limit ({ms} ms), counted from the recorded run's last WASI call at the latest"
+        );
+    }
     let mut status = ExitCode::from(report.outcome.exit_status());
     if let (Some(range), Some(found)) = (args.last_write, report.last_write.as_mut()) {
         if let Some(number) = found.moment_missing {
@@ -208,7 +208,7 @@ pub fn replay(args: &ReplayArgs) -> ExitCode {
         }
     }
     if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, report.to_json())
+        && let Err(e) = super::outputs::write(path, report.to_json().as_bytes())
     {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
         return ExitCode::from(exit_status::FAILED);

@@ -202,21 +202,11 @@ fn growth_amount(resource: engine::Resource, amount: u64) -> String {
     }
 }
 
-/// Whether `path` can take the report: opened for writing (created, empty, if it does not
-/// exist) without truncating what is there until the report replaces it.
-pub(super) fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map(drop)
-}
-
 /// Writes the `--report` file, when asked for. `false` when it could not be written (the
 /// error is on stderr), so the exit status can say so.
 pub(super) fn write_report(args: &super::RunArgs, report: &RunReport) -> bool {
     if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, report.to_json())
+        && let Err(e) = super::outputs::write(path, report.to_json().as_bytes())
     {
         eprintln!("error: cannot write the report to {}: {e}", path.display());
         return false;

@@ -322,6 +322,19 @@ pub enum ScratchError {
         MAX_SNAPSHOT_ENTRIES
     )]
     TooLarge(PathBuf),
+    /// The folder holds the scratch area itself: a copy would copy itself without end.
+    #[error(
+        "{} holds wasmscope's scratch area ({}): a scratch copy of it would copy itself. Grant \
+         a folder inside it, or grant it directly",
+        .folder.display(),
+        .scratch.display()
+    )]
+    HoldsScratch {
+        /// The folder asked for.
+        folder: PathBuf,
+        /// Where scratch copies go.
+        scratch: PathBuf,
+    },
     /// No temporary folder could be made.
     #[error("cannot make a scratch folder")]
     TempDir(#[source] std::io::Error),
@@ -341,11 +354,18 @@ impl ScratchCopy {
     /// under [`scratch_root`]: every directory of the copy is `0700` (files keep their
     /// mode), so a folder protected only by its own permissions stays protected.
     pub fn make(original: &Path, guest_path: &str) -> Result<Self, ScratchError> {
+        let root = scratch_root().map_err(ScratchError::TempDir)?;
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+        if real(&root).starts_with(real(original)) {
+            return Err(ScratchError::HoldsScratch {
+                folder: original.to_owned(),
+                scratch: root,
+            });
+        }
         let snapshot = DirSnapshot::take(original);
         if snapshot.truncated || snapshot.total_bytes() > MAX_SCRATCH_BYTES {
             return Err(ScratchError::TooLarge(original.to_owned()));
         }
-        let root = scratch_root().map_err(ScratchError::TempDir)?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
             .permissions(private_dir_mode())

@@ -2,10 +2,16 @@
 //! `/etc` and the user's home directory. One rule, with its reason in words, for the command
 //! line, profiles, the window and the run alike.
 //!
+//! wasmscope's own folders (its key and its compiled-code cache: [`crate::engine::own_files`])
+//! are refused too, a grant that is one, lies inside one or holds one, read-only or not, and
+//! `--allow-host-dir` does not lift that: nothing a guest may do needs them.
+//!
 //! A grant is checked where it leads, not how it is spelled: symlinks and `..` are resolved
 //! first, so a symlink to `/` is `/`.
 
 use std::path::{Component, Path, PathBuf};
+
+use crate::engine::own_files::{self, OwnFolder};
 
 /// A part of the host a folder grant would expose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +28,8 @@ pub enum HostDir {
     Etc,
     /// The user's home directory, or a folder that holds it (such as `/home`).
     Home,
+    /// One of wasmscope's own folders, a folder inside it, or one that holds it.
+    Own(OwnFolder),
 }
 
 impl HostDir {
@@ -34,6 +42,10 @@ impl HostDir {
             HostDir::Dev => "the device folder /dev",
             HostDir::Etc => "the system configuration folder /etc",
             HostDir::Home => "your home directory",
+            HostDir::Own(OwnFolder::Key) => "wasmscope's key folder, or a folder holding it",
+            HostDir::Own(OwnFolder::Cache) => {
+                "wasmscope's compiled-code cache, or a folder holding it"
+            }
         }
     }
 
@@ -57,6 +69,7 @@ impl HostDir {
                 "all your files: SSH and cloud keys, shell history, browser profiles, every \
                  project"
             }
+            HostDir::Own(own) => own.danger(),
         }
     }
 
@@ -64,7 +77,10 @@ impl HostDir {
     /// environment and `/sys` the machine's identity even to a reader; the others expose
     /// what a reader sees, so read-only is accepted for them.
     pub fn refused_read_only(self) -> bool {
-        matches!(self, HostDir::Root | HostDir::Proc | HostDir::Sys)
+        matches!(
+            self,
+            HostDir::Root | HostDir::Proc | HostDir::Sys | HostDir::Own(_)
+        )
     }
 }
 
@@ -79,13 +95,20 @@ pub struct HostExposure {
     pub dir: HostDir,
     /// Whether the grant was read-only.
     pub read_only: bool,
+    /// The folder of wasmscope's own it reaches, if any (then nothing lifts the refusal).
+    pub own: Option<(OwnFolder, PathBuf)>,
 }
 
 impl HostExposure {
     /// Whether the rule refuses this grant unless the user allows host folders: every
     /// read-write grant, and read-only grants of `/`, `/proc` and `/sys`.
     pub fn refused(&self) -> bool {
-        !self.read_only || self.dir.refused_read_only()
+        !self.read_only || self.dir.refused_read_only() || self.own.is_some()
+    }
+
+    /// Whether the refusal holds even when the user allows host folders.
+    pub fn refused_whatever_allowed(&self) -> bool {
+        self.own.is_some()
     }
 
     /// One sentence for people: which folder, what it is, what the guest could reach.
@@ -95,18 +118,41 @@ impl HostExposure {
         } else {
             format!(" (it leads to {})", self.resolved.display())
         };
+        let own = self.own.as_ref().map(|(own, folder)| {
+            format!(
+                "{} ({}): a guest given it could {}",
+                own.name(),
+                folder.display(),
+                own.danger()
+            )
+        });
+        if let (HostDir::Own(_), Some(own)) = (self.dir, &own) {
+            return format!(
+                "{}{leads} is, holds or lies inside {own}",
+                self.host_path.display()
+            );
+        }
+        let also = own.map_or(String::new(), |own| format!("; and it holds {own}"));
         format!(
             "{}{leads} is {}: a guest given it {}could reach {}",
             self.host_path.display(),
             self.dir.name(),
             if self.read_only { "read-only " } else { "" },
             self.dir.exposes()
-        )
+        ) + &also
     }
 
     /// Why the grant is refused and what to do instead: the message of the command line, the
     /// window and the run alike.
     pub fn refusal(&self) -> String {
+        if let Some((_, folder)) = &self.own {
+            return format!(
+                "{}. Grant a folder that neither holds nor lies inside {}; wasmscope refuses \
+                 this grant even with --allow-host-dir",
+                self.describe(),
+                folder.display()
+            );
+        }
         let read_only = if self.read_only || self.dir.refused_read_only() {
             ""
         } else {
@@ -147,6 +193,15 @@ fn home_dir() -> Option<PathBuf> {
         .map(|home| resolve(Path::new(&home)))
 }
 
+/// Which of wasmscope's own folders (resolved) a grant of `resolved` reaches: the folder, a
+/// folder inside it, or one that holds it.
+fn own_folder_reached(resolved: &Path) -> Option<(OwnFolder, PathBuf)> {
+    own_files::folders()
+        .into_iter()
+        .map(|(own, dir)| (own, resolve(&dir)))
+        .find(|(_, dir)| dir.starts_with(resolved) || resolved.starts_with(dir))
+}
+
 /// What part of the host `resolved` (an absolute path without symlinks) is, if any.
 pub fn classify(resolved: &Path, home: Option<&Path>) -> Option<HostDir> {
     let root = Path::new("/");
@@ -175,12 +230,17 @@ pub fn classify(resolved: &Path, home: Option<&Path>) -> Option<HostDir> {
 /// then refuses it: see [`HostExposure::refused`]).
 pub fn exposure(host_path: &Path, read_only: bool) -> Option<HostExposure> {
     let resolved = resolve(host_path);
-    let dir = classify(&resolved, home_dir().as_deref())?;
+    // wasmscope's own folders are checked on every grant: their refusal is the one nothing
+    // lifts, whatever else the folder is.
+    let own = own_folder_reached(&resolved);
+    let dir = classify(&resolved, home_dir().as_deref())
+        .or_else(|| own.as_ref().map(|(own, _)| HostDir::Own(*own)))?;
     Some(HostExposure {
         host_path: host_path.to_owned(),
         resolved,
         dir,
         read_only,
+        own,
     })
 }
 
@@ -217,6 +277,7 @@ mod tests {
             resolved: PathBuf::from("/x"),
             dir,
             read_only,
+            own: None,
         };
         assert!(grant(HostDir::Root, true).refused());
         assert!(grant(HostDir::Proc, true).refused());
@@ -225,6 +286,17 @@ mod tests {
         assert!(!grant(HostDir::Home, true).refused());
         assert!(!grant(HostDir::Dev, true).refused());
         assert!(grant(HostDir::Etc, false).refused());
+        let own = |dir| HostExposure {
+            own: Some((OwnFolder::Key, PathBuf::from("/k"))),
+            ..grant(dir, true)
+        };
+        assert!(own(HostDir::Own(OwnFolder::Key)).refused());
+        assert!(
+            own(HostDir::Home).refused(),
+            "a read-only home holding the key"
+        );
+        assert!(own(HostDir::Own(OwnFolder::Key)).refused_whatever_allowed());
+        assert!(!grant(HostDir::Root, false).refused_whatever_allowed());
     }
 
     #[test]

@@ -402,12 +402,13 @@ pub fn load_with_folder(folder: Option<&Path>) -> Lessons {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            match std::fs::read_to_string(&path) {
+            match crate::engine::inputs::read_text(&path, crate::engine::inputs::InputKind::Lesson)
+            {
                 Ok(text) => files.push((name, text)),
                 Err(e) => unreadable.push(LessonError {
                     file: name,
                     line: None,
-                    message: format!("cannot be read: {e}"),
+                    message: format!("cannot be read: {}", e.reason()),
                 }),
             }
         }

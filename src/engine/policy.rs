@@ -355,15 +355,13 @@ impl SandboxPolicy {
         self.timeout_ms.map(Duration::from_millis)
     }
 
-    /// Checks every folder grant against the host-folder rule: one that would hand the guest
-    /// `/`, `/proc`, `/sys`, `/dev`, `/etc` or the home directory is refused unless
-    /// [`Self::allow_host_dirs`] is set (read-only grants of `/dev`, `/etc` and the home
-    /// directory are accepted).
+    /// Checks every folder grant against the host-folder rule ([`DirGrant::refusal`]).
     pub fn check_host_dirs(&self) -> Result<(), PolicyError> {
-        if self.allow_host_dirs {
-            return Ok(());
-        }
-        match self.dirs.iter().find_map(DirGrant::refused_exposure) {
+        let refused = self
+            .dirs
+            .iter()
+            .find_map(|d| d.refusal(self.allow_host_dirs));
+        match refused {
             Some(exposure) => Err(PolicyError::HostDir(Box::new(exposure))),
             None => Ok(()),
         }
@@ -430,6 +428,13 @@ impl DirGrant {
     /// [`SandboxPolicy::allow_host_dirs`]).
     pub fn refused_exposure(&self) -> Option<HostExposure> {
         self.exposure().filter(HostExposure::refused)
+    }
+
+    /// Why the run refuses this grant, when it does: a refused exposure that the user did not
+    /// allow (`allow_host_dirs`), or one of wasmscope's own folders, which nothing allows.
+    pub fn refusal(&self, allow_host_dirs: bool) -> Option<HostExposure> {
+        self.refused_exposure()
+            .filter(|e| !allow_host_dirs || e.refused_whatever_allowed())
     }
 }
 

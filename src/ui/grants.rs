@@ -87,7 +87,9 @@ impl Grants {
     pub fn host_dirs_allowed(&self) -> Result<bool, PolicyError> {
         let mut any = false;
         for exposure in self.dirs.iter().filter_map(DirGrant::refused_exposure) {
-            if !self.host_allowed.contains(&exposure.resolved) {
+            if exposure.refused_whatever_allowed()
+                || !self.host_allowed.contains(&exposure.resolved)
+            {
                 return Err(PolicyError::HostDir(Box::new(exposure)));
             }
             any = true;
@@ -361,7 +363,7 @@ fn dirs_ui(ui: &mut egui::Ui, grants: &mut Grants, commands: &mut Vec<Command>) 
 /// The warning on a folder that hands the guest part of the host: red, with the question,
 /// when the rule refuses it; a note when read-only makes it acceptable.
 fn host_warning_ui(ui: &mut egui::Ui, exposure: &HostExposure, allowed: &mut Vec<PathBuf>) {
-    let text = format!("⚠ {}.", exposure.describe());
+    let text = format!("Warning: {}.", exposure.describe());
     if !exposure.refused() {
         ui.colored_label(
             ui.visuals().warn_fg_color,
@@ -371,6 +373,14 @@ fn host_warning_ui(ui: &mut egui::Ui, exposure: &HostExposure, allowed: &mut Vec
     }
     let red = ui.visuals().error_fg_color;
     ui.colored_label(red, RichText::new(text).strong());
+    if exposure.refused_whatever_allowed() {
+        ui.colored_label(
+            red,
+            "The run refuses it, whatever you allow: grant a folder that neither holds nor \
+             lies inside wasmscope's own.",
+        );
+        return;
+    }
     let index = allowed.iter().position(|p| *p == exposure.resolved);
     ui.horizontal_wrapped(|ui| match index {
         None => {

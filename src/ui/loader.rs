@@ -290,13 +290,15 @@ pub fn list_samples(dir: &Path) -> Vec<Sample> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let lesson = std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|text| {
-                    text.lines()
-                        .find_map(|l| l.strip_prefix(";; lesson:").map(|s| s.trim().to_owned()))
-                })
-                .unwrap_or_default();
+            let lesson =
+                crate::engine::inputs::read(&path, crate::engine::inputs::InputKind::Source)
+                    .ok()
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .and_then(|text| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(";; lesson:").map(|s| s.trim().to_owned()))
+                    })
+                    .unwrap_or_default();
             Sample { path, name, lesson }
         })
         .collect();

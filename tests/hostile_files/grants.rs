@@ -95,9 +95,9 @@ fn a_symlink_to_the_root_is_the_root() {
 fn allow_host_dir_lets_the_grant_through() {
     let home = tempfile::tempdir().unwrap();
     let link = home.path().join("innocent");
-    symlink("/", &link).unwrap();
+    symlink("/proc", &link).unwrap();
     let spec = format!("{}::/data", link.display());
-    for grant in ["/::/", spec.as_str()] {
+    for grant in ["/proc::/proc", spec.as_str()] {
         let args = ["run", "--allow-host-dir", "--ro-dir", grant, &hello()];
         let out = wasmscope_in(home.path(), &args);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -113,8 +113,32 @@ fn the_home_directory_is_refused_read_write_and_accepted_read_only() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is your home directory"), "{stderr}");
+    // Read-only is not enough while the home directory holds wasmscope's own folders (its
+    // key and its cache, there by default), even with --allow-host-dir.
+    let hello_path = hello();
+    for extra in [&[][..], &["--allow-host-dir"][..]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(["--ro-dir", home_text.as_str(), hello_path.as_str()]);
+        let out = wasmscope_in(home.path(), &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("wasmscope's key folder"), "{stderr}");
+    }
+    // With them elsewhere, a read-only home is accepted as before.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let with_own_elsewhere = |flag| {
+        command_in(home.path(), &["run", flag, &home_text, &hello()])
+            .env("XDG_DATA_HOME", elsewhere.path().join("data"))
+            .env("XDG_CACHE_HOME", elsewhere.path().join("cache"))
+            .output()
+            .unwrap()
+    };
+    let out = with_own_elsewhere("--dir");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("or make it read-only"), "{stderr}");
-    let out = wasmscope_in(home.path(), &["run", "--ro-dir", &home_text, &hello()]);
+    let out = with_own_elsewhere("--ro-dir");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -136,7 +160,17 @@ fn the_engine_refuses_a_root_grant_from_any_face() {
         allow_host_dirs: true,
         ..policy
     };
-    let ran = run_wasm("hello.wasm", wasm, allowed);
+    // `/` holds wasmscope's own folders: allowing host folders does not lift that.
+    let ran = run_wasm("hello.wasm", wasm.clone(), allowed.clone());
+    let RunOutcome::Failed { error, .. } = &ran.report.outcome else {
+        panic!("expected a refusal, got {:?}", ran.report.outcome);
+    };
+    assert!(error.contains("even with --allow-host-dir"), "{error}");
+    let proc = SandboxPolicy {
+        dirs: vec![DirGrant::parse("/proc::/proc", true).unwrap()],
+        ..allowed
+    };
+    let ran = run_wasm("hello.wasm", wasm, proc);
     assert_eq!(ran.report.outcome, RunOutcome::Exited { code: 0 });
 }
 

@@ -256,7 +256,7 @@ mod window {
     //! The window: a precompiled file opened or dropped waits for "Load as native code".
 
     use std::path::{Path, PathBuf};
-    use std::sync::{Arc, OnceLock};
+    use std::sync::Arc;
 
     use egui_kittest::kittest::Queryable;
     use wasmscope::engine::module::precompiled;
@@ -268,15 +268,8 @@ mod window {
         wait_idle,
     };
 
-    /// One key folder for the whole test process (the key folder is process-wide).
     fn key_dir() -> &'static Path {
-        static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-        DIR.get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            precompiled::set_key_dir(dir.path().to_path_buf());
-            dir
-        })
-        .path()
+        crate::process_key_dir()
     }
 
     /// hello.wat precompiled and tagged with this process's key, as File ▸ Precompile… does.

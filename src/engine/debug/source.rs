@@ -5,9 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::debug::SOURCE_CONTEXT_LINES;
 
-/// Source files larger than this are not read for the context view.
-const MAX_SOURCE_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
 /// Source lines around a frame's line, from the file DWARF names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceContext {
@@ -39,39 +36,33 @@ pub fn source_context(source: &str) -> Option<SourceContext> {
         note: None,
     };
     let path = std::path::Path::new(&file);
-    match std::fs::metadata(path) {
-        Err(_) => {
+    // Named by the module, so untrusted: a regular file only (never a FIFO or a device that
+    // would block or never end), and bounded.
+    match crate::engine::inputs::read(path, crate::engine::inputs::InputKind::Source) {
+        Err(crate::engine::inputs::InputError::Missing { .. }) => {
             context.note = Some(format!(
                 "{file} is not on this machine: only the line number is known"
             ));
         }
-        Ok(meta) if meta.len() > MAX_SOURCE_FILE_BYTES => {
-            context.note = Some(format!(
-                "{file} is larger than {}: not read",
-                crate::engine::format_bytes(MAX_SOURCE_FILE_BYTES)
-            ));
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let first = (line as usize).saturating_sub(SOURCE_CONTEXT_LINES).max(1);
-                let last = line as usize + SOURCE_CONTEXT_LINES;
-                context.lines = text
-                    .lines()
-                    .enumerate()
-                    .map(|(i, text)| (i + 1, text))
-                    .filter(|(n, _)| (first..=last).contains(n))
-                    .map(|(n, text)| (n as u32, text.chars().take(400).collect()))
-                    .collect();
-                if context.lines.is_empty() {
-                    context.note = Some(format!(
-                        "{file} has no line {line}: it may not be the file this module was \
-                         built from"
-                    ));
-                }
+        Err(e) => context.note = Some(format!("{file} is not read: {}", e.reason())),
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let first = (line as usize).saturating_sub(SOURCE_CONTEXT_LINES).max(1);
+            let last = line as usize + SOURCE_CONTEXT_LINES;
+            context.lines = text
+                .lines()
+                .enumerate()
+                .map(|(i, text)| (i + 1, text))
+                .filter(|(n, _)| (first..=last).contains(n))
+                .map(|(n, text)| (n as u32, text.chars().take(400).collect()))
+                .collect();
+            if context.lines.is_empty() {
+                context.note = Some(format!(
+                    "{file} has no line {line}: it may not be the file this module was \
+                     built from"
+                ));
             }
-            Err(e) => context.note = Some(format!("cannot read {file}: {e}")),
-        },
+        }
     }
     Some(context)
 }

@@ -215,10 +215,11 @@ pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
 /// so a profile and its data can move together.
 pub fn load(path: impl AsRef<Path>) -> Result<Profile, ProfileError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = crate::engine::inputs::read_text(path, crate::engine::inputs::InputKind::Profile)
+        .map_err(|e| ProfileError::Read {
+            path: path.to_owned(),
+            source: e.into_io(),
+        })?;
     let mut profile = from_toml(&text).map_err(|e| match e {
         ProfileError::Invalid {
             line, key, message, ..

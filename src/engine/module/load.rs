@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
+use crate::engine::inputs::{self, InputError, InputKind};
 use crate::engine::module::precompiled::{self, Origin};
 use crate::engine::record;
 use crate::engine::record::recording::Recording;
 
 /// The largest file wasmscope opens.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = InputKind::Module.limit();
 
 /// A module read into memory: binary wasm, or precompiled code (decided here, once).
 #[derive(Clone, Debug)]
@@ -44,30 +45,14 @@ fn load_error(message: impl ToString) -> LoadError {
 /// Reads `path` (a `.wasm` binary or `.wat` text) into a [`LoadedModule`].
 pub fn load_file(path: &Path) -> Result<LoadedModule, LoadError> {
     let shown = path.display();
-    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => load_error(format!("no such file: {shown}")),
-        std::io::ErrorKind::PermissionDenied => {
+    let bytes = inputs::read(path, InputKind::Module).map_err(|e| match e {
+        InputError::NotAFile { what, .. } => load_error(format!(
+            "{shown} is {what}, not a file: choose a .wasm or .wat file"
+        )),
+        InputError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
             load_error(format!("permission denied: cannot read {shown}"))
         }
-        _ => load_error(format!("cannot read {shown}: {e}")),
-    })?;
-    if metadata.is_dir() {
-        return Err(load_error(format!(
-            "{shown} is a directory: choose a .wasm or .wat file"
-        )));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(load_error(format!(
-            "{shown} is too large ({}): wasmscope opens modules of up to {}",
-            crate::engine::format_bytes(metadata.len()),
-            crate::engine::format_bytes(MAX_FILE_BYTES)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => {
-            load_error(format!("permission denied: cannot read {shown}"))
-        }
-        _ => load_error(format!("cannot read {shown}: {e}")),
+        e => load_error(e.to_string()),
     })?;
     let name = path
         .file_name()

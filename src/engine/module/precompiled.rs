@@ -20,13 +20,9 @@
 //! whose HMAC does not match is damaged (or was made elsewhere) and is never loaded: wasmtime
 //! trusts a `.cwasm` to be its own output, and damaged machine code crashes the process.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac as _;
 use wasmtime::{Engine, Module};
 
 use crate::engine::policy::Compiler;
@@ -39,9 +35,6 @@ pub const MAGIC: &[u8; 16] = b"wasmscope-tag-v1";
 pub const TRAILER_BYTES: usize = SETTINGS_BYTES + TAG_BYTES + MAGIC.len();
 const SETTINGS_BYTES: usize = 16;
 const TAG_BYTES: usize = 32;
-/// The key's file name in [`key_dir`].
-pub const KEY_FILE: &str = "precompiled.key";
-const KEY_BYTES: usize = 32;
 
 /// What the user is told when precompiled code would run without their say-so.
 pub fn refusal(name: &str) -> String {
@@ -178,186 +171,14 @@ pub enum PrecompiledError {
         why: &'static str,
     },
     /// The key could not be read or made.
-    #[error("cannot use the key that authenticates precompiled code: {message}: {}", .path.display())]
-    Key {
-        /// What went wrong.
-        message: String,
-        /// The key file.
-        path: PathBuf,
-    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// wasmtime could not compile the module.
     #[error("cannot compile: {0}")]
     Compile(String),
 }
 
-/// The per-user secret that tags wasmscope's precompiled output.
-pub struct TagKey([u8; KEY_BYTES]);
-
-impl std::fmt::Debug for TagKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TagKey(..)")
-    }
-}
-
-fn key_error(path: &Path, message: impl Into<String>) -> PrecompiledError {
-    PrecompiledError::Key {
-        message: message.into(),
-        path: path.to_path_buf(),
-    }
-}
-
-static KEY_DIR: OnceLock<Mutex<Option<PathBuf>>> = OnceLock::new();
-
-/// Keeps the key in `dir` instead of the user's data directory, for this process (tests and
-/// embedders; the CLI follows `XDG_DATA_HOME` like the window's settings do).
-pub fn set_key_dir(dir: PathBuf) {
-    let slot = KEY_DIR.get_or_init(Default::default);
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dir);
-}
-
-/// The directory that holds the key: the one where the window keeps its settings (eframe's
-/// storage directory for the app id `wasmscope`), so one user has one key.
-pub fn key_dir() -> Option<PathBuf> {
-    if let Some(slot) = KEY_DIR.get()
-        && let Some(dir) = slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    {
-        return Some(dir);
-    }
-    let home = std::env::home_dir();
-    if cfg!(target_os = "macos") {
-        home.map(|h| h.join("Library/Application Support/wasmscope"))
-    } else if cfg!(windows) {
-        std::env::var_os("APPDATA").map(|a| PathBuf::from(a).join("wasmscope").join("data"))
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| home.map(|h| h.join(".local").join("share")))
-            .map(|d| d.join("wasmscope"))
-    }
-}
-
-impl TagKey {
-    /// The key in `dir`, if one was made; an error when it exists but cannot be trusted.
-    pub fn load(dir: &Path) -> Result<Option<Self>, PrecompiledError> {
-        let path = dir.join(KEY_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(key_error(&path, e.to_string())),
-        };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path)
-                .map_err(|e| key_error(&path, e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(key_error(
-                    &path,
-                    format!(
-                        "other users may read it (mode {:o}): make it private with `chmod 600`",
-                        mode & 0o777
-                    ),
-                ));
-            }
-        }
-        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| {
-            key_error(
-                &path,
-                "it is not 32 bytes long: delete it and compile again (a new key cannot \
-                 vouch for files the old one tagged)",
-            )
-        })?;
-        Ok(Some(Self(key)))
-    }
-
-    /// The key in `dir`, made (32 random bytes, mode 0600) if there is none yet.
-    pub fn load_or_create(dir: &Path) -> Result<Self, PrecompiledError> {
-        if let Some(key) = Self::load(dir)? {
-            return Ok(key);
-        }
-        let path = dir.join(KEY_FILE);
-        create_private_dir(dir).map_err(|e| key_error(dir, e.to_string()))?;
-        let mut key = [0; KEY_BYTES];
-        getrandom::fill(&mut key).map_err(|e| key_error(&path, e.to_string()))?;
-        // Written aside, then linked into place: another wasmscope (or another thread of this
-        // one) making the key at the same moment either wins (and its key is used) or loses;
-        // nobody reads half a key. The aside name is random, so two makers never share it.
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).map_err(|e| key_error(&path, e.to_string()))?;
-        let aside = dir.join(format!(
-            "{KEY_FILE}.{}.{:016x}.new",
-            std::process::id(),
-            u64::from_le_bytes(nonce)
-        ));
-        if let Err(e) = write_private(&aside, &key) {
-            let _ = std::fs::remove_file(&aside);
-            return Err(key_error(&aside, e.to_string()));
-        }
-        let linked = std::fs::hard_link(&aside, &path);
-        let _ = std::fs::remove_file(&aside);
-        match linked {
-            Ok(()) => Ok(Self(key)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Self::load(dir)?.ok_or_else(|| key_error(&path, "it vanished while being made"))
-            }
-            Err(e) => Err(key_error(&path, e.to_string())),
-        }
-    }
-
-    /// The user's key ([`key_dir`]), if one was made.
-    pub fn for_user() -> Result<Option<Self>, PrecompiledError> {
-        match key_dir() {
-            Some(dir) => Self::load(&dir),
-            None => Ok(None),
-        }
-    }
-
-    /// The user's key, made if there is none yet.
-    pub fn for_user_or_create() -> Result<Self, PrecompiledError> {
-        let dir = key_dir().ok_or_else(|| {
-            key_error(
-                Path::new(KEY_FILE),
-                "there is no home directory to keep it in (set HOME)",
-            )
-        })?;
-        Self::load_or_create(&dir)
-    }
-
-    fn mac(&self, signed: &[u8]) -> Hmac<Sha256> {
-        // HMAC takes a key of any length: this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(signed);
-        mac
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
+pub use crate::engine::own_files::{KEY_FILE, KeyError, TagKey, key_dir, set_key_dir};
 
 /// Appends the tag for `image` (wasmtime's `.cwasm` bytes compiled for `compiled_for`).
 pub fn seal(key: &TagKey, mut image: Vec<u8>, compiled_for: CompiledFor) -> Vec<u8> {
@@ -470,6 +291,7 @@ pub fn load_pinned(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::own_files::KEY_BYTES;
 
     fn key() -> TagKey {
         TagKey([7; KEY_BYTES])

@@ -78,6 +78,10 @@ pub struct RecordingEnd {
     pub outcome: String,
     /// When the size bound cut the recording: the call it ends before, and the bound.
     pub cut: Option<(u64, u64)>,
+    /// The recorded run's timeout (from its policy; not stored in the calls themselves): a
+    /// replay of a run that timed out stops at most this long after its last recorded call,
+    /// however much slower the replay runs.
+    pub timeout_ms: Option<u64>,
 }
 
 /// The calls of a recording, read back: what a replay answers the guest with.
@@ -352,6 +356,7 @@ impl Recorder {
         let end = RecordingEnd {
             outcome: outcome.to_owned(),
             cut: self.cut_at.map(|at| (at, self.max_bytes)),
+            timeout_ms: None,
         };
         assemble(&self.header, &self.module, &self.body, self.calls, &end)
     }
@@ -556,7 +561,11 @@ pub(crate) fn read_calls(r: &mut Reader<'_>) -> Result<Calls, RecordingError> {
     Ok(Calls {
         names,
         calls,
-        end: RecordingEnd { outcome, cut },
+        end: RecordingEnd {
+            outcome,
+            cut,
+            timeout_ms: None,
+        },
     })
 }
 
@@ -619,12 +628,36 @@ pub struct Divergence {
 pub struct Replayer {
     recording: Arc<Calls>,
     next: usize,
+    /// When the last recorded call was answered (at the start, for a recording of none).
+    ended_at: Option<std::time::Instant>,
 }
 
 impl Replayer {
     /// A replay of `recording` from its first call.
     pub fn new(recording: Arc<Calls>) -> Self {
-        Self { recording, next: 0 }
+        let ended_at = recording.calls.is_empty().then(std::time::Instant::now);
+        Self {
+            recording,
+            next: 0,
+            ended_at,
+        }
+    }
+
+    /// When a replay of a run that timed out must stop: the recorded timeout after its last
+    /// recorded call (the recorded run stopped no later than that, counted in its own time),
+    /// whatever the replay's own, slower, timeout. `None` for other recordings, or before the
+    /// last call.
+    pub fn tail_deadline(&self) -> Option<std::time::Instant> {
+        let end = &self.recording.end;
+        if end.outcome != "timed_out" || end.cut.is_some() {
+            return None;
+        }
+        Some(self.ended_at? + std::time::Duration::from_millis(end.timeout_ms?))
+    }
+
+    /// Whether the recorded run timed out (and the recording was not cut before).
+    pub fn recorded_timeout(&self) -> bool {
+        self.recording.end.outcome == "timed_out" && self.recording.end.cut.is_none()
     }
 
     /// Calls answered so far.
@@ -676,6 +709,9 @@ impl Replayer {
             });
         }
         self.next += 1;
+        if self.next == self.recording.calls.len() {
+            self.ended_at = Some(std::time::Instant::now());
+        }
         Ok(call)
     }
 }

@@ -140,7 +140,8 @@ impl Recording {
                 found,
             });
         }
-        let calls = read_calls(&mut r)?;
+        let mut calls = read_calls(&mut r)?;
+        calls.end.timeout_ms = header.policy.timeout_ms;
         Ok(Recording {
             header,
             module,

@@ -279,8 +279,13 @@ pub fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Compiled> {
 pub fn compile_pinned(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Compiled, Pin)> {
     load_pinned(engine, wasm, || {
         let started = Instant::now();
+        if let Some(module) = crate::engine::sandbox::disk_cache::load(engine, wasm) {
+            return Ok((module, started.elapsed()));
+        }
         let module = Module::new(engine, wasm)?;
-        Ok((module, started.elapsed()))
+        let compile_time = started.elapsed();
+        crate::engine::sandbox::disk_cache::save(engine, wasm, &module);
+        Ok((module, compile_time))
     })
 }
 

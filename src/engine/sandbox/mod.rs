@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod control;
+pub mod disk_cache;
 pub mod last_write;
 pub mod output;
 pub(crate) mod preopens;
@@ -365,7 +366,14 @@ fn watch_epochs(
     store.epoch_deadline_callback(move |mut store| {
         let now = Instant::now();
         // Time spent paused in debug mode does not count.
-        let past_deadline = deadline.is_some_and(|d| now >= d + control.debug().paused_for());
+        let paused = control.debug().paused_for();
+        let past_deadline = deadline.is_some_and(|d| now >= d + paused)
+            || store
+                .data()
+                .replay
+                .as_ref()
+                .and_then(|replay| replay.tail_deadline())
+                .is_some_and(|d| now >= d + paused);
         if past_deadline || control.is_cancelled() {
             crate::engine::sandbox::watch::stopping(&mut store);
             Ok(UpdateDeadline::Interrupt)
@@ -521,38 +529,17 @@ impl EngineKey {
     }
 }
 
-/// wasmtime's on-disk compiled-code cache, unless `WASMSCOPE_NO_DISK_CACHE` is set or the
-/// cache cannot be set up (then compiles simply are not cached on disk).
-static DISK_CACHE: OnceLock<Option<wasmtime::Cache>> = OnceLock::new();
-
-/// Turns the on-disk code cache off for this process, as `WASMSCOPE_NO_DISK_CACHE` does;
-/// `false` when it is too late (an engine was already made). For measurements that the
-/// cache's background work (it recompresses what it wrote) would blur.
+/// Turns the on-disk code cache off for this process, as `WASMSCOPE_NO_DISK_CACHE` does
+/// (for measurements a load from disk would blur).
 pub fn disable_disk_cache() -> bool {
-    DISK_CACHE.set(None).is_ok()
+    disk_cache::disable();
+    true
 }
 
-fn disk_cache() -> Option<wasmtime::Cache> {
-    DISK_CACHE
-        .get_or_init(|| {
-            if std::env::var_os("WASMSCOPE_NO_DISK_CACHE").is_some() {
-                return None;
-            }
-            match wasmtime::Cache::new(wasmtime::CacheConfig::new()) {
-                Ok(cache) => Some(cache),
-                Err(e) => {
-                    tracing::warn!("compiled-code cache disabled: {e:#}");
-                    None
-                }
-            }
-        })
-        .clone()
-}
-
-/// How many compiles wasmtime's disk cache has answered in this process (a load from it is
-/// not a compile: its time says nothing about compile speed).
+/// How many compiles the disk cache has answered in this process (a load from it is not a
+/// compile: its time says nothing about compile speed).
 pub fn disk_cache_hits() -> usize {
-    disk_cache().map_or(0, |cache| cache.cache_hits())
+    disk_cache::hits()
 }
 
 /// An engine with its WASI linker, shared by all runs with the same [`EngineKey`].
@@ -671,7 +658,6 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     if key.debug {
         crate::engine::debug::configure(&mut config, key.compiler)?;
     }
-    config.cache(disk_cache());
     let engine = Engine::new(&config)?;
     let shared = SharedEngine {
         later: Arc::default(),

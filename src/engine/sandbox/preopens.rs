@@ -72,9 +72,8 @@ pub(crate) fn prepare_dirs(
             // Checked again here, on the path that is then opened, so a symlink swapped
             // after the policy was validated cannot lead somewhere else.
             let resolved = host_dirs::resolve(&grant.host_path);
-            if !allow_host_dirs
-                && let Some(exposure) =
-                    host_dirs::exposure(&resolved, grant.read_only).filter(HostExposure::refused)
+            if let Some(exposure) = host_dirs::exposure(&resolved, grant.read_only)
+                .filter(|e| e.refused() && (!allow_host_dirs || e.refused_whatever_allowed()))
             {
                 let exposure = HostExposure {
                     host_path: grant.host_path.clone(),
