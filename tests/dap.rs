@@ -421,3 +421,89 @@ fn a_source_line_breakpoint_stops_there_and_the_frame_names_its_file_and_line() 
     dap.ok("disconnect", json!({}));
     assert_eq!(dap.wait_exit(), Some(0));
 }
+
+/// The adapter's resident memory, from /proc (Linux).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[test]
+fn launch_takes_program_as_a_path_and_names_an_argument_it_does_not_know() {
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    // A flag spelled as the program is a file name like any other.
+    let seq = dap.send("launch", json!({ "program": "--env=ADAPTER_SECRET" }));
+    let refused = dap.response(seq);
+    assert_eq!(refused["success"], false, "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("no such file: --env=ADAPTER_SECRET"),
+        "{message}"
+    );
+    let seq = dap.send(
+        "launch",
+        json!({ "program": "--allow-host-dir", "dirs": [{ "host": "/" }] }),
+    );
+    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("/ is "), "the root is refused: {message}");
+    // An argument the adapter does not take is an error, never ignored.
+    let seq = dap.send(
+        "launch",
+        json!({ "program": common::sample("hello"), "allowHostDir": true }),
+    );
+    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("unknown launch argument `allowHostDir`"),
+        "{message}"
+    );
+    // A grant of the key's folder, as from the command line.
+    let data = wasmscope::engine::own_files::key_dir().unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let seq = dap.send(
+        "launch",
+        json!({ "program": common::sample("hello"), "dirs": [{ "host": data, "readonly": true }] }),
+    );
+    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("wasmscope's key folder"), "{message}");
+    dap.ok("disconnect", json!({}));
+}
+
+#[test]
+fn messages_over_a_mebibyte_are_refused_and_a_flood_does_not_grow_the_adapter() {
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    let pid = dap.child.id();
+    let before = rss_bytes(pid);
+    // 64 messages of 8 MiB each, none of which is read into memory.
+    let body = vec![b' '; 8 << 20];
+    let writer = {
+        let mut stdin = dap.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..64 {
+                let header = format!("Content-Length: {}\r\n\r\n", body.len());
+                if stdin.write_all(header.as_bytes()).is_err() || stdin.write_all(&body).is_err() {
+                    return None;
+                }
+            }
+            Some(stdin)
+        })
+    };
+    let mut refusals = 0;
+    while refusals < 64 {
+        let message = dap.next();
+        if message["type"] == "response" && message["success"] == false {
+            let text = message["message"].as_str().unwrap_or_default();
+            assert!(text.contains("8388608 bytes"), "{message}");
+            refusals += 1;
+        }
+    }
+    let grown = rss_bytes(pid).saturating_sub(before);
+    assert!(grown < 64 << 20, "the adapter grew by {grown} bytes");
+    dap.stdin = writer.join().unwrap();
+    dap.ok("disconnect", json!({}));
+}

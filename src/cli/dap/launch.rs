@@ -1,17 +1,50 @@
-//! A `launch` request's arguments, read into what `wasmscope run` would run: the same flags,
-//! the same checks, the same refusals (nothing is granted unless the launch grants it).
+//! A `launch` request's arguments, read into what `wasmscope run` would run, with the same
+//! checks and refusals (nothing is granted unless the launch grants it). The request is built
+//! from the arguments directly, never through a command line: `program` is a path and nothing
+//! else, and an argument the adapter does not know is an error the client sees.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use clap::Parser;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::cli::{Cli, CliCommand, policy_from_args};
+use crate::cli::TimeoutMs;
 use crate::engine::record::recording::Recording;
-use crate::engine::{self, Invocation, RunRequest};
+use crate::engine::{self, DirGrant, Invocation, RunRequest, StdinSource};
+
+/// The arguments `launch` takes, as a launch configuration spells them.
+const KNOWN: &[&str] = &[
+    "program",
+    "args",
+    "env",
+    "dirs",
+    "stdin",
+    "stopOnEntry",
+    "timeout",
+    "maxMemory",
+    "fuel",
+];
+
+/// What clients add to every launch request of their own (VS Code, nvim-dap): not ours to
+/// read, not an error.
+const CLIENTS_OWN: &[&str] = &[
+    "type",
+    "name",
+    "request",
+    "noDebug",
+    "cwd",
+    "console",
+    "preLaunchTask",
+    "postDebugTask",
+    "internalConsoleOptions",
+    "presentation",
+    "debugServer",
+    "__sessionId",
+    "__configurationTarget",
+    "__restart",
+];
 
 /// What a launch configuration may say (VS Code's `launch.json`, nvim-dap's table). Fields a
 /// client adds of its own (`type`, `name`, `request`, ...) are ignored.
@@ -75,6 +108,16 @@ pub enum Launched {
 impl LaunchArgs {
     /// Reads the launch request's arguments.
     pub fn parse(arguments: &Value) -> Result<Self, String> {
+        if let Some(fields) = arguments.as_object()
+            && let Some(unknown) = fields
+                .keys()
+                .find(|k| !KNOWN.contains(&k.as_str()) && !CLIENTS_OWN.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "unknown launch argument `{unknown}`: wasmscope's launch takes {}",
+                KNOWN.join(", ")
+            ));
+        }
         Self::deserialize(arguments).map_err(|e| {
             // Name the field: the first that is wrong on its own.
             let field = arguments.as_object().and_then(|fields| {
@@ -90,43 +133,75 @@ impl LaunchArgs {
         })
     }
 
-    /// The `wasmscope run` command line these arguments stand for.
-    fn command_line(&self, program: &str) -> Vec<String> {
-        let mut line = vec!["wasmscope".to_owned(), "run".to_owned()];
-        let mut flag = |name: &str, value: String| {
-            line.push(name.to_owned());
-            line.push(value);
-        };
+    /// The sandbox and the invocation these arguments ask for, checked as `wasmscope run`
+    /// checks its flags.
+    fn sandbox(&self) -> Result<(engine::SandboxPolicy, Invocation), String> {
+        let engine::export::profile::Profile {
+            mut policy,
+            mut invocation,
+        } = engine::export::profile::Profile::default();
         for dir in &self.dirs {
-            let spec = match &dir.guest {
-                Some(guest) => format!("{}::{guest}", dir.host),
-                None => dir.host.clone(),
+            let host = PathBuf::from(&dir.host);
+            let grant = DirGrant {
+                guest_path: dir.guest.clone().unwrap_or_else(|| dir.host.clone()),
+                host_path: host,
+                read_only: dir.readonly,
+                scratch: false,
             };
-            flag(if dir.readonly { "--ro-dir" } else { "--dir" }, spec);
+            // The adapter has no --allow-host-dir: a grant of the host itself is refused.
+            if let Some(exposure) = grant.refusal(false) {
+                return Err(format!("dirs: {}", exposure.refusal()));
+            }
+            if !grant.host_path.is_dir() {
+                return Err(format!(
+                    "the folder {} does not exist (or is not a folder): nothing was granted",
+                    grant.host_path.display()
+                ));
+            }
+            policy.dirs.push(grant);
         }
-        for (name, value) in &self.env {
-            flag("--env", format!("{name}={value}"));
+        policy.env = self
+            .env
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if let Some(limit) = &self.timeout {
+            let text = match limit {
+                Limit::Number(ms) => format!("{ms}ms"),
+                Limit::Text(text) => text.clone(),
+            };
+            policy.timeout_ms = TimeoutMs::parse(&text)
+                .map_err(|e| format!("bad launch argument `timeout`: {e}"))?
+                .0;
         }
-        if let Some(stdin) = &self.stdin {
-            flag("--stdin", stdin.clone());
-        }
-        match &self.timeout {
-            Some(Limit::Number(ms)) => flag("--timeout", format!("{ms}ms")),
-            Some(Limit::Text(text)) => flag("--timeout", text.clone()),
-            None => {}
-        }
-        match &self.max_memory {
-            Some(Limit::Number(bytes)) => flag("--max-memory", bytes.to_string()),
-            Some(Limit::Text(text)) => flag("--max-memory", text.clone()),
-            None => {}
+        if let Some(limit) = &self.max_memory {
+            let text = match limit {
+                Limit::Number(bytes) => bytes.to_string(),
+                Limit::Text(text) => text.clone(),
+            };
+            policy.max_memory_bytes = engine::Limit::MaxMemory
+                .parse(&text)
+                .map_err(|e| format!("bad launch argument `maxMemory`: {e}"))?;
         }
         if let Some(fuel) = self.fuel {
-            flag("--fuel", fuel.to_string());
+            policy.fuel = Some(fuel);
         }
-        line.push(program.to_owned());
-        line.push("--".to_owned());
-        line.extend(self.args.iter().cloned());
-        line
+        if let Some(stdin) = &self.stdin {
+            let path = PathBuf::from(stdin);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "stdin: {stdin} is not a regular file: give a file for the guest to read"
+                    ));
+                }
+                Err(e) => return Err(format!("stdin: cannot read {stdin}: {e}")),
+            }
+            invocation.stdin = StdinSource::File(path);
+        }
+        invocation.args = self.args.clone();
+        policy.validate().map_err(|e| e.to_string())?;
+        Ok((policy, invocation))
     }
 
     /// Loads the program and checks the sandbox, as `wasmscope run` would. `Err` is the
@@ -142,6 +217,8 @@ impl LaunchArgs {
         if self.stdin.as_deref() == Some("-") {
             return Err("`stdin` must be a file: this process's stdin carries the protocol".into());
         }
+        // Checked before the program is read: nothing is loaded for a launch that is refused.
+        let (policy, invocation) = self.sandbox()?;
         let loaded = engine::load_file(Path::new(program)).map_err(|e| e.to_string())?;
         if let Some(recording) = loaded.recording {
             return Ok(Launched::Recording(recording));
@@ -149,27 +226,6 @@ impl LaunchArgs {
         if loaded.precompiled.is_some() {
             return Err(format!(
                 "{program} is precompiled machine code: the debugger runs wasm (.wasm or .wat)"
-            ));
-        }
-        let cli = Cli::try_parse_from(self.command_line(program)).map_err(|e| {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ");
-            format!("bad launch arguments: {first}")
-        })?;
-        let Some(CliCommand::Run(args)) = cli.command else {
-            return Err("bad launch arguments".to_owned());
-        };
-        let (policy, invocation) = policy_from_args(&args).map_err(|e| e.to_string())?;
-        policy.validate().map_err(|e| e.to_string())?;
-        // Refused here, before anything runs, as the run itself would refuse it.
-        if let Some(missing) = policy.dirs.iter().find(|d| !d.host_path.is_dir()) {
-            return Err(format!(
-                "the folder {} does not exist (or is not a folder): nothing was granted",
-                missing.host_path.display()
             ));
         }
         Ok(Launched::Module(Box::new(RunRequest {
@@ -195,20 +251,50 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn launch_arguments_become_the_run_flags() {
+    fn launch_arguments_become_the_sandbox_and_a_flag_is_only_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().display().to_string();
         let args = LaunchArgs::parse(&json!({
             "type": "wasmscope", "request": "launch", "name": "x",
             "program": "m.wasm", "args": ["-v", "a b"], "env": {"A": "1"},
-            "dirs": [{"host": "/tmp/d", "guest": "/d", "readonly": true}],
+            "dirs": [{"host": host, "guest": "/d", "readonly": true}],
             "timeout": 2500, "maxMemory": "64MiB", "fuel": 100
         }))
         .unwrap();
-        let line = args.command_line("m.wasm").join(" ");
-        assert_eq!(
-            line,
-            "wasmscope run --ro-dir /tmp/d::/d --env A=1 --timeout 2500ms --max-memory 64MiB \
-             --fuel 100 m.wasm -- -v a b"
+        let (policy, invocation) = args.sandbox().unwrap();
+        assert_eq!(policy.dirs.len(), 1);
+        assert_eq!(policy.dirs[0].guest_path, "/d");
+        assert!(policy.dirs[0].read_only);
+        assert_eq!(policy.env, [("A".to_owned(), "1".to_owned())]);
+        assert_eq!(policy.timeout_ms, Some(2500));
+        assert_eq!(policy.max_memory_bytes, 64 << 20);
+        assert_eq!(policy.fuel, Some(100));
+        assert_eq!(invocation.args, ["-v", "a b"]);
+        assert!(!policy.allow_host_dirs);
+        let err =
+            LaunchArgs::parse(&json!({"program": "--allow-host-dir", "dirs": [{"host": "/"}]}))
+                .unwrap()
+                .prepare()
+                .err()
+                .unwrap();
+        assert!(err.starts_with("dirs: / is "), "{err}");
+        let err = LaunchArgs::parse(&json!({"program": "--env=SECRET"}))
+            .unwrap()
+            .prepare()
+            .err()
+            .unwrap();
+        assert!(err.contains("no such file: --env=SECRET"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_argument_is_an_error_that_names_it() {
+        let err =
+            LaunchArgs::parse(&json!({"program": "m.wasm", "allowHostDir": true})).unwrap_err();
+        assert!(
+            err.starts_with("unknown launch argument `allowHostDir`"),
+            "{err}"
         );
+        assert!(LaunchArgs::parse(&json!({"program": "m.wasm", "__sessionId": "1"})).is_ok());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 /// Serves one session until the client disconnects or closes stdin.
 pub fn serve() -> ExitCode {
-    let (to_session, requests) = crossbeam_channel::unbounded();
+    let (to_session, requests) = crossbeam_channel::bounded(protocol::QUEUED_MESSAGES);
     let reader = std::thread::Builder::new()
         .name("wasmscope-dap-reader".to_owned())
         .spawn(move || protocol::read_messages(std::io::stdin().lock(), &to_session));

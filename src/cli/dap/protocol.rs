@@ -7,8 +7,14 @@ use std::io::{BufRead, Read, Write};
 use crossbeam_channel::Sender;
 use serde_json::{Value, json};
 
-/// The largest message read; a longer one is skipped and answered as malformed.
-const MAX_MESSAGE_BYTES: usize = 16 << 20;
+/// The largest message read; a longer one is skipped (never held) and answered as malformed.
+/// A launch configuration or a setBreakpoints request is a few KiB.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// How many messages wait for the session at most: past that the reader stops reading, so a
+/// client that sends without reading the answers meets back-pressure, not an adapter that
+/// grows without bound.
+pub const QUEUED_MESSAGES: usize = 4;
 
 /// The longest header line read.
 const MAX_HEADER_BYTES: u64 = 4096;
