@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+#[path = "common/words.rs"]
+mod words;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -505,5 +507,40 @@ fn messages_over_a_mebibyte_are_refused_and_a_flood_does_not_grow_the_adapter() 
     let grown = rss_bytes(pid).saturating_sub(before);
     assert!(grown < 64 << 20, "the adapter grew by {grown} bytes");
     dap.stdin = writer.join().unwrap();
+    dap.ok("disconnect", json!({}));
+}
+
+#[test]
+fn a_trap_after_a_python_traceback_stops_with_the_guests_own_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let guest = dir.path().join("py.wat");
+    let traceback = "Traceback (most recent call last):\n  File \"app.py\", line 6, in run\n    \
+                     print(1 / 0)\nZeroDivisionError: division by zero\n";
+    std::fs::write(
+        &guest,
+        words::dying_guest(traceback, "unreachable", &["run"]),
+    )
+    .unwrap();
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    dap.ok("launch", json!({ "program": guest }));
+    dap.event("initialized");
+    dap.ok("configurationDone", json!({}));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "exception", "{stopped}");
+    assert_eq!(
+        stopped["description"],
+        "Python ZeroDivisionError: division by zero — app.py:6"
+    );
+    assert!(
+        stopped["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("then it trapped: wasm `unreachable` instruction executed"),
+        "{stopped}"
+    );
+    let info = dap.ok("exceptionInfo", json!({ "threadId": 1 }));
+    assert_eq!(info["exceptionId"], "ZeroDivisionError");
+    assert_eq!(info["details"]["typeName"], "ZeroDivisionError");
     dap.ok("disconnect", json!({}));
 }

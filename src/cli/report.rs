@@ -106,10 +106,27 @@ pub(crate) fn print_outcome(report: &RunReport) {
             );
         }
     }
-    match &report.outcome {
-        RunOutcome::Exited { .. } => {}
-        RunOutcome::Trapped { trap } => {
-            let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+    match (&report.outcome, &report.last_words) {
+        (RunOutcome::Exited { code }, Some(words)) => {
+            let _ = writeln!(
+                err,
+                "wasmscope: exited with code {code} after its last words: {}",
+                words.sourced_headline()
+            );
+        }
+        (RunOutcome::Exited { .. }, None) => {}
+        (RunOutcome::Trapped { trap }, words) => {
+            // The guest's own words lead; the trap they led to follows.
+            if let Some(words) = words {
+                let _ = writeln!(err, "wasmscope: trapped: {}", words.sourced_headline());
+                let _ = writeln!(
+                    err,
+                    "  which ended in the trap: {} [{}]",
+                    trap.message, trap.code
+                );
+            } else {
+                let _ = writeln!(err, "wasmscope: trapped: {} [{}]", trap.message, trap.code);
+            }
             // The same words the window shows under the trap.
             let _ = writeln!(err, "{}", trap.kind.explain());
             if let Some(address) = trap.fault_address {
@@ -121,7 +138,7 @@ pub(crate) fn print_outcome(report: &RunReport) {
             print_frames(&mut err, &trap.frames);
             debug::print_trap_state(&mut err, trap);
         }
-        RunOutcome::Failed { error, unresolved } => {
+        (RunOutcome::Failed { error, unresolved }, _) => {
             let _ = writeln!(err, "error: {error}");
             for import in unresolved {
                 let _ = writeln!(err, "  - {import}");
@@ -130,7 +147,7 @@ pub(crate) fn print_outcome(report: &RunReport) {
                 let _ = writeln!(err, "{}", report.outcome.explain());
             }
         }
-        other => {
+        (other, _) => {
             let _ = writeln!(err, "wasmscope: {}", other.summary());
             // The same words the window shows under the outcome.
             let _ = writeln!(err, "{}", other.explain());
@@ -165,13 +182,38 @@ fn flag(limit: Limit) -> &'static str {
     }
 }
 
-/// Prints backtrace frames, innermost first, one per line, `indent` deeper than a trap's.
+/// Prints backtrace frames, innermost first, one per line, `indent` deeper than a trap's. A
+/// run of a runtime's frames (the Rust panic machinery, wasi-libc) is one line, unless
+/// `WASMSCOPE_BACKTRACE=full`.
 pub(super) fn print_frames_indented(
     out: &mut impl Write,
     frames: &[engine::FrameInfo],
     indent: usize,
 ) {
-    for (i, frame) in frames.iter().enumerate() {
+    let full = std::env::var("WASMSCOPE_BACKTRACE").is_ok_and(|v| v == "full");
+    let names = frames.iter().map(|f| f.func_name.as_deref());
+    for (first, count, runtime) in engine::last_words::fold_frames(names) {
+        if let Some(runtime) = runtime.filter(|_| count > 1 && !full) {
+            let _ = writeln!(
+                out,
+                "{:indent$}  {first:>2}-{}: {count} frames of {runtime} (WASMSCOPE_BACKTRACE=full \
+                 shows them)",
+                "",
+                first + count - 1
+            );
+            continue;
+        }
+        print_frame_lines(out, &frames[first..first + count], first, indent);
+    }
+}
+
+fn print_frame_lines(
+    out: &mut impl Write,
+    frames: &[engine::FrameInfo],
+    start: usize,
+    indent: usize,
+) {
+    for (i, frame) in (start..).zip(frames) {
         let name = frame.func_name.as_deref().unwrap_or("<unnamed>");
         let offset = frame
             .module_offset

@@ -14,6 +14,7 @@ pub mod files;
 pub mod host_dirs;
 pub mod info;
 pub mod inputs;
+pub mod last_words;
 pub mod leb;
 pub mod lessons;
 pub mod outcome;

@@ -62,6 +62,16 @@ impl RunOutcome {
         }
     }
 
+    /// Whether the guest may have died of its own accord (a trap, or an exit with a failure
+    /// code), so what it said last on stderr may be why ([`RunReport::last_words`]).
+    pub fn invites_last_words(&self) -> bool {
+        match self {
+            RunOutcome::Trapped { trap } => trap.kind != TrapKind::Interrupt,
+            RunOutcome::Exited { code } => *code != 0,
+            _ => false,
+        }
+    }
+
     /// The process exit status the CLI uses for this outcome (see the README's table).
     pub fn exit_status(&self) -> u8 {
         match self {
@@ -237,6 +247,8 @@ pub enum TrapKind {
     GrowthDenied,
     /// A host function (a WASI call) failed and aborted the guest.
     HostError,
+    /// The guest called AssemblyScript's `env.abort`: it decided to die.
+    GuestAbort,
     /// A trap this version has no explanation for; `TrapInfo::code` names it.
     #[default]
     Other,
@@ -244,7 +256,7 @@ pub enum TrapKind {
 
 impl TrapKind {
     /// Every kind, for lists and tests.
-    pub const ALL: [TrapKind; 19] = [
+    pub const ALL: [TrapKind; 20] = [
         TrapKind::MemoryOutOfBounds,
         TrapKind::HeapMisaligned,
         TrapKind::IntegerDivisionByZero,
@@ -263,6 +275,7 @@ impl TrapKind {
         TrapKind::CastFailure,
         TrapKind::GrowthDenied,
         TrapKind::HostError,
+        TrapKind::GuestAbort,
         TrapKind::Other,
     ];
 
@@ -319,6 +332,7 @@ impl TrapKind {
             TrapKind::CastFailure => "CastFailure",
             TrapKind::GrowthDenied => "GrowthDenied",
             TrapKind::HostError => "HostError",
+            TrapKind::GuestAbort => "GuestAbort",
             TrapKind::Other => "Other",
         }
     }
@@ -394,6 +408,10 @@ impl TrapKind {
             TrapKind::HostError => {
                 "A host function (a WASI call) failed in a way the guest could not handle, so \
                  the call aborted the guest. The message says which call and why."
+            }
+            TrapKind::GuestAbort => {
+                "The guest called abort (AssemblyScript's env.abort) with a message, a file and \
+                 a line: it found something it could not go on with and ended itself."
             }
             TrapKind::Other => {
                 "The guest stopped with a trap. The message below says what the engine saw."
@@ -551,6 +569,10 @@ pub struct RunReport {
     /// the quota did not watch the run (components, or a run that never started).
     #[serde(default)]
     pub disk: Option<crate::engine::disk::DiskUsage>,
+    /// What the guest said last, before it died (a panic, a traceback, an assert, an
+    /// abort): read from the end of its stderr, never part of the classification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_words: Option<crate::engine::last_words::LastWords>,
     /// Logpoints (`--break`): where, how often hit, and the frame's locals at the first and
     /// last hit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -682,6 +704,7 @@ impl RunReport {
             scratch: Vec::new(),
             disk: None,
             breaks: Vec::new(),
+            last_words: None,
             replay: None,
             recording: None,
             recording_note: None,

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 mod actions;
 pub mod app;
+pub mod backtrace;
 pub mod calls;
 mod chrome;
 pub mod code;

@@ -3,9 +3,9 @@
 
 use eframe::egui;
 use egui::{Color32, RichText};
-use egui_extras::{Column, TableBuilder};
 
 use crate::engine::{GrowthEvent, Resource, RunOutcome, RunReport};
+use crate::ui::backtrace::frames_ui;
 use crate::ui::command::Command;
 use crate::ui::session::History;
 use crate::ui::theme::bytes_text;
@@ -118,6 +118,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, &format!("EXITED {code}"), fill);
                 ui.label(format!("Exit code {code}"));
             });
+            last_words_ui(ui, report);
             // The engine's words, the same the CLI prints under the outcome line.
             ui.label(report.outcome.explain());
             if !report.results.is_empty() {
@@ -129,7 +130,11 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
                 badge_ui(ui, "TRAPPED", RED);
                 badge_ui(ui, &trap.code, GREY);
             });
-            ui.label(RichText::new(&trap.message).strong());
+            if last_words_ui(ui, report) {
+                ui.label(format!("It then trapped: {}.", trap.message));
+            } else {
+                ui.label(RichText::new(&trap.message).strong());
+            }
             ui.label(report.outcome.explain());
         }
         RunOutcome::TimedOut { .. } => {
@@ -360,84 +365,24 @@ fn innermost_state_ui(
         });
 }
 
-fn frames_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo], commands: &mut Vec<Command>) {
-    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-    let has_source = frames.iter().any(|f| f.source.is_some());
-    let mut table = TableBuilder::new(ui)
-        .id_salt("backtrace")
-        .striped(true)
-        .vscroll(false)
-        .column(Column::auto().at_least(20.0))
-        .column(Column::auto().at_least(60.0))
-        // Narrow enough for the panel at 1024 points wide; long names are clipped.
-        .column(Column::remainder().at_least(80.0).clip(true))
-        .column(Column::auto().at_least(70.0));
-    if has_source {
-        table = table.column(Column::auto());
-    }
-    table
-        .header(row_height, |mut header| {
-            header.col(|ui| {
-                ui.strong("#");
-            });
-            header.col(|ui| {
-                ui.strong("Function");
-            });
-            header.col(|ui| {
-                ui.strong("Name");
-            });
-            header.col(|ui| {
-                ui.strong("Offset");
-            });
-            if has_source {
-                header.col(|ui| {
-                    ui.strong("Source");
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(row_height, frames.len(), |mut row| {
-                let Some(frame) = frames.get(row.index()) else {
-                    return;
-                };
-                let depth = row.index();
-                row.col(|ui| {
-                    ui.label(depth.to_string());
-                });
-                // Both the index and the name open the code: a stripped module's frames have
-                // only the index (`func 27`), and they deserve the code view as much.
-                const SHOW_CODE_TIP: &str =
-                    "Show this function's code, with the instruction of this frame marked.";
-                row.col(|ui| {
-                    let text = RichText::new(format!("func {}", frame.func_index)).monospace();
-                    if ui.link(text).on_hover_text(SHOW_CODE_TIP).clicked() {
-                        commands.push(Command::ShowCode(frame.clone()));
-                    }
-                });
-                row.col(|ui| {
-                    let text = match &frame.func_name {
-                        Some(name) => RichText::new(name).monospace(),
-                        None => RichText::new("(no name section)").weak(),
-                    };
-                    if ui.link(text).on_hover_text(SHOW_CODE_TIP).clicked() {
-                        commands.push(Command::ShowCode(frame.clone()));
-                    }
-                });
-                row.col(|ui| match frame.module_offset {
-                    Some(offset) => {
-                        ui.monospace(format!("{offset:#x}"));
-                    }
-                    None => {
-                        ui.weak("?");
-                    }
-                });
-                if has_source {
-                    row.col(|ui| {
-                        ui.monospace(frame.source.as_deref().unwrap_or(""));
-                    });
-                }
-            });
-        });
+/// The guest's last words as the cause, when it said any; `true` when shown.
+fn last_words_ui(ui: &mut egui::Ui, report: &RunReport) -> bool {
+    let Some(words) = &report.last_words else {
+        return false;
+    };
+    // Plain text: a guest can print anything, and nothing of it is markup.
+    ui.label(
+        RichText::new(words.headline())
+            .strong()
+            .color(ui.visuals().error_fg_color),
+    );
+    let from = if words.source == "stderr" {
+        "Read from the guest's stderr, where it said why it stopped.".to_owned()
+    } else {
+        format!("What the guest passed to {}.", words.source)
+    };
+    ui.weak(from);
+    true
 }
 
 fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {

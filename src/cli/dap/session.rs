@@ -81,6 +81,8 @@ pub struct Session {
     next_reason: Option<&'static str>,
     /// The trap stopped at, and its moment.
     exception: Option<(u64, TrapInfo)>,
+    /// What the guest said before it trapped (a panic, an assert), when it said it.
+    last_words: Option<crate::engine::last_words::LastWords>,
     /// Output bytes the client was sent, and this replay's so far, by stream.
     shown: [u64; 2],
     replayed: [u64; 2],
@@ -103,6 +105,7 @@ impl Session {
             paused: None,
             next_reason: None,
             exception: None,
+            last_words: None,
             shown: [0; 2],
             replayed: [0; 2],
             breaks: Breaks::default(),
@@ -217,7 +220,9 @@ impl Session {
                 None => Err("nothing is launched yet".to_owned()),
             },
             "exceptionInfo" => match &self.exception {
-                Some((_, trap)) if self.paused.is_some() => Ok(views::exception_info(trap)),
+                Some((_, trap)) if self.paused.is_some() => {
+                    Ok(views::exception_info(trap, self.last_words.as_ref()))
+                }
                 _ => Err("not stopped at a trap".to_owned()),
             },
             "continue" => self
@@ -392,8 +397,21 @@ impl Session {
                 if reason == "exception"
                     && let Some((_, trap)) = &self.exception
                 {
-                    body["description"] = json!(format!("Trapped: {}", trap.message));
-                    body["text"] = json!(trap.kind.explain());
+                    match &self.last_words {
+                        // The guest's own words lead: they say why it died.
+                        Some(words) => {
+                            body["description"] = json!(words.headline());
+                            body["text"] = json!(format!(
+                                "{}; then it trapped: {}",
+                                words.sourced_headline(),
+                                trap.message
+                            ));
+                        }
+                        None => {
+                            body["description"] = json!(format!("Trapped: {}", trap.message));
+                            body["text"] = json!(trap.kind.explain());
+                        }
+                    }
                 }
                 if reason.ends_with("breakpoint")
                     && let Some(at) = at
@@ -441,6 +459,7 @@ impl Session {
             // Stop at the trapping instruction, before it runs: its frames, locals and
             // operands, and Step back from there.
             self.exception = Some((moment, trap.clone()));
+            self.last_words = report.last_words.clone();
             self.next_reason = Some("exception");
             self.travel(Travel::To(moment));
             return;

@@ -11,6 +11,7 @@ use crate::engine::debug::{
     BreakAction, Breakpoint, DebugValue, ModuleMap, PausedState, resolve_breakpoint,
 };
 use crate::engine::info::dwarf::LineTable;
+use crate::engine::last_words::LastWords;
 use crate::engine::module::disasm::Disassembly;
 
 /// The most bytes one `readMemory` answers with.
@@ -304,8 +305,21 @@ pub fn read_memory(paused: &PausedState, arguments: &Value) -> Result<Value, Str
     }))
 }
 
-/// `exceptionInfo` at a trap: its kind and wasmscope's explanation.
-pub fn exception_info(trap: &TrapInfo) -> Value {
+/// `exceptionInfo` at a trap: its kind and wasmscope's explanation, or the guest's last words
+/// (the exception's type as its id) when it said why it died.
+pub fn exception_info(trap: &TrapInfo, words: Option<&LastWords>) -> Value {
+    if let Some(words) = words {
+        return json!({
+            "exceptionId": words.id(),
+            "description": format!("{}; then it trapped: {}", words.sourced_headline(), trap.message),
+            "breakMode": "always",
+            "details": {
+                "message": words.message,
+                "typeName": words.exception.clone().unwrap_or_else(|| words.kind.label().to_owned()),
+                "stackTrace": words.location,
+            },
+        });
+    }
     json!({
         "exceptionId": trap.kind.code(),
         "description": format!("{}: {}", trap.message, trap.kind.explain()),

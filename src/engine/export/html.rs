@@ -190,6 +190,15 @@ impl HtmlReport<'_> {
         let report = self.report;
         page.push_str("<h2>How it ended</h2>\n");
         let _ = writeln!(page, "<p>{}</p>", escape(&report.outcome.explain()));
+        if let Some(words) = &report.last_words {
+            // Escaped like everything the guest wrote: its words are never markup.
+            let _ = writeln!(
+                page,
+                "<p class=\"words\"><b>{}</b><br><small>{}</small></p>",
+                escape(&words.headline()),
+                escape(words.sourced_headline()[words.headline().len()..].trim())
+            );
+        }
         if let RunOutcome::Trapped { trap } = &report.outcome {
             let _ = writeln!(
                 page,

@@ -240,6 +240,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 recorder: None,
                 replay: None,
                 last_write: None,
+                abort_words: None,
             },
         );
         let mut provided = HashMap::new();

@@ -92,6 +92,9 @@ pub fn run(
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
     }
+    if !report.outcome.invites_last_words() {
+        report.last_words = None;
+    }
     // Where it stopped only means something for a stop from outside.
     if !matches!(
         report.outcome,
@@ -660,6 +663,11 @@ fn classify(e: &wasmtime::Error, policy: &SandboxPolicy) -> RunOutcome {
         None => {
             let kind = if e.downcast_ref::<GrowthDenied>().is_some() {
                 TrapKind::GrowthDenied
+            } else if e
+                .downcast_ref::<crate::engine::sandbox::GuestAbort>()
+                .is_some()
+            {
+                TrapKind::GuestAbort
             } else {
                 TrapKind::HostError
             };

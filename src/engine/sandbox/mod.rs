@@ -2,6 +2,7 @@
 //! [`Sandbox`] (a store made from the policy: WASI context, preopens, fuel, deadline), the
 //! stop handle ([`RunControl`]), and the shared engines, linkers and compiled modules.
 
+pub mod abort;
 pub mod cache;
 pub mod control;
 pub mod disk_cache;
@@ -28,6 +29,7 @@ use crate::engine::outcome::{
     GrowthEvent, MAX_RECORDED_DENIALS, Resource, ResourceSample, RunReport,
 };
 use crate::engine::policy::{Compiler, Invocation, SandboxPolicy, StdinSource};
+pub use crate::engine::sandbox::abort::GuestAbort;
 pub use crate::engine::sandbox::cache::Compiled;
 pub use crate::engine::sandbox::control::RunControl;
 use crate::engine::sandbox::output::ChannelOutput;
@@ -54,6 +56,8 @@ pub struct Host {
     pub(crate) replay: Option<crate::engine::record::Replayer>,
     /// A replay's search for the last write to a range (`--last-write`).
     pub(crate) last_write: Option<crate::engine::record::last_write::WriteWatch>,
+    /// What an AssemblyScript guest passed to `env.abort`, when it called it.
+    pub(crate) abort_words: Option<crate::engine::last_words::LastWords>,
 }
 
 impl crate::engine::sandbox::watch::Watched for Host {
@@ -282,6 +286,7 @@ impl Sandbox {
                 recorder: None,
                 replay: None,
                 last_write: None,
+                abort_words: None,
             },
         );
         store.limiter(|host| &mut host.limits);
@@ -338,6 +343,13 @@ impl Sandbox {
         self.stderr.finish();
         report.stats.stdout_bytes = self.stdout.total_bytes();
         report.stats.stderr_bytes = self.stderr.total_bytes();
+        // Kept whatever the outcome; the run drops them unless it ended by dying
+        // ([`crate::engine::RunOutcome::invites_last_words`]).
+        report.last_words = store
+            .data_mut()
+            .abort_words
+            .take()
+            .or_else(|| crate::engine::last_words::recognise(&self.stderr.tail()));
         report.file_changes = self
             .dirs
             .iter()
@@ -568,6 +580,7 @@ pub(crate) fn make_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_async(&mut linker, |host: &mut Host| &mut host.wasi)?;
     wasmtime_wasi::p0::add_to_linker_async(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    abort::add_to_linker(&mut linker, |host: &mut Host| &mut host.abort_words)?;
     Ok(linker)
 }
 

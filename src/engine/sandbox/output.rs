@@ -26,6 +26,9 @@ struct OutputState {
     /// Someone calls [`ChannelOutput::tick`]: small writes may wait for it. Until then
     /// (e.g. the engine used without the runner) every write is sent at once.
     ticked: bool,
+    /// The last [`crate::engine::last_words::TAIL_BYTES`] written, where a dying guest's
+    /// last words are.
+    tail: std::collections::VecDeque<u8>,
 }
 
 impl OutputState {
@@ -65,7 +68,13 @@ impl ChannelOutput {
             total_bytes: 0,
             events,
             ticked: false,
+            tail: std::collections::VecDeque::new(),
         })))
+    }
+
+    /// The last bytes the guest wrote (at most [`crate::engine::last_words::TAIL_BYTES`]).
+    pub fn tail(&self) -> Vec<u8> {
+        self.state().tail.iter().copied().collect()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, OutputState> {
@@ -98,6 +107,11 @@ impl ChannelOutput {
         let n = bytes.len().min(room);
         state.pending.extend_from_slice(&bytes[..n]);
         state.total_bytes += n as u64;
+        let keep = crate::engine::last_words::TAIL_BYTES;
+        let new = &bytes[n.saturating_sub(keep)..n];
+        let drop = (state.tail.len() + new.len()).saturating_sub(keep);
+        state.tail.drain(..drop);
+        state.tail.extend(new);
         if state.pending.len() >= OUTPUT_CHUNK_BYTES || !state.ticked {
             state.try_flush();
         }
