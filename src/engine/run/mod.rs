@@ -1,8 +1,15 @@
 //! One run, the same for a core module and a component: check the policy, load the target
 //! (decided once: [`RunTarget`]), build the sandbox, call the entry, classify the outcome.
 
+pub mod kind;
+pub mod modes;
+pub mod request;
 pub mod target;
 pub mod tenants;
+
+pub use kind::RunKind;
+pub(crate) use kind::failed;
+pub use request::RunRequest;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,14 +24,13 @@ use crate::engine::events::RunEvent;
 use crate::engine::module::inspect::{
     self, ExternKind, ModuleInfo, ModuleKind, ModuleStyle, inspect,
 };
-use crate::engine::module::precompiled::Origin;
 use crate::engine::outcome::{
-    FrameInfo, MEMORY_SNAPSHOT_BYTES, ReplayReport, RunOutcome, RunReport, TrapInfo, TrapKind,
+    FrameInfo, MEMORY_SNAPSHOT_BYTES, RunOutcome, RunReport, TrapInfo, TrapKind,
 };
-use crate::engine::policy::{Entry, Invocation, SandboxPolicy, Travel};
-use crate::engine::record::last_write::{self, WriteWatch};
-use crate::engine::record::recording::RecordingHeader;
-use crate::engine::record::{Divergence, Recorder, Replayer};
+use crate::engine::policy::{Entry, SandboxPolicy, Travel};
+use crate::engine::record::Divergence;
+use crate::engine::record::last_write;
+use crate::engine::run::modes::travel;
 use crate::engine::run::target::{CallError, LoadedTarget, RunTarget};
 use crate::engine::sandbox::{
     self, EngineKey, GrowthDenied, Host, RunControl, Sandbox, SharedEngine,
@@ -34,28 +40,6 @@ use crate::engine::sandbox::{
 pub const PROFILE_WITH_DEBUG: &str = "profiling and debug mode cannot be on together (debug mode \
     compiles slower code with every check explicit, so its profile would not show where a \
     normal run spends its time): turn one of them off";
-
-/// What to run.
-#[derive(Clone, Debug)]
-pub struct RunRequest {
-    /// The module's name (file name), used as argv0 and in the report.
-    pub name: String,
-    /// Binary wasm, or precompiled code's image when `precompiled` says so.
-    pub wasm: Arc<[u8]>,
-    /// `Some` runs `wasm` as precompiled machine code made by this origin (from
-    /// [`crate::engine::LoadedModule::precompiled`]). Setting it is the face's statement that
-    /// the user allowed native code (`--allow-precompiled`, or the window's confirmation).
-    pub precompiled: Option<Origin>,
-    /// What the guest may do.
-    pub policy: SandboxPolicy,
-    /// What this run passes the guest: arguments, stdin, the export to call.
-    pub invocation: Invocation,
-    /// What [`inspect`] found in `wasm`, when the face has it already (the window inspects a
-    /// module once, when it opens it), so a run does not parse a large module again. `None`:
-    /// the run inspects `wasm` itself. Precompiled code is checked against the types wasmtime
-    /// loads instead, as before.
-    pub info: Option<Arc<ModuleInfo>>,
-}
 
 /// Why the run was stopped from outside the guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +59,22 @@ pub fn run(
     control: &Arc<RunControl>,
     events: &Sender<RunEvent>,
 ) -> RunReport {
-    match request.invocation.travel {
+    // The kind of run, decided once: every branch below asks it.
+    let kind = match RunKind::decide(request) {
+        Ok(kind) => kind,
+        Err(refusal) => return RunReport::new(request.name.clone(), failed(refusal)),
+    };
+    match kind.travel() {
         Some(Travel::LastBreakBefore(before)) => {
-            return reverse_continue(request, control, events, before);
+            return travel::reverse_continue(run, request, control, events, before);
         }
         Some(Travel::BackFrom { anchor, reverse }) => {
-            return back_from(request, control, events, anchor, reverse);
+            return travel::back_from(run, request, control, events, anchor, reverse);
         }
         _ => {}
     }
     let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    report.outcome = match run_inner(request, control, events, &mut report) {
+    report.outcome = match run_inner(request, &kind, control, events, &mut report) {
         Ok(outcome) => outcome,
         Err(error) => failed(chain_text(&error)),
     };
@@ -105,93 +94,10 @@ pub fn run(
     report
 }
 
-pub(crate) fn failed(error: impl Into<String>) -> RunOutcome {
-    RunOutcome::Failed {
-        error: error.into(),
-        unresolved: Vec::new(),
-    }
-}
-
-/// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
-/// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
-/// either replay.
-fn reverse_continue(
-    request: &RunRequest,
-    control: &Arc<RunControl>,
-    events: &Sender<RunEvent>,
-    before: u64,
-) -> RunReport {
-    let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Scan(before));
-    let quiet = Arc::new(control.child());
-    // Nobody reads the search's events: its output was shown by the replay that got here.
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
-    if control.is_cancelled() {
-        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    }
-    let hit = found.replay.as_ref().and_then(|r| r.last_break_before);
-    let mut there = request.clone();
-    there.invocation.travel = Some(hit.map_or(Travel::To(1), Travel::AtBreak));
-    run(&there, control, events)
-}
-
-/// Going back from a live pause: a quiet replay finds the pause's moment, then the replay
-/// goes to the moment before it (or to the breakpoint hit before it).
-fn back_from(
-    request: &RunRequest,
-    control: &Arc<RunControl>,
-    events: &Sender<RunEvent>,
-    anchor: crate::engine::policy::Anchor,
-    reverse: bool,
-) -> RunReport {
-    let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Locate(anchor));
-    let quiet = Arc::new(control.child());
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
-    if control.is_cancelled() {
-        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    }
-    let Some(moment) = found.replay.as_ref().and_then(|r| r.located) else {
-        return RunReport::new(
-            request.name.clone(),
-            failed(
-                "the paused moment was not found in the run's recording (it may have been \
-                 cut short by the recording's size limit)",
-            ),
-        );
-    };
-    let mut there = request.clone();
-    there.invocation.travel = Some(if reverse {
-        Travel::LastBreakBefore(moment)
-    } else {
-        Travel::To(moment.saturating_sub(1).max(1))
-    });
-    run(&there, control, events)
-}
-
-/// Why a time-travel request cannot be honoured: it steps through a replay of a core module,
-/// in debug mode.
-fn travel_refusal(request: &RunRequest) -> Option<&'static str> {
-    let invocation = &request.invocation;
-    invocation.travel?;
-    if invocation.replay.is_none() {
-        Some("going back in time needs a recording: replay the run (every window run is recorded)")
-    } else if !request.policy.debug {
-        Some("going back in time needs debug mode")
-    } else if wasmparser::Parser::is_component(&request.wasm) {
-        Some("going back in time is not available for components")
-    } else if invocation.last_write.is_some() {
-        Some("a search for the last write cannot also go back in time")
-    } else {
-        None
-    }
-}
-
 /// The run skeleton: one path for every target.
 fn run_inner(
     request: &RunRequest,
+    kind: &RunKind,
     control: &Arc<RunControl>,
     events: &Sender<RunEvent>,
     report: &mut RunReport,
@@ -206,9 +112,6 @@ fn run_inner(
     if policy.debug && request.invocation.profiler_interval_ms.is_some() {
         return Ok(failed(PROFILE_WITH_DEBUG));
     }
-    if let Some(refusal) = travel_refusal(request) {
-        return Ok(failed(refusal));
-    }
     let mut key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
     // A component's modules are not one line table: wasmtime resolves its frames' lines.
     if wasmparser::Parser::is_component(&request.wasm) {
@@ -216,15 +119,14 @@ fn run_inner(
     }
     let shared = sandbox::shared_engine(key).map_err(|e| RunError::Engine(cause(e)))?;
     // A `--last-write` search runs an instrumented copy of the module.
-    let plan = match request.invocation.last_write {
-        Some(watched) if request.precompiled.is_none() => {
-            match last_write::instrument::instrument(&request.wasm, watched.range) {
-                Ok(plan) => Some((watched, Arc::new(plan))),
-                Err(refusal) => return Ok(failed(format!("cannot search for writes: {refusal}"))),
+    let plan = match kind {
+        RunKind::LastWrite { watched, .. } => {
+            match modes::last_write::instrumented(request, *watched) {
+                Ok(plan) => Some((*watched, plan)),
+                Err(refusal) => return Ok(failed(refusal)),
             }
         }
-        Some(_) => return Ok(failed("cannot search for writes in precompiled code")),
-        None => None,
+        _ => None,
     };
     let code = plan
         .as_ref()
@@ -257,28 +159,24 @@ fn run_inner(
     let target = compiled
         .target
         .with_wasi_shim(&shared, key, &mut sandbox.store)?;
-    if let Some(outcome) = record_or_replay(request, &target, &mut sandbox, report) {
-        return Ok(outcome);
-    }
-    let target = match (&plan, target) {
-        (Some((watched, plan)), RunTarget::Core { module, linker }) => {
-            let hooked = crate::engine::sandbox::last_write::linker_with_hooks(&linker)
-                .map_err(|e| RunError::Shim(cause(e)))?;
-            sandbox.store.data_mut().last_write = Some(WriteWatch::new(
-                *watched,
-                Arc::clone(plan),
-                Arc::clone(&request.wasm),
-            ));
-            RunTarget::Core {
-                module,
-                linker: Arc::new(hooked),
-            }
+    if let Some(source) = kind.replay_source() {
+        if let Err(refusal) =
+            modes::replay::start_replay(request, source, &target, &mut sandbox, report)
+        {
+            return Ok(failed(refusal));
         }
-        (_, target) => target,
+    } else if let Some(max_bytes) = kind.record_max_bytes() {
+        modes::live::start_recording(request, max_bytes, &target, &mut sandbox, report);
+    }
+    let target = match &plan {
+        Some((watched, plan)) => {
+            modes::last_write::hook(request, *watched, plan, target, &mut sandbox)?
+        }
+        None => target,
     };
     let debugger = if policy.debug {
         let store = &mut sandbox.store;
-        let travel = request.invocation.travel;
+        let travel = kind.travel();
         let installed = Debugger::install(store, target.module(), control, events, travel);
         Some(installed.map_err(|e| RunError::Debug(cause(e)))?)
     } else {
@@ -318,93 +216,18 @@ fn run_inner(
         );
     }
     if let Some(watch) = watch {
-        watch.map_outcome(&mut outcome);
         let memory = watch.memory.or_else(|| {
             instance.and_then(|i| i.get_memory(&mut store, last_write::instrument::MEMORY_EXPORT))
         });
-        report.last_write = Some(watch.finish(memory.map(|m| m.data(&store)), &outcome));
+        let memory = memory.map(|m| m.data(&store));
+        modes::last_write::finish(watch, memory, &mut outcome, report);
     }
     if let Some(debugger) = debugger {
         debugger.finish(&mut outcome, report);
     }
-    if let Some(recorder) = recorder {
-        report.recording = Some(Arc::new(recorder.finish(outcome.name())));
-    }
-    if let (Some(replayer), Some(replay)) = (replayer, report.replay.as_mut()) {
-        replay.calls_replayed = replayer.replayed();
-        replay.diverged = matches!(outcome, RunOutcome::Diverged { .. });
-    }
+    modes::live::finish(recorder, outcome.name(), report);
+    modes::replay::finish(replayer, &outcome, report);
     Ok(outcome)
-}
-
-/// Puts the recorder or the replayer in the store, as the invocation asks. A recording the
-/// sandbox cannot make is noted in the report; a replay it cannot make is the outcome.
-fn record_or_replay(
-    request: &RunRequest,
-    target: &RunTarget,
-    sandbox: &mut Sandbox,
-    report: &mut RunReport,
-) -> Option<RunOutcome> {
-    let invocation = &request.invocation;
-    let followed = target.module().is_some() && sandbox.store.data().shim.is_some();
-    let why_not = || match target.module() {
-        None => "components are not recorded yet: only core modules' WASI calls are".to_owned(),
-        Some(_) => "this module makes no WASI call the sandbox can follow (it imports none, or \
-                    has no plain 32-bit memory exported as `memory`), so nothing crosses the \
-                    boundary to record"
-            .to_owned(),
-    };
-    if let Some(replay) = &invocation.replay {
-        let imports_wasi = target.module().is_some_and(|m| {
-            m.imports()
-                .any(|i| crate::engine::wasi::is_wasi_module(i.module()))
-        });
-        if !followed && (imports_wasi || target.module().is_none()) {
-            return Some(failed(format!("cannot replay: {}", why_not())));
-        }
-        report.replay = Some(ReplayReport {
-            recording: request.name.clone(),
-            calls_replayed: 0,
-            calls_recorded: replay.0.calls.len() as u64,
-            diverged: false,
-            instructions: None,
-            last_break_before: None,
-            located: None,
-            last_write_at: None,
-        });
-        sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&replay.0)));
-    } else if let Some(max_bytes) = invocation.record_max_bytes {
-        if request.precompiled.is_some() {
-            report.recording_note = Some(
-                "precompiled code is not recorded: a recording carries the module to replay \
-                 anywhere, and machine code loads only where it was compiled; record the .wasm"
-                    .to_owned(),
-            );
-            return None;
-        }
-        if !followed {
-            report.recording_note = Some(why_not());
-            return None;
-        }
-        let header =
-            RecordingHeader::new(&request.name, &request.wasm, &request.policy, invocation);
-        let mut args = vec![
-            invocation
-                .argv0
-                .clone()
-                .unwrap_or_else(|| request.name.clone()),
-        ];
-        args.extend(invocation.args.iter().cloned());
-        let recorder = Recorder::new(
-            serde_json::to_vec(&header).unwrap_or_default(),
-            Arc::clone(&request.wasm),
-            max_bytes,
-            &args,
-            &request.policy.env,
-        );
-        sandbox.store.data_mut().recorder = Some(recorder);
-    }
-    None
 }
 
 /// Reads what the bytes are, checks they can run as asked, and compiles them: the one place

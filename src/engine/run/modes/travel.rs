@@ -1,0 +1,78 @@
+//! Time travel: a replay in debug mode that counts every instruction, so a moment is a number
+//! that means the same on every pass. Going back is replaying to an earlier moment; the two
+//! travels that need a search first (reverse continue, going back from a live pause) run a
+//! quiet replay to find the moment, then the replay that goes there.
+
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use crate::engine::events::RunEvent;
+use crate::engine::outcome::{RunOutcome, RunReport};
+use crate::engine::policy::Travel;
+use crate::engine::run::request::RunRequest;
+use crate::engine::sandbox::RunControl;
+
+/// The run entry the travels call again for each replay they make.
+pub(crate) type Run = fn(&RunRequest, &Arc<RunControl>, &Sender<RunEvent>) -> RunReport;
+
+/// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
+/// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
+/// either replay.
+pub(crate) fn reverse_continue(
+    run: Run,
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    before: u64,
+) -> RunReport {
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Scan(before));
+    let quiet = Arc::new(control.child());
+    // Nobody reads the search's events: its output was shown by the replay that got here.
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.is_cancelled() {
+        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
+    }
+    let hit = found.replay.as_ref().and_then(|r| r.last_break_before);
+    let mut there = request.clone();
+    there.invocation.travel = Some(hit.map_or(Travel::To(1), Travel::AtBreak));
+    run(&there, control, events)
+}
+
+/// Going back from a live pause: a quiet replay finds the pause's moment, then the replay
+/// goes to the moment before it (or to the breakpoint hit before it).
+pub(crate) fn back_from(
+    run: Run,
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+    anchor: crate::engine::policy::Anchor,
+    reverse: bool,
+) -> RunReport {
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Locate(anchor));
+    let quiet = Arc::new(control.child());
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.is_cancelled() {
+        return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
+    }
+    let Some(moment) = found.replay.as_ref().and_then(|r| r.located) else {
+        return RunReport::new(
+            request.name.clone(),
+            crate::engine::run::kind::failed(
+                "the paused moment was not found in the run's recording (it may have been \
+                 cut short by the recording's size limit)",
+            ),
+        );
+    };
+    let mut there = request.clone();
+    there.invocation.travel = Some(if reverse {
+        Travel::LastBreakBefore(moment)
+    } else {
+        Travel::To(moment.saturating_sub(1).max(1))
+    });
+    run(&there, control, events)
+}
