@@ -208,7 +208,7 @@ fn a_whole_session_stops_steps_back_and_ends() {
     assert_eq!(set["breakpoints"][1]["verified"], false);
     let why = set["breakpoints"][1]["message"].as_str().unwrap();
     assert!(why.contains("no function is named `nope`"), "{why}");
-    dap.ok("setExceptionBreakpoints", json!({ "filters": [] }));
+    dap.ok("setExceptionBreakpoints", json!({ "filters": ["traps"] }));
     dap.ok("configurationDone", json!({}));
 
     // The first call of set_name, from _start, with the good pointer.
@@ -223,6 +223,32 @@ fn a_whole_session_stops_steps_back_and_ends() {
             .starts_with("0x")
     );
     assert_eq!(dap.local("ptr"), "512");
+    // Watch expressions and hovers read the stop: a local, memory through it, a global.
+    let frame = top["id"].clone();
+    let evaluated = dap.ok("evaluate", json!({ "expression": "ptr", "frameId": frame }));
+    assert_eq!(evaluated["result"], "512");
+    assert_eq!(evaluated["memoryReference"], "0x200");
+    let seq = dap.send(
+        "evaluate",
+        json!({ "expression": "nope", "frameId": frame }),
+    );
+    let refused = dap.response(seq);
+    assert_eq!(refused["success"], false);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("no local or global is called `nope`"),
+        "{refused}"
+    );
+    let word = dap.ok(
+        "evaluate",
+        json!({ "expression": "*(u8*)ptr", "frameId": frame }),
+    );
+    assert!(
+        word["result"].as_str().unwrap().parse::<u8>().is_ok(),
+        "{word}"
+    );
 
     // Continue: the name is printed, then greet's call with the bad pointer.
     dap.ok("continue", json!({ "threadId": 1 }));
@@ -294,14 +320,16 @@ fn a_whole_session_stops_steps_back_and_ends() {
             .unwrap()
             .contains("unknown request `frobnicate`")
     );
+    // A message that is not a request has no sequence number to answer: it is reported.
     dap.write_raw(b"Content-Length: 5\r\n\r\n{oops");
-    let refused = dap.next();
-    assert_eq!(refused["success"], false, "{refused}");
+    let told = dap.next();
+    assert_eq!(told["event"], "output", "{told}");
+    assert_eq!(told["body"]["category"], "important");
     assert!(
-        refused["message"]
+        told["body"]["output"]
             .as_str()
             .unwrap()
-            .contains("malformed message")
+            .contains("ignored a malformed message")
     );
     let seq = dap.send("scopes", json!({ "frameId": 99 }));
     let refused = dap.response(seq);
@@ -495,11 +523,13 @@ fn messages_over_a_mebibyte_are_refused_and_a_flood_does_not_grow_the_adapter() 
             Some(stdin)
         })
     };
+    // Not requests, so no responses: the user is told, once each.
     let mut refusals = 0;
     while refusals < 64 {
         let message = dap.next();
-        if message["type"] == "response" && message["success"] == false {
-            let text = message["message"].as_str().unwrap_or_default();
+        assert_ne!(message["type"], "response", "{message}");
+        if message["event"] == "output" && message["body"]["category"] == "important" {
+            let text = message["body"]["output"].as_str().unwrap_or_default();
             assert!(text.contains("8388608 bytes"), "{message}");
             refusals += 1;
         }
@@ -543,4 +573,65 @@ fn a_trap_after_a_python_traceback_stops_with_the_guests_own_words() {
     assert_eq!(info["exceptionId"], "ZeroDivisionError");
     assert_eq!(info["details"]["typeName"], "ZeroDivisionError");
     dap.ok("disconnect", json!({}));
+}
+
+/// A session of who_wrote_me (it traps out of bounds) with these exception filters: whether
+/// it stopped at the trap, and the exit code when it did not.
+fn session_with_filters(filters: Value) -> (bool, Option<i64>) {
+    let mut dap = Client::start();
+    let capabilities = dap.ok("initialize", json!({}));
+    let offered: Vec<&str> = capabilities["exceptionBreakpointFilters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["filter"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        offered,
+        ["traps", "unreachable", "memory", "arithmetic", "stack"]
+    );
+    dap.ok(
+        "launch",
+        json!({ "program": common::sample("who_wrote_me") }),
+    );
+    dap.event("initialized");
+    dap.ok("setExceptionBreakpoints", json!({ "filters": filters }));
+    dap.ok("configurationDone", json!({}));
+    loop {
+        let message = dap.next();
+        if message["event"] == "stopped" {
+            assert_eq!(message["body"]["reason"], "exception", "{message}");
+            dap.ok("disconnect", json!({}));
+            return (true, None);
+        }
+        if message["event"] == "exited" {
+            return (false, message["body"]["exitCode"].as_i64());
+        }
+    }
+}
+
+#[test]
+fn exception_filters_choose_which_traps_stop_the_session() {
+    assert_eq!(session_with_filters(json!(["memory"])), (true, None));
+    assert_eq!(session_with_filters(json!(["traps"])), (true, None));
+    // The trap is out of bounds: a filter for divisions lets it end the run.
+    assert_eq!(
+        session_with_filters(json!(["arithmetic"])),
+        (false, Some(134))
+    );
+    assert_eq!(session_with_filters(json!([])), (false, Some(134)));
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    let seq = dap.send(
+        "setExceptionBreakpoints",
+        json!({ "filters": ["everything"] }),
+    );
+    let refused = dap.response(seq);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown exception filter `everything`"),
+        "{refused}"
+    );
 }

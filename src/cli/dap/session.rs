@@ -10,13 +10,14 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, select};
 use serde_json::{Value, json};
 
+use super::evaluate;
 use super::launch::{LaunchArgs, Launched};
 use super::protocol::{Incoming, Request, Writer};
 use super::views;
 use crate::engine::debug::{Breakpoint, DebugCommand, PauseReason, PausedState};
 use crate::engine::policy::Travel;
 use crate::engine::record::recording::Recording;
-use crate::engine::{RunEvent, RunOutcome, RunReport, StdStream, TrapInfo};
+use crate::engine::{RunEvent, RunOutcome, RunReport, StdStream, TrapInfo, TrapKind};
 use crate::runner::{self, RunHandle};
 
 /// Breakpoints by where the client set them; the run gets their union.
@@ -89,6 +90,9 @@ pub struct Session {
     breaks: Breaks,
     /// The guest's run is over (`exited` and `terminated` sent).
     over: bool,
+    /// The exception filters the client chose (`setExceptionBreakpoints`): the traps that
+    /// stop the session. Every trap until the client says.
+    trap_filters: Vec<String>,
 }
 
 impl Session {
@@ -110,6 +114,7 @@ impl Session {
             replayed: [0; 2],
             breaks: Breaks::default(),
             over: false,
+            trap_filters: vec![ALL_TRAPS.to_owned()],
         }
     }
 
@@ -163,15 +168,29 @@ impl Session {
         let message = match incoming {
             Incoming::Message(message) => message,
             Incoming::Malformed(why) => {
-                self.out.fail(0, "", &format!("malformed message: {why}"));
+                // Not a request, so nothing to respond to (a response names a request's
+                // sequence number): the client's user is told.
+                let text = format!("wasmscope: ignored a malformed message: {why}\n");
+                self.out
+                    .event("output", json!({ "category": "important", "output": text }));
                 return Flow::Go;
             }
         };
         match Request::from_message(&message) {
             Ok(request) => self.request(&request),
             Err(why) => {
-                let seq = message.get("seq").and_then(Value::as_i64).unwrap_or(0);
-                self.out.fail(seq, "", &format!("malformed message: {why}"));
+                match message
+                    .get("seq")
+                    .and_then(Value::as_i64)
+                    .filter(|s| *s >= 1)
+                {
+                    Some(seq) => self.out.fail(seq, "", &format!("malformed message: {why}")),
+                    None => {
+                        let text = format!("wasmscope: ignored a malformed message: {why}\n");
+                        self.out
+                            .event("output", json!({ "category": "important", "output": text }));
+                    }
+                }
                 Flow::Go
             }
         }
@@ -195,7 +214,15 @@ impl Session {
             "setBreakpoints" => self.set_source_breakpoints(&request.arguments),
             "setFunctionBreakpoints" => self.set_function_breakpoints(&request.arguments),
             "setInstructionBreakpoints" => self.set_instruction_breakpoints(&request.arguments),
-            "setExceptionBreakpoints" => Ok(json!({ "breakpoints": [] })),
+            "setExceptionBreakpoints" => self.set_exception_breakpoints(&request.arguments),
+            "evaluate" => self
+                .paused()
+                .map_err(|_| {
+                    "the guest is not stopped: evaluate reads a stop (pause, or set a \
+                     breakpoint)"
+                        .to_owned()
+                })
+                .and_then(|p| evaluate::evaluate(p, &request.arguments)),
             "configurationDone" => {
                 self.configured = true;
                 self.out.respond(request, json!({}));
@@ -448,12 +475,43 @@ impl Session {
             .event("output", json!({ "category": "console", "output": text }));
     }
 
+    fn set_exception_breakpoints(&mut self, arguments: &Value) -> Result<Value, String> {
+        let filters: Vec<String> = arguments["filters"]
+            .as_array()
+            .ok_or("setExceptionBreakpoints needs `filters`")?
+            .iter()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        if let Some(unknown) = filters.iter().find(|f| trap_filter(f).is_none()) {
+            let known: Vec<&str> = TRAP_FILTERS.iter().map(|(id, ..)| *id).collect();
+            return Err(format!(
+                "unknown exception filter `{unknown}`: wasmscope has {}",
+                known.join(", ")
+            ));
+        }
+        let breakpoints: Vec<Value> = filters
+            .iter()
+            .map(|_| json!({ "verified": true }))
+            .collect();
+        self.trap_filters = filters;
+        Ok(json!({ "breakpoints": breakpoints }))
+    }
+
+    /// Whether a trap of `kind` stops the session, by the client's filters.
+    fn stops_at(&self, kind: TrapKind) -> bool {
+        self.trap_filters
+            .iter()
+            .filter_map(|f| trap_filter(f))
+            .any(|kinds| kinds.is_empty() || kinds.contains(&kind))
+    }
+
     fn finished(&mut self, report: RunReport) {
         self.run = None;
         self.paused = None;
         let moment = report.replay.as_ref().and_then(|r| r.instructions);
         if let (RunOutcome::Trapped { trap }, Some(moment)) = (&report.outcome, moment)
             && moment > 0
+            && self.stops_at(trap.kind)
             && self.exception.as_ref().map(|(m, _)| *m) != Some(moment)
         {
             // Stop at the trapping instruction, before it runs: its frames, locals and
@@ -588,8 +646,74 @@ impl Session {
 }
 
 /// What the adapter can do (the `initialize` response).
+/// Every trap stops the session.
+const ALL_TRAPS: &str = "traps";
+
+/// The exception filters offered: id, label, what it means, the trap kinds it stops at (all
+/// for none listed).
+const TRAP_FILTERS: &[(&str, &str, &str, &[TrapKind])] = &[
+    (
+        ALL_TRAPS,
+        "Every trap",
+        "Stop at any trap, before the trapping instruction runs.",
+        &[],
+    ),
+    (
+        "unreachable",
+        "Panics and unreachable",
+        "A Rust panic, a C assert or abort, an `unreachable` instruction, an AssemblyScript abort.",
+        &[TrapKind::UnreachableCodeReached, TrapKind::GuestAbort],
+    ),
+    (
+        "memory",
+        "Out of bounds",
+        "A memory, table or array access outside its bounds, or a null call.",
+        &[
+            TrapKind::MemoryOutOfBounds,
+            TrapKind::TableOutOfBounds,
+            TrapKind::ArrayOutOfBounds,
+            TrapKind::IndirectCallToNull,
+            TrapKind::NullReference,
+        ],
+    ),
+    (
+        "arithmetic",
+        "Divide by zero and overflow",
+        "Integer division by zero or overflow, a float that does not convert to an integer.",
+        &[
+            TrapKind::IntegerDivisionByZero,
+            TrapKind::IntegerOverflow,
+            TrapKind::BadConversionToInteger,
+        ],
+    ),
+    (
+        "stack",
+        "Stack overflow",
+        "The wasm stack ran out (deep or endless recursion).",
+        &[TrapKind::StackOverflow],
+    ),
+];
+
+/// The trap kinds filter `id` stops at (empty: every kind), or `None` for an unknown filter.
+fn trap_filter(id: &str) -> Option<&'static [TrapKind]> {
+    TRAP_FILTERS
+        .iter()
+        .find(|(known, ..)| *known == id)
+        .map(|(.., kinds)| *kinds)
+}
+
 fn capabilities() -> Value {
+    let filters: Vec<Value> = TRAP_FILTERS
+        .iter()
+        .map(|(id, label, description, _)| {
+            json!({
+                "filter": id, "label": label, "description": description,
+                "default": *id == ALL_TRAPS,
+            })
+        })
+        .collect();
     json!({
+        "exceptionBreakpointFilters": filters,
         "supportsConfigurationDoneRequest": true,
         "supportsFunctionBreakpoints": true,
         "supportsInstructionBreakpoints": true,
@@ -599,6 +723,6 @@ fn capabilities() -> Value {
         "supportsExceptionInfoRequest": true,
         "supportsTerminateRequest": true,
         "supportsSteppingGranularity": false,
-        "supportsEvaluateForHovers": false,
+        "supportsEvaluateForHovers": true,
     })
 }
