@@ -635,3 +635,49 @@ fn exception_filters_choose_which_traps_stop_the_session() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_module_without_wasi_is_debugged_at_once_and_pauses_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = dir.path().join("spin.wat");
+    std::fs::write(
+        &spin,
+        r#"(module (func $spin (export "_start") (local $i i32)
+             (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l))))"#,
+    )
+    .unwrap();
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    dap.ok("launch", json!({ "program": spin }));
+    dap.event("initialized");
+    dap.ok("configurationDone", json!({}));
+    std::thread::sleep(Duration::from_millis(300));
+    dap.ok("pause", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "pause", "{stopped}");
+    assert_eq!(dap.top_frame()["name"], "spin");
+    let counted = dap.ok("evaluate", json!({ "expression": "$i" }));
+    assert!(
+        counted["result"].as_str().unwrap().parse::<i64>().unwrap() > 0,
+        "the loop ran before the pause: {counted}"
+    );
+    dap.ok("disconnect", json!({}));
+
+    // And a trap in one stops there.
+    let trap = dir.path().join("trap.wat");
+    std::fs::write(
+        &trap,
+        r#"(module (func (export "_start") i32.const 1 i32.const 0 i32.div_s drop))"#,
+    )
+    .unwrap();
+    let mut dap = Client::start();
+    dap.ok("initialize", json!({}));
+    dap.ok("launch", json!({ "program": trap }));
+    dap.event("initialized");
+    dap.ok("configurationDone", json!({}));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "exception", "{stopped}");
+    let info = dap.ok("exceptionInfo", json!({ "threadId": 1 }));
+    assert_eq!(info["exceptionId"], "IntegerDivisionByZero");
+    dap.ok("disconnect", json!({}));
+}

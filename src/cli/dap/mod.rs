@@ -7,6 +7,7 @@
 //! knows its moment, and Step back or Reverse continue replay to an earlier one. What the
 //! guest did to granted folders, it did in that first run. A `.wstrace` is debugged as it is.
 
+mod capabilities;
 mod evaluate;
 mod launch;
 mod protocol;

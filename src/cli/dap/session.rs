@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, select};
 use serde_json::{Value, json};
 
+use super::capabilities::{ALL_TRAPS, TRAP_FILTERS, capabilities, trap_filter};
 use super::evaluate;
 use super::launch::{LaunchArgs, Launched};
 use super::protocol::{Incoming, Request, Writer};
@@ -59,6 +60,21 @@ impl Breaks {
     }
 }
 
+/// A step by source line in progress: instruction steps repeat, unseen by the client, until
+/// the guest reaches another line (or a breakpoint, or the end).
+struct LineStep {
+    /// The instruction step repeated: over calls (`next`) or into them (`stepIn`).
+    command: DebugCommand,
+    /// The line it started on.
+    from: (String, u32),
+    /// Instruction steps taken so far.
+    steps: u32,
+}
+
+/// The most instruction steps one line step takes before it stops anyway (a line that loops
+/// on itself, such as `while (busy);`).
+const MAX_LINE_STEPS: u32 = 100_000;
+
 /// How a request was handled: go on, or end the adapter.
 #[derive(PartialEq, Eq)]
 enum Flow {
@@ -93,6 +109,8 @@ pub struct Session {
     /// The exception filters the client chose (`setExceptionBreakpoints`): the traps that
     /// stop the session. Every trap until the client says.
     trap_filters: Vec<String>,
+    /// The step by line in progress, when there is one.
+    line_step: Option<LineStep>,
 }
 
 impl Session {
@@ -115,6 +133,7 @@ impl Session {
             breaks: Breaks::default(),
             over: false,
             trap_filters: vec![ALL_TRAPS.to_owned()],
+            line_step: None,
         }
     }
 
@@ -255,9 +274,11 @@ impl Session {
             "continue" => self
                 .command(DebugCommand::Continue)
                 .map(|()| json!({ "allThreadsContinued": true })),
-            "next" => self.command(DebugCommand::StepOver).map(|()| json!({})),
+            "next" => self
+                .step(DebugCommand::StepOver, &request.arguments)
+                .map(|()| json!({})),
             "stepIn" => self
-                .command(DebugCommand::StepInstruction)
+                .step(DebugCommand::StepInstruction, &request.arguments)
                 .map(|()| json!({})),
             "stepOut" => self.command(DebugCommand::StepOut).map(|()| json!({})),
             "pause" => self.pause(),
@@ -313,6 +334,18 @@ impl Session {
             }
             Launched::Module(run) => {
                 self.target = Some(views::Target::new(&run.wasm));
+                // Nothing crosses from the host into a module without WASI imports: every run
+                // of it is the same, so it is debugged at once, with nothing to record first
+                // (a pure compute loop can be paused from its start).
+                if let Some(recording) = Recording::of_a_module_without_wasi(
+                    &run.name,
+                    &run.wasm,
+                    &run.policy,
+                    &run.invocation,
+                ) {
+                    self.recording = Some(Arc::new(recording));
+                    return Ok(());
+                }
                 self.recording_run =
                     Some(runner::spawn(*run, None).map_err(|e| format!("cannot start: {e}"))?);
             }
@@ -383,6 +416,44 @@ impl Session {
         Ok(())
     }
 
+    /// `next` or `stepIn`: by source line (the editor's default) when the module has a line
+    /// table and the stop is on a line; by instruction with `granularity: "instruction"`.
+    fn step(&mut self, command: DebugCommand, arguments: &Value) -> Result<(), String> {
+        let by_instruction = arguments["granularity"].as_str() == Some("instruction");
+        let line = self
+            .paused
+            .as_ref()
+            .and_then(|p| p.current()?.module_offset)
+            .and_then(|offset| self.target.as_ref()?.line_of(offset));
+        self.line_step = match line {
+            Some(from) if !by_instruction => Some(LineStep {
+                command,
+                from,
+                steps: 0,
+            }),
+            _ => None,
+        };
+        self.command(command)
+    }
+
+    /// At a pause during a line step: whether to take another instruction step, unseen.
+    fn steps_on(&mut self, state: &PausedState) -> bool {
+        let Some(step) = &mut self.line_step else {
+            return false;
+        };
+        let line = state
+            .current()
+            .and_then(|f| f.module_offset)
+            .and_then(|offset| self.target.as_ref()?.line_of(offset));
+        let same_line = line.as_ref().is_none_or(|line| *line == step.from);
+        if state.reason == PauseReason::Step && same_line && step.steps < MAX_LINE_STEPS {
+            step.steps += 1;
+            return true;
+        }
+        self.line_step = None;
+        false
+    }
+
     fn pause(&mut self) -> Result<Value, String> {
         let run = self.run.as_ref().ok_or("the guest is not running")?;
         if self.paused.is_none() {
@@ -409,6 +480,12 @@ impl Session {
             RunEvent::Output { stream, bytes } => self.output(stream, &bytes),
             RunEvent::Logpoint(hit) => self.console(&format!("{}\n", hit.line)),
             RunEvent::Paused(state) => {
+                if self.steps_on(&state)
+                    && let (Some(run), Some(step)) = (&self.run, &self.line_step)
+                {
+                    run.debug(step.command);
+                    return;
+                }
                 let at = state.current().and_then(|f| f.module_offset);
                 let reason = self.next_reason.take().unwrap_or(match state.reason {
                     PauseReason::Breakpoint => self.breaks.reason(at),
@@ -643,86 +720,4 @@ impl Session {
             });
         }
     }
-}
-
-/// What the adapter can do (the `initialize` response).
-/// Every trap stops the session.
-const ALL_TRAPS: &str = "traps";
-
-/// The exception filters offered: id, label, what it means, the trap kinds it stops at (all
-/// for none listed).
-const TRAP_FILTERS: &[(&str, &str, &str, &[TrapKind])] = &[
-    (
-        ALL_TRAPS,
-        "Every trap",
-        "Stop at any trap, before the trapping instruction runs.",
-        &[],
-    ),
-    (
-        "unreachable",
-        "Panics and unreachable",
-        "A Rust panic, a C assert or abort, an `unreachable` instruction, an AssemblyScript abort.",
-        &[TrapKind::UnreachableCodeReached, TrapKind::GuestAbort],
-    ),
-    (
-        "memory",
-        "Out of bounds",
-        "A memory, table or array access outside its bounds, or a null call.",
-        &[
-            TrapKind::MemoryOutOfBounds,
-            TrapKind::TableOutOfBounds,
-            TrapKind::ArrayOutOfBounds,
-            TrapKind::IndirectCallToNull,
-            TrapKind::NullReference,
-        ],
-    ),
-    (
-        "arithmetic",
-        "Divide by zero and overflow",
-        "Integer division by zero or overflow, a float that does not convert to an integer.",
-        &[
-            TrapKind::IntegerDivisionByZero,
-            TrapKind::IntegerOverflow,
-            TrapKind::BadConversionToInteger,
-        ],
-    ),
-    (
-        "stack",
-        "Stack overflow",
-        "The wasm stack ran out (deep or endless recursion).",
-        &[TrapKind::StackOverflow],
-    ),
-];
-
-/// The trap kinds filter `id` stops at (empty: every kind), or `None` for an unknown filter.
-fn trap_filter(id: &str) -> Option<&'static [TrapKind]> {
-    TRAP_FILTERS
-        .iter()
-        .find(|(known, ..)| *known == id)
-        .map(|(.., kinds)| *kinds)
-}
-
-fn capabilities() -> Value {
-    let filters: Vec<Value> = TRAP_FILTERS
-        .iter()
-        .map(|(id, label, description, _)| {
-            json!({
-                "filter": id, "label": label, "description": description,
-                "default": *id == ALL_TRAPS,
-            })
-        })
-        .collect();
-    json!({
-        "exceptionBreakpointFilters": filters,
-        "supportsConfigurationDoneRequest": true,
-        "supportsFunctionBreakpoints": true,
-        "supportsInstructionBreakpoints": true,
-        "supportsStepBack": true,
-        "supportsReadMemoryRequest": true,
-        "supportsDisassembleRequest": true,
-        "supportsExceptionInfoRequest": true,
-        "supportsTerminateRequest": true,
-        "supportsSteppingGranularity": false,
-        "supportsEvaluateForHovers": true,
-    })
 }

@@ -28,6 +28,12 @@ pub struct Target {
 }
 
 impl Target {
+    /// The source line of the instruction at `offset`, when the module has a line table.
+    pub fn line_of(&self, offset: usize) -> Option<(String, u32)> {
+        let (file, line) = self.lines.as_ref()?.line_at(offset)?;
+        Some((file.to_owned(), line))
+    }
+
     /// Reads what breakpoints on source lines need (the DWARF line table, if any).
     pub fn new(wasm: &[u8]) -> Self {
         Self {

@@ -111,6 +111,44 @@ impl RecordingHeader {
 }
 
 impl Recording {
+    /// The recording of a run of a core module that imports nothing from WASI: it has no
+    /// calls to hold, because nothing crosses into it from the host, so every run of it is
+    /// the same run and a replay of this empty recording is exact. `None` for a module that
+    /// imports WASI (its calls must be recorded) or a component.
+    pub fn of_a_module_without_wasi(
+        module_name: &str,
+        module: &Arc<[u8]>,
+        policy: &SandboxPolicy,
+        invocation: &Invocation,
+    ) -> Option<Self> {
+        if wasmparser::Parser::is_component(module) {
+            return None;
+        }
+        for payload in wasmparser::Parser::new(0).parse_all(module) {
+            if let Ok(wasmparser::Payload::ImportSection(imports)) = payload {
+                for import in imports.into_imports() {
+                    let import = import.ok()?;
+                    if crate::engine::wasi::is_wasi_module(import.module) {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(Recording {
+            header: RecordingHeader::new(module_name, module, policy, invocation),
+            module: Arc::clone(module),
+            calls: Arc::new(Calls {
+                names: Vec::new(),
+                calls: Vec::new(),
+                end: crate::engine::record::RecordingEnd {
+                    outcome: "not_recorded".to_owned(),
+                    cut: None,
+                    timeout_ms: policy.timeout_ms,
+                },
+            }),
+        })
+    }
+
     /// Reads a recording from its bytes: a clear error for anything that is not a whole,
     /// undamaged recording of this format version.
     pub fn parse(bytes: &[u8]) -> Result<Recording, RecordingError> {
