@@ -335,7 +335,12 @@ fn a_whole_session_stops_steps_back_and_ends() {
     let refused = dap.response(seq);
     assert!(refused["message"].as_str().unwrap().contains("no frame 99"));
 
-    // Continue to the end: the trap again, and the run is over; the output came once.
+    // Continue: travelling back does not change the story, the trap stops the session again;
+    // then the run is over, and the output came once.
+    dap.ok("continue", json!({ "threadId": 1 }));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "exception", "{stopped}");
+    assert_eq!(dap.top_frame()["name"], "print_name");
     dap.ok("continue", json!({ "threadId": 1 }));
     let exited = dap.event("exited");
     assert_eq!(exited["exitCode"], 134);

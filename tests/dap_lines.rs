@@ -165,3 +165,49 @@ fn next_and_step_in_go_by_source_line_and_instruction_granularity_by_instruction
     assert_eq!(dap.place(), before, "an instruction step stays on the line");
     dap.ok("disconnect", json!({}));
 }
+
+#[test]
+fn a_source_compiled_from_its_parent_folder_comes_back_with_its_whole_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src").join("points.c"), SOURCE).unwrap();
+    let wasm = dir.path().join("points.wasm");
+    // As a project builds it: from the project's folder, naming the file by a relative path.
+    let built = Command::new("clang")
+        .current_dir(dir.path())
+        .args(["--target=wasm32-wasi", "-O0", "-g", "src/points.c", "-o"])
+        .arg(&wasm)
+        .output();
+    if !built.as_ref().is_ok_and(|out| out.status.success()) {
+        eprintln!("SKIPPED: clang cannot build for wasm32-wasi here");
+        return;
+    }
+    let source = std::fs::canonicalize(dir.path())
+        .unwrap()
+        .join("src")
+        .join("points.c");
+    let mut dap = Adapter::start();
+    dap.ok("initialize", json!({}));
+    dap.ok("launch", json!({ "program": wasm }));
+    let set = dap.ok(
+        "setBreakpoints",
+        json!({ "source": { "path": source }, "breakpoints": [{ "line": 8 }] }),
+    );
+    assert_eq!(set["breakpoints"][0]["verified"], true, "{set}");
+    dap.ok("configurationDone", json!({}));
+    dap.stopped();
+    let trace = dap.ok("stackTrace", json!({ "threadId": 1 }));
+    let top = &trace["stackFrames"][0]["source"];
+    let path = top["path"].as_str().unwrap();
+    assert!(path.starts_with('/'), "a whole path: {top}");
+    assert_eq!(
+        std::fs::canonicalize(path).unwrap(),
+        source,
+        "the file an editor opens"
+    );
+    assert!(
+        top.get("presentationHint").is_none(),
+        "it is on disk: {top}"
+    );
+    dap.ok("disconnect", json!({}));
+}

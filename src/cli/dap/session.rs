@@ -465,6 +465,8 @@ impl Session {
     fn step_back(&mut self, reverse: bool) -> Result<Value, String> {
         let paused = self.paused()?;
         let moment = paused.moment.ok_or("this stop does not know its moment")?;
+        // Back before the trap, the story is the same: going forward again stops at it again.
+        self.exception = None;
         if reverse {
             self.travel(Travel::LastBreakBefore(moment));
         } else if moment <= 1 {

@@ -197,6 +197,12 @@ pub fn stack_trace(paused: &PausedState, target: Option<&Target>) -> Value {
             if let Some((file, line)) = place {
                 let short = file.rsplit(['/', '\\']).next().unwrap_or(file);
                 entry["source"] = json!({ "name": short, "path": file });
+                // A file that is not on this machine: the editor shows it greyed, not an
+                // error on opening it.
+                if !std::path::Path::new(file).is_file() {
+                    entry["source"]["presentationHint"] = json!("deemphasize");
+                    entry["source"]["origin"] = json!("not on this machine");
+                }
                 entry["line"] = json!(line);
                 entry["column"] = json!(1);
             }

@@ -187,17 +187,25 @@ impl LineTable {
                 let file = row.file(header).and_then(|file| {
                     let name = dwarf.attr_string(&unit, file.path_name()).ok()?;
                     let name = name.to_string_lossy().into_owned();
+                    let text = |s: gimli::EndianSlice<'_, gimli::LittleEndian>| {
+                        s.to_string_lossy().into_owned()
+                    };
                     let dir = file
                         .directory(header)
                         .and_then(|dir| dwarf.attr_string(&unit, dir).ok())
-                        .or(unit.comp_dir)
-                        .map(|dir| dir.to_string_lossy().into_owned());
-                    Some(match dir {
+                        .map(text);
+                    let comp_dir = unit.comp_dir.map(text);
+                    // A relative name is relative to its include directory, and a relative
+                    // directory to the unit's compile directory: an editor needs the whole
+                    // path to open the file (`clang src/a.c` names `src/a.c`).
+                    let join = |dir: Option<&String>, name: String| match dir {
                         Some(dir) if !name.starts_with('/') && !dir.is_empty() => {
-                            format!("{dir}/{name}")
+                            format!("{}/{name}", dir.trim_end_matches('/'))
                         }
                         _ => name,
-                    })
+                    };
+                    let name = join(dir.as_ref(), name);
+                    Some(join(comp_dir.as_ref(), name))
                 });
                 let line = row.line().map_or(0, |line| line.get() as u32);
                 let column = match row.column() {
