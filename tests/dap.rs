@@ -686,3 +686,47 @@ fn a_module_without_wasi_is_debugged_at_once_and_pauses_anywhere() {
     assert_eq!(info["exceptionId"], "IntegerDivisionByZero");
     dap.ok("disconnect", json!({}));
 }
+
+#[test]
+fn modules_loaded_sources_and_restart_answer_as_an_editor_expects() {
+    let wasm = wat::parse_file(common::sample("who_wrote_me")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("lines.wasm");
+    std::fs::write(&program, common::with_line_table(&wasm)).unwrap();
+    let mut dap = Client::start();
+    let capabilities = dap.ok("initialize", json!({}));
+    for capability in [
+        "supportsModulesRequest",
+        "supportsLoadedSourcesRequest",
+        "supportsRestartRequest",
+    ] {
+        assert_eq!(capabilities[capability], true, "{capability}");
+    }
+    dap.ok("launch", json!({ "program": program }));
+    dap.event("initialized");
+    dap.ok(
+        "setFunctionBreakpoints",
+        json!({ "breakpoints": [{ "name": "set_name" }] }),
+    );
+    dap.ok("configurationDone", json!({}));
+    dap.event("stopped");
+    assert_eq!(dap.local("ptr"), "512");
+    let modules = dap.ok("modules", json!({}));
+    assert_eq!(modules["modules"][0]["name"], "lines.wasm", "{modules}");
+    assert_eq!(modules["modules"][0]["symbolStatus"], "DWARF line table");
+    let sources = dap.ok("loadedSources", json!({}));
+    assert_eq!(sources["sources"][0]["name"], "main.c", "{sources}");
+    assert_eq!(
+        sources["sources"][0]["presentationHint"], "deemphasize",
+        "not on this machine"
+    );
+    // Further on, then restart: the first stop again, from the start.
+    dap.ok("continue", json!({ "threadId": 1 }));
+    dap.event("stopped");
+    assert_eq!(dap.local("ptr"), (0x200 + 0x10000).to_string());
+    dap.ok("restart", json!({}));
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "function breakpoint", "{stopped}");
+    assert_eq!(dap.local("ptr"), "512", "the run began again");
+    dap.ok("disconnect", json!({}));
+}

@@ -84,5 +84,8 @@ pub fn capabilities() -> Value {
         "supportsTerminateRequest": true,
         "supportsSteppingGranularity": true,
         "supportsEvaluateForHovers": true,
+        "supportsModulesRequest": true,
+        "supportsLoadedSourcesRequest": true,
+        "supportsRestartRequest": true,
     })
 }

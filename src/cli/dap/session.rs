@@ -111,6 +111,9 @@ pub struct Session {
     trap_filters: Vec<String>,
     /// The step by line in progress, when there is one.
     line_step: Option<LineStep>,
+    /// The launch's arguments, for `restart`, and its program.
+    launched: Option<Value>,
+    program: String,
 }
 
 impl Session {
@@ -134,6 +137,8 @@ impl Session {
             over: false,
             trap_filters: vec![ALL_TRAPS.to_owned()],
             line_step: None,
+            launched: None,
+            program: String::new(),
         }
     }
 
@@ -284,6 +289,15 @@ impl Session {
             "pause" => self.pause(),
             "stepBack" => self.step_back(false),
             "reverseContinue" => self.step_back(true),
+            "modules" => match &self.target {
+                Some(target) => Ok(target.modules(&self.program)),
+                None => Err("nothing is launched yet".to_owned()),
+            },
+            "loadedSources" => match &self.target {
+                Some(target) => Ok(target.loaded_sources()),
+                None => Err("nothing is launched yet".to_owned()),
+            },
+            "restart" => self.restart(),
             "disconnect" | "terminate" => {
                 for run in [self.run.take(), self.recording_run.take()]
                     .into_iter()
@@ -314,11 +328,45 @@ impl Session {
             .ok_or_else(|| "the guest is not stopped".to_owned())
     }
 
+    /// `restart`: the same launch again from the start (recorded again, for a module), with
+    /// the breakpoints and filters the client set.
+    fn restart(&mut self) -> Result<Value, String> {
+        let arguments = self.launched.clone().ok_or("nothing is launched yet")?;
+        for run in [self.run.take(), self.recording_run.take()]
+            .into_iter()
+            .flatten()
+        {
+            run.cancel();
+        }
+        self.target = None;
+        self.recording = None;
+        self.paused = None;
+        self.exception = None;
+        self.last_words = None;
+        self.line_step = None;
+        self.next_reason = None;
+        self.shown = [0; 2];
+        self.replayed = [0; 2];
+        self.over = false;
+        self.launch(&arguments)?;
+        self.console("wasmscope: restarted\n");
+        self.begin();
+        Ok(json!({}))
+    }
+
     fn launch(&mut self, arguments: &Value) -> Result<(), String> {
         if self.target.is_some() {
             return Err("this session has launched already".to_owned());
         }
         let args = LaunchArgs::parse(arguments)?;
+        self.launched = Some(arguments.clone());
+        self.program = args
+            .program
+            .as_deref()
+            .map(std::path::Path::new)
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let launched = args.prepare()?;
         self.stop_on_entry = args.stop_on_entry;
         match launched {

@@ -28,6 +28,44 @@ pub struct Target {
 }
 
 impl Target {
+    /// `modules`: the wasm modules of the program (a component's core modules each), with
+    /// what the debugger knows of their symbols.
+    pub fn modules(&self, name: &str) -> Value {
+        let symbols = if self.lines.is_some() {
+            "DWARF line table"
+        } else {
+            "no DWARF (names from the name section, when it has one)"
+        };
+        let mut modules = vec![json!({ "id": 1, "name": name, "symbolStatus": symbols })];
+        if wasmparser::Parser::is_component(&self.wasm) {
+            let inner = wasmparser::Parser::new(0)
+                .parse_all(&self.wasm)
+                .filter(|p| matches!(p, Ok(wasmparser::Payload::ModuleSection { .. })))
+                .count();
+            modules = (1..=inner)
+                .map(|i| json!({ "id": i, "name": format!("{name}: core module {i}") }))
+                .collect();
+        }
+        json!({ "modules": modules, "totalModules": modules.len() })
+    }
+
+    /// `loadedSources`: the source files the module's line table names.
+    pub fn loaded_sources(&self) -> Value {
+        let files = self.lines.as_ref().map(|l| l.files()).unwrap_or_default();
+        let sources: Vec<Value> = files
+            .into_iter()
+            .map(|file| {
+                let short = file.rsplit(['/', '\\']).next().unwrap_or(file);
+                let mut source = json!({ "name": short, "path": file });
+                if !std::path::Path::new(file).is_file() {
+                    source["presentationHint"] = json!("deemphasize");
+                }
+                source
+            })
+            .collect();
+        json!({ "sources": sources })
+    }
+
     /// The source line of the instruction at `offset`, when the module has a line table.
     pub fn line_of(&self, offset: usize) -> Option<(String, u32)> {
         let (file, line) = self.lines.as_ref()?.line_at(offset)?;

@@ -242,6 +242,16 @@ impl LineTable {
     }
 
     /// The file and line of the instruction at `module_offset`.
+    /// The source files the table names, each once, in order of their paths.
+    pub fn files(&self) -> Vec<&str> {
+        let files: std::collections::BTreeSet<&str> = self
+            .rows
+            .iter()
+            .filter_map(|(_, place)| place.as_ref().map(|p| p.file.as_str()))
+            .collect();
+        files.into_iter().collect()
+    }
+
     pub fn line_at(&self, module_offset: usize) -> Option<(&str, u32)> {
         self.place_at(module_offset)
             .map(|place| (place.file.as_str(), place.line))
