@@ -694,7 +694,7 @@ fn modules_loaded_sources_and_restart_answer_as_an_editor_expects() {
     let program = dir.path().join("lines.wasm");
     std::fs::write(&program, common::with_line_table(&wasm)).unwrap();
     let mut dap = Client::start();
-    let capabilities = dap.ok("initialize", json!({}));
+    let capabilities = dap.ok("initialize", json!({ "supportsProgressReporting": true }));
     for capability in [
         "supportsModulesRequest",
         "supportsLoadedSourcesRequest",
@@ -709,6 +709,18 @@ fn modules_loaded_sources_and_restart_answer_as_an_editor_expects() {
         json!({ "breakpoints": [{ "name": "set_name" }] }),
     );
     dap.ok("configurationDone", json!({}));
+    // The first run, being recorded, is shown as progress to a client that shows it.
+    let started = dap.event("progressStart");
+    assert_eq!(started["title"], "Recording the run");
+    let ended = dap.event("progressEnd");
+    assert_eq!(ended["progressId"], started["progressId"]);
+    assert!(
+        ended["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("recorded: it trapped"),
+        "{ended}"
+    );
     dap.event("stopped");
     assert_eq!(dap.local("ptr"), "512");
     let modules = dap.ok("modules", json!({}));

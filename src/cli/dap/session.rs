@@ -75,6 +75,9 @@ struct LineStep {
 /// on itself, such as `while (busy);`).
 const MAX_LINE_STEPS: u32 = 100_000;
 
+/// The progress the client is shown while the first run is recorded.
+const RECORDING_PROGRESS: &str = "wasmscope-recording";
+
 /// How a request was handled: go on, or end the adapter.
 #[derive(PartialEq, Eq)]
 enum Flow {
@@ -113,6 +116,8 @@ pub struct Session {
     line_step: Option<LineStep>,
     /// The launch's arguments, for `restart`, and its program.
     launched: Option<Value>,
+    /// The client shows progress (`supportsProgressReporting`).
+    progress: bool,
     program: String,
 }
 
@@ -138,6 +143,7 @@ impl Session {
             trap_filters: vec![ALL_TRAPS.to_owned()],
             line_step: None,
             launched: None,
+            progress: false,
             program: String::new(),
         }
     }
@@ -222,7 +228,10 @@ impl Session {
 
     fn request(&mut self, request: &Request) -> Flow {
         let answer = match request.command.as_str() {
-            "initialize" => Ok(capabilities()),
+            "initialize" => {
+                self.progress = request.arguments["supportsProgressReporting"] == true;
+                Ok(capabilities())
+            }
             "launch" => {
                 match self.launch(&request.arguments) {
                     Ok(()) => {
@@ -396,6 +405,17 @@ impl Session {
                 }
                 self.recording_run =
                     Some(runner::spawn(*run, None).map_err(|e| format!("cannot start: {e}"))?);
+                if self.progress {
+                    self.out.event(
+                        "progressStart",
+                        json!({
+                            "progressId": RECORDING_PROGRESS,
+                            "title": "Recording the run",
+                            "message": "the module runs once, at full speed, in the sandbox; \
+                                        then it is debugged from its recording",
+                        }),
+                    );
+                }
             }
         }
         Ok(())
@@ -404,6 +424,13 @@ impl Session {
     /// The first run of a module ended: its recording is what the session debugs.
     fn recorded(&mut self, report: RunReport) {
         self.recording_run = None;
+        if self.progress {
+            let message = format!("recorded: it {}", report.outcome.summary());
+            self.out.event(
+                "progressEnd",
+                json!({ "progressId": RECORDING_PROGRESS, "message": message }),
+            );
+        }
         match report
             .recording
             .as_ref()
