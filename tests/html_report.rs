@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+#[path = "common/words.rs"]
+mod words;
 use common::{sample, text, wasmscope};
 
 /// Runs `args` with `--html` into a temporary file; the page and the run's stderr.
@@ -236,4 +238,29 @@ fn without_the_call_log_the_map_counts_the_refusals_in_words() {
         "{map}"
     );
     assert!(map.contains(&class.path().display().to_string()), "{map}");
+}
+
+#[test]
+fn a_page_leads_with_the_guests_last_words_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let guest = dir.path().join("py.wat");
+    let traceback = "Traceback (most recent call last):\n  File \"app.py\", line 6, in run\n    \
+                     x()\nValueError: <b>not markup</b>\n";
+    std::fs::write(
+        &guest,
+        words::dying_guest(traceback, "unreachable", &["run"]),
+    )
+    .unwrap();
+    let (html, stderr, status) = page_of(&[guest.to_str().unwrap()]);
+    assert_eq!(status, Some(134), "{stderr}");
+    assert_self_contained(&html);
+    assert!(
+        html.contains("Python ValueError: &lt;b&gt;not markup&lt;/b&gt; — app.py:6"),
+        "the words, escaped"
+    );
+    assert!(
+        html.contains("(read from the guest&#39;s stderr)")
+            || html.contains("(read from the guest's stderr)")
+    );
+    assert!(!html.contains("<b>not markup</b>"));
 }

@@ -218,3 +218,45 @@ fn the_run_itself_refuses_the_key_folder_whatever_the_policy_allows() {
     assert!(error.contains("wasmscope's key folder"), "{error}");
     assert!(ran.stdout.is_empty(), "the guest never ran");
 }
+
+/// A recording's policy is a grant form too: one that names wasmscope's key folder (a crafted
+/// file) is refused like the same grant anywhere else, although a replay opens no folder.
+#[test]
+fn a_recording_whose_policy_grants_the_key_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("read.wstrace");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join("data");
+    let data = format!("{}::/data", samples.display());
+    let out = crate::common::wasmscope(&[
+        "run",
+        "--ro-dir",
+        &data,
+        "--record",
+        recording.to_str().unwrap(),
+        crate::common::sample("read_file").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::common::text(&out.stderr)
+    );
+    let recorded_output = crate::common::text(&out.stdout);
+    let bytes = std::fs::read(&recording).unwrap();
+    let mut crafted = wasmscope::engine::record::recording::Recording::parse(&bytes).unwrap();
+    let keys = crate::process_key_dir();
+    crafted.header.policy.dirs[0].host_path = keys.to_path_buf();
+    // What the guest would print, were the folder opened: its hello.txt.
+    std::fs::write(keys.join("hello.txt"), b"a secret the guest must not see\n").unwrap();
+    let handle = wasmscope::runner::spawn(crafted.replay_request(), None).unwrap();
+    let ran = crate::common::collect(handle);
+    // Refused before anything runs, as the same grant on the command line is.
+    let wasmscope::engine::RunOutcome::Failed { error, .. } = &ran.report.outcome else {
+        panic!("expected a refusal, got {:?}", ran.report.outcome);
+    };
+    assert!(error.contains("wasmscope's key folder"), "{error}");
+    assert!(!ran.stdout.contains("secret"));
+    assert_ne!(ran.stdout, recorded_output, "nothing ran");
+}
