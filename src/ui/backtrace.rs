@@ -100,9 +100,16 @@ pub fn frames_ui(
                         row.col(|ui| {
                             ui.weak(format!("{first}-{}", first + count - 1));
                         });
-                        row.col(|_| {});
+                        // The count where a frame's function is, the runtime where its name
+                        // is, so a narrow panel still reads "8 frames · Rust panic machinery".
+                        let whole = format!("{count} frames of {runtime} (Show every frame)");
                         row.col(|ui| {
-                            ui.weak(format!("{count} frames of {runtime}"));
+                            ui.weak(format!("{count} frames")).on_hover_text(&whole);
+                        });
+                        row.col(|ui| {
+                            let name = runtime.strip_prefix("the ").unwrap_or(runtime);
+                            ui.add(egui::Label::new(RichText::new(name).weak()).truncate())
+                                .on_hover_text(&whole);
                         });
                         return;
                     }
