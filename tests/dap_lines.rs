@@ -6,15 +6,16 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 mod common;
+#[path = "common/dap.rs"]
+mod editor;
 #[path = "common/words.rs"]
 mod words;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use crossbeam_channel::Receiver;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use editor::Client;
 
 const SOURCE: &str = "int add(int a, int b) {
     int s = a + b;
@@ -28,101 +29,13 @@ int main(int argc, char **argv) {
 }
 ";
 
-struct Adapter {
-    child: Child,
-    stdin: ChildStdin,
-    messages: Receiver<Value>,
-    seq: i64,
-}
-
-impl Adapter {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmscope"))
-            .arg("dap")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, messages) = crossbeam_channel::unbounded();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    match line.trim().strip_prefix("Content-Length:") {
-                        Some(n) => length = n.trim().parse().unwrap(),
-                        None => break,
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
-        let stdin = child.stdin.take().unwrap();
-        Self {
-            child,
-            stdin,
-            messages,
-            seq: 0,
-        }
-    }
-
-    fn ok(&mut self, command: &str, arguments: Value) -> Value {
-        self.seq += 1;
-        let body = json!({
-            "seq": self.seq, "type": "request", "command": command, "arguments": arguments,
-        })
-        .to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-        loop {
-            let message = self.next();
-            if message["type"] == "response" && message["request_seq"] == self.seq {
-                assert_eq!(message["success"], true, "{command}: {message}");
-                return message["body"].clone();
-            }
-        }
-    }
-
-    fn next(&self) -> Value {
-        self.messages
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the adapter answers")
-    }
-
-    fn stopped(&self) -> Value {
-        loop {
-            let message = self.next();
-            if message["event"] == "stopped" {
-                return message["body"].clone();
-            }
-        }
-    }
-
-    /// The top frame's function and line.
-    fn place(&mut self) -> (String, u64) {
-        let trace = self.ok("stackTrace", json!({ "threadId": 1 }));
-        let top = &trace["stackFrames"][0];
-        (
-            top["name"].as_str().unwrap().to_owned(),
-            top["line"].as_u64().unwrap(),
-        )
-    }
-}
-
-impl Drop for Adapter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The top frame's function and line.
+fn place(dap: &mut Client) -> (String, u64) {
+    let top = dap.top_frame();
+    (
+        top["name"].as_str().unwrap().to_owned(),
+        top["line"].as_u64().unwrap(),
+    )
 }
 
 #[test]
@@ -132,7 +45,7 @@ fn next_and_step_in_go_by_source_line_and_instruction_granularity_by_instruction
         return;
     };
     let source = dir.path().join("lines.c");
-    let mut dap = Adapter::start();
+    let mut dap = Client::start();
     let capabilities = dap.ok("initialize", json!({}));
     assert_eq!(capabilities["supportsSteppingGranularity"], true);
     dap.ok("launch", json!({ "program": wasm }));
@@ -142,27 +55,31 @@ fn next_and_step_in_go_by_source_line_and_instruction_granularity_by_instruction
     );
     assert_eq!(set["breakpoints"][0]["verified"], true, "{set}");
     dap.ok("configurationDone", json!({}));
-    assert_eq!(dap.stopped()["reason"], "breakpoint");
-    assert_eq!(dap.place(), ("main".to_owned(), 7));
+    assert_eq!(dap.event("stopped")["reason"], "breakpoint");
+    assert_eq!(place(&mut dap), ("main".to_owned(), 7));
 
     dap.ok("next", json!({ "threadId": 1 }));
-    assert_eq!(dap.stopped()["reason"], "step");
-    assert_eq!(dap.place(), ("main".to_owned(), 8), "the next line");
+    assert_eq!(dap.event("stopped")["reason"], "step");
+    assert_eq!(place(&mut dap), ("main".to_owned(), 8), "the next line");
 
     dap.ok("stepIn", json!({ "threadId": 1 }));
-    assert_eq!(dap.stopped()["reason"], "step");
-    let (function, line) = dap.place();
+    assert_eq!(dap.event("stopped")["reason"], "step");
+    let (function, line) = place(&mut dap);
     assert_eq!(function, "add", "into the call");
     assert!(line <= 2, "at add's first lines, not {line}");
 
     // One instruction: still on the same line.
-    let before = dap.place();
+    let before = place(&mut dap);
     dap.ok(
         "next",
         json!({ "threadId": 1, "granularity": "instruction" }),
     );
-    dap.stopped();
-    assert_eq!(dap.place(), before, "an instruction step stays on the line");
+    dap.event("stopped");
+    assert_eq!(
+        place(&mut dap),
+        before,
+        "an instruction step stays on the line"
+    );
     dap.ok("disconnect", json!({}));
 }
 
@@ -186,7 +103,7 @@ fn a_source_compiled_from_its_parent_folder_comes_back_with_its_whole_path() {
         .unwrap()
         .join("src")
         .join("points.c");
-    let mut dap = Adapter::start();
+    let mut dap = Client::start();
     dap.ok("initialize", json!({}));
     dap.ok("launch", json!({ "program": wasm }));
     let set = dap.ok(
@@ -195,7 +112,7 @@ fn a_source_compiled_from_its_parent_folder_comes_back_with_its_whole_path() {
     );
     assert_eq!(set["breakpoints"][0]["verified"], true, "{set}");
     dap.ok("configurationDone", json!({}));
-    dap.stopped();
+    dap.event("stopped");
     let trace = dap.ok("stackTrace", json!({ "threadId": 1 }));
     let top = &trace["stackFrames"][0]["source"];
     let path = top["path"].as_str().unwrap();
