@@ -65,7 +65,7 @@ fn store() -> Option<&'static Store> {
                     return None;
                 }
             };
-            if let Err(e) = create_private_dir(&dir) {
+            if let Err(e) = own_files::create_private_dir(&dir) {
                 tracing::warn!(
                     "compiled-code cache off: cannot make {}: {e}",
                     dir.display()
@@ -85,23 +85,6 @@ pub fn disable() {
 /// How many compiles the disk cache has answered in this process.
 pub fn hits() -> usize {
     HITS.load(Ordering::Relaxed)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
 }
 
 /// What an entry is for: this module under this engine's configuration.
