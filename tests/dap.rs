@@ -65,18 +65,13 @@ fn a_whole_session_stops_steps_back_and_ends() {
     let evaluated = dap.ok("evaluate", json!({ "expression": "ptr", "frameId": frame }));
     assert_eq!(evaluated["result"], "512");
     assert_eq!(evaluated["memoryReference"], "0x200");
-    let seq = dap.send(
+    let message = dap.refused(
         "evaluate",
         json!({ "expression": "nope", "frameId": frame }),
     );
-    let refused = dap.response(seq);
-    assert_eq!(refused["success"], false);
     assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("no local or global is called `nope`"),
-        "{refused}"
+        message.contains("no local or global is called `nope`"),
+        "{message}"
     );
     let word = dap.ok(
         "evaluate",
@@ -148,14 +143,10 @@ fn a_whole_session_stops_steps_back_and_ends() {
     assert!(listed[0]["instruction"].as_str().unwrap().contains("i32."));
 
     // Bad input is answered, and the session goes on.
-    let seq = dap.send("frobnicate", json!({}));
-    let refused = dap.response(seq);
-    assert_eq!(refused["success"], false);
+    let message = dap.refused("frobnicate", json!({}));
     assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown request `frobnicate`")
+        message.contains("unknown request `frobnicate`"),
+        "{message}"
     );
     // A message that is not a request has no sequence number to answer: it is reported.
     dap.write_raw(b"Content-Length: 5\r\n\r\n{oops");
@@ -191,16 +182,8 @@ fn a_whole_session_stops_steps_back_and_ends() {
 fn stop_on_entry_and_a_bad_launch_are_answered() {
     let mut dap = Client::start();
     dap.ok("initialize", json!({}));
-    let seq = dap.send("launch", json!({ "program": "/no/such/module.wasm" }));
-    let refused = dap.response(seq);
-    assert_eq!(refused["success"], false);
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("no such file"),
-        "{refused}"
-    );
+    let message = dap.refused("launch", json!({ "program": "/no/such/module.wasm" }));
+    assert!(message.contains("no such file"), "{message}");
     // Nothing granted unless given: a folder that is not there is refused before anything runs.
     let seq = dap.send(
         "launch",
@@ -317,18 +300,16 @@ fn launch_takes_program_as_a_path_and_names_an_argument_it_does_not_know() {
         message.contains("no such file: --env=ADAPTER_SECRET"),
         "{message}"
     );
-    let seq = dap.send(
+    let message = dap.refused(
         "launch",
         json!({ "program": "--allow-host-dir", "dirs": [{ "host": "/" }] }),
     );
-    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
     assert!(message.contains("/ is "), "the root is refused: {message}");
     // An argument the adapter does not take is an error, never ignored.
-    let seq = dap.send(
+    let message = dap.refused(
         "launch",
         json!({ "program": common::sample("hello"), "allowHostDir": true }),
     );
-    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
     assert!(
         message.starts_with("unknown launch argument `allowHostDir`"),
         "{message}"
@@ -336,11 +317,10 @@ fn launch_takes_program_as_a_path_and_names_an_argument_it_does_not_know() {
     // A grant of the key's folder, as from the command line.
     let data = wasmscope::engine::own_files::key_dir().unwrap();
     std::fs::create_dir_all(&data).unwrap();
-    let seq = dap.send(
+    let message = dap.refused(
         "launch",
         json!({ "program": common::sample("hello"), "dirs": [{ "host": data, "readonly": true }] }),
     );
-    let message = dap.response(seq)["message"].as_str().unwrap().to_owned();
     assert!(message.contains("wasmscope's key folder"), "{message}");
     dap.ok("disconnect", json!({}));
 }

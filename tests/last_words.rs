@@ -86,13 +86,7 @@ fn the_panic_machinerys_frames_fold_under_one_line_and_the_users_frame_follows()
         &words::dying_guest(
             "thread 'main' panicked at src/names.rs:7:5:\nattempt to divide by zero\n",
             "unreachable",
-            &[
-                "names::main",
-                "names::score",
-                "core::panicking::panic",
-                "std::panicking::begin_panic_handler",
-                "__rust_start_panic",
-            ],
+            words::PANIC_CHAIN,
         ),
     );
     let out = wasmscope(&["run", &guest]);

@@ -20,13 +20,7 @@ fn the_outcome_leads_with_the_panic_and_folds_the_panic_machinery() {
         words::dying_guest(
             "thread 'main' panicked at 'attempt to divide by zero', names.rs:7:5\n",
             "unreachable",
-            &[
-                "names::main",
-                "names::score",
-                "core::panicking::panic",
-                "std::panicking::begin_panic_handler",
-                "__rust_start_panic",
-            ],
+            words::PANIC_CHAIN,
         ),
     )
     .unwrap();

@@ -158,6 +158,18 @@ impl TagKey {
     /// The key in `dir`, if one was made; an error when it exists but cannot be trusted.
     pub fn load(dir: &Path) -> Result<Option<Self>, KeyError> {
         let path = dir.join(KEY_FILE);
+        // Only a small regular file is read: something else there (a FIFO, a device, a huge
+        // file) is not a key, and reading it could block or never end.
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Ok(meta) if !meta.is_file() || meta.len() > 4096 => {
+                return Err(key_error(
+                    &path,
+                    "it is not a regular file of 32 bytes: delete it and compile again",
+                ));
+            }
+            _ => {}
+        }
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -113,6 +113,14 @@ impl Client {
         }
     }
 
+    /// Sends a request that must fail, and returns its response's message.
+    pub fn refused(&mut self, command: &str, arguments: Value) -> String {
+        let seq = self.send(command, arguments);
+        let response = self.response(seq);
+        assert_eq!(response["success"], false, "{command}: {response}");
+        response["message"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// Sends a request and returns its successful response's body.
     pub fn ok(&mut self, command: &str, arguments: Value) -> Value {
         let seq = self.send(command, arguments);

@@ -5,6 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// A panicking Rust program's frames, outermost first: the program's own two, then three of
+/// the panic machinery.
+pub const PANIC_CHAIN: &[&str] = &[
+    "names::main",
+    "names::score",
+    "core::panicking::panic",
+    "std::panicking::begin_panic_handler",
+    "__rust_start_panic",
+];
+
 /// WAT text for `bytes` as a data string.
 fn data(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("\\{b:02x}")).collect()

@@ -16,6 +16,22 @@ use crate::engine::sandbox::RunControl;
 /// The run entry the travels call again for each replay they make.
 pub(crate) type Run = fn(&RunRequest, &Arc<RunControl>, &Sender<RunEvent>) -> RunReport;
 
+/// The quiet replay a travel searches with, heading for `travel`; `None` when Stop ended it.
+/// Nobody reads its events: its output was shown by the replay that got here.
+fn search(
+    run: Run,
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    travel: Travel,
+) -> Option<RunReport> {
+    let mut search = request.clone();
+    search.invocation.travel = Some(travel);
+    let quiet = Arc::new(control.child());
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    (!control.is_cancelled()).then_some(found)
+}
+
 /// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
 /// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
 /// either replay.
@@ -26,15 +42,9 @@ pub(crate) fn reverse_continue(
     events: &Sender<RunEvent>,
     before: u64,
 ) -> RunReport {
-    let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Scan(before));
-    let quiet = Arc::new(control.child());
-    // Nobody reads the search's events: its output was shown by the replay that got here.
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
-    if control.is_cancelled() {
+    let Some(found) = search(run, request, control, Travel::Scan(before)) else {
         return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    }
+    };
     let hit = found.replay.as_ref().and_then(|r| r.last_break_before);
     let mut there = request.clone();
     there.invocation.travel = Some(hit.map_or(Travel::To(1), Travel::AtBreak));
@@ -51,14 +61,9 @@ pub(crate) fn back_from(
     anchor: crate::engine::policy::Anchor,
     reverse: bool,
 ) -> RunReport {
-    let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Locate(anchor));
-    let quiet = Arc::new(control.child());
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
-    if control.is_cancelled() {
+    let Some(found) = search(run, request, control, Travel::Locate(anchor)) else {
         return RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    }
+    };
     let Some(moment) = found.replay.as_ref().and_then(|r| r.located) else {
         return RunReport::new(
             request.name.clone(),
