@@ -412,7 +412,8 @@ fn step_over_a_call_stays_in_the_caller_and_step_in_enters_the_callee() {
     handle.debug(DebugCommand::StepInstruction);
     let into = paused(&handle);
     assert_eq!(into.current().unwrap().func_name.as_deref(), Some("body"));
-    assert_eq!(into.moment, Some(moment + 1));
+    // The call, then body entered and its first instruction begun.
+    assert_eq!(into.moment, Some(moment + 2));
     handle.cancel();
     let _ = next_pause(&handle);
 }

@@ -708,6 +708,7 @@ pub fn compile(args: &CompileArgs) -> ExitCode {
         deterministic: false,
         // What every run loads it into: wasmtime's frame lines on.
         frame_lines: true,
+        clock: false,
     };
     let shared = match engine::sandbox::shared_engine(key) {
         Ok(shared) => shared,

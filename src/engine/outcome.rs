@@ -672,6 +672,9 @@ pub struct ReplayReport {
     /// Not in the JSON.
     #[serde(skip)]
     pub last_write_at: Option<u64>,
+    /// A clocked replay that must be run again. Not in the JSON.
+    #[serde(skip)]
+    pub clock_retry: Option<crate::engine::record::recording::ClockRetry>,
 }
 
 /// How much of the guest's memory a report keeps for the hex view.

@@ -4,6 +4,7 @@
 //! [`crate::engine::debug`], below the sandbox that carries it.
 
 pub mod capture;
+pub(crate) mod counting;
 pub mod session;
 pub(crate) mod travel;
 pub(crate) mod writes;

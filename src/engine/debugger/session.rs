@@ -21,7 +21,7 @@ use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
 use crate::engine::debugger::capture::{
     Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
 };
-use crate::engine::debugger::writes::WriteSites;
+use crate::engine::debugger::counting::{Counting, FunctionStarts, TravelClock, settle};
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
 use crate::engine::policy::{Anchor, SandboxPolicy, Travel};
@@ -87,46 +87,6 @@ pub(super) struct HandlerState {
     anchor: Option<Anchor>,
 }
 
-/// What a time-travel replay is counting towards (the count itself is [`Shared::count`]).
-pub(super) struct Counting {
-    pub(super) mode: Travel,
-    /// A reverse continue's search: the last pausing breakpoint's hit seen.
-    pub(super) last_break: Option<u64>,
-    /// A search for a live pause: executions of its breakpoint's instruction seen, and the
-    /// moment found.
-    pub(super) seen: u64,
-    pub(super) located: Option<u64>,
-    /// A search for who wrote a range: the module's writing instructions, and the moment of
-    /// the last one that wrote it.
-    pub(super) writes: Option<WriteSites>,
-    pub(super) last_write: Option<u64>,
-}
-
-impl Counting {
-    /// At the instruction numbered `count`, past any quiet stretch. `Err(pause)` answers the
-    /// event without looking at the guest (the target reached: pause there); `Ok(())`
-    /// handles it as any debug run would.
-    pub(super) fn step(&mut self, count: u64) -> Result<(), Option<PauseReason>> {
-        match self.mode {
-            Travel::To(n) | Travel::AtBreak(n) if count < n => Err(None),
-            Travel::To(_) => {
-                self.mode = Travel::Count;
-                Err(Some(PauseReason::Step))
-            }
-            Travel::AtBreak(_) => {
-                self.mode = Travel::Count;
-                Err(Some(PauseReason::Breakpoint))
-            }
-            Travel::Count
-            | Travel::LastBreakBefore(_)
-            | Travel::Scan(_)
-            | Travel::BackFrom { .. }
-            | Travel::Locate(_)
-            | Travel::ScanWrites { .. } => Ok(()),
-        }
-    }
-}
-
 pub(super) struct Shared {
     pub(super) control: Arc<RunControl>,
     events: Sender<RunEvent>,
@@ -137,9 +97,13 @@ pub(super) struct Shared {
     /// A time-travel replay: instructions begun so far (the moment of the current one), and
     /// the moment its quiet stretch ends (0 for none). Read at every instruction, so kept
     /// outside the state's lock.
-    counting: bool,
-    count: Arc<AtomicU64>,
-    quiet_until: AtomicU64,
+    pub(super) counting: bool,
+    pub(super) count: Arc<AtomicU64>,
+    pub(super) quiet_until: AtomicU64,
+    /// Where functions start, for the count (a time-travel replay of a core module).
+    pub(super) starts: Option<FunctionStarts>,
+    /// A clocked replay's clock.
+    pub(super) clock: Option<TravelClock>,
 }
 
 #[derive(Clone)]
@@ -176,17 +140,6 @@ async fn send_event(events: &Sender<RunEvent>, mut event: RunEvent) {
 }
 
 impl Handler {
-    /// In a time-travel replay, counts the instruction about to run; whether it lies in the
-    /// quiet stretch before the moment the replay heads for.
-    fn quiet(&self) -> bool {
-        let shared = &self.0;
-        if !shared.counting {
-            return false;
-        }
-        let count = shared.count.fetch_add(1, Ordering::Relaxed) + 1;
-        count < shared.quiet_until.load(Ordering::Relaxed)
-    }
-
     fn on_trap(&self, store: &mut StoreContextMut<'_, Host>) {
         let capture = capture_trap(store, &self.0.maps);
         self.0.state().trap = Some(capture);
@@ -352,7 +305,10 @@ impl Handler {
                 receiver.recv().await
             };
             match command {
-                None | Some(DebugCommand::Continue) => break,
+                None | Some(DebugCommand::Continue) => {
+                    self.resume_free(&mut store);
+                    break;
+                }
                 Some(DebugCommand::Pause) => {}
                 Some(DebugCommand::StepInstruction) => {
                     shared.state().stepping = Stepping::Instruction;
@@ -478,11 +434,13 @@ impl Handler {
         // A time-travel replay steps through every instruction: no breakpoint to set.
         let counting = state.travel.is_some();
         drop(state);
-        if temporary
-            && !counting
-            && let Some(mut edit) = store.as_context_mut().edit_breakpoints()
-        {
-            let _ = edit.add_breakpoint(module, ModulePC::new(target as u32));
+        if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            if counting {
+                // A clocked replay running free steps again to find it.
+                let _ = edit.single_step(true);
+            } else if temporary {
+                let _ = edit.add_breakpoint(module, ModulePC::new(target as u32));
+            }
         }
     }
 
@@ -521,8 +479,13 @@ impl Handler {
                 state.breaks.push(BreakRecord::new(breakpoint, false));
                 state.by_offset.insert(offset, index);
                 drop(state);
-                if !counting && let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
-                    let _ = edit.add_breakpoint(&module, pc);
+                if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+                    // A clocked replay running free steps again to look for it.
+                    let _ = if counting {
+                        edit.single_step(true)
+                    } else {
+                        edit.add_breakpoint(&module, pc)
+                    };
                 }
             }
             (false, Some(_)) => {
@@ -575,40 +538,62 @@ impl DebugHandler for Handler {
         // Everything that reads frames happens here, before any await: frame handles must not
         // live across a suspension.
         let mut line = None;
+        let mut epoch_yield = false;
         let pause = match event {
-            DebugEvent::Trap(_) | DebugEvent::HostcallError(_) => {
+            DebugEvent::Trap(trap) => {
                 self.on_trap(&mut store);
+                self.on_trap_count(&store, trap == wasmtime::Trap::UnreachableCodeReached);
+                None
+            }
+            DebugEvent::HostcallError(_) => {
+                self.on_trap(&mut store);
+                self.on_trap_count(&store, true);
                 None
             }
             // A time-travel replay's quiet stretch: only counted, at the least cost.
-            DebugEvent::Breakpoint if self.quiet() => None,
+            DebugEvent::Breakpoint if self.quiet(&mut store) => None,
             DebugEvent::Breakpoint => self.on_breakpoint(&mut store, &mut line),
             DebugEvent::EpochYield => {
+                epoch_yield = true;
+                let tick = self.on_tick(&mut store);
                 let debug = self.0.debug();
                 if debug.sender.capacity() < debug.sender.max_capacity() {
                     self.apply_running_commands(&mut store);
                 }
-                debug
-                    .pause_requested
-                    .swap(false, Ordering::SeqCst)
-                    .then_some(PauseReason::Requested)
+                (self.may_pause(&store, tick)
+                    && debug.pause_requested.swap(false, Ordering::SeqCst))
+                .then_some(PauseReason::Requested)
             }
             DebugEvent::Exception(_) => None,
         };
+        // A clocked replay's executor tells the clock's yields from the epoch's and the
+        // handler's waits by these.
+        let clock = self.0.clock.as_ref().map(|c| Arc::clone(&c.clock));
+        let epoch_done = epoch_yield.then(|| clock.clone()).flatten();
         let handler = (line.is_some() || pause.is_some()).then(|| self.clone());
         // wasmtime boxes and moves this future at every event (every instruction, when a
         // replay counts them): the waiting is boxed apart, so what moves stays small.
         async move {
             let Some(handler) = handler else {
+                if let Some(clock) = epoch_done {
+                    clock.epoch_yield_done();
+                }
                 return;
             };
             Box::pin(async move {
+                let busy = clock
+                    .as_deref()
+                    .map(crate::engine::sandbox::clock::Clock::busy);
                 // At most MAX_LOG_LINES lines ever wait here; later hits are only counted.
                 if let Some(line) = line {
                     send_event(&handler.0.events, RunEvent::Logpoint(LogHit { line })).await;
                 }
                 if let Some(reason) = pause {
                     handler.pause(store, reason).await;
+                }
+                drop(busy);
+                if let Some(clock) = epoch_done {
+                    clock.epoch_yield_done();
                 }
             })
             .await;
@@ -657,9 +642,8 @@ impl Debugger {
             by_offset.insert(breakpoint.module_offset, breaks.len());
             breaks.push(BreakRecord::new(breakpoint, true));
         }
-        let has_dwarf = module
-            .and_then(Module::debug_bytecode)
-            .is_some_and(has_dwarf_sections);
+        let wasm = module.and_then(Module::debug_bytecode);
+        let has_dwarf = wasm.is_some_and(has_dwarf_sections);
         let shared = Arc::new(Shared {
             control: Arc::clone(control),
             events: events.clone(),
@@ -671,36 +655,34 @@ impl Debugger {
                 stepping: Stepping::None,
                 trap: None,
                 module: module.cloned(),
-                travel: travel.map(|mode| Counting {
-                    mode,
-                    last_break: None,
-                    seen: 0,
-                    located: None,
-                    writes: match mode {
-                        Travel::ScanWrites { .. } => {
-                            module.and_then(Module::debug_bytecode).map(WriteSites::of)
-                        }
-                        _ => None,
-                    },
-                    last_write: None,
-                }),
+                travel: travel.map(|mode| Counting::new(mode, wasm)),
                 anchor: None,
             }),
             has_dwarf,
             counting: travel.is_some(),
-            count: Arc::new(AtomicU64::new(0)),
+            // -1: nothing begun (see `Handler::quiet`).
+            count: Arc::new(AtomicU64::new(u64::MAX)),
             quiet_until: AtomicU64::new(match travel {
                 Some(Travel::To(n) | Travel::AtBreak(n)) => n,
                 _ => 0,
             }),
+            starts: wasm.filter(|_| travel.is_some()).map(FunctionStarts::of),
+            clock: travel
+                .zip(store.data().clock.clone())
+                .map(|(travel, clock)| TravelClock::new(clock, travel, control.trap_place_hint())),
         });
         if travel.is_some() {
             // Each WASI call keeps the moment it was made at (the timeline's ticks).
             if let Some(calls) = store.data_mut().calls.as_mut() {
                 calls.moments = Some(Arc::clone(&shared.count));
             }
-            // Every instruction is a step event, counted; breakpoints are looked up at each.
-            if let Some(mut edit) = store.edit_breakpoints() {
+            // Every instruction is a step event, counted; breakpoints are looked up at each. A
+            // clocked replay steps only near its moment.
+            let steps = shared
+                .clock
+                .as_ref()
+                .is_none_or(TravelClock::steps_from_start);
+            if steps && let Some(mut edit) = store.edit_breakpoints() {
                 edit.single_step(true)
                     .map_err(|e| e.context("cannot step through the replay"))?;
             }
@@ -721,10 +703,22 @@ impl Debugger {
 
     /// Puts what debug mode saw into the outcome (the state at a trap) and the report
     /// (logpoint hits).
-    pub(crate) fn finish(self, outcome: &mut RunOutcome, report: &mut RunReport) {
+    pub(crate) fn finish(
+        self,
+        store: &Store<Host>,
+        outcome: &mut RunOutcome,
+        report: &mut RunReport,
+    ) {
+        if let Some(travel) = &self.shared.clock {
+            settle(travel, &self.shared.count, store);
+        }
         let mut state = self.shared.state();
         if let (Some(travel), Some(replay)) = (&state.travel, report.replay.as_mut()) {
-            replay.instructions = Some(self.shared.count.load(Ordering::Relaxed));
+            // Still -1 when nothing ran.
+            let count = self.shared.count.load(Ordering::Relaxed);
+            replay.instructions = Some(if count == u64::MAX { 0 } else { count });
+            replay.clock_retry =
+                (self.shared.clock.as_ref()).and_then(|c| c.retry(travel.mode, count));
             replay.last_break_before = travel.last_break;
             replay.located = travel.located;
             replay.last_write_at = travel.last_write;

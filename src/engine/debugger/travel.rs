@@ -1,15 +1,19 @@
-//! The time-travel side of a debug run's handler: what a counting replay heads for, and the
-//! quiet searches that end at a moment (the last breakpoint hit before it, a live pause found
-//! again, the last write to a range).
+//! The time-travel side of a debug run's handler: the count (single-stepped, or read from the
+//! travel clock at its ticks, see [`crate::engine::debugger::counting`]), and the quiet
+//! searches that end at a moment (the last breakpoint hit before it, a live pause found again,
+//! the last write to a range).
 
-use wasmtime::{AsContextMut, StoreContextMut};
+use std::sync::atomic::Ordering;
+
+use wasmtime::{AsContext, AsContextMut, StoreContextMut};
 
 use crate::engine::debug::breaks::BreakAction;
 use crate::engine::debug::control::PauseReason;
 use crate::engine::debugger::capture::frame_place;
 use crate::engine::debugger::session::{Handler, HandlerState};
-use crate::engine::policy::{Anchor, WatchedRange};
+use crate::engine::policy::{Anchor, Travel, WatchedRange};
 use crate::engine::sandbox::Host;
+use crate::engine::sandbox::clock;
 
 impl Handler {
     /// A quiet search found what it looked for: stop stepping and end its replay (a stop of
@@ -108,5 +112,91 @@ impl Handler {
             travel.last_write = Some(count);
         }
         None
+    }
+
+    /// In a time-travel replay, counts the instruction about to run (one more at a function's
+    /// first); whether it lies in the quiet stretch before the moment the replay heads for.
+    pub(super) fn quiet(&self, store: &mut StoreContextMut<'_, Host>) -> bool {
+        let shared = &self.0;
+        if !shared.counting {
+            return false;
+        }
+        let entered = shared.starts.as_ref().map_or(0, |s| s.entered(store));
+        let step = 1 + entered;
+        // The count starts at -1 (wrapping): the first function's entry is not a moment.
+        let count = shared
+            .count
+            .fetch_add(step, Ordering::Relaxed)
+            .wrapping_add(step);
+        count < shared.quiet_until.load(Ordering::Relaxed)
+    }
+
+    /// An epoch yield in a clocked replay: whether it is a tick (the count read from fuel is
+    /// exact here). At a tick near its moment the replay starts single-stepping; one past
+    /// its moment already must be run again without the clock.
+    pub(super) fn on_tick(&self, store: &mut StoreContextMut<'_, Host>) -> bool {
+        let Some(travel) = &self.0.clock else {
+            return false;
+        };
+        if !travel.clock.take_tick() {
+            return false;
+        }
+        let Some(now) = clock::moment(&*store) else {
+            return false;
+        };
+        self.0.count.store(now, Ordering::Relaxed);
+        travel.last_tick.store(now, Ordering::Relaxed);
+        if store.as_context().is_single_step() || now < travel.step_from.load(Ordering::Relaxed) {
+            return true;
+        }
+        let heading = matches!(
+            self.0.state().travel.as_ref().map(|t| t.mode),
+            Some(Travel::To(_) | Travel::AtBreak(_))
+        );
+        if heading && travel.target.is_some_and(|target| now >= target) {
+            travel.clock.overshoot();
+        } else if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            let _ = edit.single_step(true);
+        }
+        true
+    }
+
+    /// Whether a pause asked for may happen at this epoch yield: a clocked replay running
+    /// free knows its moment only at ticks.
+    pub(super) fn may_pause(&self, store: &StoreContextMut<'_, Host>, tick: bool) -> bool {
+        self.0.clock.is_none() || tick || store.as_context().is_single_step()
+    }
+
+    /// A trap in a clocked replay running free: `unreachable` and failed host calls leave
+    /// the count exact; for any other the last tick is kept, to place the trap in a second
+    /// pass that single-steps from there.
+    pub(super) fn on_trap_count(&self, store: &StoreContextMut<'_, Host>, exact: bool) {
+        let Some(travel) = &self.0.clock else {
+            return;
+        };
+        if store.as_context().is_single_step() {
+            return;
+        }
+        if exact && let Some(now) = clock::moment(store) {
+            self.0.count.store(now, Ordering::Relaxed);
+        } else {
+            let tick = travel.last_tick.load(Ordering::Relaxed);
+            travel.unplaced.store(tick, Ordering::Relaxed);
+        }
+    }
+
+    /// A resume in a clocked replay: with no breakpoint to look for and no step asked for,
+    /// it runs on at full speed.
+    pub(super) fn resume_free(&self, store: &mut StoreContextMut<'_, Host>) {
+        let Some(travel) = &self.0.clock else {
+            return;
+        };
+        if !self.0.state().by_offset.is_empty() {
+            return;
+        }
+        travel.run_free();
+        if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            let _ = edit.single_step(false);
+        }
     }
 }

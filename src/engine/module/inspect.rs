@@ -241,6 +241,7 @@ pub fn provided_imports() -> &'static HashMap<(String, String), FuncSig> {
                 replay: None,
                 last_write: None,
                 abort_words: None,
+                clock: None,
             },
         );
         let mut provided = HashMap::new();

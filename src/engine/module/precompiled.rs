@@ -82,6 +82,7 @@ impl CompiledFor {
             deterministic: false,
             // `compile` keeps wasmtime's frame lines, as every engine but a profiled one.
             frame_lines: true,
+            clock: false,
         }
     }
 

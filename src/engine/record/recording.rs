@@ -343,3 +343,13 @@ mod tests {
         );
     }
 }
+
+/// Why a replay on the travel clock ([`crate::engine::sandbox::clock`]) must be run again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockRetry {
+    /// It passed its moment between two ticks: again, single-stepping everything.
+    Unclocked,
+    /// It trapped where fuel does not settle: place the trap by single-stepping from this
+    /// tick's moment.
+    PlaceTrapFrom(u64),
+}

@@ -93,6 +93,26 @@ impl RunKind {
         }
     }
 
+    /// Whether this run travels by the clock ([`crate::engine::sandbox::clock`]): a replay
+    /// heading for a moment (or counting with no breakpoint to look for) of a module that can
+    /// keep it, under no fuel budget of the user's, and not sent back to single-stepping.
+    pub fn travels_by_clock(
+        &self,
+        request: &RunRequest,
+        control: &crate::engine::sandbox::RunControl,
+    ) -> bool {
+        let heading = match self.travel() {
+            Some(Travel::To(_) | Travel::AtBreak(_)) => true,
+            Some(Travel::Count) => !control.debug().has_breakpoints(),
+            _ => false,
+        };
+        heading
+            && request.policy.fuel.is_none()
+            && request.precompiled.is_none()
+            && !control.is_unclocked()
+            && crate::engine::sandbox::clock::can_clock(&request.wasm)
+    }
+
     /// The bound of a live run's recording, when it is recorded.
     pub fn record_max_bytes(&self) -> Option<u64> {
         match self {

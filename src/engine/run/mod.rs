@@ -30,6 +30,7 @@ use crate::engine::outcome::{
 use crate::engine::policy::{Entry, SandboxPolicy, Travel};
 use crate::engine::record::Divergence;
 use crate::engine::record::last_write;
+use crate::engine::record::recording::ClockRetry;
 use crate::engine::run::modes::travel;
 use crate::engine::run::target::{CallError, LoadedTarget, RunTarget};
 use crate::engine::sandbox::{
@@ -73,11 +74,20 @@ pub fn run(
         }
         _ => {}
     }
-    let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
-    report.outcome = match run_inner(request, &kind, control, events, &mut report) {
-        Ok(outcome) => outcome,
-        Err(error) => failed(chain_text(&error)),
-    };
+    let mut report = run_once(request, &kind, control, events);
+    match report.replay.as_ref().and_then(|r| r.clock_retry) {
+        Some(ClockRetry::Unclocked) => {
+            control.travel_unclocked();
+            report = run_once(request, &kind, control, events);
+        }
+        Some(ClockRetry::PlaceTrapFrom(tick)) => {
+            let placed = travel::place_trap(run, request, control, tick);
+            if let (Some(replay), Some(moment)) = (report.replay.as_mut(), placed) {
+                replay.instructions = Some(moment);
+            }
+        }
+        None => {}
+    }
     if let RunOutcome::Exited { code } = report.outcome {
         report.exit_code = Some(code);
     }
@@ -91,6 +101,21 @@ pub fn run(
     ) {
         report.stopped_at = None;
     }
+    report
+}
+
+/// One pass of the run skeleton, its outcome in its report.
+fn run_once(
+    request: &RunRequest,
+    kind: &RunKind,
+    control: &Arc<RunControl>,
+    events: &Sender<RunEvent>,
+) -> RunReport {
+    let mut report = RunReport::new(request.name.clone(), RunOutcome::Cancelled);
+    report.outcome = match run_inner(request, kind, control, events, &mut report) {
+        Ok(outcome) => outcome,
+        Err(error) => failed(chain_text(&error)),
+    };
     report
 }
 
@@ -113,6 +138,7 @@ fn run_inner(
         return Ok(failed(PROFILE_WITH_DEBUG));
     }
     let mut key = EngineKey::for_run(policy, &request.invocation, request.precompiled.is_some());
+    key.clock = key.epoch_checks && kind.travels_by_clock(request, control);
     // A component's modules are not one line table: wasmtime resolves its frames' lines.
     if wasmparser::Parser::is_component(&request.wasm) {
         key.frame_lines = true;
@@ -184,12 +210,16 @@ fn run_inner(
     };
     let entry = &request.invocation.entry;
     let mut instance = None;
+    let clock = sandbox.store.data().clock.clone();
     let store = &mut sandbox.store;
     let result = drive(
         &sandbox.runtime,
         sandbox.deadline,
         control,
-        target.call(store, entry, &mut instance),
+        sandbox::clock::Clocked {
+            call: Box::pin(target.call(store, entry, &mut instance)),
+            clock: clock.as_deref(),
+        },
     );
     let mut store = sandbox.finish(policy, report);
     let recorder = store.data_mut().recorder.take();
@@ -223,7 +253,7 @@ fn run_inner(
         modes::last_write::finish(watch, memory, &mut outcome, report);
     }
     if let Some(debugger) = debugger {
-        debugger.finish(&mut outcome, report);
+        debugger.finish(&store, &mut outcome, report);
     }
     modes::live::finish(recorder, outcome.name(), report);
     modes::replay::finish(replayer, &outcome, report);

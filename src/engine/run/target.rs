@@ -151,6 +151,9 @@ impl RunTarget {
                     .instantiate_async(&mut *store, module)
                     .await
                     .map_err(CallError::Instantiate)?;
+                if store.data().clock.is_some() {
+                    crate::engine::sandbox::clock::start(&mut *store);
+                }
                 *instance = Some(core);
                 call_core_entry(store, &core, entry).await
             }

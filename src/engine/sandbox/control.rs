@@ -13,6 +13,12 @@ pub struct RunControl {
     outputs: std::sync::Mutex<Vec<ChannelOutput>>,
     debug: crate::engine::debug::control::DebugControl,
     parent: Option<Arc<RunControl>>,
+    /// Time travel without the travel clock: every instruction single-stepped (after a
+    /// clocked replay overshot its moment).
+    unclocked: AtomicBool,
+    /// A second pass of a clocked replay that trapped where fuel does not settle: the moment
+    /// it single-steps from (0: none).
+    place_trap_from: std::sync::atomic::AtomicU64,
 }
 
 impl RunControl {
@@ -43,6 +49,29 @@ impl RunControl {
         &self.debug
     }
 
+    /// From now on this run travels by single-stepping every instruction.
+    pub(crate) fn travel_unclocked(&self) {
+        self.unclocked.store(true, Ordering::SeqCst);
+    }
+
+    /// This replay places a trap: it single-steps from `moment` (see
+    /// [`crate::engine::sandbox::clock::ClockRetry`]).
+    pub(crate) fn place_trap_from(&self, moment: u64) {
+        self.place_trap_from
+            .store(moment.saturating_add(1), Ordering::SeqCst);
+    }
+
+    /// The moment set by [`Self::place_trap_from`].
+    pub(crate) fn trap_place_hint(&self) -> Option<u64> {
+        let at = self.place_trap_from.load(Ordering::SeqCst);
+        at.checked_sub(1)
+    }
+
+    /// Whether [`Self::travel_unclocked`] was called.
+    pub(crate) fn is_unclocked(&self) -> bool {
+        self.unclocked.load(Ordering::SeqCst)
+    }
+
     /// Whether [`Self::cancel`] was called, here or on the run this one serves.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
@@ -53,6 +82,9 @@ impl RunControl {
     pub fn child(self: &Arc<Self>) -> Self {
         let child = Self::default();
         child.debug.set_breakpoints(self.debug.breakpoints());
+        if self.is_unclocked() {
+            child.travel_unclocked();
+        }
         Self {
             parent: Some(Arc::clone(self)),
             ..child

@@ -4,6 +4,7 @@
 
 pub mod abort;
 pub mod cache;
+pub mod clock;
 pub mod control;
 pub mod disk_cache;
 pub mod last_write;
@@ -58,6 +59,8 @@ pub struct Host {
     pub(crate) last_write: Option<crate::engine::record::last_write::WriteWatch>,
     /// What an AssemblyScript guest passed to `env.abort`, when it called it.
     pub(crate) abort_words: Option<crate::engine::last_words::LastWords>,
+    /// A time-travel replay's clock ([`clock`]), when its engine keeps one.
+    pub(crate) clock: Option<Arc<clock::Clock>>,
 }
 
 impl crate::engine::sandbox::watch::Watched for Host {
@@ -287,11 +290,19 @@ impl Sandbox {
                 replay: None,
                 last_write: None,
                 abort_words: None,
+                clock: shared
+                    .clock
+                    .then(|| Arc::new(clock::Clock::new(&shared.engine))),
             },
         );
         store.limiter(|host| &mut host.limits);
         if let Some(fuel) = policy.fuel {
             store.set_fuel(fuel).map_err(|e| RunError::Fuel(cause(e)))?;
+        } else if shared.clock {
+            store
+                .set_fuel(clock::CLOCK_FUEL)
+                .and_then(|()| store.fuel_async_yield_interval(Some(clock::TICK)))
+                .map_err(|e| RunError::Fuel(cause(e)))?;
         }
         let deadline = policy.timeout().map(|t| started + t);
         if shared.epoch_checks {
@@ -386,7 +397,9 @@ fn watch_epochs(
                 .as_ref()
                 .and_then(|replay| replay.tail_deadline())
                 .is_some_and(|d| now >= d + paused);
-        if past_deadline || control.is_cancelled() {
+        // A clocked replay that passed its moment ends here, to be run again.
+        let overshot = store.data().clock.as_ref().is_some_and(|c| c.overshot());
+        if past_deadline || control.is_cancelled() || overshot {
             crate::engine::sandbox::watch::stopping(&mut store);
             Ok(UpdateDeadline::Interrupt)
         } else {
@@ -497,6 +510,9 @@ pub struct EngineKey {
     /// the run's reported frames get their lines from the module's line table, once, at the
     /// end ([`crate::engine::sandbox::watch::add_source_lines`]).
     pub frame_lines: bool,
+    /// The travel clock ([`clock`]): fuel at one unit per instruction, for time-travel
+    /// replays that run at full speed.
+    pub clock: bool,
 }
 
 impl EngineKey {
@@ -511,6 +527,7 @@ impl EngineKey {
             epoch_checks: true,
             deterministic: false,
             frame_lines: true,
+            clock: false,
         }
     }
 
@@ -563,6 +580,8 @@ pub struct SharedEngine {
     pub linker: Arc<Linker<Host>>,
     /// Whether its code checks the epoch ([`EngineKey::epoch_checks`]).
     pub epoch_checks: bool,
+    /// Whether its code keeps the travel clock ([`EngineKey::clock`]).
+    pub clock: bool,
     /// Linkers made for this engine on first need (a linker belongs to one engine, and an
     /// engine may be retired and replaced under the same settings).
     pub(crate) later: Arc<LaterLinkers>,
@@ -637,7 +656,10 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
     }
     let mut config = Config::new();
     config.epoch_interruption(key.epoch_checks);
-    config.consume_fuel(key.fuel);
+    config.consume_fuel(key.fuel || key.clock);
+    if key.clock {
+        config.operator_cost(clock::one_per_instruction());
+    }
     if key.deterministic {
         config.cranelift_nan_canonicalization(true);
         config.relaxed_simd_deterministic(true);
@@ -677,6 +699,7 @@ pub fn shared_engine(key: EngineKey) -> wasmtime::Result<SharedEngine> {
         linker: Arc::new(make_linker(&engine)?),
         engine,
         epoch_checks: key.epoch_checks,
+        clock: key.clock,
     };
     engines.insert(key, shared.clone());
     Ok(shared)

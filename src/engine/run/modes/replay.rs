@@ -36,6 +36,7 @@ pub(crate) fn start_replay(
         last_break_before: None,
         located: None,
         last_write_at: None,
+        clock_retry: None,
     });
     sandbox.store.data_mut().replay = Some(Replayer::new(Arc::clone(&source.0)));
     Ok(())

@@ -32,6 +32,26 @@ fn search(
     (!control.is_cancelled()).then_some(found)
 }
 
+/// The moment of a trap a clocked replay could not place: a quiet replay that single-steps
+/// from the last tick before it (`tick`) counts to it. `None` when Stop ended it.
+pub(crate) fn place_trap(
+    run: Run,
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    tick: u64,
+) -> Option<u64> {
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Count);
+    let quiet = Arc::new(control.child());
+    quiet.place_trap_from(tick);
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.is_cancelled() || !matches!(found.outcome, RunOutcome::Trapped { .. }) {
+        return None;
+    }
+    found.replay.and_then(|r| r.instructions)
+}
+
 /// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
 /// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
 /// either replay.

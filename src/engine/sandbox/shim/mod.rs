@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::{Caller, Extern, Func, Linker, Memory, Module, Store, Val};
 
 use crate::engine::record::{CallEnd, Divergence};
+use crate::engine::sandbox::clock::Clock;
 use crate::engine::sandbox::watch::HostCall;
 use crate::engine::sandbox::{EngineKey, Host, SharedEngine};
 use crate::engine::wasi::{ShimInstance, is_wasi_module};
@@ -247,6 +248,20 @@ async fn call(
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
+    // A clocked replay: a yield in here is not the clock's, and the count is settled here,
+    // so this call's moment is exact.
+    let clock = caller.data().clock.clone();
+    let _busy = clock.as_deref().map(Clock::busy);
+    if clock.is_some()
+        && let Some(moment) = crate::engine::sandbox::clock::moment(&caller)
+        && let Some(moments) = caller
+            .data()
+            .calls
+            .as_ref()
+            .and_then(|l| l.moments.as_ref())
+    {
+        moments.store(moment, std::sync::atomic::Ordering::Relaxed);
+    }
     let memory = instance(&mut caller, shim).await?;
     let entering = {
         let (data, host) = memory.data_and_store_mut(&mut caller);
@@ -276,8 +291,10 @@ async fn call(
     let replaying = through.caller.data().replay.is_some();
     // The sandbox's own work in a WASI call (the shim's wasm, the quota's measuring calls)
     // costs the guest no fuel: fuel counts the guest's instructions, and a recorded run and
-    // its replay (which skips that work) must burn the same.
-    let fuel = through.caller.get_fuel().ok();
+    // its replay (which skips that work) must burn the same. A clocked replay runs none of it,
+    // and setting its fuel would restart the clock's tick.
+    let clocked = through.caller.data().clock.is_some();
+    let fuel = through.caller.get_fuel().ok().filter(|_| !clocked);
     if let Some(fuel) = fuel {
         let _ = through.caller.set_fuel(fuel.saturating_add(SANDBOX_FUEL));
     }
