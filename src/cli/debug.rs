@@ -1,9 +1,12 @@
 //! `wasmscope run --debug` and `--break`: logpoints resolved before the run, and the trapping
-//! frame's locals, operand stack and the globals printed under the backtrace.
+//! frame's source variables (from DWARF), locals, operand stack and the globals printed under
+//! the backtrace.
 
 use std::io::Write;
 
-use crate::engine::debug::{BreakAction, Breakpoint, DebugValue, resolve_breakpoint};
+use crate::engine::debug::{
+    BreakAction, Breakpoint, DebugValue, SourceVariable, resolve_breakpoint,
+};
 use crate::engine::{RunReport, TrapInfo};
 
 /// Resolves the `--break` specs against the module before anything runs; an error says which
@@ -45,6 +48,10 @@ pub fn print_trap_state(err: &mut impl Write, trap: &TrapInfo) {
     let Some(state) = trap.frames.first().and_then(|f| f.state.as_ref()) else {
         return;
     };
+    if !state.variables.is_empty() {
+        let _ = writeln!(err, "variables of frame 0 (from the DWARF):");
+        print_variables(err, &state.variables, 1);
+    }
     let _ = writeln!(err, "locals of frame 0:");
     if state.locals.is_empty() {
         let _ = writeln!(err, "    (none)");
@@ -80,5 +87,25 @@ fn print_values(err: &mut impl Write, values: &[DebugValue]) {
             .as_deref()
             .map_or_else(|| format!("${}", value.index), |n| format!("${n}"));
         let _ = writeln!(err, "    {name:<16} {:<9} {}", value.ty, value.value);
+    }
+}
+
+/// `    s                struct shape *   0x1ff0c`, members indented below, at most three
+/// levels and 16 members a level (the JSON report has them all).
+fn print_variables(err: &mut impl Write, variables: &[SourceVariable], depth: usize) {
+    for variable in variables.iter().take(16) {
+        let indent = "    ".repeat(depth);
+        let _ = writeln!(
+            err,
+            "{indent}{:<16} {:<16} {}",
+            variable.name, variable.ty, variable.value
+        );
+        if depth < 3 {
+            print_variables(err, &variable.members, depth + 1);
+        }
+    }
+    if variables.len() > 16 {
+        let indent = "    ".repeat(depth);
+        let _ = writeln!(err, "{indent}(… {} more)", variables.len() - 16);
     }
 }

@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use eframe::egui;
 use egui::RichText;
 
-use crate::engine::debug::{DebugCommand, DebugValue, FrameState, PausedState, SourceContext};
+use crate::engine::debug::{
+    DebugCommand, DebugValue, FrameState, PausedState, SourceContext, SourceVariable,
+};
 use crate::engine::{FrameInfo, ModuleInfo, ModuleKind, RunReport, SandboxPolicy};
 use crate::ui::command::Command;
 use crate::ui::session::Session;
@@ -351,7 +353,19 @@ pub fn frame_state_ui(
     memory_bytes: u64,
     commands: &mut Vec<Command>,
 ) {
-    ui.strong("Locals");
+    if !state.variables.is_empty() {
+        ui.strong("Variables").on_hover_text(
+            "The program's own variables, by their names in its source (from the module's \
+             DWARF). The wasm locals below are what the compiled code works with.",
+        );
+        variables_ui(ui, &state.variables, "vars");
+        ui.add_space(6.0);
+    }
+    ui.strong(if state.variables.is_empty() {
+        "Locals"
+    } else {
+        "Wasm locals"
+    });
     if state.locals.is_empty() {
         ui.weak("(none)");
     }
@@ -487,5 +501,23 @@ pub fn code_button_ui(
         && let Some(frame) = entry
     {
         commands.push(Command::ShowCode(frame));
+    }
+}
+
+/// Source variables as a tree: a name, its type and value; members, elements and pointees
+/// fold out below.
+fn variables_ui(ui: &mut egui::Ui, variables: &[SourceVariable], id: &str) {
+    for (i, variable) in variables.iter().enumerate() {
+        let line = format!("{}: {} = {}", variable.name, variable.ty, variable.value);
+        if variable.members.is_empty() {
+            ui.monospace(line);
+        } else {
+            egui::CollapsingHeader::new(RichText::new(line).monospace())
+                .id_salt(format!("{id}/{i}"))
+                .default_open(false)
+                .show(ui, |ui| {
+                    variables_ui(ui, &variable.members, &format!("{id}/{i}"))
+                });
+        }
     }
 }

@@ -161,9 +161,17 @@ impl Client {
     /// The innermost frame's local called `name`.
     pub fn local(&mut self, name: &str) -> String {
         let scopes = self.ok("scopes", json!({ "frameId": 1 }));
-        assert_eq!(scopes["scopes"][0]["name"], "Locals");
-        assert_eq!(scopes["scopes"][1]["name"], "Operand stack");
-        let reference = scopes["scopes"][0]["variablesReference"].clone();
+        let scope = |name: &str| {
+            scopes["scopes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap_or_else(|| panic!("no scope {name} in {scopes}"))
+                .clone()
+        };
+        scope("Operand stack");
+        let reference = scope("Locals")["variablesReference"].clone();
         let variables = self.ok("variables", json!({ "variablesReference": reference }));
         let found = variables["variables"]
             .as_array()

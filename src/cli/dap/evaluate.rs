@@ -7,11 +7,13 @@
 //!   `global 0`, `[2]` (operand stack slot, from the bottom);
 //! - memory: `*(u32*)0x1000`, `*(i64*)$ptr` (`u8`, `i8`, `u16`, `i16`, `u32`, `i32`, `u64`,
 //!   `i64`, `f32`, `f64`, little-endian), and `mem[0x1000..0x1010]` (at most 256 bytes, hex);
-//! - a number, `0x1a` or `26`, to convert.
+//! - a number, `0x1a` or `26`, to convert;
+//! - the program's own variables, when the module has DWARF: `area`, `s->width`, `*s`,
+//!   `box.name[2]` (a `$` before a name means the wasm local or global of that name).
 
 use serde_json::{Value, json};
 
-use crate::engine::debug::{DebugValue, PausedState};
+use crate::engine::debug::{DebugValue, PausedState, find_variable};
 
 /// The most bytes `mem[a..b]` shows.
 const MAX_SHOWN_BYTES: u64 = 256;
@@ -53,6 +55,20 @@ fn value_of(paused: &PausedState, frame: usize, expression: &str) -> Result<Eval
         .and_then(|r| r.strip_suffix(']'))
     {
         return bytes(paused, frame, range);
+    }
+    // The program's own variables (from DWARF) by their source path: `s->width`, `name[3]`.
+    let source = paused
+        .frames
+        .get(frame)
+        .and_then(|f| f.state.as_ref())
+        .filter(|_| !expression.starts_with('$'))
+        .and_then(|state| find_variable(&state.variables, expression));
+    if let Some(variable) = source {
+        return Ok((
+            variable.value.clone(),
+            Some(variable.ty.clone()),
+            variable.address,
+        ));
     }
     let value = named(paused, frame, expression)?;
     Ok((
@@ -230,6 +246,7 @@ mod tests {
                     locals_omitted: 0,
                     stack_omitted: 0,
                     operands: Vec::new(),
+                    variables: Vec::new(),
                 }),
             }],
             state: crate::engine::debug::DebugState {

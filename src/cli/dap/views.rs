@@ -20,6 +20,76 @@ const MAX_READ_BYTES: u64 = 1 << 20;
 /// The `variablesReference` of the globals; a frame's locals and operand stack follow.
 const GLOBALS: i64 = 1;
 
+/// The mark of a source variable's `variablesReference`: with it, the frame (6 bits) and the
+/// path to the variable, up to three member indices from 1 (7 bits each; 0 ends the path).
+const SOURCE: i64 = 1 << 30;
+
+/// The reference of the source variables at `path` in frame `frame` (0 when it cannot have
+/// one: too deep, or past the indices a reference holds).
+fn source_reference(frame: usize, path: &[usize]) -> i64 {
+    if frame >= 64 || path.len() > 3 || path.iter().any(|i| *i >= 127) {
+        return 0;
+    }
+    let mut reference = SOURCE | ((frame as i64) << 21);
+    for (level, index) in path.iter().enumerate() {
+        reference |= ((*index as i64) + 1) << (14 - 7 * level);
+    }
+    reference
+}
+
+/// The frame and path a source reference names.
+fn source_path(reference: i64) -> Option<(usize, Vec<usize>)> {
+    if reference & SOURCE == 0 {
+        return None;
+    }
+    let frame = ((reference >> 21) & 63) as usize;
+    let path = (0..3)
+        .map(|level| (reference >> (14 - 7 * level)) & 127)
+        .take_while(|index| *index != 0)
+        .map(|index| index as usize - 1)
+        .collect();
+    Some((frame, path))
+}
+
+/// `variables` of a source variable (or of a frame's list of them): members by name, each
+/// with a reference to its own members.
+fn source_variables(paused: &PausedState, frame: usize, path: &[usize]) -> Result<Value, String> {
+    let missing = || "those variables are not there (the stop has moved on)".to_owned();
+    let mut list = &paused
+        .frames
+        .get(frame)
+        .and_then(|f| f.state.as_ref())
+        .ok_or_else(missing)?
+        .variables;
+    for index in path {
+        list = &list.get(*index).ok_or_else(missing)?.members;
+    }
+    let entries: Vec<Value> = list
+        .iter()
+        .enumerate()
+        .map(|(i, variable)| {
+            let mut inner = path.to_vec();
+            inner.push(i);
+            let reference = if variable.members.is_empty() {
+                0
+            } else {
+                source_reference(frame, &inner)
+            };
+            let mut entry = json!({
+                "name": variable.name,
+                "value": variable.value,
+                "type": variable.ty,
+                "variablesReference": reference,
+            });
+            if let Some(address) = variable.address.filter(|a| *a < paused.memory_bytes) {
+                entry["memoryReference"] = json!(format!("{address:#x}"));
+            }
+            entry
+        })
+        .collect();
+    Ok(json!({ "variables": entries }))
+}
+
 /// The debugged module: its bytes, line table and text, read once.
 pub struct Target {
     wasm: Arc<[u8]>,
@@ -260,18 +330,25 @@ pub fn scopes(paused: &PausedState, arguments: &Value) -> Result<Value, String> 
         .ok()
         .and_then(|i| paused.frames.get(i))
         .ok_or_else(|| format!("there is no frame {id}"))?;
-    let (locals, stack) = frame
-        .state
-        .as_ref()
-        .map_or((0, 0), |s| (s.locals.len(), s.stack.len()));
-    Ok(json!({ "scopes": [
-        { "name": "Locals", "presentationHint": "locals", "variablesReference": 2 * id,
-          "namedVariables": locals, "expensive": false },
-        { "name": "Operand stack", "presentationHint": "registers",
-          "variablesReference": 2 * id + 1, "indexedVariables": stack, "expensive": false },
-        { "name": "Globals", "variablesReference": GLOBALS,
-          "namedVariables": paused.state.globals.len(), "expensive": false },
-    ]}))
+    let (locals, stack, variables) = frame.state.as_ref().map_or((0, 0, 0), |s| {
+        (s.locals.len(), s.stack.len(), s.variables.len())
+    });
+    // The program's own variables (from DWARF) first, when the frame has them.
+    let source = (variables > 0).then(|| {
+        json!({ "name": "Variables", "presentationHint": "locals",
+          "variablesReference": source_reference(id as usize - 1, &[]),
+          "namedVariables": variables, "expensive": false })
+    });
+    let wasm = [
+        json!({ "name": "Locals", "presentationHint": "locals", "variablesReference": 2 * id,
+          "namedVariables": locals, "expensive": false }),
+        json!({ "name": "Operand stack", "presentationHint": "registers",
+          "variablesReference": 2 * id + 1, "indexedVariables": stack, "expensive": false }),
+        json!({ "name": "Globals", "variablesReference": GLOBALS,
+          "namedVariables": paused.state.globals.len(), "expensive": false }),
+    ];
+    let scopes: Vec<Value> = source.into_iter().chain(wasm).collect();
+    Ok(json!({ "scopes": scopes }))
 }
 
 /// `variables` of a scope: values in wasm notation; an `i32` inside memory carries a
@@ -280,6 +357,9 @@ pub fn variables(paused: &PausedState, arguments: &Value) -> Result<Value, Strin
     let reference = arguments["variablesReference"]
         .as_i64()
         .ok_or("variables needs `variablesReference`")?;
+    if let Some((frame, path)) = source_path(reference) {
+        return source_variables(paused, frame, &path);
+    }
     let (values, kind): (&[DebugValue], &str) = if reference == GLOBALS {
         (&paused.state.globals, "global")
     } else {

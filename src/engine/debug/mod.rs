@@ -15,6 +15,8 @@
 //! | `breaks.rs` | `--break` specs resolved to an instruction; what a logpoint recorded. |
 //! | `control.rs` | The face's side: commands, the paused state, the paused-time clock. |
 //! | `source.rs` | The source lines around a DWARF `file:line`. |
+//! | `variables.rs` | A module's DWARF, indexed: the program's own variables at a frame. |
+//! | `source_values.rs` | Reading those variables: locations, types, values in words. |
 //!
 //! This is the data debug mode carries; the machinery that reads a stopped guest and handles
 //! a debug run is [`crate::engine::debugger`], above the sandbox.
@@ -26,7 +28,9 @@ pub mod breaks;
 pub mod control;
 pub mod module_map;
 pub mod source;
+pub mod source_values;
 pub mod values;
+pub mod variables;
 
 pub use breaks::{
     BreakAction, BreakError, BreakReport, Breakpoint, LogHit, breakpoint_at, operands_watch,
@@ -35,7 +39,11 @@ pub use breaks::{
 pub use control::{DebugCommand, DebugControl, PauseReason, PausedState};
 pub use module_map::ModuleMap;
 pub use source::{SourceContext, source_context};
-pub use values::{DebugState, DebugValue, FrameState, wasm_type_text, wasm_value_text};
+pub use values::{
+    DebugState, DebugValue, FrameState, FrameView, SourceVariable, find as find_variable,
+    wasm_type_text, wasm_value_text,
+};
+pub use variables::SourceInfo;
 
 /// The innermost frames whose state is captured; deeper frames are counted, not read.
 pub const MAX_FRAMES: usize = 64;

@@ -54,6 +54,10 @@ pub struct FrameState {
     /// the operand stack, bottom first (an `i32.div_s` by zero: `7`, `0`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operands: Vec<DebugValue>,
+    /// The program's own variables in scope here, by their source names (from the module's
+    /// DWARF; empty without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<SourceVariable>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -130,4 +134,99 @@ pub fn wasm_type_text(value: &Val) -> &'static str {
         Val::ExnRef(_) => "exnref",
         Val::ContRef(_) => "contref",
     }
+}
+
+/// One variable (or member, element, pointee) as the source names it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceVariable {
+    /// Its name (`area`, `width`, `[3]`, `*s`).
+    pub name: String,
+    /// Its type as the source writes it (`int`, `struct shape *`, `char[8]`).
+    pub ty: String,
+    /// Its value in words: a number, a string, `{ width = 3, … }`, or why it is not shown
+    /// (`optimized out`).
+    pub value: String,
+    /// Where it lives in linear memory, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<u64>,
+    /// Its members, elements or pointee.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<SourceVariable>,
+}
+
+impl SourceVariable {
+    /// The member named `name` (`width`, `[3]`, `*s`).
+    pub fn member(&self, name: &str) -> Option<&SourceVariable> {
+        self.members.iter().find(|m| m.name == name)
+    }
+}
+
+/// What the reader needs of a stopped frame: where it is and the values it can read.
+pub struct FrameView<'a> {
+    /// The frame's pc, as a module offset.
+    pub pc: u64,
+    /// The frame's wasm locals, as raw bits (`None`: not readable).
+    pub locals: &'a [Option<u64>],
+    /// The instance's globals, as raw bits.
+    pub globals: &'a [Option<u64>],
+    /// The frame's operand stack, bottom first, as raw bits.
+    pub stack: &'a [Option<u64>],
+    /// Linear memory 0 (as much of it as was read).
+    pub memory: &'a [u8],
+}
+
+/// The variable a source path names among `variables`: `area`, `s->width`, `box.name[2]`,
+/// `*s`, `s->label`. `None` when a step names nothing there.
+pub fn find<'a>(variables: &'a [SourceVariable], path: &str) -> Option<&'a SourceVariable> {
+    let path = path.trim();
+    let (deref, path) = match path.strip_prefix('*') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, path),
+    };
+    let (first, mut rest) = identifier(path);
+    let mut at = variables.iter().find(|v| v.name == first)?;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let member = match rest.strip_prefix("->") {
+            Some(after) => {
+                at = pointee(at)?;
+                Some(after)
+            }
+            None => rest.strip_prefix('.'),
+        };
+        if let Some(after) = member {
+            let (name, tail) = identifier(after.trim_start());
+            at = at.member(name)?;
+            rest = tail;
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix('[') {
+            let (index, tail) = after.split_once(']')?;
+            let index: u64 = index.trim().parse().ok()?;
+            let element = format!("[{index}]");
+            at = at
+                .member(&element)
+                .or_else(|| pointee(at).and_then(|p| p.member(&element)))?;
+            rest = tail;
+            continue;
+        }
+        return None;
+    }
+    if deref { pointee(at) } else { Some(at) }
+}
+
+/// A name at the start of `text`, and what follows it.
+fn identifier(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    text.split_at(end)
+}
+
+/// What a pointer variable points at (its one `*name` member).
+fn pointee(variable: &SourceVariable) -> Option<&SourceVariable> {
+    variable.members.iter().find(|m| m.name.starts_with('*'))
 }

@@ -10,25 +10,43 @@ use std::time::Duration;
 use wasmtime::{FrameHandle, Module, StoreContextMut, Val, ValType};
 
 use crate::engine::debug::control::{PauseReason, PausedState};
-use crate::engine::debug::module_map::{ModuleMap, call_site, operators_of};
+use crate::engine::debug::module_map::{ModuleMap, call_site, has_dwarf_sections, operators_of};
 use crate::engine::debug::source::{SourceContext, source_context};
+use crate::engine::debug::values::FrameView;
 use crate::engine::debug::values::{
     DebugState, DebugValue, FrameState, wasm_type_text, wasm_value_text,
 };
+use crate::engine::debug::variables::SourceInfo;
 use crate::engine::debug::{MAX_FRAMES, MAX_VALUES, PAUSE_MEMORY_BYTES};
 use crate::engine::outcome::{FrameInfo, TrapInfo};
 use crate::engine::sandbox::Host;
 
-/// Each module's names and code layout, read once per run, keyed by the module's index in
-/// the engine.
+/// Each module's names and code layout, and its DWARF, read once per run, keyed by the
+/// module's index in the engine.
 #[derive(Default)]
-pub(crate) struct Maps(Mutex<HashMap<u64, Arc<ModuleMap>>>);
+pub(crate) struct Maps {
+    maps: Mutex<HashMap<u64, Arc<ModuleMap>>>,
+    sources: Mutex<HashMap<u64, Option<Arc<SourceInfo>>>>,
+}
 
 impl Maps {
+    /// The DWARF of `module`, read on first need; `None` without any.
+    pub(crate) fn sources(&self, module: &Module) -> Option<Arc<SourceInfo>> {
+        let key = module.debug_index_in_engine();
+        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        sources
+            .entry(key)
+            .or_insert_with(|| {
+                let wasm = module.debug_bytecode().filter(|w| has_dwarf_sections(w))?;
+                SourceInfo::parse(wasm).map(Arc::new)
+            })
+            .clone()
+    }
+
     /// The map of `module` (empty when its bytes cannot be read: names are optional).
     pub(crate) fn of(&self, module: &Module) -> Arc<ModuleMap> {
         let key = module.debug_index_in_engine();
-        let mut maps = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut maps = self.maps.lock().unwrap_or_else(|p| p.into_inner());
         maps.entry(key)
             .or_insert_with(|| {
                 Arc::new(
@@ -121,6 +139,96 @@ pub(crate) fn frame_state(
         locals_omitted,
         stack_omitted,
         operands: Vec::new(),
+        variables: Vec::new(),
+    }
+}
+
+/// The most wasm values of one kind read for the DWARF's locations.
+const MAX_RAW_VALUES: u32 = 4_096;
+
+/// A frame's wasm values as raw bits, for its source variables.
+struct RawFrame {
+    /// Its index in the captured frames.
+    at: usize,
+    module: Module,
+    pc: u64,
+    locals: Vec<Option<u64>>,
+    stack: Vec<Option<u64>>,
+}
+
+impl RawFrame {
+    fn read(
+        store: &mut StoreContextMut<'_, Host>,
+        frame: &FrameHandle,
+        at: usize,
+        module: Module,
+        pc: usize,
+    ) -> Self {
+        let locals = frame
+            .num_locals(&mut *store)
+            .unwrap_or(0)
+            .min(MAX_RAW_VALUES);
+        let stack = frame
+            .num_stacks(&mut *store)
+            .unwrap_or(0)
+            .min(MAX_RAW_VALUES);
+        Self {
+            at,
+            module,
+            pc: pc as u64,
+            locals: (0..locals)
+                .map(|i| frame.local(&mut *store, i).ok().and_then(|v| bits(&v)))
+                .collect(),
+            stack: (0..stack)
+                .map(|i| frame.stack(&mut *store, i).ok().and_then(|v| bits(&v)))
+                .collect(),
+        }
+    }
+}
+
+/// A number's bits (a reference has none the DWARF can use).
+fn bits(value: &Val) -> Option<u64> {
+    match value {
+        Val::I32(v) => Some(u64::from(*v as u32)),
+        Val::I64(v) => Some(*v as u64),
+        Val::F32(v) => Some(u64::from(*v)),
+        Val::F64(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// Gives each frame that has DWARF its source variables, read with the instance's globals and
+/// memory.
+fn add_variables(
+    store: &mut StoreContextMut<'_, Host>,
+    maps: &Maps,
+    instance: wasmtime::Instance,
+    raws: Vec<RawFrame>,
+    frames: &mut [FrameInfo],
+) {
+    let mut globals = Vec::new();
+    while let Some(global) = instance.debug_global(&mut *store, globals.len() as u32) {
+        globals.push(bits(&global.get(&mut *store)));
+        if globals.len() as u32 >= MAX_RAW_VALUES {
+            break;
+        }
+    }
+    let memory = instance.debug_memory(&mut *store, 0);
+    let data: &[u8] = memory.as_ref().map_or(&[], |m| m.data(&*store));
+    for raw in raws {
+        let Some(sources) = maps.sources(&raw.module) else {
+            continue;
+        };
+        let view = FrameView {
+            pc: raw.pc,
+            locals: &raw.locals,
+            globals: &globals,
+            stack: &raw.stack,
+            memory: data,
+        };
+        if let Some(state) = frames.get_mut(raw.at).and_then(|f| f.state.as_mut()) {
+            state.variables = sources.variables(&view);
+        }
     }
 }
 
@@ -136,6 +244,7 @@ pub(crate) fn capture_frames(
     let mut instance_map = None;
     let mut cursor = store.debug_exit_frames().next();
     let mut deeper = 0u32;
+    let mut raws = Vec::new();
     while let Some(frame) = cursor {
         if frames.len() < MAX_FRAMES {
             if let Some((module, map, func_index, mut offset)) = frame_place(store, &frame, maps) {
@@ -150,6 +259,9 @@ pub(crate) fn capture_frames(
                         .and_then(|wasm| call_site(&map, wasm, offset))
                 {
                     offset = call;
+                }
+                if maps.sources(&module).is_some() {
+                    raws.push(RawFrame::read(store, &frame, frames.len(), module, offset));
                 }
                 frames.push(FrameInfo {
                     func_index,
@@ -186,6 +298,11 @@ pub(crate) fn capture_frames(
             }
         }
         state.globals = globals;
+    }
+    if let Some(instance) = instance
+        && !raws.is_empty()
+    {
+        add_variables(store, maps, instance, raws, &mut frames);
     }
     (frames, state, instance)
 }

@@ -1,0 +1,140 @@
+//! Source-level variables from a module's DWARF: a stopped frame's parameters and locals by
+//! their names in the program's source, with their types and values, read from the frame's
+//! wasm locals and globals and from linear memory (where `-O0` code keeps them, off the frame
+//! base). gimli parses the DWARF and evaluates the usual location expressions; the
+//! WebAssembly location operators (`DW_OP_WASM_location`: a local, a global, an operand) it
+//! parses but does not evaluate, so they are evaluated here.
+//!
+//! Everything here reads untrusted bytes: every step is bounded (members, elements, string
+//! bytes, the depth of pointers followed, the evaluation's steps), and what cannot be read
+//! says so in its value instead of showing a wrong number.
+
+use std::sync::Arc;
+
+use gimli::{EndianSlice, LittleEndian, UnitOffset};
+
+use crate::engine::debug::source_values::{R, read_frame};
+use crate::engine::debug::values::{FrameView, SourceVariable};
+
+/// A subprogram's code range, for finding a pc's function.
+struct Function {
+    low: u64,
+    high: u64,
+    /// Its unit's offset in `.debug_info`, and its entry's in the unit.
+    unit: gimli::DebugInfoOffset,
+    entry: UnitOffset,
+}
+
+/// A module's DWARF sections, kept, with its functions indexed by code range.
+pub struct SourceInfo {
+    sections: Vec<(String, Arc<[u8]>)>,
+    functions: Vec<Function>,
+    /// Where the code section's contents start: DWARF addresses count from there.
+    code_start: u64,
+}
+
+impl SourceInfo {
+    /// Reads `wasm`'s DWARF; `None` when it has none that can be read.
+    pub fn parse(wasm: &[u8]) -> Option<Self> {
+        let mut sections: Vec<(String, Arc<[u8]>)> = Vec::new();
+        let mut code_start = None;
+        for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+            match payload.ok()? {
+                wasmparser::Payload::CustomSection(reader)
+                    if reader.name().starts_with(".debug_") =>
+                {
+                    sections.push((reader.name().to_owned(), Arc::from(reader.data())));
+                }
+                wasmparser::Payload::CodeSectionStart { range, .. } => {
+                    code_start = Some(range.start as u64);
+                }
+                _ => {}
+            }
+        }
+        if !sections.iter().any(|(name, _)| name == ".debug_info") {
+            return None;
+        }
+        let mut info = Self {
+            sections,
+            functions: Vec::new(),
+            code_start: code_start?,
+        };
+        let mut functions = Vec::new();
+        {
+            let dwarf = info.dwarf()?;
+            let mut headers = dwarf.units();
+            while let Ok(Some(header)) = headers.next() {
+                let Some(offset) = header.offset().to_debug_info_offset(&header) else {
+                    continue;
+                };
+                let Ok(unit) = dwarf.unit(header) else {
+                    continue;
+                };
+                let mut entries = unit.entries();
+                while let Ok(Some(entry)) = entries.next_dfs() {
+                    if entry.tag() != gimli::DW_TAG_subprogram {
+                        continue;
+                    }
+                    let Ok(mut ranges) = dwarf.die_ranges(&unit, entry) else {
+                        continue;
+                    };
+                    while let Ok(Some(range)) = ranges.next() {
+                        if range.begin < range.end {
+                            functions.push(Function {
+                                low: range.begin,
+                                high: range.end,
+                                unit: offset,
+                                entry: entry.offset(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // Functions the linker dropped keep a range at address 0: never a frame's.
+        functions.retain(|f| f.low > 0);
+        functions.sort_by_key(|f| f.low);
+        info.functions = functions;
+        Some(info)
+    }
+
+    /// The sections as gimli reads them (borrowed: cheap to make again).
+    fn dwarf(&self) -> Option<gimli::Dwarf<R<'_>>> {
+        let load = |id: gimli::SectionId| -> Result<R<'_>, gimli::Error> {
+            let data = self
+                .sections
+                .iter()
+                .find(|(name, _)| name == id.name())
+                .map_or(&[][..], |(_, data)| &data[..]);
+            Ok(EndianSlice::new(data, LittleEndian))
+        };
+        gimli::Dwarf::load(load).ok()
+    }
+
+    /// The parameters and locals in scope at `frame`'s pc, in source order; empty when the
+    /// DWARF does not describe the function.
+    pub fn variables(&self, frame: &FrameView<'_>) -> Vec<SourceVariable> {
+        let Some(address) = frame.pc.checked_sub(self.code_start) else {
+            return Vec::new();
+        };
+        let at = self.functions.partition_point(|f| f.low <= address);
+        let Some(function) = self.functions[..at]
+            .iter()
+            .rev()
+            .take(8)
+            .find(|f| address < f.high)
+        else {
+            return Vec::new();
+        };
+        let Some(dwarf) = self.dwarf() else {
+            return Vec::new();
+        };
+        let Ok(header) = dwarf.debug_info.header_from_offset(function.unit) else {
+            return Vec::new();
+        };
+        let Ok(unit) = dwarf.unit(header) else {
+            return Vec::new();
+        };
+        read_frame(&dwarf, &unit, frame, address, function.entry)
+    }
+}

@@ -1,0 +1,362 @@
+//! Source-level variables from DWARF: a C program built `-O0 -g` prints its own variables and
+//! traps; the state at the trap names the same variables, by their names in the source, with
+//! the values the program printed.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+#[path = "common/dap.rs"]
+mod editor;
+#[path = "common/words.rs"]
+mod words;
+
+use editor::Client;
+use serde_json::{Value, json};
+use wasmscope::engine::debug::SourceVariable;
+use wasmscope::engine::{RunOutcome, SandboxPolicy, TrapInfo};
+use words::c_guest;
+
+/// Divides by zero in `area`, called with a pointer to `main`'s struct; prints what it has.
+const SHAPES: &str = r#"#include <stdio.h>
+
+enum color { RED, GREEN = 5, BLUE };
+
+struct shape {
+    int width;
+    int height;
+    char name[8];
+    enum color color;
+    const char *label;
+    unsigned char flags[3];
+};
+
+static int area(struct shape *s, int div) {
+    int area = s->width * s->height;
+    printf("area=%d div=%d name=%s label=%s color=%d flags1=%d\n", area, div, s->name,
+           s->label, (int)s->color, s->flags[1]);
+    fflush(stdout);
+    return area / div;
+}
+
+int main(void) {
+    struct shape box = { 3, 4, "box", GREEN, "a box", { 1, 42, 3 } };
+    int div = 0;
+    printf("width=%d height=%d\n", box.width, box.height);
+    return area(&box, div);
+}
+"#;
+
+/// The program's own words: `key=value` pairs it printed.
+fn printed(stdout: &str, key: &str) -> String {
+    stdout
+        .split(|c: char| c.is_whitespace())
+        .find_map(|word| word.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} not printed in {stdout}"))
+        .to_owned()
+}
+
+fn variable<'a>(frame: &'a [SourceVariable], name: &str) -> &'a SourceVariable {
+    frame
+        .iter()
+        .find(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no variable {name} in {frame:#?}"))
+}
+
+fn trapped() -> Option<(TrapInfo, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = c_guest(dir.path(), "shapes", SHAPES)?;
+    let ran = common::run_wasm(
+        "shapes.wasm",
+        std::fs::read(&wasm).unwrap(),
+        SandboxPolicy {
+            debug: true,
+            ..SandboxPolicy::default()
+        },
+    );
+    let RunOutcome::Trapped { trap } = ran.report.outcome.clone() else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    Some((trap, ran.stdout))
+}
+
+#[test]
+fn a_c_trap_shows_the_programs_variables_with_the_values_it_printed() {
+    let Some((trap, stdout)) = trapped() else {
+        return;
+    };
+    let frame = &trap.frames[0];
+    assert_eq!(frame.func_name.as_deref(), Some("area"));
+    let vars = &frame.state.as_ref().unwrap().variables;
+    assert_eq!(variable(vars, "area").value, printed(&stdout, "area"));
+    assert_eq!(variable(vars, "area").ty, "int");
+    assert_eq!(variable(vars, "div").value, printed(&stdout, "div"));
+    // The struct through its pointer, member by member.
+    let s = variable(vars, "s");
+    assert_eq!(s.ty, "struct shape *");
+    assert!(s.value.starts_with("0x"), "{}", s.value);
+    let shape = s.member("*s").unwrap();
+    assert_eq!(
+        shape.member("width").unwrap().value,
+        printed(&stdout, "width")
+    );
+    assert_eq!(
+        shape.member("height").unwrap().value,
+        printed(&stdout, "height")
+    );
+    assert_eq!(
+        shape.member("name").unwrap().value,
+        format!("{:?}", printed(&stdout, "name"))
+    );
+    assert_eq!(shape.member("name").unwrap().ty, "char[8]");
+    let color = printed(&stdout, "color");
+    assert_eq!(
+        shape.member("color").unwrap().value,
+        format!("GREEN ({color})")
+    );
+    let label = &shape.member("label").unwrap().value;
+    assert!(label.ends_with(" \"a box\""), "{label}");
+    let flags = shape.member("flags").unwrap();
+    // A character as gdb shows it: its number, then the character.
+    assert_eq!(
+        flags.member("[1]").unwrap().value,
+        format!("{} '*'", printed(&stdout, "flags1"))
+    );
+    // The caller's own frame: its struct in place, and its `div`.
+    // (wasi-libc calls a `main(void)` `__original_main` in the name section.)
+    let caller = trap
+        .frames
+        .iter()
+        .find(|f| f.func_name.as_deref().is_some_and(|n| n.ends_with("main")));
+    let caller = &caller.unwrap().state.as_ref().unwrap().variables;
+    let boxed = variable(caller, "box");
+    assert_eq!(boxed.ty, "struct shape");
+    assert_eq!(boxed.member("width").unwrap().value, "3");
+    assert_eq!(
+        boxed.address, shape.address,
+        "the pointer points at main's box"
+    );
+    assert_eq!(variable(caller, "div").value, "0");
+}
+
+#[test]
+fn an_editor_reads_the_same_variables_nested_and_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = c_guest(dir.path(), "shapes", SHAPES) else {
+        return;
+    };
+    let mut dap = Client::running(&wasm);
+    let stopped = dap.event("stopped");
+    assert_eq!(stopped["reason"], "exception", "{stopped}");
+    let scopes = dap.ok("scopes", json!({ "frameId": 1 }));
+    assert_eq!(scopes["scopes"][0]["name"], "Variables", "{scopes}");
+    let named = |list: &Value, name: &str| -> Value {
+        list["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {list}"))
+            .clone()
+    };
+    let top = dap.ok(
+        "variables",
+        json!({ "variablesReference": scopes["scopes"][0]["variablesReference"] }),
+    );
+    assert_eq!(named(&top, "area")["value"], "12");
+    let s = named(&top, "s");
+    assert_eq!(s["type"], "struct shape *");
+    let pointee = dap.ok(
+        "variables",
+        json!({ "variablesReference": s["variablesReference"] }),
+    );
+    let shape = named(&pointee, "*s");
+    let members = dap.ok(
+        "variables",
+        json!({ "variablesReference": shape["variablesReference"] }),
+    );
+    assert_eq!(named(&members, "height")["value"], "4");
+    assert_eq!(named(&members, "name")["value"], "\"box\"");
+    // Paths as a watch or the debug console writes them.
+    let evaluate = |dap: &mut Client, expression: &str, frame: i64| -> String {
+        let answer = dap.ok(
+            "evaluate",
+            json!({ "expression": expression, "frameId": frame, "context": "watch" }),
+        );
+        answer["result"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(evaluate(&mut dap, "s->width", 1), "3");
+    assert_eq!(evaluate(&mut dap, "s->flags[1]", 1), "42 '*'");
+    assert_eq!(evaluate(&mut dap, "s->color", 1), "GREEN (5)");
+    assert_eq!(evaluate(&mut dap, "box.height", 2), "4");
+    dap.ok("disconnect", json!({}));
+}
+
+#[test]
+fn the_cli_prints_the_variables_under_the_trap() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = c_guest(dir.path(), "shapes", SHAPES) else {
+        return;
+    };
+    let out = common::wasmscope(&["run", "--debug", wasm.to_str().unwrap()]);
+    let stderr = common::text(&out.stderr);
+    assert!(
+        stderr.contains("variables of frame 0 (from the DWARF):"),
+        "{stderr}"
+    );
+    let line = |name: &str| {
+        stderr
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line in {stderr}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("area"), "area int 12");
+    assert_eq!(line("height"), "height int 4");
+    assert_eq!(line("name"), "name char[8] \"box\"");
+}
+
+/// A module with no code worth running and hand-made DWARF: a function over the whole code
+/// section whose variable's type is hostile (`kind` picks how).
+fn hostile_module(kind: &str) -> Vec<u8> {
+    use gimli::write::{AttributeValue, DwarfUnit, EndianVec, Expression, Sections, UnitEntryId};
+    let encoding = gimli::Encoding {
+        format: gimli::Format::Dwarf32,
+        version: 4,
+        address_size: 4,
+    };
+    let mut dwarf = DwarfUnit::new(encoding);
+    let root = dwarf.unit.root();
+    let add = |dwarf: &mut DwarfUnit, parent: UnitEntryId, tag| dwarf.unit.add(parent, tag);
+    let function = add(&mut dwarf, root, gimli::DW_TAG_subprogram);
+    let entry = dwarf.unit.get_mut(function);
+    entry.set(gimli::DW_AT_name, AttributeValue::String(b"f".to_vec()));
+    entry.set(
+        gimli::DW_AT_low_pc,
+        AttributeValue::Address(gimli::write::Address::Constant(1)),
+    );
+    entry.set(gimli::DW_AT_high_pc, AttributeValue::Udata(1_000));
+    // Frame base: wasm local 0.
+    entry.set(
+        gimli::DW_AT_frame_base,
+        AttributeValue::Exprloc(Expression::raw(vec![0xed, 0x00, 0x00, 0x9f])),
+    );
+    let ty = add(
+        &mut dwarf,
+        root,
+        match kind {
+            "pointer" => gimli::DW_TAG_pointer_type,
+            "array" => gimli::DW_TAG_array_type,
+            _ => gimli::DW_TAG_structure_type,
+        },
+    );
+    // The type is made of itself.
+    dwarf
+        .unit
+        .get_mut(ty)
+        .set(gimli::DW_AT_type, AttributeValue::UnitRef(ty));
+    if kind == "array" {
+        let range = add(&mut dwarf, ty, gimli::DW_TAG_subrange_type);
+        dwarf
+            .unit
+            .get_mut(range)
+            .set(gimli::DW_AT_count, AttributeValue::Udata(u64::MAX));
+    }
+    if kind == "struct" {
+        dwarf
+            .unit
+            .get_mut(ty)
+            .set(gimli::DW_AT_byte_size, AttributeValue::Udata(8));
+        for i in 0..64 {
+            let member = add(&mut dwarf, ty, gimli::DW_TAG_member);
+            let entry = dwarf.unit.get_mut(member);
+            entry.set(
+                gimli::DW_AT_name,
+                AttributeValue::String(format!("m{i}").into_bytes()),
+            );
+            entry.set(gimli::DW_AT_type, AttributeValue::UnitRef(ty));
+            entry.set(gimli::DW_AT_data_member_location, AttributeValue::Udata(i));
+        }
+    }
+    let variable = add(&mut dwarf, function, gimli::DW_TAG_variable);
+    let entry = dwarf.unit.get_mut(variable);
+    entry.set(gimli::DW_AT_name, AttributeValue::String(b"v".to_vec()));
+    entry.set(gimli::DW_AT_type, AttributeValue::UnitRef(ty));
+    // At the frame base + 16.
+    entry.set(
+        gimli::DW_AT_location,
+        AttributeValue::Exprloc(Expression::raw(vec![0x91, 0x10])),
+    );
+    let mut sections = Sections::new(EndianVec::new(gimli::LittleEndian));
+    dwarf.write(&mut sections).unwrap();
+    // The module: one function of type () -> () with an empty body (its code section's
+    // contents start at byte 20), then the DWARF as custom sections.
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]);
+    wasm.extend([0x03, 0x02, 0x01, 0x00]);
+    wasm.extend([0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
+    sections
+        .for_each(|id, data| {
+            let name = id.name().as_bytes();
+            let data = data.slice();
+            if !data.is_empty() {
+                let mut body = vec![name.len() as u8];
+                body.extend(name);
+                body.extend(data);
+                wasm.push(0);
+                let mut size = body.len();
+                loop {
+                    let byte = (size & 0x7f) as u8;
+                    size >>= 7;
+                    wasm.push(if size > 0 { byte | 0x80 } else { byte });
+                    if size == 0 {
+                        break;
+                    }
+                }
+                wasm.extend(body);
+            }
+            Ok::<(), gimli::write::Error>(())
+        })
+        .unwrap();
+    wasm
+}
+
+#[test]
+fn hostile_dwarf_types_end_in_a_bounded_answer() {
+    use wasmscope::engine::debug::{FrameView, SourceInfo};
+    let memory = vec![0x10u8; 1 << 16];
+    for kind in ["pointer", "array", "struct"] {
+        let wasm = hostile_module(kind);
+        let info = SourceInfo::parse(&wasm).unwrap_or_else(|| panic!("{kind}: no DWARF read"));
+        let started = std::time::Instant::now();
+        let view = FrameView {
+            pc: 20 + 10,
+            locals: &[Some(0x100)],
+            globals: &[],
+            stack: &[],
+            memory: &memory,
+        };
+        let vars = info.variables(&view);
+        assert_eq!(vars.len(), 1, "{kind}: {vars:?}");
+        assert_eq!(vars[0].name, "v");
+        assert_eq!(
+            vars[0].address,
+            Some(0x110),
+            "{kind}: the frame base plus 16"
+        );
+        fn count(v: &SourceVariable) -> usize {
+            1 + v.members.iter().map(count).sum::<usize>()
+        }
+        assert!(
+            count(&vars[0]) <= 4_096,
+            "{kind}: {} values",
+            count(&vars[0])
+        );
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "{kind}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
