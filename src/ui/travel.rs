@@ -424,10 +424,11 @@ fn when(before: u64) -> String {
     }
 }
 
-/// How long a replay to `moment` takes, when it is long enough to wait for: counting runs
-/// about 10 million instructions a second.
+/// How long a replay to `moment` takes, when it is long enough to wait for: on the travel
+/// clock a replay runs debug-mode code at full speed, some 300 million instructions a second
+/// on a C program (more on a tight loop), and single-steps only the last stretch.
 pub fn how_long(moment: u64) -> String {
-    const PER_SECOND: u64 = 10_000_000;
+    const PER_SECOND: u64 = 300_000_000;
     if moment < 2 * PER_SECOND {
         String::new()
     } else {
