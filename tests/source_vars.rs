@@ -197,7 +197,14 @@ fn the_cli_prints_the_variables_under_the_trap() {
     let Some(wasm) = c_guest(dir.path(), "shapes", SHAPES) else {
         return;
     };
-    let out = common::wasmscope(&["run", "--debug", wasm.to_str().unwrap()]);
+    let page = dir.path().join("report.html");
+    let out = common::wasmscope(&[
+        "run",
+        "--debug",
+        "--html",
+        page.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+    ]);
     let stderr = common::text(&out.stderr);
     assert!(
         stderr.contains("variables of frame 0 (from the DWARF):"),
@@ -215,6 +222,17 @@ fn the_cli_prints_the_variables_under_the_trap() {
     assert_eq!(line("area"), "area int 12");
     assert_eq!(line("height"), "height int 4");
     assert_eq!(line("name"), "name char[8] \"box\"");
+    // The HTML report: the same tree, folding out, the guest's text escaped.
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("Variables of frame 0 (from the DWARF)"),
+        "{html}"
+    );
+    assert!(html.contains("<b>height</b>: int = 4"), "{html}");
+    assert!(
+        html.contains("<b>name</b>: char[8] = &quot;box&quot;"),
+        "{html}"
+    );
 }
 
 /// A module with no code worth running and hand-made DWARF: a function over the whole code

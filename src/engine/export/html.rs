@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use crate::engine::debug::SourceVariable;
 use crate::engine::info::ModuleInfo;
 use crate::engine::outcome::{FrameInfo, ResourceSample, RunOutcome, RunReport};
 use crate::engine::policy::{Invocation, SandboxPolicy};
@@ -207,6 +208,7 @@ impl HtmlReport<'_> {
                 escape(&trap.code)
             );
             frames_table(page, &trap.frames);
+            variables_tree(page, &trap.frames);
         }
         if let Some(stopped) = &report.stopped_at {
             page.push_str("<p>Where it stopped:</p>\n");
@@ -382,6 +384,40 @@ fn frames_table(page: &mut String, frames: &[FrameInfo]) {
         );
     }
     page.push_str("</table>\n");
+}
+
+/// The trapping frame's source variables (from DWARF), as nested lists that fold out.
+fn variables_tree(page: &mut String, frames: &[FrameInfo]) {
+    let Some(variables) = frames
+        .first()
+        .and_then(|f| f.state.as_ref())
+        .map(|s| &s.variables)
+        .filter(|v| !v.is_empty())
+    else {
+        return;
+    };
+    page.push_str("<p>Variables of frame 0 (from the DWARF):</p>\n");
+    variables_list(page, variables, 0);
+}
+
+fn variables_list(page: &mut String, variables: &[SourceVariable], depth: usize) {
+    page.push_str("<ul class=\"mono\">\n");
+    for variable in variables {
+        let line = format!(
+            "<b>{}</b>: {} = {}",
+            escape(&variable.name),
+            escape(&variable.ty),
+            escape(&variable.value)
+        );
+        if variable.members.is_empty() || depth >= 4 {
+            let _ = writeln!(page, "<li>{line}</li>");
+        } else {
+            let _ = write!(page, "<li><details><summary>{line}</summary>");
+            variables_list(page, &variable.members, depth + 1);
+            page.push_str("</details></li>\n");
+        }
+    }
+    page.push_str("</ul>\n");
 }
 
 /// Memory over time as an SVG line, with the cap as a dashed line when it is in view.
