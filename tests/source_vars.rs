@@ -378,3 +378,101 @@ fn hostile_dwarf_types_end_in_a_bounded_answer() {
         );
     }
 }
+
+/// Panics dividing by zero in `average`, with a struct of a `String`, a `Vec<u32>`, a `&str`
+/// and an `Option<&str>`; prints what it has first.
+const TEAM: &str = r#"struct Team {
+    name: String,
+    scores: Vec<u32>,
+    motto: &'static str,
+    captain: Option<&'static str>,
+}
+
+fn average(team: &Team, games: u32) -> u32 {
+    let total: u32 = team.scores.iter().sum();
+    println!("name={} scores={} motto={} total={} captain={}", team.name, team.scores.len(),
+        team.motto, total, team.captain.unwrap_or("-"));
+    total / games
+}
+
+fn main() {
+    let team = Team {
+        name: String::from("owls"),
+        scores: vec![3, 5, 8],
+        motto: "hoot",
+        captain: Some("ada"),
+    };
+    let games = std::env::args().count() as u32 - 1;
+    println!("{}", average(&team, games));
+}
+"#;
+
+#[test]
+fn a_rust_panic_shows_strings_vectors_and_options_as_the_program_printed_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = words::rust_guest(dir.path(), "team", TEAM) else {
+        return;
+    };
+    let ran = common::run_wasm(
+        "team.wasm",
+        std::fs::read(&wasm).unwrap(),
+        SandboxPolicy {
+            debug: true,
+            ..SandboxPolicy::default()
+        },
+    );
+    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    let frame = trap
+        .frames
+        .iter()
+        .find(|f| {
+            f.func_name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("team::average"))
+        })
+        .unwrap();
+    let vars = &frame.state.as_ref().unwrap().variables;
+    let stdout = &ran.stdout;
+    assert_eq!(
+        variable(vars, "total").value,
+        printed(stdout, "total"),
+        "{vars:#?}"
+    );
+    let team = variable(vars, "team");
+    assert_eq!(team.ty, "&team::Team", "{team:#?}");
+    let team = team.member("*team").unwrap();
+    assert_eq!(
+        team.member("name").unwrap().value,
+        format!("{:?}", printed(stdout, "name"))
+    );
+    assert_eq!(
+        team.member("motto").unwrap().value,
+        format!("{:?}", printed(stdout, "motto"))
+    );
+    let scores = team.member("scores").unwrap();
+    assert_eq!(scores.value, "len 3: [3, 5, 8]", "{scores:#?}");
+    assert_eq!(scores.member("[2]").unwrap().value, "8");
+    let captain = team.member("captain").unwrap();
+    assert_eq!(
+        captain.value,
+        format!("Some({:?})", printed(stdout, "captain")),
+        "{captain:#?}"
+    );
+    // The CLI prints the program's own frame's variables, past the panic machinery.
+    let out = common::wasmscope(&["run", "--debug", wasm.to_str().unwrap()]);
+    let stderr = common::text(&out.stderr);
+    let header = stderr.lines().find(|l| l.starts_with("variables of frame"));
+    assert!(
+        header.is_some_and(|h| h.contains(", team::average")),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("scores")
+                && l.trim_end().ends_with("len 3: [3, 5, 8]")),
+        "{stderr}"
+    );
+}

@@ -48,9 +48,17 @@ pub fn print_trap_state(err: &mut impl Write, trap: &TrapInfo) {
     let Some(state) = trap.frames.first().and_then(|f| f.state.as_ref()) else {
         return;
     };
-    if !state.variables.is_empty() {
-        let _ = writeln!(err, "variables of frame 0 (from the DWARF):");
-        print_variables(err, &state.variables, 1);
+    if let Some(at) = crate::engine::last_words::variables_frame(trap.frames.iter().map(|f| {
+        let has = f.state.as_ref().is_some_and(|s| !s.variables.is_empty());
+        (f.func_name.as_deref(), has)
+    })) && let Some(frame) = trap.frames.get(at)
+        && let Some(own) = frame.state.as_ref()
+    {
+        let _ = match (at, frame.func_name.as_deref()) {
+            (0, _) | (_, None) => writeln!(err, "variables of frame {at} (from the DWARF):"),
+            (_, Some(name)) => writeln!(err, "variables of frame {at}, {name} (from the DWARF):"),
+        };
+        print_variables(err, &own.variables, 1);
     }
     let _ = writeln!(err, "locals of frame 0:");
     if state.locals.is_empty() {

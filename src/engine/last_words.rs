@@ -278,6 +278,24 @@ pub fn runtime_of(func_name: &str) -> Option<&'static str> {
     })
 }
 
+/// The frame whose source variables a reader wants first, of frames given as (name, whether
+/// it has source variables): the innermost of the program's own frames that has any (past the
+/// panic machinery and the libc frames), else the innermost when it has any.
+pub fn variables_frame<'a>(
+    frames: impl IntoIterator<Item = (Option<&'a str>, bool)>,
+) -> Option<usize> {
+    let mut innermost = None;
+    for (index, (name, has)) in frames.into_iter().enumerate() {
+        if index == 0 && has {
+            innermost = Some(0);
+        }
+        if has && name.and_then(runtime_of).is_none() {
+            return Some(index);
+        }
+    }
+    innermost
+}
+
 /// A backtrace's frames in runs: `(first index, count, runtime)`, a run of one runtime's
 /// frames together (named "the Rust panic machinery" when any of them panics), each of the
 /// program's own frames alone (`runtime` `None`).

@@ -17,6 +17,7 @@
 //! | `source.rs` | The source lines around a DWARF `file:line`. |
 //! | `variables.rs` | A module's DWARF, indexed: the program's own variables at a frame. |
 //! | `source_values.rs` | Reading those variables: locations, types, values in words. |
+//! | `rust_values.rs` | Rust's strings, vectors and enums read as Rust means them. |
 //!
 //! This is the data debug mode carries; the machinery that reads a stopped guest and handles
 //! a debug run is [`crate::engine::debugger`], above the sandbox.
@@ -27,6 +28,7 @@
 pub mod breaks;
 pub mod control;
 pub mod module_map;
+mod rust_values;
 pub mod source;
 pub mod source_values;
 pub mod values;

@@ -14,10 +14,10 @@ use crate::engine::debug::values::{FrameView, SourceVariable};
 pub(super) type R<'a> = EndianSlice<'a, LittleEndian>;
 
 /// The most members (or elements) of one value shown.
-pub const MAX_MEMBERS: usize = 64;
+pub(super) const MAX_MEMBERS: usize = 64;
 
 /// The most bytes of a C string shown.
-const MAX_STRING: usize = 64;
+pub(super) const MAX_STRING: usize = 64;
 
 /// How deep values nest: pointers followed, structs within structs.
 const MAX_DEPTH: usize = 4;
@@ -59,10 +59,10 @@ pub(super) fn read_frame<'a>(
 }
 
 /// Reading one frame's variables.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     dwarf: &'a gimli::Dwarf<R<'a>>,
-    unit: &'a gimli::Unit<R<'a>>,
-    frame: &'a FrameView<'a>,
+    pub(super) unit: &'a gimli::Unit<R<'a>>,
+    pub(super) frame: &'a FrameView<'a>,
     /// The frame's pc as a DWARF address.
     address: u64,
     /// Values still to be read for this frame (hostile DWARF nests without end).
@@ -70,7 +70,7 @@ struct Reader<'a> {
 }
 
 /// Where a variable's value is.
-enum Place {
+pub(super) enum Place {
     /// In linear memory at this address.
     Memory(u64),
     /// The value itself (a wasm local, global or operand, or a computed value).
@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
         false
     }
 
-    fn name(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<String> {
+    pub(super) fn name(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<String> {
         let value = entry.attr_value(gimli::DW_AT_name)?;
         let name = self.dwarf.attr_string(self.unit, value).ok()?;
         Some(String::from_utf8_lossy(name.slice()).into_owned())
@@ -239,7 +239,7 @@ impl<'a> Reader<'a> {
 
     /// The type entry `at` names, past typedefs and qualifiers; with the name the source
     /// gives the type.
-    fn resolve(
+    pub(super) fn resolve(
         &self,
         at: Option<UnitOffset>,
     ) -> (Option<gimli::DebuggingInformationEntry<R<'a>>>, String) {
@@ -289,9 +289,16 @@ impl<'a> Reader<'a> {
     fn type_name(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>, depth: usize) -> String {
         let own = self.name(entry);
         match entry.tag() {
+            // Rust names its references (`&team::Team`); C's pointers have no name.
+            gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type if own.is_some() => {
+                own.unwrap_or_default()
+            }
             gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type if depth < 8 => {
                 let (_, inner) = self.resolve_at(type_ref(entry), depth + 1);
                 format!("{inner} *")
+            }
+            gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type if self.is_rust() => {
+                own.unwrap_or_default()
             }
             gimli::DW_TAG_structure_type => format!("struct {}", own.unwrap_or_default()),
             gimli::DW_TAG_union_type => format!("union {}", own.unwrap_or_default()),
@@ -334,7 +341,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The byte size of a type entry.
-    fn size(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<u64> {
+    pub(super) fn size(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<u64> {
         self.size_at(entry, 0)
     }
 
@@ -365,7 +372,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A variable (or member, element, pointee) of type `ty` at `place`, read.
-    fn value(
+    pub(super) fn value(
         &self,
         name: String,
         ty: Option<UnitOffset>,
@@ -454,6 +461,12 @@ impl<'a> Reader<'a> {
                     variable.value = "{…}".to_owned();
                     return variable;
                 };
+                // Rust's strings, vectors and enums read as the program means them.
+                if let Some((value, members)) = self.rust_value(&entry, base, depth) {
+                    variable.value = value;
+                    variable.members = members;
+                    return variable;
+                }
                 if depth < MAX_DEPTH {
                     variable.members = self.members(&entry, base, depth);
                 }
@@ -593,14 +606,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn type_ref(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> Option<UnitOffset> {
+pub(super) fn type_ref(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> Option<UnitOffset> {
     match entry.attr_value(gimli::DW_AT_type)? {
         AttributeValue::UnitRef(offset) => Some(offset),
         _ => None,
     }
 }
 
-fn is_char(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> bool {
+pub(super) fn is_char(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> bool {
     entry.tag() == gimli::DW_TAG_base_type
         && matches!(
             entry.attr_value(gimli::DW_AT_encoding),
@@ -611,14 +624,14 @@ fn is_char(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> bool {
 }
 
 /// `size` bytes of `memory` at `address`, when they are all there.
-fn read(memory: &[u8], address: u64, size: u64) -> Option<&[u8]> {
+pub(super) fn read(memory: &[u8], address: u64, size: u64) -> Option<&[u8]> {
     let start = usize::try_from(address).ok()?;
     let end = start.checked_add(usize::try_from(size).ok()?)?;
     memory.get(start..end)
 }
 
 /// Little-endian bytes (at most 8) as a number.
-fn le(bytes: &[u8]) -> u64 {
+pub(super) fn le(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .take(8)
@@ -694,7 +707,7 @@ fn c_string(memory: &[u8], address: u64) -> String {
     format!("{}{}", quoted(text), if cut { "…" } else { "" })
 }
 
-fn quoted(bytes: &[u8]) -> String {
+pub(super) fn quoted(bytes: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(bytes))
 }
 

@@ -386,17 +386,20 @@ fn frames_table(page: &mut String, frames: &[FrameInfo]) {
     page.push_str("</table>\n");
 }
 
-/// The trapping frame's source variables (from DWARF), as nested lists that fold out.
+/// The source variables (from DWARF) of the trap's innermost frame of the program's own, as
+/// nested lists that fold out.
 fn variables_tree(page: &mut String, frames: &[FrameInfo]) {
-    let Some(variables) = frames
-        .first()
-        .and_then(|f| f.state.as_ref())
-        .map(|s| &s.variables)
-        .filter(|v| !v.is_empty())
-    else {
+    let Some(at) = crate::engine::last_words::variables_frame(frames.iter().map(|f| {
+        let has = f.state.as_ref().is_some_and(|s| !s.variables.is_empty());
+        (f.func_name.as_deref(), has)
+    })) else {
         return;
     };
-    page.push_str("<p>Variables of frame 0 (from the DWARF):</p>\n");
+    let Some(variables) = frames.get(at).and_then(|f| f.state.as_ref()) else {
+        return;
+    };
+    let variables = &variables.variables;
+    let _ = writeln!(page, "<p>Variables of frame {at} (from the DWARF):</p>");
     variables_list(page, variables, 0);
 }
 
