@@ -203,3 +203,91 @@ fn a_moment_inside_a_long_straight_stretch_is_still_reached() {
     assert_eq!(fast.moment, Some(140_001));
     assert_eq!(seen(&fast), seen(&paused_at(&recording, 140_001, true)));
 }
+
+#[test]
+fn reverse_continue_finds_the_hit_single_stepping_finds() {
+    let wasm = guest("unreachable");
+    let mix = debug_breakpoint(&wasm, "mix");
+    let recording = recorded(wasm);
+    let end = same_count(&recording);
+    let back = |before: u64, stepped: bool| {
+        let handle = runner::spawn_with_breakpoints(
+            request(&recording, Travel::LastBreakBefore(before), stepped),
+            vec![mix.clone()],
+            None,
+        )
+        .unwrap();
+        let state = next_pause(&handle)
+            .unwrap_or_else(|report| panic!("no pause before {before}: {:?}", report.outcome));
+        handle.cancel();
+        let _ = next_pause(&handle);
+        state
+    };
+    // Hits far from the moment (found running free, then placed), near it, and none before.
+    for before in [end, 150_000, 100_001, 20, 3] {
+        let fast = back(before, false);
+        assert_eq!(seen(&fast), seen(&back(before, true)), "before {before}");
+        if before > 100 {
+            assert_eq!(
+                fast.current().unwrap().func_name.as_deref(),
+                Some("mix"),
+                "before {before}"
+            );
+            assert!(fast.moment.unwrap() < before);
+        }
+    }
+}
+
+fn debug_breakpoint(wasm: &[u8], at: &str) -> engine::debug::Breakpoint {
+    engine::debug::resolve_breakpoint(wasm, at, engine::debug::BreakAction::Pause).unwrap()
+}
+
+#[test]
+fn a_hit_far_before_the_moment_is_found_running_free_then_placed() {
+    // `early` is called in the first loop only; a second, longer loop follows without it, so
+    // the last hit lies far before the trap, between two ticks of the fast pass.
+    let wasm = wat::parse_str(
+        r#"(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func $early (param $x i32) (result i32) (i32.add (local.get $x) (i32.const 3)))
+  (func (export "_start") (local $i i32) (local $acc i32)
+    (loop $first
+      (local.set $acc (call $early (local.get $acc)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $first (i32.lt_u (local.get $i) (i32.const 9000))))
+    (drop (call $random (i32.const 0x100) (i32.const 4)))
+    (local.set $i (i32.const 0))
+    (loop $second
+      (local.set $acc (i32.xor (local.get $acc) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $second (i32.lt_u (local.get $i) (i32.const 40000))))
+    unreachable))"#,
+    )
+    .unwrap();
+    let early = debug_breakpoint(&wasm, "early");
+    let recording = recorded(wasm);
+    let end = counted(&recording, false)
+        .replay
+        .unwrap()
+        .instructions
+        .unwrap();
+    assert!(end > 400_000, "{end}");
+    let back = |stepped: bool| {
+        let handle = runner::spawn_with_breakpoints(
+            request(&recording, Travel::LastBreakBefore(end), stepped),
+            vec![early.clone()],
+            None,
+        )
+        .unwrap();
+        let state = next_pause(&handle).unwrap();
+        handle.cancel();
+        let _ = next_pause(&handle);
+        state
+    };
+    let fast = back(false);
+    assert_eq!(fast.current().unwrap().func_name.as_deref(), Some("early"));
+    // The 9,000th call, long before the trap.
+    assert!(fast.moment.unwrap() < end - 2 * 65_536, "{:?}", fast.moment);
+    assert_eq!(seen(&fast), seen(&back(true)));
+}

@@ -31,10 +31,13 @@ pub(super) struct Counting {
     /// the last one that wrote it.
     pub(super) writes: Option<WriteSites>,
     pub(super) last_write: Option<u64>,
+    /// A reverse continue's second pass: pausing breakpoint hits seen, and the one it ends at.
+    pub(super) hits: u64,
+    pub(super) stop_after: Option<u64>,
 }
 
 impl Counting {
-    pub(super) fn new(mode: Travel, wasm: Option<&[u8]>) -> Self {
+    pub(super) fn new(mode: Travel, wasm: Option<&[u8]>, stop_after: Option<u64>) -> Self {
         Self {
             mode,
             last_break: None,
@@ -45,6 +48,8 @@ impl Counting {
                 _ => None,
             },
             last_write: None,
+            hits: 0,
+            stop_after,
         }
     }
 
@@ -118,6 +123,10 @@ pub(super) struct TravelClock {
     pub(super) last_tick: AtomicU64,
     /// The replay ended at a trap the count cannot place: the last tick before it.
     pub(super) unplaced: AtomicU64,
+    /// A reverse continue's search running free: the tick before its last breakpoint hit
+    /// (`u64::MAX`: none yet), and which hit after that tick it was.
+    hit_tick: AtomicU64,
+    hit_nth: AtomicU64,
 }
 
 /// How far before its moment a clocked replay starts single-stepping.
@@ -129,7 +138,9 @@ impl TravelClock {
     pub(super) fn new(clock: Arc<Clock>, travel: Travel, step_from: Option<u64>) -> Self {
         let (from, target) = match (travel, step_from) {
             (_, Some(from)) => (from, None),
-            (Travel::To(n) | Travel::AtBreak(n), None) => (n.saturating_sub(STEP_WINDOW), Some(n)),
+            (Travel::To(n) | Travel::AtBreak(n) | Travel::Scan(n), None) => {
+                (n.saturating_sub(STEP_WINDOW), Some(n))
+            }
             _ => (u64::MAX, None),
         };
         Self {
@@ -138,6 +149,8 @@ impl TravelClock {
             target,
             last_tick: AtomicU64::new(0),
             unplaced: AtomicU64::new(u64::MAX),
+            hit_tick: AtomicU64::new(u64::MAX),
+            hit_nth: AtomicU64::new(0),
         }
     }
 
@@ -155,6 +168,30 @@ impl TravelClock {
     /// Whether the replay, at its end with `count` (in `mode`, what it still heads for), must
     /// be run again: it passed its moment between ticks (or trapped after a tick with it
     /// still ahead), or it trapped where the count is not exact.
+    /// A pausing breakpoint hit while running free (a reverse continue's search): kept as
+    /// the tick before it and which hit after that tick it is.
+    pub(super) fn note_hit(&self) {
+        let tick = self.last_tick.load(Ordering::Relaxed);
+        if self.hit_tick.swap(tick, Ordering::Relaxed) == tick {
+            self.hit_nth.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.hit_nth.store(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the replay, at its end, must be run again (see [`Self::retry`]), for a
+    /// reverse continue's search that found `last_break` single-stepping.
+    pub(super) fn retry_search(&self, last_break: Option<u64>) -> Option<ClockRetry> {
+        if self.clock.overshot() {
+            return Some(ClockRetry::Unclocked);
+        }
+        let tick = self.hit_tick.load(Ordering::Relaxed);
+        (last_break.is_none() && tick != u64::MAX).then(|| ClockRetry::PlaceHit {
+            tick,
+            nth: self.hit_nth.load(Ordering::Relaxed),
+        })
+    }
+
     pub(super) fn retry(&self, mode: Travel, count: u64) -> Option<ClockRetry> {
         let ahead = match mode {
             Travel::To(n) | Travel::AtBreak(n) => Some(n),
@@ -184,4 +221,19 @@ pub(super) fn settle(travel: &TravelClock, count: &AtomicU64, store: impl AsCont
     if let Some(now) = clock::moment(&store) {
         count.store(now, Ordering::Relaxed);
     }
+}
+
+/// Sets wasmtime's breakpoints at these module offsets of `module`.
+pub(super) fn add_breakpoints(
+    store: &mut wasmtime::Store<Host>,
+    module: &wasmtime::Module,
+    offsets: impl IntoIterator<Item = usize>,
+) -> wasmtime::Result<()> {
+    if let Some(mut edit) = store.edit_breakpoints() {
+        for offset in offsets {
+            edit.add_breakpoint(module, wasmtime::ModulePC::new(offset as u32))
+                .map_err(|e| e.context(format!("cannot set a breakpoint at {offset:#x}")))?;
+        }
+    }
+    Ok(())
 }

@@ -21,7 +21,9 @@ use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
 use crate::engine::debugger::capture::{
     Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
 };
-use crate::engine::debugger::counting::{Counting, FunctionStarts, TravelClock, settle};
+use crate::engine::debugger::counting::{
+    Counting, FunctionStarts, TravelClock, add_breakpoints, settle,
+};
 use crate::engine::events::RunEvent;
 use crate::engine::outcome::{RunOutcome, RunReport};
 use crate::engine::policy::{Anchor, SandboxPolicy, Travel};
@@ -80,7 +82,7 @@ pub(super) struct HandlerState {
     stepping: Stepping,
     trap: Option<TrapCapture>,
     /// The module (only one core module can have breakpoints).
-    module: Option<Module>,
+    pub(super) module: Option<Module>,
     /// A time-travel replay's count of instructions (every one is a step event).
     pub(super) travel: Option<Counting>,
     /// A live run's pause as a replay of its recording can find it again.
@@ -655,7 +657,7 @@ impl Debugger {
                 stepping: Stepping::None,
                 trap: None,
                 module: module.cloned(),
-                travel: travel.map(|mode| Counting::new(mode, wasm)),
+                travel: travel.map(|mode| Counting::new(mode, wasm, control.hits_to_stop_after())),
                 anchor: None,
             }),
             has_dwarf,
@@ -685,17 +687,13 @@ impl Debugger {
             if steps && let Some(mut edit) = store.edit_breakpoints() {
                 edit.single_step(true)
                     .map_err(|e| e.context("cannot step through the replay"))?;
+            } else if let (Some(Travel::Scan(_)), Some(module)) = (travel, module) {
+                // A reverse continue's search running free: its hits are wasmtime's.
+                add_breakpoints(store, module, shared.state().pausing())?;
             }
         } else if let Some(module) = module {
             let offsets: Vec<usize> = shared.state().by_offset.keys().copied().collect();
-            if let Some(mut edit) = store.edit_breakpoints() {
-                for offset in offsets {
-                    edit.add_breakpoint(module, ModulePC::new(offset as u32))
-                        .map_err(|e| {
-                            e.context(format!("cannot set a breakpoint at {offset:#x}"))
-                        })?;
-                }
-            }
+            add_breakpoints(store, module, offsets)?;
         }
         store.set_debug_handler(Handler(Arc::clone(&shared)));
         Ok(Self { shared })
@@ -717,8 +715,10 @@ impl Debugger {
             // Still -1 when nothing ran.
             let count = self.shared.count.load(Ordering::Relaxed);
             replay.instructions = Some(if count == u64::MAX { 0 } else { count });
-            replay.clock_retry =
-                (self.shared.clock.as_ref()).and_then(|c| c.retry(travel.mode, count));
+            replay.clock_retry = (self.shared.clock.as_ref()).and_then(|c| match travel.mode {
+                Travel::Scan(_) => c.retry_search(travel.last_break),
+                mode => c.retry(mode, count),
+            });
             replay.last_break_before = travel.last_break;
             replay.located = travel.located;
             replay.last_write_at = travel.last_write;

@@ -52,6 +52,12 @@ impl Handler {
             .is_some_and(|&i| state.breaks[i].breakpoint.action == BreakAction::Pause);
         if pausing && let Some(travel) = state.travel.as_mut() {
             travel.last_break = Some(count);
+            travel.hits += 1;
+            // A second pass placing a hit seen running free ends at it.
+            if travel.stop_after == Some(travel.hits) {
+                drop(state);
+                self.end_search(store);
+            }
         }
         None
     }
@@ -121,6 +127,13 @@ impl Handler {
         if !shared.counting {
             return false;
         }
+        // Running free, a breakpoint event is a hit of a reverse continue's search.
+        if let Some(travel) = &shared.clock
+            && !store.as_context().is_single_step()
+        {
+            travel.note_hit();
+            return true;
+        }
         let entered = shared.starts.as_ref().map_or(0, |s| s.entered(store));
         let step = 1 + entered;
         // The count starts at -1 (wrapping): the first function's entry is not a moment.
@@ -149,13 +162,25 @@ impl Handler {
         if store.as_context().is_single_step() || now < travel.step_from.load(Ordering::Relaxed) {
             return true;
         }
+        let state = self.0.state();
+        let mode = state.travel.as_ref().map(|t| t.mode);
         let heading = matches!(
-            self.0.state().travel.as_ref().map(|t| t.mode),
-            Some(Travel::To(_) | Travel::AtBreak(_))
+            mode,
+            Some(Travel::To(_) | Travel::AtBreak(_) | Travel::Scan(_))
         );
+        // A search's own breakpoints go: every step is looked at from here.
+        let searched = matches!(mode, Some(Travel::Scan(_)))
+            .then(|| state.module.clone().map(|m| (m, state.pausing())))
+            .flatten();
+        drop(state);
         if heading && travel.target.is_some_and(|target| now >= target) {
             travel.clock.overshoot();
         } else if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
+            if let Some((module, offsets)) = searched {
+                for offset in offsets {
+                    let _ = edit.remove_breakpoint(&module, wasmtime::ModulePC::new(offset as u32));
+                }
+            }
             let _ = edit.single_step(true);
         }
         true
@@ -198,5 +223,18 @@ impl Handler {
         if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
             let _ = edit.single_step(false);
         }
+    }
+}
+
+impl HandlerState {
+    /// The module offsets of the breakpoints that pause.
+    pub(super) fn pausing(&self) -> Vec<usize> {
+        let pauses =
+            |&(_, &i): &(&usize, &usize)| self.breaks[i].breakpoint.action == BreakAction::Pause;
+        self.by_offset
+            .iter()
+            .filter(pauses)
+            .map(|(&o, _)| o)
+            .collect()
     }
 }

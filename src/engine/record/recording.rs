@@ -352,4 +352,12 @@ pub enum ClockRetry {
     /// It trapped where fuel does not settle: place the trap by single-stepping from this
     /// tick's moment.
     PlaceTrapFrom(u64),
+    /// A reverse continue's search saw its last breakpoint hit between two ticks: find its
+    /// moment by single-stepping from the tick at `tick` to the `nth` hit after it.
+    PlaceHit {
+        /// The moment of the tick before the hit.
+        tick: u64,
+        /// Which hit after that tick (from 1).
+        nth: u64,
+    },
 }

@@ -80,6 +80,12 @@ pub fn run(
             control.travel_unclocked();
             report = run_once(request, &kind, control, events);
         }
+        Some(ClockRetry::PlaceHit { tick, nth }) => {
+            let placed = travel::place_hit(run, request, control, tick, nth);
+            if let Some(replay) = report.replay.as_mut() {
+                replay.last_break_before = placed;
+            }
+        }
         Some(ClockRetry::PlaceTrapFrom(tick)) => {
             let placed = travel::place_trap(run, request, control, tick);
             if let (Some(replay), Some(moment)) = (report.replay.as_mut(), placed) {

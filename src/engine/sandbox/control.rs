@@ -19,6 +19,9 @@ pub struct RunControl {
     /// A second pass of a clocked replay that trapped where fuel does not settle: the moment
     /// it single-steps from (0: none).
     place_trap_from: std::sync::atomic::AtomicU64,
+    /// A second pass of a clocked reverse continue: the search ends at this many breakpoint
+    /// hits after the tick it steps from (0: none).
+    stop_after_hits: std::sync::atomic::AtomicU64,
 }
 
 impl RunControl {
@@ -65,6 +68,36 @@ impl RunControl {
     pub(crate) fn trap_place_hint(&self) -> Option<u64> {
         let at = self.place_trap_from.load(Ordering::SeqCst);
         at.checked_sub(1)
+    }
+
+    /// This search ends at the `nth` breakpoint hit it single-steps through (see
+    /// [`crate::engine::record::recording::ClockRetry::PlaceHit`]).
+    pub(crate) fn stop_after_hits(&self, nth: u64) {
+        self.stop_after_hits.store(nth, Ordering::SeqCst);
+    }
+
+    /// The count set by [`Self::stop_after_hits`].
+    pub(crate) fn hits_to_stop_after(&self) -> Option<u64> {
+        let nth = self.stop_after_hits.load(Ordering::SeqCst);
+        (nth > 0).then_some(nth)
+    }
+
+    /// A new control beside this one, serving the same run: the next pass of a search that
+    /// ended its own pass by cancelling this one.
+    pub fn sibling(&self) -> Self {
+        match &self.parent {
+            Some(parent) => parent.child(),
+            None => {
+                let control = Self::default();
+                control.debug.set_breakpoints(self.debug.breakpoints());
+                control
+            }
+        }
+    }
+
+    /// Whether the run this one serves was cancelled (Stop), not just this control.
+    pub fn served_cancelled(&self) -> bool {
+        self.parent.as_ref().is_some_and(|p| p.is_cancelled())
     }
 
     /// Whether [`Self::travel_unclocked`] was called.

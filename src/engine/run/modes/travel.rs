@@ -52,6 +52,33 @@ pub(crate) fn place_trap(
     found.replay.and_then(|r| r.instructions)
 }
 
+/// The moment of a breakpoint hit a clocked search saw between ticks: a quiet replay that
+/// single-steps from the tick at `tick` to the `nth` pausing hit after it. `None` when Stop
+/// ended it.
+pub(crate) fn place_hit(
+    run: Run,
+    request: &RunRequest,
+    control: &Arc<RunControl>,
+    tick: u64,
+    nth: u64,
+) -> Option<u64> {
+    let Some(Travel::Scan(end)) = request.invocation.travel else {
+        return None;
+    };
+    let mut search = request.clone();
+    search.invocation.travel = Some(Travel::Scan(end));
+    // The first pass ended by cancelling its own control: this one serves the same run.
+    let quiet = Arc::new(control.sibling());
+    quiet.place_trap_from(tick);
+    quiet.stop_after_hits(nth);
+    let (sink, _) = crossbeam_channel::bounded(1);
+    let found = run(&search, &quiet, &sink);
+    if control.served_cancelled() {
+        return None;
+    }
+    found.replay.and_then(|r| r.last_break_before)
+}
+
 /// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
 /// `before`, then a second replay pauses there (at moment 1 when none was hit). Stop ends
 /// either replay.
