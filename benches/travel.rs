@@ -64,12 +64,21 @@ fn recorded(turns: u32) -> Recording {
 /// Seconds from the start of a replay heading for `travel` to its pause; `stepped` puts it
 /// under a fuel budget, which keeps it off the clock.
 fn time_to_pause(recording: &Recording, travel: Travel, stepped: bool) -> f64 {
+    time_to_pause_with(recording, travel, stepped, Vec::new())
+}
+
+fn time_to_pause_with(
+    recording: &Recording,
+    travel: Travel,
+    stepped: bool,
+    breakpoints: Vec<wasmscope::engine::debug::Breakpoint>,
+) -> f64 {
     let started = Instant::now();
     let mut request = recording.travel_request(travel);
     if stepped {
         request.policy.fuel = Some(u64::MAX / 4);
     }
-    let handle = runner::spawn(request, None).unwrap();
+    let handle = runner::spawn_with_breakpoints(request, breakpoints, None).unwrap();
     for event in handle.events.iter() {
         if let RunEvent::Paused(_) = event {
             let took = started.elapsed().as_secs_f64();
@@ -150,6 +159,33 @@ fn main() {
             "<= 1 s",
             back <= 1.0,
             format!("{:.0} ms", back * 1e3),
+        );
+        // Reverse continue from the trap to the only hit: `_start`'s first instruction, the
+        // whole run before it.
+        let at_start = wasmscope::engine::debug::resolve_breakpoint(
+            &recording.module,
+            "_start",
+            wasmscope::engine::debug::BreakAction::Pause,
+        )
+        .unwrap();
+        let reverse = median(
+            (0..3)
+                .map(|_| {
+                    time_to_pause_with(
+                        &recording,
+                        Travel::LastBreakBefore(end),
+                        false,
+                        vec![at_start.clone()],
+                    )
+                })
+                .collect(),
+        );
+        row(
+            "reverse continue from that trap to a hit at its start",
+            reverse / plain,
+            "<= 10x replay",
+            reverse / plain <= 10.0,
+            format!("{:.0} ms", reverse * 1e3),
         );
         if turns <= 1_000_000 {
             let stepped = time_to_pause(&recording, Travel::To(end - 1), true);

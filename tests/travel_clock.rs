@@ -291,3 +291,33 @@ fn a_hit_far_before_the_moment_is_found_running_free_then_placed() {
     assert!(fast.moment.unwrap() < end - 2 * 65_536, "{:?}", fast.moment);
     assert_eq!(seen(&fast), seen(&back(true)));
 }
+
+#[test]
+fn a_live_pause_is_found_again_where_single_stepping_finds_it() {
+    let wasm = guest("unreachable");
+    let mix = debug_breakpoint(&wasm, "mix");
+    let recording = recorded(wasm);
+    let located = |nth: u64, steps: u64, stepped: bool| {
+        let anchor = engine::policy::Anchor {
+            offset: mix.module_offset,
+            nth,
+            steps,
+        };
+        let report = runner::spawn_with_breakpoints(
+            request(&recording, Travel::Locate(anchor), stepped),
+            vec![mix.clone()],
+            None,
+        )
+        .unwrap()
+        .wait();
+        report.replay.unwrap().located
+    };
+    // The first hit, one past the first tick, and one far into the run; with steps after it.
+    for (nth, steps) in [(1, 0), (2_700, 0), (7_000, 3)] {
+        let fast = located(nth, steps, false);
+        assert!(fast.is_some(), "hit {nth} not found");
+        assert_eq!(fast, located(nth, steps, true), "hit {nth}");
+    }
+    // A hit the run never makes is not found.
+    assert_eq!(located(9_000, 0, false), None);
+}

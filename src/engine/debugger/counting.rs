@@ -127,6 +127,10 @@ pub(super) struct TravelClock {
     /// (`u64::MAX`: none yet), and which hit after that tick it was.
     hit_tick: AtomicU64,
     hit_nth: AtomicU64,
+    /// Hits seen running free.
+    hits: AtomicU64,
+    /// A second pass (it steps from a tick a first pass saw).
+    placing: bool,
 }
 
 /// How far before its moment a clocked replay starts single-stepping.
@@ -151,6 +155,8 @@ impl TravelClock {
             unplaced: AtomicU64::new(u64::MAX),
             hit_tick: AtomicU64::new(u64::MAX),
             hit_nth: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            placing: step_from.is_some(),
         }
     }
 
@@ -170,23 +176,42 @@ impl TravelClock {
     /// still ahead), or it trapped where the count is not exact.
     /// A pausing breakpoint hit while running free (a reverse continue's search): kept as
     /// the tick before it and which hit after that tick it is.
-    pub(super) fn note_hit(&self) {
+    /// Returns the hits seen so far.
+    pub(super) fn note_hit(&self) -> u64 {
         let tick = self.last_tick.load(Ordering::Relaxed);
         if self.hit_tick.swap(tick, Ordering::Relaxed) == tick {
             self.hit_nth.fetch_add(1, Ordering::Relaxed);
         } else {
             self.hit_nth.store(1, Ordering::Relaxed);
         }
+        self.hits.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The hits seen running free.
+    pub(super) fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Whether this is a second pass, placing what a first one saw.
+    pub(super) fn placing(&self) -> bool {
+        self.placing
     }
 
     /// Whether the replay, at its end, must be run again (see [`Self::retry`]), for a
     /// reverse continue's search that found `last_break` single-stepping.
-    pub(super) fn retry_search(&self, last_break: Option<u64>) -> Option<ClockRetry> {
+    /// `wanted`: the hits running free a first pass must have seen for its last one to be
+    /// what it looks for (a live pause's anchor), when that matters.
+    pub(super) fn retry_search(
+        &self,
+        last_break: Option<u64>,
+        wanted: Option<u64>,
+    ) -> Option<ClockRetry> {
         if self.clock.overshot() {
             return Some(ClockRetry::Unclocked);
         }
         let tick = self.hit_tick.load(Ordering::Relaxed);
-        (last_break.is_none() && tick != u64::MAX).then(|| ClockRetry::PlaceHit {
+        let complete = wanted.is_none_or(|n| self.hits() == n);
+        (last_break.is_none() && tick != u64::MAX && complete).then(|| ClockRetry::PlaceHit {
             tick,
             nth: self.hit_nth.load(Ordering::Relaxed),
         })

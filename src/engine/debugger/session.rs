@@ -687,9 +687,11 @@ impl Debugger {
             if steps && let Some(mut edit) = store.edit_breakpoints() {
                 edit.single_step(true)
                     .map_err(|e| e.context("cannot step through the replay"))?;
-            } else if let (Some(Travel::Scan(_)), Some(module)) = (travel, module) {
-                // A reverse continue's search running free: its hits are wasmtime's.
-                add_breakpoints(store, module, shared.state().pausing())?;
+            } else if let (Some(Travel::Scan(_) | Travel::Locate(_)), Some(module)) =
+                (travel, module)
+            {
+                // A search running free: its hits are wasmtime's.
+                add_breakpoints(store, module, shared.state().searched())?;
             }
         } else if let Some(module) = module {
             let offsets: Vec<usize> = shared.state().by_offset.keys().copied().collect();
@@ -716,7 +718,8 @@ impl Debugger {
             let count = self.shared.count.load(Ordering::Relaxed);
             replay.instructions = Some(if count == u64::MAX { 0 } else { count });
             replay.clock_retry = (self.shared.clock.as_ref()).and_then(|c| match travel.mode {
-                Travel::Scan(_) => c.retry_search(travel.last_break),
+                Travel::Scan(_) => c.retry_search(travel.last_break, None),
+                Travel::Locate(a) if !c.placing() => c.retry_search(travel.located, Some(a.nth)),
                 mode => c.retry(mode, count),
             });
             replay.last_break_before = travel.last_break;

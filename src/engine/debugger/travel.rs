@@ -22,6 +22,10 @@ impl Handler {
         if let Some(mut edit) = store.as_context_mut().edit_breakpoints() {
             let _ = edit.single_step(false);
         }
+        // The clock's ticks until the stop takes effect change nothing now.
+        if let Some(travel) = &self.0.clock {
+            travel.run_free();
+        }
         self.0.control.cancel();
     }
 
@@ -127,11 +131,23 @@ impl Handler {
         if !shared.counting {
             return false;
         }
-        // Running free, a breakpoint event is a hit of a reverse continue's search.
+        // Running free, a breakpoint event is a hit of a search: a first pass looking for a
+        // live pause ends at its anchor's hit (a second pass places it).
         if let Some(travel) = &shared.clock
             && !store.as_context().is_single_step()
         {
-            travel.note_hit();
+            let anchor = match shared.state().travel.as_ref().map(|t| t.mode) {
+                Some(Travel::Locate(anchor)) if !travel.placing() => Some(anchor),
+                _ => None,
+            };
+            // Past the anchor's hit the search is ending: later hits are not noted.
+            if anchor.is_some_and(|a| travel.hits() >= a.nth) {
+                return true;
+            }
+            let hits = travel.note_hit();
+            if anchor.is_some_and(|a| a.nth == hits) {
+                self.end_search(store);
+            }
             return true;
         }
         let entered = shared.starts.as_ref().map_or(0, |s| s.entered(store));
@@ -169,8 +185,8 @@ impl Handler {
             Some(Travel::To(_) | Travel::AtBreak(_) | Travel::Scan(_))
         );
         // A search's own breakpoints go: every step is looked at from here.
-        let searched = matches!(mode, Some(Travel::Scan(_)))
-            .then(|| state.module.clone().map(|m| (m, state.pausing())))
+        let searched = matches!(mode, Some(Travel::Scan(_) | Travel::Locate(_)))
+            .then(|| state.module.clone().map(|m| (m, state.searched())))
             .flatten();
         drop(state);
         if heading && travel.target.is_some_and(|target| now >= target) {
@@ -227,6 +243,15 @@ impl Handler {
 }
 
 impl HandlerState {
+    /// The breakpoints a search running free has wasmtime stop at: a reverse continue's
+    /// pausing ones, or a live pause's anchor.
+    pub(super) fn searched(&self) -> Vec<usize> {
+        match self.travel.as_ref().map(|t| t.mode) {
+            Some(Travel::Locate(anchor)) => vec![anchor.offset],
+            _ => self.pausing(),
+        }
+    }
+
     /// The module offsets of the breakpoints that pause.
     pub(super) fn pausing(&self) -> Vec<usize> {
         let pauses =

@@ -94,7 +94,8 @@ impl RunKind {
     }
 
     /// Whether this run travels by the clock ([`crate::engine::sandbox::clock`]): a replay
-    /// heading for a moment or searching for the last breakpoint hit before one (or counting
+    /// heading for a moment, searching for the last breakpoint hit before one or for a live
+    /// pause's moment (or counting
     /// with no breakpoint to look for) of a module that can
     /// keep it, under no fuel budget of the user's, and not sent back to single-stepping.
     pub fn travels_by_clock(
@@ -103,7 +104,7 @@ impl RunKind {
         control: &crate::engine::sandbox::RunControl,
     ) -> bool {
         let heading = match self.travel() {
-            Some(Travel::To(_) | Travel::AtBreak(_) | Travel::Scan(_)) => true,
+            Some(Travel::To(_) | Travel::AtBreak(_) | Travel::Scan(_) | Travel::Locate(_)) => true,
             Some(Travel::Count) => !control.debug().has_breakpoints(),
             _ => false,
         };

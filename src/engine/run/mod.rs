@@ -83,7 +83,8 @@ pub fn run(
         Some(ClockRetry::PlaceHit { tick, nth }) => {
             let placed = travel::place_hit(run, request, control, tick, nth);
             if let Some(replay) = report.replay.as_mut() {
-                replay.last_break_before = placed;
+                replay.last_break_before = placed.as_ref().and_then(|p| p.last_break_before);
+                replay.located = placed.and_then(|p| p.located);
             }
         }
         Some(ClockRetry::PlaceTrapFrom(tick)) => {

@@ -52,21 +52,26 @@ pub(crate) fn place_trap(
     found.replay.and_then(|r| r.instructions)
 }
 
-/// The moment of a breakpoint hit a clocked search saw between ticks: a quiet replay that
-/// single-steps from the tick at `tick` to the `nth` pausing hit after it. `None` when Stop
-/// ended it.
+/// A breakpoint hit a clocked search saw between ticks, placed: a quiet replay that
+/// single-steps from the tick at `tick` to the `nth` hit after it. Its report has the moment
+/// (`last_break_before` for a reverse continue's search, `located` for a live pause's); `None`
+/// when Stop ended it.
 pub(crate) fn place_hit(
     run: Run,
     request: &RunRequest,
     control: &Arc<RunControl>,
     tick: u64,
     nth: u64,
-) -> Option<u64> {
-    let Some(Travel::Scan(end)) = request.invocation.travel else {
-        return None;
-    };
+) -> Option<crate::engine::outcome::ReplayReport> {
     let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Scan(end));
+    search.invocation.travel = match request.invocation.travel? {
+        Travel::Scan(end) => Some(Travel::Scan(end)),
+        Travel::Locate(anchor) => Some(Travel::Locate(crate::engine::policy::Anchor {
+            nth,
+            ..anchor
+        })),
+        _ => return None,
+    };
     // The first pass ended by cancelling its own control: this one serves the same run.
     let quiet = Arc::new(control.sibling());
     quiet.place_trap_from(tick);
@@ -76,7 +81,7 @@ pub(crate) fn place_hit(
     if control.served_cancelled() {
         return None;
     }
-    found.replay.and_then(|r| r.last_break_before)
+    found.replay
 }
 
 /// Reverse continue: a quiet replay finds the last pausing breakpoint's hit before moment
