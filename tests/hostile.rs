@@ -730,3 +730,11 @@ fn a_start_function_failing_in_a_host_call_is_a_trap() {
     let ran = run_wasm("start", module, SandboxPolicy::default());
     assert_eq!(trap_code(&ran.report.outcome), "HostError");
 }
+
+#[test]
+fn a_watched_range_past_every_address_is_refused_in_words() {
+    use wasmscope::engine::policy::WatchedRange;
+    let refused = WatchedRange::parse("0xffffffffffffffff:16").unwrap_err();
+    assert!(refused.contains("ends past 4 GiB"), "{refused}");
+    assert!(WatchedRange::parse("0xfffffff0:16").is_ok());
+}

@@ -16,36 +16,6 @@ use wasmscope::engine::debug::SourceVariable;
 use wasmscope::engine::{RunOutcome, SandboxPolicy, TrapInfo};
 use words::c_guest;
 
-/// Divides by zero in `area`, called with a pointer to `main`'s struct; prints what it has.
-const SHAPES: &str = r#"#include <stdio.h>
-
-enum color { RED, GREEN = 5, BLUE };
-
-struct shape {
-    int width;
-    int height;
-    char name[8];
-    enum color color;
-    const char *label;
-    unsigned char flags[3];
-};
-
-static int area(struct shape *s, int div) {
-    int area = s->width * s->height;
-    printf("area=%d div=%d name=%s label=%s color=%d flags1=%d\n", area, div, s->name,
-           s->label, (int)s->color, s->flags[1]);
-    fflush(stdout);
-    return area / div;
-}
-
-int main(void) {
-    struct shape box = { 3, 4, "box", GREEN, "a box", { 1, 42, 3 } };
-    int div = 0;
-    printf("width=%d height=%d\n", box.width, box.height);
-    return area(&box, div);
-}
-"#;
-
 /// The program's own words: `key=value` pairs it printed.
 fn printed(stdout: &str, key: &str) -> String {
     stdout
@@ -64,7 +34,7 @@ fn variable<'a>(frame: &'a [SourceVariable], name: &str) -> &'a SourceVariable {
 
 fn trapped() -> Option<(TrapInfo, String)> {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = c_guest(dir.path(), "shapes", SHAPES)?;
+    let wasm = c_guest(dir.path(), "shapes", words::C_SHAPES)?;
     let ran = common::run_wasm(
         "shapes.wasm",
         std::fs::read(&wasm).unwrap(),
@@ -141,7 +111,7 @@ fn a_c_trap_shows_the_programs_variables_with_the_values_it_printed() {
 #[test]
 fn an_editor_reads_the_same_variables_nested_and_by_path() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(wasm) = c_guest(dir.path(), "shapes", SHAPES) else {
+    let Some(wasm) = c_guest(dir.path(), "shapes", words::C_SHAPES) else {
         return;
     };
     let mut dap = Client::running(&wasm);
@@ -194,7 +164,7 @@ fn an_editor_reads_the_same_variables_nested_and_by_path() {
 #[test]
 fn the_cli_prints_the_variables_under_the_trap() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(wasm) = c_guest(dir.path(), "shapes", SHAPES) else {
+    let Some(wasm) = c_guest(dir.path(), "shapes", words::C_SHAPES) else {
         return;
     };
     let page = dir.path().join("report.html");

@@ -176,7 +176,7 @@ impl WatchedRange {
                 "the length must be 1 to {MAX_WATCHED_BYTES} bytes (1 MiB), not {len}"
             ));
         }
-        let end = addr + len;
+        let end = addr.saturating_add(len);
         if end > 1 << 32 {
             return Err(format!(
                 "{addr:#x}:{len} ends past 4 GiB, outside any 32-bit memory"

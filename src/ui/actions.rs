@@ -168,7 +168,7 @@ impl App {
                 }
                 Command::ReplayWithState => self.replay_with_state(ctx),
                 Command::Travel(travel) => self.travel(travel, ctx),
-                Command::WhoWrote(address) => self.who_wrote(address, ctx),
+                Command::WhoWrote(address, length) => self.who_wrote(address, length, ctx),
                 Command::PauseAtLastWrite(range) => self.pause_at_last_write(range, ctx),
                 Command::TravelFromLive(travel) => {
                     if let Some(session) = self.run_view.session.as_mut() {
@@ -385,9 +385,10 @@ impl App {
         self.run_view.console.note(note.unwrap_or(what));
     }
 
-    /// Who wrote the 4 bytes at `address`: paused in a replay, a search before this moment
-    /// (then the replay goes there); otherwise the memory view's search of the whole run.
-    fn who_wrote(&mut self, address: u64, ctx: &egui::Context) {
+    /// Who wrote the `length` bytes at `address`: paused in a replay, a search before this
+    /// moment (then the replay goes there); otherwise the memory view's search of the whole
+    /// run.
+    fn who_wrote(&mut self, address: u64, length: u64, ctx: &egui::Context) {
         let moment = self
             .run_view
             .session
@@ -395,9 +396,14 @@ impl App {
             .and_then(|s| s.debug.paused.as_ref())
             .and_then(|p| p.moment);
         if let (Some(moment), Some(source)) = (moment, &self.run_view.travel) {
-            let Ok(range) = crate::engine::policy::WatchedRange::parse(&format!("{address:#x}:4"))
-            else {
-                return;
+            let range =
+                crate::engine::policy::WatchedRange::parse(&format!("{address:#x}:{length}"));
+            let range = match range {
+                Ok(range) => range,
+                Err(message) => {
+                    self.error = Some(message);
+                    return;
+                }
             };
             match crate::ui::travel::WhoBefore::start(source, range, moment, ctx) {
                 Ok(search) => {
@@ -416,7 +422,8 @@ impl App {
         match self.recording_ref() {
             Some(recording) => {
                 let start = address as usize;
-                self.run_view.hex.who.ask(recording, start..start + 4, ctx);
+                let end = start.saturating_add(length as usize);
+                self.run_view.hex.who.ask(recording, start..end, ctx);
             }
             None => {
                 self.error = Some(

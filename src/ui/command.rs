@@ -77,9 +77,9 @@ pub enum Command {
     /// Go back from a live debug run's pause: the run stops, and its recording is replayed to
     /// the moment before the pause (or to the breakpoint hit before it).
     TravelFromLive(crate::engine::policy::Travel),
-    /// Who wrote the 4 bytes at this address: paused in a replay, the last write before this
-    /// moment (and go there); otherwise the last write in the run's recording.
-    WhoWrote(u64),
+    /// Who wrote these bytes (address, length): paused in a replay, the last write before
+    /// this moment (and go there); otherwise the last write in the run's recording.
+    WhoWrote(u64, u64),
     /// Replay the run's recording in debug mode and pause at the last instruction that wrote
     /// these bytes (the memory view's answer, made a moment to step from).
     PauseAtLastWrite(crate::engine::policy::WatchedRange),

@@ -358,7 +358,7 @@ pub fn frame_state_ui(
             "The program's own variables, by their names in its source (from the module's \
              DWARF). The wasm locals below are what the compiled code works with.",
         );
-        variables_ui(ui, &state.variables, "vars");
+        variables_ui(ui, &state.variables, "vars", commands);
         ui.add_space(6.0);
     }
     ui.strong(if state.variables.is_empty() {
@@ -433,7 +433,7 @@ fn values_ui(
                             ))
                             .clicked()
                         {
-                            commands.push(Command::WhoWrote(address));
+                            commands.push(Command::WhoWrote(address, 4));
                         }
                     }
                     None => {
@@ -506,18 +506,48 @@ pub fn code_button_ui(
 
 /// Source variables as a tree: a name, its type and value; members, elements and pointees
 /// fold out below.
-fn variables_ui(ui: &mut egui::Ui, variables: &[SourceVariable], id: &str) {
+fn variables_ui(
+    ui: &mut egui::Ui,
+    variables: &[SourceVariable],
+    id: &str,
+    commands: &mut Vec<Command>,
+) {
     for (i, variable) in variables.iter().enumerate() {
         let line = format!("{}: {} = {}", variable.name, variable.ty, variable.value);
         if variable.members.is_empty() {
-            ui.monospace(line);
+            ui.horizontal(|ui| {
+                ui.monospace(line);
+                who_wrote_button(ui, variable, commands);
+            });
         } else {
             egui::CollapsingHeader::new(RichText::new(line).monospace())
                 .id_salt(format!("{id}/{i}"))
                 .default_open(false)
                 .show(ui, |ui| {
-                    variables_ui(ui, &variable.members, &format!("{id}/{i}"))
+                    who_wrote_button(ui, variable, commands);
+                    variables_ui(ui, &variable.members, &format!("{id}/{i}"), commands)
                 });
         }
+    }
+}
+
+/// "who wrote it?" for a variable in memory: the last write to exactly its bytes (where the
+/// DWARF says they are).
+fn who_wrote_button(ui: &mut egui::Ui, variable: &SourceVariable, commands: &mut Vec<Command>) {
+    let (Some(address), Some(size)) = (variable.address, variable.size) else {
+        return;
+    };
+    let size = size.min(1 << 20);
+    let hover = format!(
+        "Find the last instruction that wrote `{}` ({size} bytes at {address:#x}); paused in \
+         a replay: before this moment, and go there.",
+        variable.name
+    );
+    if ui
+        .small_button("who wrote it?")
+        .on_hover_text(hover)
+        .clicked()
+    {
+        commands.push(Command::WhoWrote(address, size));
     }
 }

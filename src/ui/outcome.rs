@@ -348,7 +348,14 @@ fn innermost_state_ui(
     frames: &[crate::engine::FrameInfo],
     commands: &mut Vec<Command>,
 ) {
-    let Some(state) = frames.first().and_then(|f| f.state.as_ref()) else {
+    // The program's own innermost frame when its variables are known (past a panic's
+    // machinery), else the innermost.
+    let at = crate::engine::last_words::variables_frame(frames.iter().map(|f| {
+        let has = f.state.as_ref().is_some_and(|s| !s.variables.is_empty());
+        (f.func_name.as_deref(), has)
+    }))
+    .unwrap_or(0);
+    let Some(state) = frames.get(at).and_then(|f| f.state.as_ref()) else {
         return;
     };
     ui.weak("Click a frame to see its code, with its locals and operand stack beside it.");
@@ -357,7 +364,12 @@ fn innermost_state_ui(
         .stats
         .peak_memory_bytes
         .max(report.memory.as_ref().map_or(0, |m| m.len() as u64));
-    egui::CollapsingHeader::new("Frame 0: locals and operand stack")
+    let title = if state.variables.is_empty() {
+        format!("Frame {at}: locals and operand stack")
+    } else {
+        format!("Frame {at}: variables, locals and operand stack")
+    };
+    egui::CollapsingHeader::new(title)
         .id_salt("innermost frame state")
         .default_open(true)
         .show(ui, |ui| {

@@ -130,3 +130,33 @@ fn compile(
         }
     }
 }
+
+/// Divides by zero in `area`, called with a pointer to `main`'s struct; prints what it has.
+pub const C_SHAPES: &str = r#"#include <stdio.h>
+
+enum color { RED, GREEN = 5, BLUE };
+
+struct shape {
+    int width;
+    int height;
+    char name[8];
+    enum color color;
+    const char *label;
+    unsigned char flags[3];
+};
+
+static int area(struct shape *s, int div) {
+    int area = s->width * s->height;
+    printf("area=%d div=%d name=%s label=%s color=%d flags1=%d\n", area, div, s->name,
+           s->label, (int)s->color, s->flags[1]);
+    fflush(stdout);
+    return area / div;
+}
+
+int main(void) {
+    struct shape box = { 3, 4, "box", GREEN, "a box", { 1, 42, 3 } };
+    int div = 0;
+    printf("width=%d height=%d\n", box.width, box.height);
+    return area(&box, div);
+}
+"#;

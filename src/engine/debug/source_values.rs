@@ -409,6 +409,7 @@ impl<'a> Reader<'a> {
             return variable;
         };
         let size = self.size(&entry).unwrap_or(0);
+        variable.size = address.and(Some(size)).filter(|s| *s > 0);
         // The bytes of a scalar; aggregates read their parts from memory.
         let scalar = |size: u64| -> Option<u64> {
             match place {

@@ -149,6 +149,9 @@ pub struct SourceVariable {
     /// Where it lives in linear memory, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<u64>,
+    /// Its size in bytes, when it lives in memory (what "who wrote it?" watches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
     /// Its members, elements or pointee.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<SourceVariable>,

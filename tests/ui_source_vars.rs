@@ -1,0 +1,52 @@
+//! The window at a C program's trap with DWARF: the program's own variables by name under the
+//! backtrace, folding out into the struct its pointer points at, each with "who wrote it?".
+
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+mod common;
+#[path = "common/words.rs"]
+mod words;
+
+use common::ui::*;
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn a_c_trap_shows_the_programs_variables_and_their_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = words::c_guest(dir.path(), "shapes", words::C_SHAPES) else {
+        return;
+    };
+    let mut harness = harness();
+    harness.state_mut().open_path(&wasm);
+    wait_idle(&mut harness);
+    harness
+        .get_by_label("Debug (locals at a trap, breakpoints)")
+        .click();
+    harness.step();
+    run(&mut harness);
+    wait_for(&mut harness, "TRAPPED");
+    assert!(shows_text(
+        &harness,
+        "Frame 0: variables, locals and operand stack"
+    ));
+    assert!(
+        shows(&harness, "area: int = 12"),
+        "{:?}",
+        labels_containing(&harness, "area")
+    );
+    assert!(shows(&harness, "div: int = 0"));
+    // The pointer folds out into the struct, and the struct into its members.
+    let pointer = labels_containing(&harness, "s: struct shape * = 0x");
+    assert_eq!(pointer.len(), 1, "{pointer:?}");
+    harness.get_by_label(&pointer[0]).click();
+    harness.run_steps(2);
+    let shape = labels_containing(&harness, "*s: struct shape = { width = 3, height = 4");
+    assert_eq!(shape.len(), 1, "{:?}", labels_containing(&harness, "*s"));
+    harness.get_by_label(&shape[0]).click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "name: char[8] = \"box\""));
+    assert!(shows(&harness, "color: enum color = GREEN (5)"));
+    // Every variable in memory can be asked who wrote it.
+    assert!(harness.query_all_by_label("who wrote it?").count() >= 5);
+}
