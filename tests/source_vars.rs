@@ -446,3 +446,30 @@ fn a_rust_panic_shows_strings_vectors_and_options_as_the_program_printed_them() 
         "{stderr}"
     );
 }
+
+#[test]
+fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = c_guest(dir.path(), "shapes", words::C_SHAPES) else {
+        return;
+    };
+    let wasm = wasm.to_str().unwrap();
+    // Line 19 is `return area / div;`: a logpoint there prints area's locals once.
+    let out = common::wasmscope(&["run", "--break", "shapes.c:19", wasm]);
+    let stderr = common::text(&out.stderr);
+    assert!(stderr.contains("break shapes.c:19 (area+0x"), "{stderr}");
+    assert!(stderr.contains("): 1 hit"), "{stderr}");
+    // The program's `main` (clang names it `__original_main`) is its own frame, not libc's.
+    assert!(stderr.contains("__original_main"), "{stderr}");
+    // Line 13 is blank: the breakpoint moves to line 14, and says so.
+    let out = common::wasmscope(&["run", "--break", "shapes.c:13", wasm]);
+    let stderr = common::text(&out.stderr);
+    assert!(stderr.contains("shapes.c:14 ("), "{stderr}");
+    assert!(stderr.contains("line 13 has no code"), "{stderr}");
+    // A file the module has no code from is refused before the run, naming the program's file.
+    let out = common::wasmscope(&["run", "--break", "elsewhere.c:3", wasm]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = common::text(&out.stderr);
+    assert!(stderr.contains("no code at elsewhere.c:3"), "{stderr}");
+    assert!(stderr.contains("shapes.c"), "{stderr}");
+}

@@ -253,14 +253,9 @@ fn family(func_name: &str) -> Option<Runtime> {
     if RUST.iter().any(|prefix| name.starts_with(prefix)) {
         return Some(Runtime::Rust);
     }
-    const LIBC_EXACT: [&str; 6] = [
-        "abort",
-        "__assert_fail",
-        "__main_void",
-        "__main_argc_argv",
-        "__original_main",
-        "_Exit",
-    ];
+    // Not `__original_main` nor `__main_argc_argv`: clang gives the program's own `main` those
+    // names, and its code is the program's.
+    const LIBC_EXACT: [&str; 4] = ["abort", "__assert_fail", "__main_void", "_Exit"];
     const LIBC_PREFIX: [&str; 3] = ["__wasilibc_", "__wasi_", "_start"];
     if LIBC_EXACT.contains(&name) || LIBC_PREFIX.iter().any(|p| name.starts_with(p)) {
         return Some(Runtime::Libc);

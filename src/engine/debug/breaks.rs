@@ -68,6 +68,22 @@ pub fn operands_watch(wasm: &[u8], module_offset: usize) -> Option<Breakpoint> {
         .filter(|watch| watch.module_offset == module_offset)
 }
 
+/// How many lines past a line with no code a `FILE:LINE` breakpoint looks for the next.
+const MAX_LINES_AHEAD: u32 = 50;
+
+/// At most eight source files, the program's own before the C library's.
+fn own_files_first(files: Vec<&str>) -> Vec<&str> {
+    let (libc, own): (Vec<&str>, Vec<&str>) = files.into_iter().partition(|f| f.contains("libc"));
+    own.into_iter().chain(libc).take(8).collect()
+}
+
+/// `FILE:LINE` (a file name with a dot or a slash, then a line number), or `None`.
+fn source_line(spec: &str) -> Option<(&str, u32)> {
+    let (file, line) = spec.rsplit_once(':')?;
+    let line = line.trim().parse().ok().filter(|l| *l > 0)?;
+    (file.contains('.') || file.contains('/')).then_some((file.trim(), line))
+}
+
 fn parse_number(text: &str) -> Option<usize> {
     let text = text.trim();
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -87,6 +103,33 @@ pub(crate) fn resolve_in(
         spec: spec.to_owned(),
         reason,
     };
+    // FILE:LINE, from the module's line table: the line's first instruction, or the next
+    // line with code when this one has none (said in the breakpoint's place).
+    if let Some((file, line)) = source_line(spec) {
+        let table = crate::engine::info::dwarf::LineTable::of(wasm).ok_or_else(|| {
+            error("the module has no DWARF line table: break at a function or @0xOFFSET".into())
+        })?;
+        let (at_line, offset) = (line..line.saturating_add(MAX_LINES_AHEAD))
+            .find_map(|l| table.offset_of(file, l).map(|offset| (l, offset)))
+            .ok_or_else(|| {
+                error(format!(
+                    "no code at {file}:{line} or in the {MAX_LINES_AHEAD} lines after it \
+                     (files with code: {})",
+                    own_files_first(table.files()).join(", ")
+                ))
+            })?;
+        let mut breakpoint = resolve_in(map, wasm, &format!("@{offset:#x}"), action)?;
+        breakpoint.spec = spec.to_owned();
+        breakpoint.at = if at_line == line {
+            format!("{file}:{line} ({})", breakpoint.at)
+        } else {
+            format!(
+                "{file}:{at_line} ({}; line {line} has no code)",
+                breakpoint.at
+            )
+        };
+        return Ok(breakpoint);
+    }
     let (func_index, requested) = if let Some(offset) = spec.strip_prefix('@') {
         let offset = parse_number(offset)
             .ok_or_else(|| error(format!("`{offset}` is not a module offset (write @0x1a2b)")))?;
