@@ -50,3 +50,31 @@ fn a_c_trap_shows_the_programs_variables_and_their_members() {
     // Every variable in memory can be asked who wrote it.
     assert!(harness.query_all_by_label("who wrote it?").count() >= 5);
 }
+
+/// At 1024×640, a debug-mode trap's wide outcome (the badge, the backtrace table, the
+/// variables) stays inside its panel: the console beside it is not drawn over.
+#[test]
+fn a_wide_outcome_at_1024_by_640_stays_beside_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = words::c_guest(dir.path(), "shapes", words::C_SHAPES) else {
+        return;
+    };
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1024.0, 640.0])
+        .build_eframe(|_cc| wasmscope::ui::app::App::new(None));
+    harness.state_mut().open_path(&wasm);
+    wait_idle(&mut harness);
+    harness
+        .get_by_label("Debug (locals at a trap, breakpoints)")
+        .click();
+    harness.step();
+    run(&mut harness);
+    wait_for(&mut harness, "TRAPPED");
+    harness.run_steps(3);
+    let console = harness.get_by_label("Wrap").rect();
+    let outcome = harness.get_by_label("TRAPPED").rect();
+    assert!(
+        console.right() < outcome.left(),
+        "the console ({console:?}) runs under the outcome ({outcome:?})"
+    );
+}

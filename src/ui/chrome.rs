@@ -12,6 +12,71 @@ use crate::ui::{
 };
 
 impl App {
+    /// The outcome panel's contents: the paused state, the run in progress, or the outcome.
+    fn outcome_panel_ui(&mut self, ui: &mut egui::Ui) {
+        let session = self.run_view.session.as_ref();
+
+        if let Some(paused) = session.and_then(|s| s.debug.paused.as_ref()) {
+            egui::ScrollArea::vertical()
+                .id_salt("paused scroll")
+                .show(ui, |ui| {
+                    let travel = self.run_view.travel.as_ref();
+                    travel::timeline_ui(ui, paused, travel, &mut self.commands);
+                    let state = &mut self.loaded.debugger;
+                    debugger::paused_panel_ui(ui, paused, state, &mut self.commands);
+                });
+        } else if let Some(session) = &self.run_view.session {
+            ui.heading("Outcome");
+            let phase = session.phase();
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(match phase {
+                    session::Phase::Compiling => "Compiling…",
+                    session::Phase::Running => "Running…",
+                });
+            });
+            if phase == session::Phase::Compiling {
+                self.jobs.compile.compiling_ui(
+                    ui,
+                    Some(session.started),
+                    &self.state.compile_speeds,
+                );
+            }
+            ui.weak("The outcome appears here when the run ends.");
+            ui.add_space(8.0);
+            outcome::resource_plots_ui(
+                ui,
+                (&session.memory_history, session.memory_cap_bytes),
+                (&session.table_history, session.table_cap_elements),
+            );
+            if !session.calls.is_empty() {
+                ui.add_space(8.0);
+                ui.strong(format!("WASI calls so far: {}", session.calls_total));
+                calls::calls_table_ui(ui, &session.calls, session.calls_total);
+            }
+        } else if self.run_view.report.is_none() && self.jobs.compile.is_compiling() {
+            // Before the first run: the module's background compile, not "No run
+            // yet" for minutes.
+            ui.heading("Outcome");
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Compiling the module…");
+            });
+            self.jobs
+                .compile
+                .compiling_ui(ui, None, &self.state.compile_speeds);
+        } else {
+            outcome::outcome_ui(
+                ui,
+                self.run_view.report.as_ref(),
+                &self.run_view.memory_history,
+                &self.run_view.table_history,
+                &mut self.run_view.after,
+                &mut self.commands,
+            );
+        }
+    }
+
     pub(crate) fn drop_ui(&mut self, ctx: &egui::Context) {
         let hovered: Vec<String> = ctx.input(|i| {
             i.raw
@@ -503,66 +568,13 @@ impl App {
                 .size_range(widths)
                 .show(ui, |ui| {
                     ui.set_min_size(ui.available_size());
-                    let session = self.run_view.session.as_ref();
-                    if let Some(paused) = session.and_then(|s| s.debug.paused.as_ref()) {
-                        egui::ScrollArea::vertical()
-                            .id_salt("paused scroll")
-                            .show(ui, |ui| {
-                                let travel = self.run_view.travel.as_ref();
-                                travel::timeline_ui(ui, paused, travel, &mut self.commands);
-                                let state = &mut self.loaded.debugger;
-                                debugger::paused_panel_ui(ui, paused, state, &mut self.commands);
-                            });
-                    } else if let Some(session) = &self.run_view.session {
-                        ui.heading("Outcome");
-                        let phase = session.phase();
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(match phase {
-                                session::Phase::Compiling => "Compiling…",
-                                session::Phase::Running => "Running…",
-                            });
-                        });
-                        if phase == session::Phase::Compiling {
-                            self.jobs.compile.compiling_ui(
-                                ui,
-                                Some(session.started),
-                                &self.state.compile_speeds,
-                            );
-                        }
-                        ui.weak("The outcome appears here when the run ends.");
-                        ui.add_space(8.0);
-                        outcome::resource_plots_ui(
-                            ui,
-                            (&session.memory_history, session.memory_cap_bytes),
-                            (&session.table_history, session.table_cap_elements),
-                        );
-                        if !session.calls.is_empty() {
-                            ui.add_space(8.0);
-                            ui.strong(format!("WASI calls so far: {}", session.calls_total));
-                            calls::calls_table_ui(ui, &session.calls, session.calls_total);
-                        }
-                    } else if self.run_view.report.is_none() && self.jobs.compile.is_compiling() {
-                        // Before the first run: the module's background compile, not "No run
-                        // yet" for minutes.
-                        ui.heading("Outcome");
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label("Compiling the module…");
-                        });
-                        self.jobs
-                            .compile
-                            .compiling_ui(ui, None, &self.state.compile_speeds);
-                    } else {
-                        outcome::outcome_ui(
-                            ui,
-                            self.run_view.report.as_ref(),
-                            &self.run_view.memory_history,
-                            &self.run_view.table_history,
-                            &mut self.run_view.after,
-                            &mut self.commands,
-                        );
-                    }
+                    // What is wider than the panel scrolls inside it: content that pushed the
+                    // panel past its width would be drawn under the console.
+                    let width = ui.available_width();
+                    egui::ScrollArea::horizontal()
+                        .id_salt("outcome across")
+                        .max_width(width)
+                        .show(ui, |ui| self.outcome_panel_ui(ui));
                 });
             layout::keep_panel_width(ui.ctx(), width);
         }
