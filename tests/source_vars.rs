@@ -458,6 +458,9 @@ fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
     let out = common::wasmscope(&["run", "--break", "shapes.c:19", wasm]);
     let stderr = common::text(&out.stderr);
     assert!(stderr.contains("break shapes.c:19 (area+0x"), "{stderr}");
+    // The hit's line names the program's own variables, as it printed them.
+    let hit = stderr.lines().find(|l| l.contains(" hit 1: ")).unwrap();
+    assert!(hit.contains(" s=0x") && hit.contains(" div=0 area=12"), "{hit}");
     assert!(stderr.contains("): 1 hit"), "{stderr}");
     // The program's `main` (clang names it `__original_main`) is its own frame, not libc's.
     assert!(stderr.contains("__original_main"), "{stderr}");

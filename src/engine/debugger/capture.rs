@@ -197,6 +197,64 @@ fn bits(value: &Val) -> Option<u64> {
     }
 }
 
+/// What a logpoint's line shows of the frame at `pc` in `module`: the program's own variables
+/// when the DWARF names them (`area=12`), else the wasm locals (`$count=0`).
+pub(crate) fn logpoint_values(
+    store: &mut StoreContextMut<'_, Host>,
+    frame: &FrameHandle,
+    module: &Module,
+    pc: usize,
+    maps: &Maps,
+    locals: &[DebugValue],
+) -> Vec<String> {
+    let source = frame_variables(store, frame, module, pc, maps);
+    if source.is_empty() {
+        locals.iter().map(DebugValue::short).collect()
+    } else {
+        source
+            .iter()
+            .map(|v| format!("{}={}", v.name, v.value))
+            .collect()
+    }
+}
+
+/// The source variables of the frame at `pc` in `module` (empty without DWARF).
+fn frame_variables(
+    store: &mut StoreContextMut<'_, Host>,
+    frame: &FrameHandle,
+    module: &Module,
+    pc: usize,
+    maps: &Maps,
+) -> Vec<crate::engine::debug::SourceVariable> {
+    if maps.sources(module).is_none() {
+        return Vec::new();
+    }
+    let Ok(instance) = frame.instance(&mut *store) else {
+        return Vec::new();
+    };
+    let raw = RawFrame::read(store, frame, 0, module.clone(), pc);
+    let mut frames = vec![FrameInfo {
+        func_index: 0,
+        func_name: None,
+        module_offset: None,
+        source: None,
+        state: Some(FrameState {
+            locals: Vec::new(),
+            stack: Vec::new(),
+            locals_omitted: 0,
+            stack_omitted: 0,
+            operands: Vec::new(),
+            variables: Vec::new(),
+        }),
+    }];
+    add_variables(store, maps, instance, vec![raw], &mut frames);
+    frames
+        .pop()
+        .and_then(|f| f.state)
+        .map(|s| s.variables)
+        .unwrap_or_default()
+}
+
 /// Gives each frame that has DWARF its source variables, read with the instance's globals and
 /// memory.
 fn add_variables(

@@ -19,7 +19,8 @@ use crate::engine::debug::module_map::{call_site, has_dwarf_sections};
 use crate::engine::debug::values::{DebugValue, wasm_type_text, wasm_value_text};
 use crate::engine::debug::{MAX_LOG_LINES, MAX_VALUES};
 use crate::engine::debugger::capture::{
-    Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, paused_state,
+    Maps, TrapCapture, attach, capture_trap, depth, frame_place, frame_state, logpoint_values,
+    paused_state,
 };
 use crate::engine::debugger::counting::{
     Counting, FunctionStarts, TravelClock, add_breakpoints, settle,
@@ -256,13 +257,15 @@ impl Handler {
                     state.printed += 1;
                     let line_out = &mut *line;
                     let mut line = format!("break {at} hit {hits}:");
-                    for value in &values {
+                    let shown =
+                        logpoint_values(store, &frame, &module, offset, &shared.maps, &values);
+                    for value in &shown {
                         if line.len() > 2_000 {
                             line.push_str(" …");
                             break;
                         }
                         line.push(' ');
-                        line.push_str(&value.short());
+                        line.push_str(value);
                     }
                     if state.printed == MAX_LOG_LINES {
                         line.push_str(&format!(
