@@ -460,7 +460,10 @@ fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
     assert!(stderr.contains("break shapes.c:19 (area+0x"), "{stderr}");
     // The hit's line names the program's own variables, as it printed them.
     let hit = stderr.lines().find(|l| l.contains(" hit 1: ")).unwrap();
-    assert!(hit.contains(" s=0x") && hit.contains(" div=0 area=12"), "{hit}");
+    assert!(
+        hit.contains(" s=0x") && hit.contains(" div=0 area=12"),
+        "{hit}"
+    );
     assert!(stderr.contains("): 1 hit"), "{stderr}");
     // The program's `main` (clang names it `__original_main`) is its own frame, not libc's.
     assert!(stderr.contains("__original_main"), "{stderr}");
@@ -475,4 +478,52 @@ fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
     let stderr = common::text(&out.stderr);
     assert!(stderr.contains("no code at elsewhere.c:3"), "{stderr}");
     assert!(stderr.contains("shapes.c"), "{stderr}");
+}
+
+/// `wasm` without its name section (as a stripped release build ships), the rest as it was.
+fn without_names(wasm: &[u8]) -> Vec<u8> {
+    let mut out = wasm[..8].to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.unwrap();
+        if let wasmparser::Payload::CustomSection(reader) = &payload
+            && reader.name() == "name"
+        {
+            continue;
+        }
+        if let Some((_, range)) = payload.as_section() {
+            // The section's id byte and its size (LEB128) come before its contents.
+            let mut size = range.len();
+            let mut size_bytes = 1;
+            while size >= 0x80 {
+                size >>= 7;
+                size_bytes += 1;
+            }
+            out.extend(&wasm[range.start - size_bytes - 1..range.end]);
+        }
+    }
+    out
+}
+
+#[test]
+fn without_a_name_section_the_frames_are_named_from_the_dwarf() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = c_guest(dir.path(), "shapes", words::C_SHAPES) else {
+        return;
+    };
+    let stripped = without_names(&std::fs::read(&wasm).unwrap());
+    assert!(wasmparser::Validator::new().validate_all(&stripped).is_ok());
+    let ran = common::run_wasm(
+        "stripped.wasm",
+        stripped,
+        SandboxPolicy {
+            debug: true,
+            ..SandboxPolicy::default()
+        },
+    );
+    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    let names: Vec<_> = trap.frames.iter().map(|f| f.func_name.as_deref()).collect();
+    assert_eq!(names[0], Some("area"), "{names:?}");
+    assert!(names.contains(&Some("main")), "{names:?}");
 }

@@ -98,6 +98,31 @@ impl SourceInfo {
         Some(info)
     }
 
+    /// The subprogram around module offset `pc`, and `pc` as a DWARF address.
+    fn function_at(&self, pc: u64) -> Option<(&Function, u64)> {
+        let address = pc.checked_sub(self.code_start)?;
+        let at = self.functions.partition_point(|f| f.low <= address);
+        let function = self.functions[..at]
+            .iter()
+            .rev()
+            .take(8)
+            .find(|f| address < f.high)?;
+        Some((function, address))
+    }
+
+    /// The source's name of the function around module offset `pc` (for a module without a
+    /// name section).
+    pub fn function_name(&self, pc: u64) -> Option<String> {
+        let (function, _) = self.function_at(pc)?;
+        let dwarf = self.dwarf()?;
+        let header = dwarf.debug_info.header_from_offset(function.unit).ok()?;
+        let unit = dwarf.unit(header).ok()?;
+        let entry = unit.entry(function.entry).ok()?;
+        let name = entry.attr_value(gimli::DW_AT_name)?;
+        let name = dwarf.attr_string(&unit, name).ok()?;
+        Some(String::from_utf8_lossy(name.slice()).into_owned())
+    }
+
     /// The sections as gimli reads them (borrowed: cheap to make again).
     fn dwarf(&self) -> Option<gimli::Dwarf<R<'_>>> {
         let load = |id: gimli::SectionId| -> Result<R<'_>, gimli::Error> {
@@ -114,16 +139,7 @@ impl SourceInfo {
     /// The parameters and locals in scope at `frame`'s pc, in source order; empty when the
     /// DWARF does not describe the function.
     pub fn variables(&self, frame: &FrameView<'_>) -> Vec<SourceVariable> {
-        let Some(address) = frame.pc.checked_sub(self.code_start) else {
-            return Vec::new();
-        };
-        let at = self.functions.partition_point(|f| f.low <= address);
-        let Some(function) = self.functions[..at]
-            .iter()
-            .rev()
-            .take(8)
-            .find(|f| address < f.high)
-        else {
+        let Some((function, address)) = self.function_at(frame.pc) else {
             return Vec::new();
         };
         let Some(dwarf) = self.dwarf() else {

@@ -318,12 +318,19 @@ pub(crate) fn capture_frames(
                 {
                     offset = call;
                 }
-                if maps.sources(&module).is_some() {
+                // Without a name section, the DWARF may still name the function.
+                let sources = maps.sources(&module);
+                let func_name = map.function_name(func_index).or_else(|| {
+                    sources
+                        .as_ref()
+                        .and_then(|s| s.function_name(offset as u64))
+                });
+                if sources.is_some() {
                     raws.push(RawFrame::read(store, &frame, frames.len(), module, offset));
                 }
                 frames.push(FrameInfo {
                     func_index,
-                    func_name: map.function_name(func_index),
+                    func_name,
                     module_offset: Some(offset),
                     source: None,
                     state: Some(frame_state(store, &frame, &map, func_index)),
