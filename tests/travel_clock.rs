@@ -190,15 +190,8 @@ fn a_moment_inside_a_long_straight_stretch_is_still_reached() {
     ))
     .unwrap();
     let recording = recorded(wasm);
-    let end = counted(&recording, false)
-        .replay
-        .unwrap()
-        .instructions
-        .unwrap();
-    assert_eq!(
-        Some(end),
-        counted(&recording, true).replay.unwrap().instructions
-    );
+    let end = end_of(&recording, false).unwrap();
+    assert_eq!(Some(end), end_of(&recording, true));
     let fast = paused_at(&recording, 140_001, false);
     assert_eq!(fast.moment, Some(140_001));
     assert_eq!(seen(&fast), seen(&paused_at(&recording, 140_001, true)));
@@ -210,19 +203,7 @@ fn reverse_continue_finds_the_hit_single_stepping_finds() {
     let mix = debug_breakpoint(&wasm, "mix");
     let recording = recorded(wasm);
     let end = same_count(&recording);
-    let back = |before: u64, stepped: bool| {
-        let handle = runner::spawn_with_breakpoints(
-            request(&recording, Travel::LastBreakBefore(before), stepped),
-            vec![mix.clone()],
-            None,
-        )
-        .unwrap();
-        let state = next_pause(&handle)
-            .unwrap_or_else(|report| panic!("no pause before {before}: {:?}", report.outcome));
-        handle.cancel();
-        let _ = next_pause(&handle);
-        state
-    };
+    let back = |before: u64, stepped: bool| back_to_break(&recording, before, stepped, &mix);
     // Hits far from the moment (found running free, then placed), near it, and none before.
     for before in [end, 150_000, 100_001, 20, 3] {
         let fast = back(before, false);
@@ -267,24 +248,9 @@ fn a_hit_far_before_the_moment_is_found_running_free_then_placed() {
     .unwrap();
     let early = debug_breakpoint(&wasm, "early");
     let recording = recorded(wasm);
-    let end = counted(&recording, false)
-        .replay
-        .unwrap()
-        .instructions
-        .unwrap();
+    let end = end_of(&recording, false).unwrap();
     assert!(end > 400_000, "{end}");
-    let back = |stepped: bool| {
-        let handle = runner::spawn_with_breakpoints(
-            request(&recording, Travel::LastBreakBefore(end), stepped),
-            vec![early.clone()],
-            None,
-        )
-        .unwrap();
-        let state = next_pause(&handle).unwrap();
-        handle.cancel();
-        let _ = next_pause(&handle);
-        state
-    };
+    let back = |stepped: bool| back_to_break(&recording, end, stepped, &early);
     let fast = back(false);
     assert_eq!(fast.current().unwrap().func_name.as_deref(), Some("early"));
     // The 9,000th call, long before the trap.
@@ -320,4 +286,29 @@ fn a_live_pause_is_found_again_where_single_stepping_finds_it() {
     }
     // A hit the run never makes is not found.
     assert_eq!(located(9_000, 0, false), None);
+}
+
+/// The replay's end moment, counted (`stepped`: single-stepping, under a fuel budget).
+fn end_of(recording: &Recording, stepped: bool) -> Option<u64> {
+    counted(recording, stepped).replay?.instructions
+}
+
+/// Where a reverse continue from moment `before`, with `at` set, pauses.
+fn back_to_break(
+    recording: &Recording,
+    before: u64,
+    stepped: bool,
+    at: &engine::debug::Breakpoint,
+) -> Box<PausedState> {
+    let handle = runner::spawn_with_breakpoints(
+        request(recording, Travel::LastBreakBefore(before), stepped),
+        vec![at.clone()],
+        None,
+    )
+    .unwrap();
+    let state = next_pause(&handle)
+        .unwrap_or_else(|report| panic!("no pause before {before}: {:?}", report.outcome));
+    handle.cancel();
+    let _ = next_pause(&handle);
+    state
 }

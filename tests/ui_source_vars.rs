@@ -18,14 +18,7 @@ fn a_c_trap_shows_the_programs_variables_and_their_members() {
         return;
     };
     let mut harness = harness();
-    harness.state_mut().open_path(&wasm);
-    wait_idle(&mut harness);
-    harness
-        .get_by_label("Debug (locals at a trap, breakpoints)")
-        .click();
-    harness.step();
-    run(&mut harness);
-    wait_for(&mut harness, "TRAPPED");
+    run_to_the_trap(&mut harness, &wasm);
     assert!(shows_text(
         &harness,
         "Frame 0: variables, locals and operand stack"
@@ -62,14 +55,7 @@ fn a_wide_outcome_at_1024_by_640_stays_beside_the_console() {
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1024.0, 640.0])
         .build_eframe(|_cc| wasmscope::ui::app::App::new(None));
-    harness.state_mut().open_path(&wasm);
-    wait_idle(&mut harness);
-    harness
-        .get_by_label("Debug (locals at a trap, breakpoints)")
-        .click();
-    harness.step();
-    run(&mut harness);
-    wait_for(&mut harness, "TRAPPED");
+    run_to_the_trap(&mut harness, &wasm);
     harness.run_steps(3);
     let console = harness.get_by_label("Wrap").rect();
     let outcome = harness.get_by_label("TRAPPED").rect();
@@ -77,4 +63,19 @@ fn a_wide_outcome_at_1024_by_640_stays_beside_the_console() {
         console.right() < outcome.left(),
         "the console ({console:?}) runs under the outcome ({outcome:?})"
     );
+}
+
+/// Opens `wasm`, switches Debug on, runs it, and waits for its trap.
+fn run_to_the_trap(
+    harness: &mut egui_kittest::Harness<'_, wasmscope::ui::app::App>,
+    wasm: &std::path::Path,
+) {
+    harness.state_mut().open_path(wasm);
+    wait_idle(harness);
+    harness
+        .get_by_label("Debug (locals at a trap, breakpoints)")
+        .click();
+    harness.step();
+    run(harness);
+    wait_for(harness, "TRAPPED");
 }
