@@ -85,6 +85,12 @@ fn a_c_trap_shows_the_programs_variables_with_the_values_it_printed() {
     );
     let label = &shape.member("label").unwrap().value;
     assert!(label.ends_with(" \"a box\""), "{label}");
+    // Bitfields, each its own bits of one word.
+    assert_eq!(
+        shape.member("level").unwrap().value,
+        printed(&stdout, "level")
+    );
+    assert_eq!(shape.member("on").unwrap().value, printed(&stdout, "on"));
     let flags = shape.member("flags").unwrap();
     // A character as gdb shows it: its number, then the character.
     assert_eq!(
@@ -454,10 +460,10 @@ fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
         return;
     };
     let wasm = wasm.to_str().unwrap();
-    // Line 19 is `return area / div;`: a logpoint there prints area's locals once.
-    let out = common::wasmscope(&["run", "--break", "shapes.c:19", wasm]);
+    // Line 21 is `return area / div;`: a logpoint there prints area's locals once.
+    let out = common::wasmscope(&["run", "--break", "shapes.c:21", wasm]);
     let stderr = common::text(&out.stderr);
-    assert!(stderr.contains("break shapes.c:19 (area+0x"), "{stderr}");
+    assert!(stderr.contains("break shapes.c:21 (area+0x"), "{stderr}");
     // The hit's line names the program's own variables, as it printed them.
     let hit = stderr.lines().find(|l| l.contains(" hit 1: ")).unwrap();
     assert!(
@@ -467,11 +473,11 @@ fn a_breakpoint_by_source_line_stops_on_that_line_or_the_next_with_code() {
     assert!(stderr.contains("): 1 hit"), "{stderr}");
     // The program's `main` (clang names it `__original_main`) is its own frame, not libc's.
     assert!(stderr.contains("__original_main"), "{stderr}");
-    // Line 13 is blank: the breakpoint moves to line 14, and says so.
-    let out = common::wasmscope(&["run", "--break", "shapes.c:13", wasm]);
+    // Line 15 is blank: the breakpoint moves to line 16, and says so.
+    let out = common::wasmscope(&["run", "--break", "shapes.c:15", wasm]);
     let stderr = common::text(&out.stderr);
-    assert!(stderr.contains("shapes.c:14 ("), "{stderr}");
-    assert!(stderr.contains("line 13 has no code"), "{stderr}");
+    assert!(stderr.contains("shapes.c:16 ("), "{stderr}");
+    assert!(stderr.contains("line 15 has no code"), "{stderr}");
     // A file the module has no code from is refused before the run, naming the program's file.
     let out = common::wasmscope(&["run", "--break", "elsewhere.c:3", wasm]);
     assert_eq!(out.status.code(), Some(2));

@@ -143,18 +143,20 @@ struct shape {
     enum color color;
     const char *label;
     unsigned char flags[3];
+    unsigned int level : 3;
+    unsigned int on : 1;
 };
 
 static int area(struct shape *s, int div) {
     int area = s->width * s->height;
-    printf("area=%d div=%d name=%s label=%s color=%d flags1=%d\n", area, div, s->name,
-           s->label, (int)s->color, s->flags[1]);
+    printf("area=%d div=%d name=%s label=%s color=%d flags1=%d level=%d on=%d\n", area, div,
+           s->name, s->label, (int)s->color, s->flags[1], s->level, s->on);
     fflush(stdout);
     return area / div;
 }
 
 int main(void) {
-    struct shape box = { 3, 4, "box", GREEN, "a box", { 1, 42, 3 } };
+    struct shape box = { 3, 4, "box", GREEN, "a box", { 1, 42, 3 }, 5, 1 };
     int div = 0;
     printf("width=%d height=%d\n", box.width, box.height);
     return area(&box, div);

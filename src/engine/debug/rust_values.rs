@@ -249,28 +249,11 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    /// The data members of a struct: name, offset and type, in order (at most 64).
+    /// The data members of a struct: name, offset and type, in order.
     fn named_fields(&self, entry: &Entry<'a>) -> Vec<(String, u64, Option<UnitOffset>)> {
-        let mut out = Vec::new();
-        let Ok(mut tree) = self.unit.entries_tree(Some(entry.offset())) else {
-            return out;
-        };
-        let Ok(root) = tree.root() else {
-            return out;
-        };
-        let mut children = root.children();
-        while let Ok(Some(child)) = children.next() {
-            let member = child.entry();
-            if member.tag() != gimli::DW_TAG_member || out.len() >= 64 {
-                continue;
-            }
-            let offset = member
-                .attr_value(gimli::DW_AT_data_member_location)
-                .and_then(|v| v.udata_value())
-                .unwrap_or(0);
-            let name = self.name(member).unwrap_or_default();
-            out.push((name, offset, type_ref(member)));
-        }
-        out
+        self.member_entries(entry)
+            .into_iter()
+            .map(|m| (m.name.unwrap_or_default(), m.offset, m.ty))
+            .collect()
     }
 }

@@ -69,6 +69,17 @@ pub(super) struct Reader<'a> {
     budget: Cell<usize>,
 }
 
+/// A data member of a struct, as its DWARF entry says.
+pub(super) struct Member {
+    pub(super) name: Option<String>,
+    /// Bytes from the struct's start.
+    pub(super) offset: u64,
+    pub(super) ty: Option<UnitOffset>,
+    /// A bitfield's width, and its first bit past `offset`.
+    bit_size: Option<u64>,
+    bit_offset: u64,
+}
+
 /// Where a variable's value is.
 pub(super) enum Place {
     /// In linear memory at this address.
@@ -519,6 +530,27 @@ impl<'a> Reader<'a> {
         depth: usize,
     ) -> Vec<SourceVariable> {
         let mut out = Vec::new();
+        for member in self.member_entries(entry) {
+            if self.budget.get() == 0 {
+                break;
+            }
+            let at = base.saturating_add(member.offset);
+            let name = member.name.unwrap_or_else(|| "(anonymous)".to_owned());
+            let mut value = self.value(name, member.ty, Place::Memory(at), depth + 1);
+            if let Some(bits) = member.bit_size {
+                value.value = self.bitfield(at, member.bit_offset, bits);
+            }
+            out.push(value);
+        }
+        out
+    }
+
+    /// A struct's data members, in order (at most [`MAX_MEMBERS`]).
+    pub(super) fn member_entries(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R<'a>>,
+    ) -> Vec<Member> {
+        let mut out = Vec::new();
         let Ok(mut tree) = self.unit.entries_tree(Some(entry.offset())) else {
             return out;
         };
@@ -527,48 +559,40 @@ impl<'a> Reader<'a> {
         };
         let mut children = root.children();
         while let Ok(Some(child)) = children.next() {
-            if out.len() >= MAX_MEMBERS || self.budget.get() == 0 {
+            if out.len() >= MAX_MEMBERS {
                 break;
             }
             let member = child.entry();
             if member.tag() != gimli::DW_TAG_member {
                 continue;
             }
-            let name = self
-                .name(member)
-                .unwrap_or_else(|| "(anonymous)".to_owned());
-            let offset = member
-                .attr_value(gimli::DW_AT_data_member_location)
-                .and_then(|v| v.udata_value())
-                .unwrap_or(0);
-            let mut value = self.value(
-                name,
-                type_ref(member),
-                Place::Memory(base.saturating_add(offset)),
-                depth + 1,
-            );
-            if let Some(bits) = member
-                .attr_value(gimli::DW_AT_bit_size)
-                .and_then(|v| v.udata_value())
-            {
-                value.value = self.bitfield(member, base.saturating_add(offset), bits);
-            }
-            out.push(value);
+            let number = |name| member.attr_value(name).and_then(|v| v.udata_value());
+            let bit_size = number(gimli::DW_AT_bit_size);
+            // DWARF 4's offset counts from the least significant bit; DWARF 2's (what clang
+            // still writes) from the most significant bit of a `byte_size` storage unit.
+            let bit_offset = number(gimli::DW_AT_data_bit_offset).unwrap_or_else(|| {
+                let from_top = number(gimli::DW_AT_bit_offset).unwrap_or(0);
+                let storage = number(gimli::DW_AT_byte_size)
+                    .unwrap_or(4)
+                    .saturating_mul(8);
+                storage
+                    .saturating_sub(from_top)
+                    .saturating_sub(bit_size.unwrap_or(0))
+            });
+            out.push(Member {
+                name: self.name(member),
+                offset: number(gimli::DW_AT_data_member_location).unwrap_or(0),
+                ty: type_ref(member),
+                bit_size,
+                bit_offset,
+            });
         }
         out
     }
 
-    /// A bitfield's value (DWARF 4 `DW_AT_data_bit_offset` or DWARF 2 `DW_AT_bit_offset`).
-    fn bitfield(
-        &self,
-        member: &gimli::DebuggingInformationEntry<R<'a>>,
-        at: u64,
-        bits: u64,
-    ) -> String {
-        let bit_offset = member
-            .attr_value(gimli::DW_AT_data_bit_offset)
-            .and_then(|v| v.udata_value())
-            .unwrap_or(0);
+    /// A bitfield's value: `bits` bits from bit `bit_offset` (from the least significant) past
+    /// `at`.
+    fn bitfield(&self, at: u64, bit_offset: u64, bits: u64) -> String {
         let start = at.saturating_add(bit_offset / 8);
         let Some(bytes) = read(self.frame.memory, start, 8.min(bits.div_ceil(8) + 1)) else {
             return unreadable(Some(start));
