@@ -364,25 +364,7 @@ fn step_over_a_call_stays_in_the_caller_and_step_in_enters_the_callee() {
     };
     let at_call =
         debug::resolve_breakpoint(&wasm, &format!("@{call:#x}"), BreakAction::Pause).unwrap();
-    let recording = {
-        let report = runner::spawn(
-            engine::RunRequest {
-                name: "loop.wat".to_owned(),
-                wasm: Arc::from(wasm),
-                precompiled: None,
-                policy: SandboxPolicy::default(),
-                invocation: Invocation {
-                    record_max_bytes: Some(1 << 20),
-                    ..Invocation::default()
-                },
-                info: None,
-            },
-            None,
-        )
-        .unwrap()
-        .wait();
-        Recording::parse(report.recording.as_ref().unwrap()).unwrap()
-    };
+    let recording = common::record("loop.wat", wasm);
     let handle = travel(&recording, Travel::Count, vec![at_call]);
     let first = paused(&handle);
     assert_eq!(first.current().unwrap().module_offset, Some(call));

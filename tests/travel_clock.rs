@@ -7,12 +7,10 @@
 mod common;
 use common::next_pause;
 
-use std::sync::Arc;
-
 use wasmscope::engine::debug::PausedState;
 use wasmscope::engine::policy::Travel;
 use wasmscope::engine::record::recording::Recording;
-use wasmscope::engine::{self, Invocation, RunOutcome, RunReport, SandboxPolicy};
+use wasmscope::engine::{self, RunOutcome, RunReport};
 use wasmscope::runner;
 
 /// A guest of some 200,000 instructions: a loop calling a function, storing to memory and
@@ -46,23 +44,7 @@ fn guest(ending: &str) -> Vec<u8> {
 }
 
 fn recorded(wasm: Vec<u8>) -> Recording {
-    let report = runner::spawn(
-        engine::RunRequest {
-            name: "clocked.wat".to_owned(),
-            wasm: Arc::from(wasm),
-            precompiled: None,
-            policy: SandboxPolicy::default(),
-            invocation: Invocation {
-                record_max_bytes: Some(1 << 20),
-                ..Invocation::default()
-            },
-            info: None,
-        },
-        None,
-    )
-    .unwrap()
-    .wait();
-    Recording::parse(report.recording.as_ref().unwrap()).unwrap()
+    common::record("clocked.wat", wasm)
 }
 
 /// A travel request; `stepped` gives it a fuel budget, which keeps it off the clock.

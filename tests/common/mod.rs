@@ -312,3 +312,18 @@ pub fn next_pause(
         }
     }
 }
+
+/// A recorded run of `wasm` (named `name`) under the default sandbox, parsed back.
+pub fn record(name: &str, wasm: Vec<u8>) -> wasmscope::engine::record::recording::Recording {
+    let ran = run_wasm_with(
+        name,
+        wasm,
+        SandboxPolicy::default(),
+        Invocation {
+            record_max_bytes: Some(1 << 20),
+            ..Invocation::default()
+        },
+    );
+    let bytes = ran.report.recording.as_ref().expect("the run was recorded");
+    wasmscope::engine::record::recording::Recording::parse(bytes).expect("its recording reads")
+}

@@ -24,12 +24,16 @@ fn search(
     control: &Arc<RunControl>,
     travel: Travel,
 ) -> Option<RunReport> {
+    let found = quietly(run, request, control.child(), travel);
+    (!control.is_cancelled()).then_some(found)
+}
+
+/// `request` replayed heading for `travel` under the control `quiet`, its events to nobody.
+fn quietly(run: Run, request: &RunRequest, quiet: RunControl, travel: Travel) -> RunReport {
     let mut search = request.clone();
     search.invocation.travel = Some(travel);
-    let quiet = Arc::new(control.child());
     let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
-    (!control.is_cancelled()).then_some(found)
+    run(&search, &Arc::new(quiet), &sink)
 }
 
 /// The moment of a trap a clocked replay could not place: a quiet replay that single-steps
@@ -40,12 +44,9 @@ pub(crate) fn place_trap(
     control: &Arc<RunControl>,
     tick: u64,
 ) -> Option<u64> {
-    let mut search = request.clone();
-    search.invocation.travel = Some(Travel::Count);
-    let quiet = Arc::new(control.child());
+    let quiet = control.child();
     quiet.place_trap_from(tick);
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
+    let found = quietly(run, request, quiet, Travel::Count);
     if control.is_cancelled() || !matches!(found.outcome, RunOutcome::Trapped { .. }) {
         return None;
     }
@@ -63,21 +64,16 @@ pub(crate) fn place_hit(
     tick: u64,
     nth: u64,
 ) -> Option<crate::engine::outcome::ReplayReport> {
-    let mut search = request.clone();
-    search.invocation.travel = match request.invocation.travel? {
-        Travel::Scan(end) => Some(Travel::Scan(end)),
-        Travel::Locate(anchor) => Some(Travel::Locate(crate::engine::policy::Anchor {
-            nth,
-            ..anchor
-        })),
+    let travel = match request.invocation.travel? {
+        Travel::Scan(end) => Travel::Scan(end),
+        Travel::Locate(anchor) => Travel::Locate(crate::engine::policy::Anchor { nth, ..anchor }),
         _ => return None,
     };
     // The first pass ended by cancelling its own control: this one serves the same run.
-    let quiet = Arc::new(control.sibling());
+    let quiet = control.sibling();
     quiet.place_trap_from(tick);
     quiet.stop_after_hits(nth);
-    let (sink, _) = crossbeam_channel::bounded(1);
-    let found = run(&search, &quiet, &sink);
+    let found = quietly(run, request, quiet, travel);
     if control.served_cancelled() {
         return None;
     }
