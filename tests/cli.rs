@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 use common::{text, wasmscope};
 
 use std::process::Command;

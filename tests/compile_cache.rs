@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use wasmscope::engine::sandbox::{self, EngineKey};
 use wasmscope::engine::{Compiler, RunOutcome, SandboxPolicy};

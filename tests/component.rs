@@ -3,7 +3,7 @@
 //! Components are written in component-model text here and parsed at test time.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use wasmscope::engine::{
     self, Entry, Invocation, ModuleKind, ModuleStyle, RunOutcome, SandboxPolicy,

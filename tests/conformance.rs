@@ -96,7 +96,7 @@ fn run_test(wasm: &Path) -> Option<String> {
     not(wasi_testsuite),
     ignore = "the wasi-testsuite is not here: set WASI_TESTSUITE_DIR to its folder \
               (the one holding tests/c, tests/rust, tests/assemblyscript) and run \
-              `cargo test --test conformance`"
+              `cargo test --test all conformance`"
 )]
 fn every_wasip1_test_of_the_wasi_testsuite_passes() {
     let suite = suite_dir();

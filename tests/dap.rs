@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/dap.rs"]
-mod editor;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::dap as editor;
+use crate::common::words;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -314,8 +312,14 @@ fn launch_takes_program_as_a_path_and_names_an_argument_it_does_not_know() {
         message.starts_with("unknown launch argument `allowHostDir`"),
         "{message}"
     );
-    // A grant of the key's folder, as from the command line.
-    let data = wasmscope::engine::own_files::key_dir().unwrap();
+    // A grant of the key's folder, as from the command line: the adapter's own (it follows
+    // XDG_DATA_HOME; this test process may keep its key elsewhere).
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::home_dir().map(|h| h.join(".local").join("share")))
+        .unwrap()
+        .join("wasmscope");
     std::fs::create_dir_all(&data).unwrap();
     let message = dap.refused(
         "launch",

@@ -5,11 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/dap.rs"]
-mod editor;
-#[path = "common/words.rs"]
-mod words;
+use crate::common::dap as editor;
+use crate::common::words;
 
 use std::process::Command;
 

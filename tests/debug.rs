@@ -3,7 +3,7 @@
 //! runs slower than the normal one.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 use common::{next_pause, wasmscope};
 
 use std::sync::Arc;

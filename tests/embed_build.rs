@@ -3,14 +3,14 @@
 //! it came from ends them.
 //!
 //! Ignored by default (it builds four programs); `.ci/run` runs it with
-//! `cargo test --test embed_build -- --ignored`. The programs are the `[[bin]]`s of one scratch
+//! `cargo test --test all embed_build -- --ignored`. The programs are the `[[bin]]`s of one scratch
 //! project whose dependencies, features, lock file and profiles are the workspace's and whose
 //! target directory is the workspace's, so cargo reuses the compiled wasmtime and builds only
 //! the four small programs.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

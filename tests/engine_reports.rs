@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use common::{
     dir_policy, run_sample, run_sample_with, run_wasm_with, sample, short_timeout, with_args,

@@ -2,9 +2,8 @@
 //! checked as a reader would read it.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::words;
 use common::{sample, text, wasmscope};
 
 /// Runs `args` with `--html` into a temporary file; the page and the run's stderr.

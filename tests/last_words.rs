@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::words;
 
 use common::{text, wasmscope};
 use serde_json::Value;

@@ -6,7 +6,7 @@
 
 use std::process::Output;
 
-mod common;
+use crate::common;
 use common::wasmscope;
 
 /// `wasmscope run --print-as RUNTIME` with the flags every command test shares: a read-only

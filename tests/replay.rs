@@ -1,7 +1,7 @@
 //! Recording a run and replaying it, through the command line as a user would.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 use common::{text, wasmscope_reading};
 
 use std::path::Path;

@@ -4,11 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/dap.rs"]
-mod editor;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::dap as editor;
+use crate::common::words;
 
 use editor::Client;
 use serde_json::{Value, json};

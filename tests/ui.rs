@@ -11,7 +11,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wasmscope::ui::App;
 
-mod common;
+use crate::common;
 use common::ui::*;
 
 #[test]

@@ -9,7 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wasmscope::ui::App;
 
-mod common;
+use crate::common;
 use common::ui::*;
 
 #[test]
@@ -338,8 +338,7 @@ fn a_growing_table_is_charted_beside_memory() {
 #[test]
 fn a_precompiled_module_is_written_then_opened_and_run_with_a_trust_notice() {
     // The key that tags File ▸ Precompile…'s output: kept out of the user's data directory.
-    let keys = tempfile::tempdir().expect("temp dir");
-    wasmscope::engine::module::precompiled::set_key_dir(keys.path().to_path_buf());
+    crate::common::process_key_dir();
     let mut harness = harness();
     open(&mut harness, "hello.wat");
     file_menu(&mut harness, "Precompile…");

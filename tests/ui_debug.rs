@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wasmscope::ui::App;
 
-mod common;
+use crate::common;
 use common::ui::*;
 
 /// The code lines marked `=>` (the paused instruction).

@@ -9,7 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wasmscope::ui::App;
 
-mod common;
+use crate::common;
 use common::ui::*;
 
 /// Gives the loaded module a read-write folder, a variable and an argument, then runs it.
@@ -105,6 +105,7 @@ fn after_a_restart_only_the_same_module_gets_its_grants_back() {
 
 #[test]
 fn a_folder_holding_wasmscopes_key_is_refused_with_no_way_to_allow_it() {
+    common::process_key_dir();
     let key_dir = wasmscope::engine::own_files::key_dir().unwrap();
     std::fs::create_dir_all(&key_dir).unwrap();
     let mut harness = harness();

@@ -6,9 +6,8 @@
 
 use egui_kittest::kittest::Queryable;
 
-mod common;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::words;
 use common::ui::*;
 
 #[test]

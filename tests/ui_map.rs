@@ -9,7 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wasmscope::ui::App;
 
-mod common;
+use crate::common;
 use common::ui::*;
 use common::window::{open_path, wat_file};
 
@@ -155,6 +155,9 @@ fn a_run_with_many_calls_is_drawn_by_door() {
     let mut harness = tall_harness();
     open_path(&mut harness, path);
     harness.state_mut().sandbox_mut().policy.log_calls = true;
+    // 20,000 calls take a second alone, longer beside the other tests on a small machine:
+    // this test is about the map, not the timeout.
+    harness.state_mut().sandbox_mut().policy.timeout_ms = Some(120_000);
     run(&mut harness);
     open_map(&mut harness);
     assert!(

@@ -5,7 +5,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use common::ui::{open, run, shows, shows_text, wait_for, wait_idle};
 use common::window::{

@@ -4,7 +4,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
+use crate::common;
 
 use common::ui::{harness, open, run, shows, shows_text, wait_for};
 use egui_kittest::kittest::{NodeT, Queryable};

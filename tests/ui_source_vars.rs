@@ -4,9 +4,8 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-mod common;
-#[path = "common/words.rs"]
-mod words;
+use crate::common;
+use crate::common::words;
 
 use common::ui::*;
 use egui_kittest::kittest::Queryable;

@@ -8,7 +8,7 @@
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
 
-mod common;
+use crate::common;
 use common::ui::*;
 
 /// The instructions a counted replay reported, from "N instructions counted in this replay."

@@ -1,6 +1,6 @@
 //! An editor's side of the Debug Adapter Protocol, for the tests that drive `wasmscope dap`.
 
-#![allow(dead_code)] // Each test binary uses some of it.
+#![allow(dead_code)] // Each test module uses some of it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
+pub mod dap;
 pub mod guests;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -326,4 +328,15 @@ pub fn record(name: &str, wasm: Vec<u8>) -> wasmscope::engine::record::recording
     );
     let bytes = ran.report.recording.as_ref().expect("the run was recorded");
     wasmscope::engine::record::recording::Recording::parse(bytes).expect("its recording reads")
+}
+
+/// One key folder for the whole test process (the key folder is process-wide).
+pub fn process_key_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        wasmscope::engine::own_files::set_key_dir(dir.path().to_path_buf());
+        dir
+    })
+    .path()
 }

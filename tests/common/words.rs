@@ -1,4 +1,4 @@
-#![allow(dead_code)] // Each test binary uses some of these guests.
+#![allow(dead_code)] // Each test module uses some of these guests.
 
 //! Guests that die with last words: WAT that prints to stderr then traps or exits, and real
 //! Rust and C programs compiled at test time when the compilers are on this machine.

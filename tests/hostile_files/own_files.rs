@@ -202,7 +202,7 @@ fn grants_that_reach_the_key_or_the_cache_are_refused_even_with_allow_host_dir()
 /// every other face of a run end in, whatever they checked before.
 #[test]
 fn the_run_itself_refuses_the_key_folder_whatever_the_policy_allows() {
-    let keys = crate::process_key_dir();
+    let keys = crate::common::process_key_dir();
     let mut policy = wasmscope::engine::SandboxPolicy {
         allow_host_dirs: true,
         ..Default::default()
@@ -246,7 +246,7 @@ fn a_recording_whose_policy_grants_the_key_folder_is_refused() {
     let recorded_output = crate::common::text(&out.stdout);
     let bytes = std::fs::read(&recording).unwrap();
     let mut crafted = wasmscope::engine::record::recording::Recording::parse(&bytes).unwrap();
-    let keys = crate::process_key_dir();
+    let keys = crate::common::process_key_dir();
     crafted.header.policy.dirs[0].host_path = keys.to_path_buf();
     // What the guest would print, were the folder opened: its hello.txt.
     std::fs::write(keys.join("hello.txt"), b"a secret the guest must not see\n").unwrap();

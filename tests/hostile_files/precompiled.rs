@@ -269,7 +269,7 @@ mod window {
     };
 
     fn key_dir() -> &'static Path {
-        crate::process_key_dir()
+        crate::common::process_key_dir()
     }
 
     /// hello.wat precompiled and tagged with this process's key, as File ▸ Precompile… does.
