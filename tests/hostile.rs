@@ -735,6 +735,14 @@ fn a_start_function_failing_in_a_host_call_is_a_trap() {
 fn a_watched_range_past_every_address_is_refused_in_words() {
     use wasmscope::engine::policy::WatchedRange;
     let refused = WatchedRange::parse("0xffffffffffffffff:16").unwrap_err();
-    assert!(refused.contains("ends past 4 GiB"), "{refused}");
+    assert_eq!(
+        refused.to_string(),
+        "0xffffffffffffffff:16 ends past 4 GiB, outside any 32-bit memory"
+    );
+    let refused = WatchedRange::parse("0x10:lots").unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "`lots` is not a length: give a decimal number or 0x followed by hex"
+    );
     assert!(WatchedRange::parse("0xfffffff0:16").is_ok());
 }

@@ -232,9 +232,21 @@ fn without_the_call_log_the_map_counts_the_refusals_in_words() {
         .and_then(|rest| rest.split("</svg>").next())
         .unwrap_or_else(|| panic!("no map in {html}"));
     assert!(map.contains("The call log was off"), "{map}");
+    // Issue #34: the refused calls are drawn at the wall, counted as everywhere else, never
+    // "nothing: no call was refused" beside a count.
     assert!(
-        map.contains("more refused, not in the call log (turn the call log on to see which)"),
+        map.contains("the call log was off: ") && map.contains("stopped at the wall, drawn"),
         "{map}"
+    );
+    assert!(!map.contains("no call was refused"), "{map}");
+    let heading = html
+        .split("Refused by the sandbox (")
+        .nth(1)
+        .unwrap_or_default();
+    let count: String = heading.chars().take_while(char::is_ascii_digit).collect();
+    assert!(
+        map.contains(&format!("Stopped at the wall ({count})")) && !count.is_empty(),
+        "{count} {map}"
     );
     assert!(map.contains(&class.path().display().to_string()), "{map}");
 }

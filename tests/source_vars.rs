@@ -531,3 +531,47 @@ fn without_a_name_section_the_frames_are_named_from_the_dwarf() {
     assert_eq!(names[0], Some("area"), "{names:?}");
     assert!(names.contains(&Some("main")), "{names:?}");
 }
+
+/// Pauses the C test guest at a breakpoint on `function`; the source shown there.
+fn source_when_paused_in(function: &str) -> Option<wasmscope::engine::debug::SourceContext> {
+    use wasmscope::engine::debug::{self, BreakAction};
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = std::fs::read(c_guest(dir.path(), "shapes", words::C_SHAPES)?).unwrap();
+    let at = debug::resolve_breakpoint(&wasm, function, BreakAction::Pause).unwrap();
+    let request = wasmscope::engine::RunRequest {
+        name: "shapes.wasm".to_owned(),
+        wasm: std::sync::Arc::from(wasm),
+        precompiled: None,
+        policy: SandboxPolicy {
+            debug: true,
+            ..SandboxPolicy::default()
+        },
+        invocation: Default::default(),
+        info: None,
+    };
+    let handle = wasmscope::runner::spawn_with_breakpoints(request, vec![at], None).unwrap();
+    let paused = common::next_pause(&handle).unwrap();
+    handle.cancel();
+    Some(
+        paused
+            .source
+            .clone()
+            .expect("a module with DWARF says something of the source"),
+    )
+}
+
+#[test]
+fn a_function_the_linker_made_has_no_source_and_no_warning_of_corrupt_dwarf() {
+    // Issue #34: "DWARF may be incomplete or corrupt" at `_start.command_export` on an
+    // ordinary clang -O0 -g build. The linker made that function: no DWARF describes it.
+    let Some(source) = source_when_paused_in("_start.command_export") else {
+        return;
+    };
+    let note = source.note.unwrap_or_default();
+    assert!(note.contains("the DWARF does not describe it"), "{note}");
+    assert!(!note.contains("corrupt"), "{note}");
+    // A function of the program has its line, and no note.
+    let source = source_when_paused_in("area").unwrap();
+    assert_eq!(source.note, None);
+    assert!(source.file.ends_with("shapes.c"), "{}", source.file);
+}

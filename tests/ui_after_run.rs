@@ -30,6 +30,25 @@ fn clicking_a_backtrace_frame_marks_the_trapping_instruction() {
 }
 
 #[test]
+fn a_function_its_name_section_leaves_out_is_unnamed_not_without_a_name_section() {
+    // Issue #34: a module with a name section showed "(no name section)" for the one function
+    // the section did not name.
+    let (_dir, path) = common::window::wat_file(
+        "half_named.wat",
+        r#"(module
+             (func $_start (export "_start") call 1)
+             (func unreachable))"#,
+    );
+    let mut harness = harness();
+    common::window::open_path(&mut harness, path);
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    assert!(shows(&harness, "_start"), "{:#?}", harness.root());
+    assert!(shows(&harness, "(unnamed)"), "{:#?}", harness.root());
+    assert!(!shows_text(&harness, "(no name section)"));
+}
+
+#[test]
 fn memory_view_finds_the_greeting_in_the_ascii_column() {
     let mut harness = harness();
     open(&mut harness, "hello.wat");

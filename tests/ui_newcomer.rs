@@ -150,7 +150,7 @@ fn a_frame_without_a_name_opens_the_code_view() {
     open_path(&mut harness, path);
     run(&mut harness);
     assert!(shows(&harness, "TRAPPED"), "{:#?}", harness.root());
-    assert!(shows(&harness, "(no name section)"));
+    assert!(shows(&harness, "(unnamed)"));
     harness.get_by_label("func 1").click();
     harness.step();
     wait_for(&mut harness, "Code: func 1");

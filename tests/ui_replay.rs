@@ -126,3 +126,34 @@ fn who_wrote_this_in_the_memory_view_names_the_store_and_shows_it() {
     assert!(shows_text(&harness, "1: greet"));
     assert!(harness.query_by_label("Step back").is_some());
 }
+
+#[test]
+fn who_wrote_this_after_replay_with_state_looks_in_the_recording_the_replay_came_from() {
+    // Issue #34: after Replay with state the button was greyed, saying "This run was not
+    // recorded", while the replay itself came from the run's recording.
+    let mut harness = harness();
+    open(&mut harness, "who_wrote_me.wat");
+    run(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    harness.get_by_label("Replay with state").click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(shows(&harness, "TRAPPED"));
+    harness.get_by_label("Show memory").click();
+    wait_for(&mut harness, "Go to address");
+    go_to_address(&mut harness, "0x100:4");
+    let button = harness.get_by_label("Who wrote this?");
+    assert!(
+        !button.accesskit_node().is_disabled(),
+        "{:#?}",
+        harness.root()
+    );
+    button.click();
+    harness.step();
+    wait_idle(&mut harness);
+    assert!(
+        shows_text(&harness, "was last written by i32.store in `set_name`"),
+        "{:#?}",
+        harness.root()
+    );
+}

@@ -8,7 +8,7 @@ use crate::common;
 use crate::common::words;
 
 use common::ui::*;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 #[test]
 fn a_c_trap_shows_the_programs_variables_and_their_members() {
@@ -62,6 +62,22 @@ fn a_wide_outcome_at_1024_by_640_stays_beside_the_console() {
         console.right() < outcome.left(),
         "the console ({console:?}) runs under the outcome ({outcome:?})"
     );
+    // Issue #34: the backtrace's Source column was 40 px wide, `file.c:25` one character a
+    // line. Each frame's source reads on one line.
+    let sources: Vec<_> = harness
+        .query_all_by_label_contains("shapes.c:")
+        .filter_map(|n| {
+            let text = n
+                .accesskit_node()
+                .label()
+                .or_else(|| n.accesskit_node().value())?;
+            text.starts_with("shapes.c:").then(|| (text, n.rect()))
+        })
+        .collect();
+    assert!(!sources.is_empty(), "{:#?}", harness.root());
+    for (label, rect) in sources {
+        assert!(rect.height() < 24.0, "{label} wraps: {rect:?}");
+    }
 }
 
 /// Opens `wasm`, switches Debug on, runs it, and waits for its trap.

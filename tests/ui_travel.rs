@@ -71,6 +71,13 @@ fn step_back_from_a_trap_then_further_back_then_to_the_start() {
     );
     wait_for(&mut harness, &before);
     assert!(shows_text(&harness, "Paused at print_name+"));
+    // Issue #34: the replay's time left is 100 times the run's 10 s timeout, and says so
+    // instead of contradicting it ("time left 16m 39s").
+    assert!(
+        shows_text(&harness, "(a time-travel replay: 100× the run's 10 s)"),
+        "{:?}",
+        labels_containing(&harness, "time left")
+    );
 
     // The load about to run reads the pointer at 0x100 (256, on the operand stack): who
     // wrote it? The store in set_name, called from greet: the replay pauses there.

@@ -28,15 +28,28 @@ pub(crate) fn format_call(record: &engine::sandbox::shim::calllog::CallRecord) -
     line
 }
 
+/// Refused calls listed after a run without the call log.
+const REFUSALS_PRINTED: usize = 10;
+
 /// Tells the user on stderr how the run ended, unless it simply exited.
 pub(crate) fn print_outcome(report: &RunReport) {
     let mut err = std::io::stderr().lock();
-    if let Some(refused) = report.unlisted_denials() {
+    // With the call log off the refused calls are not printed as they happen: list them here
+    // (the first few), with the count of all of them.
+    if report.calls.is_empty() && report.denials_total > 0 {
+        let refused = report.denials_total;
         let _ = writeln!(
             err,
-            "wasmscope: {refused} WASI call{} refused by the sandbox; run with --log-calls to see which and why",
+            "wasmscope: {refused} WASI call{} refused by the sandbox; run with --log-calls to see every call",
             if refused == 1 { " was" } else { "s were" },
         );
+        for call in report.denials.iter().take(REFUSALS_PRINTED) {
+            let _ = writeln!(err, "{}", format_call(call));
+        }
+        let listed = report.denials.len().min(REFUSALS_PRINTED) as u64;
+        if refused > listed {
+            let _ = writeln!(err, "wasmscope: … and {} more refused", refused - listed);
+        }
     }
     if report.denied_growths_count > 0
         && let Some(first) = report.denied_growths.first()

@@ -494,8 +494,13 @@ pub enum Resource {
 /// Numbers about a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
-    /// From the start of the run (after compile) to the outcome.
+    /// From the start of the run (after compile) to the outcome, less the time it sat paused
+    /// in debug mode: the guest's own time.
     pub wall_ms: u64,
+    /// The time the run sat paused in debug mode (at a breakpoint, a step, a pause), apart
+    /// from `wall_ms`.
+    #[serde(default)]
+    pub paused_ms: u64,
     /// Compile time; 0 when the module came from the cache.
     pub compile_ms: u64,
     /// Whether the compiled module came from the in-memory cache.
@@ -715,10 +720,12 @@ impl RunReport {
         }
     }
 
-    /// How many calls the sandbox refused when the call log was off (so none is listed):
-    /// worth a hint to turn the log on. `None` when nothing was refused or the log lists them.
+    /// How many refused calls the report counts but does not list (past the first
+    /// [`MAX_RECORDED_DENIALS`] kept): worth a hint to turn the call log on. `None` when every
+    /// refused call is listed.
     pub fn unlisted_denials(&self) -> Option<u64> {
-        (self.denials_total > 0 && self.denials.is_empty()).then_some(self.denials_total)
+        let unlisted = self.denials_total.saturating_sub(self.denials.len() as u64);
+        (unlisted > 0).then_some(unlisted)
     }
 
     /// Serializes the report as pretty JSON.
@@ -729,68 +736,5 @@ impl RunReport {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_outcome_explains_itself_and_names_the_limit_that_ended_it() {
-        let timed_out = RunOutcome::TimedOut { timeout_ms: 1500 };
-        assert!(timed_out.explain().contains("1500 ms timeout passed"));
-        assert_eq!(timed_out.limit(), Some(Limit::Timeout));
-        let fuel = RunOutcome::FuelExhausted { fuel: 42 };
-        assert!(fuel.explain().contains("about 42 wasm instructions"));
-        assert_eq!(fuel.limit(), Some(Limit::Fuel));
-        assert!(
-            RunOutcome::Exited { code: 3 }
-                .explain()
-                .contains("the program's own verdict")
-        );
-        assert_eq!(RunOutcome::Exited { code: 3 }.limit(), None);
-        assert!(RunOutcome::Cancelled.explain().contains("You pressed Stop"));
-        let unlinked = RunOutcome::Failed {
-            error: "unknown import".to_owned(),
-            unresolved: vec![crate::engine::info::UnresolvedImport {
-                module: "env".to_owned(),
-                name: "f".to_owned(),
-                kind: crate::engine::info::ExternKind::Func,
-                reason: "not WASI".to_owned(),
-            }],
-        };
-        assert!(unlinked.explain().contains("cannot link 1 import:"));
-    }
-
-    #[test]
-    fn every_common_trap_code_has_its_own_explanation() {
-        let fallback = TrapKind::from_code("SomethingNew").explain();
-        for code in [
-            "MemoryOutOfBounds",
-            "IntegerDivisionByZero",
-            "UnreachableCodeReached",
-            "StackOverflow",
-            "BadSignature",
-            "IndirectCallToNull",
-            "IntegerOverflow",
-            "BadConversionToInteger",
-            "TableOutOfBounds",
-            "GrowthDenied",
-            "HostError",
-        ] {
-            assert_ne!(
-                TrapKind::from_code(code).explain(),
-                fallback,
-                "{code} falls back"
-            );
-        }
-    }
-
-    #[test]
-    fn trap_codes_name_their_kind_and_back() {
-        for kind in TrapKind::ALL {
-            assert_eq!(TrapKind::from_code(kind.code()), kind, "{kind}");
-        }
-        assert_eq!(
-            TrapKind::of(&wasmtime::Trap::IntegerDivisionByZero),
-            TrapKind::IntegerDivisionByZero
-        );
-    }
-}
+#[path = "outcome_tests.rs"]
+mod tests;

@@ -156,15 +156,16 @@ pub struct WatchedRange {
 impl WatchedRange {
     /// Reads `ADDR[:LEN]`: ADDR decimal or `0x` hex, LEN in bytes (default 1), the whole range
     /// inside a 32-bit memory.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let number = |text: &str, what: &str| {
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let number = |text: &str, what: &'static str| {
             let text = text.trim();
             let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
                 Some(hex) => u64::from_str_radix(hex, 16),
                 None => text.parse::<u64>(),
             };
-            parsed.map_err(|_| {
-                format!("`{text}` is not a {what}: give a decimal number or 0x followed by hex")
+            parsed.map_err(|_| PolicyError::NotAnAddress {
+                text: text.to_owned(),
+                what,
             })
         };
         let (addr, len) = match text.split_once(':') {
@@ -172,15 +173,10 @@ impl WatchedRange {
             None => (number(text, "address")?, 1),
         };
         if len == 0 || len > u64::from(MAX_WATCHED_BYTES) {
-            return Err(format!(
-                "the length must be 1 to {MAX_WATCHED_BYTES} bytes (1 MiB), not {len}"
-            ));
+            return Err(PolicyError::WatchedLength(len));
         }
-        let end = addr.saturating_add(len);
-        if end > 1 << 32 {
-            return Err(format!(
-                "{addr:#x}:{len} ends past 4 GiB, outside any 32-bit memory"
-            ));
+        if addr.saturating_add(len) > 1 << 32 {
+            return Err(PolicyError::PastFourGiB { addr, len });
         }
         Ok(Self {
             addr: addr as u32,
@@ -494,6 +490,25 @@ pub enum PolicyError {
         /// The value given, in the limit's unit.
         value: u64,
     },
+    /// A watched range's address or length that is not a number.
+    #[error("`{text}` is not a {what}: give a decimal number or 0x followed by hex")]
+    NotAnAddress {
+        /// What was given.
+        text: String,
+        /// `address` or `length`.
+        what: &'static str,
+    },
+    /// A watched range's length of 0 or over [`MAX_WATCHED_BYTES`].
+    #[error("the length must be 1 to {MAX_WATCHED_BYTES} bytes (1 MiB), not {0}")]
+    WatchedLength(u64),
+    /// A watched range that does not fit a 32-bit memory.
+    #[error("{addr:#x}:{len} ends past 4 GiB, outside any 32-bit memory")]
+    PastFourGiB {
+        /// Its first byte.
+        addr: u64,
+        /// Its length.
+        len: u64,
+    },
     /// An unknown compiler name.
     #[error("unknown compiler `{0}`: choose cranelift, winch or pulley")]
     UnknownCompiler(String),
@@ -713,87 +728,5 @@ pub fn format_bytes(bytes: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse_in_human_and_plain_units() {
-        assert_eq!(parse_bytes("65536"), Ok(65536));
-        assert_eq!(parse_bytes("64KiB"), Ok(64 * 1024));
-        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_bytes("4GiB"), Ok(4 << 30));
-        let err = parse_bytes("lots").unwrap_err().to_string();
-        assert!(err.contains("invalid size `lots`"), "{err}");
-    }
-
-    #[test]
-    fn durations_default_to_seconds() {
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(
-            parse_duration("soon")
-                .unwrap_err()
-                .to_string()
-                .contains("invalid duration")
-        );
-    }
-
-    #[test]
-    fn dir_specs_follow_wasmtime() {
-        let grant = DirGrant::parse("./data::/data", true).unwrap();
-        assert_eq!(grant.host_path, PathBuf::from("./data"));
-        assert_eq!(grant.guest_path, "/data");
-        assert!(grant.read_only);
-        assert_eq!(DirGrant::parse("tmp", false).unwrap().guest_path, "tmp");
-        assert!(DirGrant::parse("::/x", false).is_err());
-        // A host folder named with `::` (split at the last one); never a guest path ending
-        // in `::`.
-        let grant = DirGrant::parse("/srv/a::b::/data", false).unwrap();
-        assert_eq!(grant.host_path, PathBuf::from("/srv/a::b"));
-        assert_eq!(grant.guest_path, "/data");
-        assert!(DirGrant::parse("/srv/data::/d::", false).is_err());
-    }
-
-    #[test]
-    fn default_policy_is_safe() {
-        let policy = SandboxPolicy::default();
-        assert!(policy.dirs.is_empty() && policy.env.is_empty());
-        assert_eq!(Invocation::default().stdin, StdinSource::Empty);
-        assert_eq!(policy.max_memory_bytes, 256 << 20);
-        assert_eq!(policy.timeout_ms, Some(10_000));
-    }
-
-    #[test]
-    fn each_limit_has_one_range_and_one_message() {
-        let err = Limit::MaxWasmStack.parse("1KiB").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the wasm stack must be between 16 KiB and 1 GiB, not 1 KiB"
-        );
-        assert_eq!(Limit::MaxWasmStack.parse("512KiB"), Ok(512 * 1024));
-        assert_eq!(Limit::Timeout.parse("2s"), Ok(2_000));
-        assert_eq!(Limit::MaxTableElements.parse("100_000"), Ok(100_000));
-        for limit in Limit::ALL {
-            let (usual, range) = (limit.usual_range(), limit.range());
-            assert!(
-                range.contains(usual.start()) && range.contains(usual.end()),
-                "{limit:?}: the slider stays inside the accepted range"
-            );
-        }
-        let policy = SandboxPolicy {
-            max_wasm_stack_bytes: 2 << 30,
-            ..SandboxPolicy::default()
-        };
-        assert!(policy.validate().is_err());
-        assert_eq!(policy.clamped().max_wasm_stack_bytes, 1 << 30);
-        assert_eq!(SandboxPolicy::default().validate(), Ok(()));
-        let wild = SandboxPolicy {
-            max_wasm_stack_bytes: usize::MAX,
-            timeout_ms: Some(0),
-            ..SandboxPolicy::default()
-        }
-        .clamped();
-        assert_eq!(wild.validate(), Ok(()));
-        assert_eq!(wild.timeout_ms, Some(1));
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

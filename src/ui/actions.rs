@@ -400,8 +400,8 @@ impl App {
                 crate::engine::policy::WatchedRange::parse(&format!("{address:#x}:{length}"));
             let range = match range {
                 Ok(range) => range,
-                Err(message) => {
-                    self.error = Some(message);
+                Err(e) => {
+                    self.error = Some(e.to_string());
                     return;
                 }
             };

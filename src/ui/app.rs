@@ -314,9 +314,18 @@ impl App {
         }
     }
 
-    /// The recording "Who wrote this?" searches: the replay open, or the last run's.
+    /// The recording "Who wrote this?" searches: the replay open, the one a Replay with state
+    /// replays (its own report holds no recording: a replay is not recorded again), or the
+    /// last run's.
     pub(crate) fn recording_ref(&self) -> Option<crate::ui::who_wrote::RecordingRef> {
-        match self.loaded.module.as_ref().and_then(|m| m.replay.clone()) {
+        let replayed = self.loaded.module.as_ref().and_then(|m| m.replay.clone());
+        let travelled = || {
+            self.run_view
+                .travel
+                .as_ref()
+                .map(|t| Arc::clone(&t.recording))
+        };
+        match replayed.or_else(travelled) {
             Some(recording) => Some(crate::ui::who_wrote::RecordingRef::Parsed(recording)),
             None => self
                 .run_view
@@ -568,12 +577,20 @@ pub(crate) fn map_input<'a>(
     info: Option<&'a crate::engine::ModuleInfo>,
     host_env_total: usize,
 ) -> Option<crate::engine::export::map::MapInput<'a>> {
-    let (calls, calls_total, denials_total, (policy, invocation)) = match (session, report) {
+    let (calls, calls_total, denials, denials_total, (policy, invocation)) = match (session, report)
+    {
         // A live run's refusals are in its calls (the count comes with the report).
-        (Some(session), _) => (&session.calls[..], session.calls_total, 0, &*session.setup),
+        (Some(session), _) => (
+            &session.calls[..],
+            session.calls_total,
+            &[][..],
+            0,
+            &*session.setup,
+        ),
         (None, Some(report)) => (
             &report.calls[..],
             report.calls_total,
+            &report.denials[..],
             report.denials_total,
             setup?,
         ),
@@ -585,6 +602,7 @@ pub(crate) fn map_input<'a>(
         info,
         calls,
         calls_total,
+        denials,
         denials_total,
         host_env_total: Some(host_env_total),
     })

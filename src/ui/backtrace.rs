@@ -8,6 +8,9 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::ui::command::Command;
 
+/// The Source column's narrowest: a `file.c:123` in monospace.
+const SOURCE_MIN_WIDTH: f32 = 110.0;
+
 /// A backtrace row: one frame, or a run of a runtime's frames folded into one line.
 enum FrameRow {
     Frame(usize),
@@ -61,13 +64,20 @@ pub fn frames_ui(
         .striped(true)
         .vscroll(false)
         .column(Column::auto().at_least(20.0))
-        .column(Column::auto().at_least(60.0))
-        // Narrow enough for the panel at 1024 points wide; long names are clipped.
-        .column(Column::remainder().at_least(80.0).clip(true))
-        .column(Column::auto().at_least(70.0));
-    if has_source {
-        table = table.column(Column::auto());
-    }
+        .column(Column::auto().at_least(60.0));
+    // Narrow enough for the panel at 1024 points wide; long names are clipped. With a Source
+    // column, that one takes the rest (a `file.c:25` must read on one line) and Name keeps a
+    // width of its own.
+    table = if has_source {
+        table
+            .column(Column::initial(160.0).at_least(80.0).clip(true))
+            .column(Column::auto().at_least(70.0))
+            .column(Column::remainder().at_least(SOURCE_MIN_WIDTH).clip(true))
+    } else {
+        table
+            .column(Column::remainder().at_least(80.0).clip(true))
+            .column(Column::auto().at_least(70.0))
+    };
     table
         .header(row_height, |mut header| {
             header.col(|ui| {
@@ -137,9 +147,19 @@ pub fn frames_ui(
                             RichText::new(name).monospace().strong()
                         }
                         Some(name) => RichText::new(name).monospace(),
-                        None => RichText::new("(no name section)").weak(),
+                        // The module may have a name section that leaves this one out.
+                        None => RichText::new("(unnamed)").weak(),
                     };
-                    if ui.link(text).on_hover_text(SHOW_CODE_TIP).clicked() {
+                    let tip = if frame.func_name.is_some() {
+                        SHOW_CODE_TIP.to_owned()
+                    } else {
+                        format!(
+                            "The module names no function {}: it has no name section, or \
+                             its name section leaves this one out. {SHOW_CODE_TIP}",
+                            frame.func_index
+                        )
+                    };
+                    if ui.link(text).on_hover_text(tip).clicked() {
                         commands.push(Command::ShowCode(frame.clone()));
                     }
                 });
@@ -153,7 +173,12 @@ pub fn frames_ui(
                 });
                 if has_source {
                     row.col(|ui| {
-                        ui.monospace(frame.source.as_deref().unwrap_or(""));
+                        // One line: the file's name and line (`shapes.c:25`), the whole path
+                        // on hover.
+                        let source = frame.source.as_deref().unwrap_or("");
+                        let short = source.rsplit(['/', '\\']).next().unwrap_or(source);
+                        ui.add(egui::Label::new(RichText::new(short).monospace()).truncate())
+                            .on_hover_text(source);
                     });
                 }
             });

@@ -52,11 +52,12 @@ pub fn denials_ui(ui: &mut egui::Ui, denials: &[CallRecord], total: u64) {
     });
 }
 
-/// With the call log off: how many calls were refused, and how to see which.
+/// Refused calls counted past the ones listed, and how to see which.
 pub fn unlisted_denials_ui(ui: &mut egui::Ui, refused: u64) {
     callout_ui(ui, RED, |ui| {
         ui.strong(format!(
-            "{refused} call{} refused by the sandbox — turn on the call log to see which",
+            "{refused} more call{} refused by the sandbox than listed — turn on the call log \
+             to see every call",
             if refused == 1 { " was" } else { "s were" }
         ))
         .on_hover_text(
@@ -241,7 +242,9 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
                 .clip(true),
         )
         .column(Column::initial((room * 0.4).clamp(80.0, 220.0)).at_least(80.0))
-        .column(Column::remainder().at_least(60.0))
+        // Wide enough that a result (a refusal's reason) wraps by words, never a character a
+        // line; the Outcome panel scrolls sideways when the table is wider than it.
+        .column(Column::remainder().at_least(RESULT_MIN_WIDTH))
         .header(row_height, |mut header| {
             for title in ["ms", "call", "arguments", "result"] {
                 header.col(|ui| {
@@ -323,6 +326,9 @@ pub fn calls_table_ui(ui: &mut egui::Ui, calls: &[CallRecord], total: u64) {
             });
         });
 }
+
+/// The result column's narrowest: about 20 characters of monospace.
+const RESULT_MIN_WIDTH: f32 = 160.0;
 
 /// The rows' heights as last laid out, and what they were laid out for.
 #[derive(Clone, Default)]

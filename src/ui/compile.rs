@@ -109,15 +109,28 @@ impl CompileSpeeds {
     }
 }
 
-/// The estimate once `elapsed` of a compile has passed: the first `estimate` while the
-/// compile is within it, then half as long again as it has taken so far (past its estimate a
-/// module is harder than the speed learnt says, and the end is not in sight). `true` when
-/// revised.
-pub fn revised_estimate(estimate: Duration, elapsed: Duration) -> (Duration, bool) {
+/// "3.1 s of about 31 s (measured here)" while a compile is within its estimate; once it
+/// outlasts it, the time so far and the estimate it passed, with no new guess: the compiler
+/// does not say how far it is, and an estimate revised as the compile goes only drifts
+/// ("31 s" becoming "1 min 47 s" for a 1 min 12 s compile).
+pub fn progress_words(estimate: Duration, elapsed: Duration, measured: bool) -> String {
     if elapsed <= estimate {
-        (estimate, false)
+        let basis = if measured {
+            "measured here"
+        } else {
+            "first guess"
+        };
+        format!(
+            "{} of about {} ({basis})",
+            duration_text(elapsed),
+            duration_text(estimate)
+        )
     } else {
-        (elapsed + elapsed / 2, true)
+        format!(
+            "{}, longer than the {} expected",
+            duration_text(elapsed),
+            duration_text(estimate)
+        )
     }
 }
 
@@ -320,19 +333,12 @@ impl CompileState {
             );
         };
         let compiler = running.target.1.compiler;
-        let (first, measured) = speeds.estimate(compiler, running.work);
-        let elapsed = running.job.started().elapsed();
-        let (estimate, revised) = revised_estimate(first, elapsed);
+        let (estimate, measured) = speeds.estimate(compiler, running.work);
         // Short: the toolbar shares its row at 1024 points wide; the hover says more.
-        let basis = match (revised, measured) {
-            (true, _) => format!("revised: {} expected at first", duration_text(first)),
-            (false, true) => "measured here".to_owned(),
-            (false, false) => "first guess".to_owned(),
-        };
-        Some(format!(
-            "{} of about {} ({basis})",
-            duration_text(elapsed),
-            duration_text(estimate)
+        Some(progress_words(
+            estimate,
+            running.job.started().elapsed(),
+            measured,
         ))
     }
 
@@ -355,8 +361,9 @@ impl CompileState {
                      this compile; Stop returns the window to idle at once.\n\nThe estimate \
                      comes from the module's code and function count and the compile speed \
                      measured on this machine (a first guess until a module with over 256 KiB \
-                     of code has compiled here; loads from a cache do not count). Once the \
-                     compile outlasts it, the estimate is revised as it goes.",
+                     of code has compiled here; loads from a cache do not count). A compile \
+                     that outlasts it says so, without a new guess: the compiler does not \
+                     say how far it is.",
                     bytes_text(bytes as u64),
                     bytes_text(work.code_bytes),
                     work.functions,
@@ -487,18 +494,21 @@ mod tests {
     }
 
     #[test]
-    fn an_estimate_the_compile_outlasts_is_revised_as_it_goes() {
-        let first = Duration::from_secs(4);
+    fn a_compile_that_outlasts_its_estimate_says_so_without_a_drifting_new_guess() {
+        let first = Duration::from_secs(31);
         assert_eq!(
-            revised_estimate(first, Duration::from_secs(3)),
-            (first, false)
+            progress_words(first, Duration::from_secs(3), true),
+            "3.0 s of about 31 s (measured here)"
         );
-        let (later, revised) = revised_estimate(first, Duration::from_secs(60));
-        assert!(revised);
-        assert_eq!(later.as_secs(), 90);
-        // It keeps ahead of the elapsed time, so "of about" never reads backwards.
-        let (even_later, _) = revised_estimate(first, Duration::from_secs(200));
-        assert!(even_later > Duration::from_secs(200) && even_later > later);
+        // Issue #34: the estimate drifted from 31 s to 1 min 47 s on a 1 min 12 s compile.
+        assert_eq!(
+            progress_words(first, Duration::from_secs(72), true),
+            "1 min 12 s, longer than the 31 s expected"
+        );
+        assert_eq!(
+            progress_words(first, Duration::from_secs(107), false),
+            "1 min 47 s, longer than the 31 s expected"
+        );
     }
 
     #[test]

@@ -276,7 +276,7 @@ fn draw_map(ui: &mut egui::Ui, map: &SandboxMap, commands: &mut Vec<Command>) {
         RED,
     );
     top += ROW * 0.7;
-    if map.refusals.is_empty() {
+    if map.refused() == 0 {
         painter.text(
             Pos2::new(rect.left() + 4.0, top + 14.0),
             Align2::LEFT_CENTER,

@@ -101,7 +101,7 @@ impl HexView {
                         bytes_text(memory.len() as u64)
                     ));
                 }
-                Err(e) => self.message = Some(e),
+                Err(e) => self.message = Some(e.to_string()),
             }
             return;
         }

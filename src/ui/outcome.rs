@@ -87,11 +87,16 @@ pub fn outcome_ui(
         if !report.calls.is_empty() || !report.denials.is_empty() {
             ui.add_space(6.0);
             crate::ui::calls::denials_ui(ui, &report.denials, report.denials_total);
+        }
+        // The refused calls are kept with the call log off; the rest are not.
+        if !report.calls.is_empty() {
             egui::CollapsingHeader::new(format!("WASI calls ({})", report.calls_total))
                 .default_open(true)
                 .show(ui, |ui| {
                     crate::ui::calls::calls_table_ui(ui, &report.calls, report.calls_total);
                 });
+        } else if !report.denials.is_empty() {
+            ui.weak("The call log was off: only the refused calls are listed.");
         }
         if has_shape(&memory.0) || grew(&tables.0) {
             egui::CollapsingHeader::new("Memory over time")
@@ -407,8 +412,15 @@ fn stats_ui(ui: &mut egui::Ui, report: &RunReport) {
                 .spacing([16.0, 2.0])
                 .show(ui, |ui| {
                     ui.label("Wall time");
-                    ui.label(crate::ui::compile::millis_text(stats.wall_ms));
+                    ui.label(crate::ui::compile::millis_text(stats.wall_ms))
+                        .on_hover_text("The guest's own time: time paused is not in it");
                     ui.end_row();
+                    if stats.paused_ms > 0 {
+                        ui.label("Paused");
+                        ui.label(crate::ui::compile::millis_text(stats.paused_ms))
+                            .on_hover_text("Time the run sat paused in debug mode");
+                        ui.end_row();
+                    }
                     ui.label("Compile");
                     ui.label(if stats.compile_cached {
                         "cached".to_owned()

@@ -22,6 +22,19 @@ fn format_elapsed(elapsed: Duration) -> String {
     }
 }
 
+/// "ran 28 ms", and the time paused apart when the run sat at a pause ("ran 28 ms, paused
+/// 11 s"): the guest's time is not the time a user looked at its state.
+pub fn ran_text(stats: &crate::engine::RunStats) -> String {
+    let ran = crate::ui::compile::millis_text(stats.wall_ms);
+    match stats.paused_ms {
+        0 => format!("ran {ran}"),
+        paused => format!(
+            "ran {ran}, paused {}",
+            crate::ui::compile::millis_text(paused)
+        ),
+    }
+}
+
 /// Everything the status bar reports on.
 pub struct StatusView<'a> {
     /// A load in progress.
@@ -56,10 +69,7 @@ pub fn status_ui(ui: &mut egui::Ui, view: &StatusView<'_>) {
                 ui.label(RichText::new("Finished").strong());
                 ui.label(report.outcome.summary());
                 ui.separator();
-                ui.label(format!(
-                    "ran {}",
-                    crate::ui::compile::millis_text(report.stats.wall_ms)
-                ));
+                ui.label(ran_text(&report.stats));
                 ui.separator();
                 ui.label(format!(
                     "peak memory {}",
@@ -207,10 +217,28 @@ fn session_status_ui(ui: &mut egui::Ui, session: &Session, memory_cap_bytes: u64
         } else {
             ""
         };
-        ui.label(format!("time left {}{paused}", format_elapsed(left)))
-            .on_hover_text(
-                "Until the sandbox's timeout interrupts the guest (compile time does not count)",
-            );
+        // A time-travel replay may take many times the recorded run's timeout: say so, or
+        // "16m 39s left" contradicts the sandbox's 10 s.
+        let travel = session.setup.1.travel.is_some();
+        let factor = crate::engine::record::recording::TRAVEL_TIMEOUT_FACTOR;
+        let replay = match session.timeout {
+            Some(timeout) if travel => format!(
+                " (a time-travel replay: {factor}× the run's {})",
+                format_elapsed(timeout / factor as u32)
+            ),
+            _ => String::new(),
+        };
+        ui.label(format!(
+            "time left {}{replay}{paused}",
+            format_elapsed(left)
+        ))
+        .on_hover_text(if travel {
+            "Until the replay's time limit interrupts it: going to a moment single-steps \
+                 the last stretch before it, slower than the recorded run, so a replay may \
+                 take longer than the run's own timeout (compile time does not count)"
+        } else {
+            "Until the sandbox's timeout interrupts the guest (compile time does not count)"
+        });
         // The countdown moves even when the guest is silent.
         ui.ctx().request_repaint_after(Duration::from_millis(100));
     }

@@ -86,7 +86,7 @@ impl WhoWrote {
 fn watched(range: &Range<usize>) -> Result<WatchedRange, String> {
     let addr = u32::try_from(range.start).map_err(|_| "past 4 GiB".to_owned())?;
     let len = u32::try_from(range.len()).map_err(|_| "too long".to_owned())?;
-    WatchedRange::parse(&format!("{addr:#x}:{len}"))
+    WatchedRange::parse(&format!("{addr:#x}:{len}")).map_err(|e| e.to_string())
 }
 
 /// The button, and the answer once there is one.

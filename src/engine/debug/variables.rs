@@ -110,6 +110,12 @@ impl SourceInfo {
         Some((function, address))
     }
 
+    /// Whether the DWARF describes the function around module offset `pc` (a function the
+    /// linker made, like `_start.command_export`, or one built without `-g`, has none).
+    pub fn describes(&self, pc: u64) -> bool {
+        self.function_at(pc).is_some()
+    }
+
     /// The source's name of the function around module offset `pc` (for a module without a
     /// name section).
     pub fn function_name(&self, pc: u64) -> Option<String> {

@@ -531,16 +531,26 @@ pub(crate) fn paused_state(
         .unwrap_or_else(|| "an unknown place".to_owned());
     let source = match current.and_then(|f| f.source.as_deref()) {
         Some(source) => source_context(source),
-        None if has_dwarf => Some(SourceContext {
-            file: String::new(),
-            line: 0,
-            lines: Vec::new(),
-            note: Some(
-                "the module has DWARF sections, but they give no line for this \
-                 instruction (they may be incomplete or corrupt)"
-                    .to_owned(),
-            ),
-        }),
+        None if has_dwarf => {
+            // A function the DWARF does not describe is normal (the linker's own, a library
+            // built without -g); one it describes without a line for this place is not.
+            let described = module.as_ref().zip(current.and_then(|f| f.module_offset));
+            let described = described
+                .and_then(|(module, offset)| Some(maps.sources(module)?.describes(offset as u64)));
+            let note = if described == Some(true) {
+                "the DWARF describes this function but gives no line for this instruction \
+                 (it may be incomplete or corrupt)"
+            } else {
+                "no source for this function: the DWARF does not describe it (the linker \
+                 made it, or it was built without -g)"
+            };
+            Some(SourceContext {
+                file: String::new(),
+                line: 0,
+                lines: Vec::new(),
+                note: Some(note.to_owned()),
+            })
+        }
         None => None,
     };
     PausedState {

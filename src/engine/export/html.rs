@@ -229,8 +229,12 @@ impl HtmlReport<'_> {
         let stats = &report.stats;
         let _ = writeln!(
             page,
-            "<p class=\"note\">Ran {} ms; peak memory {}; stdout {}, stderr {}.</p>",
+            "<p class=\"note\">Ran {} ms{}; peak memory {}; stdout {}, stderr {}.</p>",
             stats.wall_ms,
+            match stats.paused_ms {
+                0 => String::new(),
+                ms => format!(" (and sat paused {ms} ms)"),
+            },
             crate::engine::format_bytes(stats.peak_memory_bytes),
             crate::engine::format_bytes(stats.stdout_bytes),
             crate::engine::format_bytes(stats.stderr_bytes)
@@ -246,6 +250,7 @@ impl HtmlReport<'_> {
             info: Some(self.info),
             calls: &report.calls,
             calls_total: report.calls_total,
+            denials: &report.denials,
             denials_total: report.denials_total,
             host_env_total: Some(crate::engine::export::map::host_env_total()),
         };
@@ -253,8 +258,9 @@ impl HtmlReport<'_> {
         page.push_str("<h2>The sandbox map</h2>\n");
         if !self.policy.log_calls {
             page.push_str(
-                "<p class=\"note\">The call log was off, so the map shows the doors but no \
-                 call through them: run with <code>--log-calls</code> to draw the calls.</p>\n",
+                "<p class=\"note\">The call log was off, so the map shows the doors and the \
+                 calls stopped at the wall, but no call through the doors: run with \
+                 <code>--log-calls</code> to draw them.</p>\n",
             );
         }
         page.push_str(&map.svg());

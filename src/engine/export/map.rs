@@ -56,8 +56,10 @@ pub struct MapInput<'a> {
     pub calls: &'a [CallRecord],
     /// WASI calls in all, more than the records hold when the log was cut short.
     pub calls_total: u64,
-    /// Calls the sandbox refused in all: counted even with the call log off, when the
-    /// records hold none of them.
+    /// The calls the sandbox refused (the first ones), kept even with the call log off: drawn
+    /// at the wall when `calls` is empty.
+    pub denials: &'a [CallRecord],
+    /// Calls the sandbox refused in all: counted even with the call log off.
     pub denials_total: u64,
     /// How many environment variables the host had, when known.
     pub host_env_total: Option<usize>,
@@ -149,8 +151,11 @@ pub struct SandboxMap {
     pub stepping: bool,
     /// Records the map is drawn from (the step-through's range).
     pub records: usize,
-    /// Refusals counted but not in the records (the call log was off or cut short).
+    /// Refusals counted but not in the records (past the first ones kept).
     pub unlisted_refusals: u64,
+    /// Whether the call log was off: the records are the refused calls only, and the calls
+    /// through the doors were not counted.
+    pub refusals_only: bool,
     /// The step-through's current call in words, when there is one.
     pub current: Option<String>,
 }
@@ -163,10 +168,17 @@ impl SandboxMap {
     /// last one drawn is the current call.
     pub fn build(input: &MapInput<'_>, upto: Option<usize>) -> Self {
         let mut doors = grant_doors(input);
-        let shown = upto.map_or(input.calls.len(), |n| n.min(input.calls.len()));
+        // With the call log off, the refused calls the run kept are all there is to draw.
+        let refusals_only = input.calls.is_empty() && !input.denials.is_empty();
+        let records = if refusals_only {
+            input.denials
+        } else {
+            input.calls
+        };
+        let shown = upto.map_or(records.len(), |n| n.min(records.len()));
         let mut refusals: Vec<Refusal> = Vec::new();
         let mut calls_shown = 0u64;
-        for (index, call) in input.calls.iter().take(shown).enumerate() {
+        for (index, call) in records.iter().take(shown).enumerate() {
             calls_shown = calls_shown.saturating_add(call.count);
             let current = upto.is_some() && index + 1 == shown;
             let door = door_of(&doors, input.policy, call);
@@ -212,7 +224,7 @@ impl SandboxMap {
         }
         let current = upto
             .and_then(|_| shown.checked_sub(1))
-            .and_then(|i| input.calls.get(i))
+            .and_then(|i| records.get(i))
             .map(|call| {
                 let repeated = if call.count > 1 {
                     format!(" (×{}, in a row)", call.count)
@@ -229,8 +241,7 @@ impl SandboxMap {
         // A door the module could not ask for and was not given says nothing: left out.
         let asked = asked_for(input.info);
         doors.retain(|d| d.granted || d.crossings > 0 || d.refused > 0 || asked.contains(&d.kind));
-        let calls_recorded = input
-            .calls
+        let calls_recorded = records
             .iter()
             .fold(0u64, |sum, c| sum.saturating_add(c.count));
         let calls_total = input.calls_total.max(calls_recorded);
@@ -246,8 +257,9 @@ impl SandboxMap {
             calls_total,
             calls_recorded,
             stepping: upto.is_some(),
-            records: input.calls.len(),
+            records: records.len(),
             unlisted_refusals,
+            refusals_only,
             current,
         }
     }
@@ -257,24 +269,34 @@ impl SandboxMap {
         self.doors.iter().map(|d| d.crossings).sum()
     }
 
-    /// Calls stopped at the wall.
+    /// Calls stopped at the wall: those drawn, and those counted past the ones kept.
     pub fn refused(&self) -> u64 {
-        self.refusals.iter().map(|r| r.count).sum()
+        let drawn: u64 = self.refusals.iter().map(|r| r.count).sum();
+        drawn.saturating_add(self.unlisted_refusals)
     }
 
     /// The map's one-line summary: `12 calls: 9 through the doors, 3 stopped at the wall`.
     pub fn summary(&self) -> String {
-        let mut text = format!(
-            "{} call{}: {} through the doors, {} stopped at the wall",
-            self.calls_shown,
-            if self.calls_shown == 1 { "" } else { "s" },
-            self.crossings(),
-            self.refused()
-        );
+        let mut text = if self.refusals_only {
+            format!(
+                "the call log was off: {} call{} stopped at the wall, drawn; the calls \
+                 through the doors were not counted (turn the call log on to see them)",
+                self.refused(),
+                if self.refused() == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "{} call{}: {} through the doors, {} stopped at the wall",
+                self.calls_shown,
+                if self.calls_shown == 1 { "" } else { "s" },
+                self.crossings(),
+                self.refused()
+            )
+        };
         if self.stepping {
             let _ = write!(text, " up to this step, of {}", self.calls_recorded);
         }
-        if self.calls_total > self.calls_recorded {
+        if !self.refusals_only && self.calls_total > self.calls_recorded {
             let _ = write!(
                 text,
                 " ({} in all; the map draws the {} the call log kept)",
@@ -284,246 +306,12 @@ impl SandboxMap {
         if self.unlisted_refusals > 0 {
             let _ = write!(
                 text,
-                "; {} more refused, not in the call log (turn the call log on to see which)",
+                "; {} more refused, counted but not drawn (past the calls kept)",
                 self.unlisted_refusals
             );
         }
         text
     }
-
-    /// The map as a standalone SVG picture, for slides and the HTML report: no script, no
-    /// font or image fetched. Its size depends on the doors and refusal kinds only.
-    pub fn svg(&self) -> String {
-        const WIDTH: f64 = 960.0;
-        const ROW: f64 = 40.0;
-        const WALL_X: f64 = 470.0;
-        const WALL_W: f64 = 24.0;
-        let refusal_rows = self.refusals.len().min(MAX_REFUSAL_ROWS + 1);
-        let folder_rows = self
-            .doors
-            .iter()
-            .filter(|d| d.kind == DoorKind::Folder)
-            .count();
-        let hidden_folders = folder_rows.saturating_sub(MAX_FOLDER_DOORS);
-        let door_rows = self.doors.len() - hidden_folders + usize::from(hidden_folders > 0);
-        let top = 70.0;
-        let doors_bottom = top + door_rows as f64 * ROW;
-        let refusals_top = doors_bottom + 34.0;
-        let height = refusals_top + refusal_rows as f64 * ROW + 40.0;
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
-             viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"sandbox map\" \
-             font-family=\"sans-serif\" font-size=\"13\" class=\"sandbox-map\">\
-             <rect width=\"100%\" height=\"100%\" fill=\"#fcfcfc\"/>\
-             <text x=\"20\" y=\"24\" font-size=\"16\" font-weight=\"bold\">The guest</text>\
-             <text x=\"{}\" y=\"24\" font-size=\"16\" font-weight=\"bold\" \
-             text-anchor=\"middle\">the sandbox's wall</text>\
-             <text x=\"{}\" y=\"24\" font-size=\"16\" font-weight=\"bold\" \
-             text-anchor=\"end\">The host</text>\
-             <text x=\"20\" y=\"46\" fill=\"#555\">{}</text>\
-             <rect class=\"wall\" x=\"{WALL_X}\" y=\"{}\" width=\"{WALL_W}\" height=\"{}\" \
-             fill=\"#8d6e63\"/>",
-            WALL_X + WALL_W / 2.0,
-            WIDTH - 20.0,
-            escape(&self.summary()),
-            top - 10.0,
-            height - top - 20.0,
-        );
-        let mut y = top;
-        let mut folders_drawn = 0;
-        for door in &self.doors {
-            if door.kind == DoorKind::Folder {
-                folders_drawn += 1;
-                if folders_drawn > MAX_FOLDER_DOORS {
-                    continue;
-                }
-            }
-            door_svg(&mut svg, door, y, WALL_X, WALL_W, WIDTH);
-            y += ROW;
-        }
-        if hidden_folders > 0 {
-            let _ = write!(
-                svg,
-                "<text x=\"20\" y=\"{:.0}\" fill=\"#555\">and {hidden_folders} more \
-                 folders</text>",
-                y + 24.0
-            );
-        }
-        let _ = write!(
-            svg,
-            "<text x=\"20\" y=\"{:.0}\" font-weight=\"bold\" fill=\"#c62828\">Stopped at \
-             the wall ({})</text>",
-            refusals_top - 8.0,
-            self.refused()
-        );
-        if self.refusals.is_empty() {
-            let _ = write!(
-                svg,
-                "<text x=\"20\" y=\"{:.0}\" fill=\"#555\">nothing: no call was refused</text>",
-                refusals_top + 20.0
-            );
-        }
-        let mut y = refusals_top;
-        for refusal in self.refusals.iter().take(MAX_REFUSAL_ROWS) {
-            refusal_svg(&mut svg, refusal, y, WALL_X, WIDTH);
-            y += ROW;
-        }
-        if self.refusals.len() > MAX_REFUSAL_ROWS {
-            let rest: u64 = self.refusals[MAX_REFUSAL_ROWS..]
-                .iter()
-                .map(|r| r.count)
-                .sum();
-            let _ = write!(
-                svg,
-                "<text x=\"20\" y=\"{:.0}\" fill=\"#c62828\">and {rest} more calls refused in \
-                 {} other ways</text>",
-                y + 24.0,
-                self.refusals.len() - MAX_REFUSAL_ROWS
-            );
-        }
-        if let Some(current) = &self.current {
-            let _ = write!(
-                svg,
-                "<text x=\"20\" y=\"{:.0}\" fill=\"#1565c0\">current call: {}</text>",
-                height - 12.0,
-                escape(&shorten(current, 140))
-            );
-        }
-        svg.push_str("</svg>\n");
-        svg
-    }
-}
-
-fn door_svg(svg: &mut String, door: &Door, y: f64, wall_x: f64, wall_w: f64, width: f64) {
-    let mid = y + 20.0;
-    let (stroke, text_fill, dash) = match (door.granted, door.crossings > 0) {
-        (false, _) => ("#9e9e9e", "#9e9e9e", " stroke-dasharray=\"5 4\""),
-        (true, true) => ("#2e7d32", "#1d1d1f", ""),
-        (true, false) => ("#a5d6a7", "#1d1d1f", ""),
-    };
-    let class = if door.granted {
-        "door"
-    } else {
-        "door not-granted"
-    };
-    let _ = write!(
-        svg,
-        "<g class=\"{class}\"><title>{}</title>",
-        escape(&door.tip())
-    );
-    if door.current {
-        let _ = write!(
-            svg,
-            "<rect x=\"10\" y=\"{:.0}\" width=\"{:.0}\" height=\"36\" fill=\"#fff59d\"/>",
-            y + 2.0,
-            width - 20.0
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"20\" y=\"{:.0}\" fill=\"{text_fill}\">{}</text>\
-         <text x=\"20\" y=\"{:.0}\" font-size=\"11\" fill=\"#777\">{}</text>",
-        mid - 2.0,
-        escape(&door.guest),
-        mid + 12.0,
-        escape(&door.mode)
-    );
-    if door.granted {
-        // A gap in the wall, the line through it.
-        let _ = write!(
-            svg,
-            "<rect x=\"{wall_x}\" y=\"{:.0}\" width=\"{wall_w}\" height=\"16\" fill=\"#fcfcfc\" \
-             stroke=\"{stroke}\"/><line x1=\"250\" y1=\"{mid:.0}\" x2=\"{:.0}\" y2=\"{mid:.0}\" \
-             stroke=\"{stroke}\" stroke-width=\"{}\"/>\
-             <text x=\"{:.0}\" y=\"{:.0}\" fill=\"{text_fill}\" text-anchor=\"end\">{}</text>",
-            mid - 8.0,
-            width - 290.0,
-            if door.crossings > 0 { 3 } else { 1 },
-            width - 20.0,
-            mid + 4.0,
-            escape(&door.host),
-        );
-    } else {
-        let _ = write!(
-            svg,
-            "<line x1=\"250\" y1=\"{mid:.0}\" x2=\"{wall_x}\" y2=\"{mid:.0}\" stroke=\"{stroke}\" \
-             {dash}/><text x=\"{:.0}\" y=\"{:.0}\" fill=\"{text_fill}\" \
-             text-anchor=\"end\">{}</text>",
-            width - 20.0,
-            mid + 4.0,
-            escape(&door.host),
-        );
-    }
-    let mut counts = String::new();
-    if door.crossings > 0 {
-        let _ = write!(counts, "{} through", door.crossings);
-    }
-    if door.refused > 0 {
-        if !counts.is_empty() {
-            counts.push_str(", ");
-        }
-        let _ = write!(counts, "{} refused", door.refused);
-    }
-    if !counts.is_empty() {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"12\" fill=\"{}\" \
-             text-anchor=\"middle\">{counts}</text>",
-            wall_x + 120.0,
-            mid - 6.0,
-            if door.crossings > 0 {
-                "#2e7d32"
-            } else {
-                "#c62828"
-            }
-        );
-    }
-    svg.push_str("</g>");
-}
-
-fn refusal_svg(svg: &mut String, refusal: &Refusal, y: f64, wall_x: f64, width: f64) {
-    let mid = y + 20.0;
-    let _ = write!(
-        svg,
-        "<g class=\"refusal\"><title>{}</title>",
-        escape(&refusal.tip())
-    );
-    if refusal.current {
-        let _ = write!(
-            svg,
-            "<rect x=\"10\" y=\"{:.0}\" width=\"{:.0}\" height=\"36\" fill=\"#fff59d\"/>",
-            y + 2.0,
-            width - 20.0
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"20\" y=\"{:.0}\" fill=\"#c62828\">{}</text>\
-         <text x=\"20\" y=\"{:.0}\" font-size=\"11\" fill=\"#777\">{}</text>\
-         <line x1=\"370\" y1=\"{mid:.0}\" x2=\"{:.0}\" y2=\"{mid:.0}\" stroke=\"#c62828\" \
-         stroke-width=\"3\"/><path d=\"M{:.0} {:.0} l10 10 m0 -10 l-10 10\" stroke=\"#c62828\" \
-         stroke-width=\"3\"/>",
-        mid - 2.0,
-        escape(&refusal.headline()),
-        mid + 12.0,
-        escape(&shorten(&refusal.reason, 54)),
-        wall_x - 4.0,
-        wall_x - 14.0,
-        mid - 5.0,
-    );
-    if let Some(host) = refusal.hosts.first() {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"#9e9e9e\" text-anchor=\"end\">would reach \
-             {}</text>",
-            width - 20.0,
-            mid + 4.0,
-            escape(&shorten(host, 50))
-        );
-    }
-    svg.push_str("</g>");
 }
 
 fn times(count: u64) -> String {
@@ -535,7 +323,7 @@ fn times(count: u64) -> String {
 }
 
 /// At most `max` characters of `text`, an ellipsis marking a cut.
-fn shorten(text: &str, max: usize) -> String {
+pub(super) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
@@ -786,6 +574,9 @@ fn door_of(doors: &[Door], policy: &SandboxPolicy, call: &CallRecord) -> Option<
         }
     }
 }
+
+#[path = "map_svg.rs"]
+mod svg;
 
 #[cfg(test)]
 #[path = "map_tests.rs"]

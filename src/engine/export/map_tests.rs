@@ -81,6 +81,7 @@ fn doors_count_their_calls_and_refusals_stop_at_the_wall_with_both_paths() {
         info: None,
         calls: &calls,
         calls_total: 6,
+        denials: &[],
         denials_total: 2,
         host_env_total: Some(57),
     };
@@ -145,6 +146,7 @@ fn what_the_module_could_ask_for_but_was_not_granted_is_greyed_and_the_rest_left
         info: Some(&info),
         calls: &[],
         calls_total: 0,
+        denials: &[],
         denials_total: 0,
         host_env_total: Some(57),
     };
@@ -175,6 +177,7 @@ fn the_step_through_draws_the_calls_up_to_its_position_and_highlights_the_curren
         info: None,
         calls: &calls,
         calls_total: 6,
+        denials: &[],
         denials_total: 2,
         host_env_total: None,
     };
@@ -228,6 +231,7 @@ fn a_million_calls_are_aggregated_into_a_bounded_map() {
         info: None,
         calls: &calls,
         calls_total: 1_000_000,
+        denials: &[],
         denials_total: 250_000,
         host_env_total: Some(3),
     };
@@ -262,6 +266,7 @@ fn text_is_escaped_in_the_svg() {
         info: None,
         calls: &[],
         calls_total: 0,
+        denials: &[],
         denials_total: 0,
         host_env_total: None,
     };
@@ -279,13 +284,14 @@ fn refusals_counted_with_the_call_log_off_are_said_in_words() {
         info: None,
         calls: &[],
         calls_total: 0,
+        denials: &[],
         denials_total: 7,
         host_env_total: None,
     };
     let map = SandboxMap::build(&input, None);
     assert_eq!(
         map.summary(),
-        "0 calls: 0 through the doors, 0 stopped at the wall; 7 more refused, not in the call \
-         log (turn the call log on to see which)"
+        "0 calls: 0 through the doors, 7 stopped at the wall; 7 more refused, counted but not \
+         drawn (past the calls kept)"
     );
 }

@@ -59,10 +59,15 @@ impl Recording {
     }
 }
 
+/// How many times the recorded run's timeout a time-travel replay may take: the last stretch
+/// before a moment is single-stepped, and a replay that cannot be clocked is single-stepped
+/// throughout, far slower than the recorded run.
+pub const TRAVEL_TIMEOUT_FACTOR: u64 = 100;
+
 impl Recording {
     /// A time-travel replay of this recording: debug mode, every instruction counted, heading
-    /// for `travel`. Stepping through each instruction is far slower than the recorded run,
-    /// so its timeout is 100 times the recorded one (paused time never counts).
+    /// for `travel`. Its timeout is [`TRAVEL_TIMEOUT_FACTOR`] times the recorded one (paused
+    /// time never counts).
     pub fn travel_request(
         &self,
         travel: crate::engine::policy::Travel,
@@ -72,7 +77,10 @@ impl Recording {
         // The calls, with their moments, are the timeline's ticks (logging them changes
         // nothing the guest sees).
         request.policy.log_calls = true;
-        request.policy.timeout_ms = request.policy.timeout_ms.map(|ms| ms.saturating_mul(100));
+        request.policy.timeout_ms = request
+            .policy
+            .timeout_ms
+            .map(|ms| ms.saturating_mul(TRAVEL_TIMEOUT_FACTOR));
         request.invocation.travel = Some(travel);
         request
     }

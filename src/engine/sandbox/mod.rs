@@ -326,7 +326,9 @@ impl Sandbox {
         // Helper threads of the runtime (blocking file I/O) end here, not later.
         self.runtime.shutdown_timeout(Duration::from_secs(1));
         let mut store = self.store;
-        report.stats.wall_ms = self.started.elapsed().as_millis() as u64;
+        let paused = self.control.debug().paused_for();
+        report.stats.paused_ms = paused.as_millis() as u64;
+        report.stats.wall_ms = self.started.elapsed().saturating_sub(paused).as_millis() as u64;
         if let Some(fuel) = policy.fuel {
             report.stats.fuel_consumed = Some(fuel.saturating_sub(store.get_fuel().unwrap_or(0)));
         }

@@ -109,16 +109,18 @@ impl CallLog {
     }
 
     fn record(&mut self, record: CallRecord) {
+        // Refusals are kept whether or not every call is logged: what the sandbox stopped is
+        // shown in every face.
         if record.denial.is_some() {
             self.denials_total += 1;
+            if self.denials.len() < MAX_RECORDED_DENIALS {
+                self.denials.push(record.clone());
+            }
         }
         if !self.recording {
             return;
         }
         self.total += 1;
-        if record.denial.is_some() && self.denials.len() < MAX_RECORDED_DENIALS {
-            self.denials.push(record.clone());
-        }
         if let Some(pending) = &mut self.pending
             && pending.function == record.function
             && pending.args == record.args
