@@ -81,3 +81,35 @@ fn a_breakpoint_set_by_clicking_a_line_pauses_the_run_f10_steps_and_f8_finishes(
     assert!(shows_text(&harness, "Click a frame to see its code"));
     assert!(shows(&harness, "$count"));
 }
+
+#[test]
+fn a_code_window_closed_at_a_pause_stays_closed_while_stepping() {
+    // Issue #34: the Code window reopened on every pause, covering the timeline.
+    let mut harness = harness();
+    break_on_averages_division(&mut harness);
+    harness.key_press(egui::Key::F5);
+    wait_for(&mut harness, "Paused at average+0x");
+    assert_eq!(marked_lines(&harness).len(), 1);
+    harness.get_by_label("Close window").click();
+    harness.run_steps(2);
+    assert!(marked_lines(&harness).is_empty(), "the window closed");
+    // F10 pauses again, one instruction on: the window stays closed, the pause is shown.
+    let before = labels_containing(&harness, "Paused at average+0x");
+    harness.key_press(egui::Key::F10);
+    let deadline = Instant::now() + DEADLINE;
+    while labels_containing(&harness, "Paused at average+0x") == before {
+        assert!(Instant::now() < deadline, "no second pause");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(2);
+    assert!(
+        marked_lines(&harness).is_empty(),
+        "the Code window reopened"
+    );
+    // Clicking the paused frame opens it on purpose.
+    let frame = labels_containing(&harness, "0: average").pop().unwrap();
+    harness.get_by_label(&frame).click();
+    harness.run_steps(2);
+    wait_for(&mut harness, "Code: average (func 2)");
+}

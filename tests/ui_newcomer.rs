@@ -458,3 +458,33 @@ fn floating_windows_open_below_the_toolbar() {
         );
     }
 }
+
+/// Issue #34: at 1024×640, fresh start, the Sandbox panel's rows ran past its edge ("Trap
+/// when growth is den", "Allow sockets (componen", the Record row's size), and the panel's
+/// frame, sized for them but clipped, left an empty band beside it. At 1024 points wide and
+/// tall enough for every row to be laid out, each ends inside the panel.
+#[test]
+fn at_1024_wide_every_sandbox_row_fits_its_panel() {
+    let mut harness = harness_at([SMALL[0], 1600.0]);
+    open(&mut harness, "hello.wat");
+    harness.run_steps(3);
+    let reset = harness.get_by_label("Reset").rect();
+    let status = harness.get_by_label("Idle").rect();
+    // The panel's inner right edge is where its Reset button ends.
+    let edge = f64::from(reset.right());
+    let past: Vec<String> = harness
+        .root()
+        .query_all(egui_kittest::kittest::by())
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let b = node.bounding_box()?;
+            let inside_panel = b.x0 < edge - 20.0
+                && b.y0 > f64::from(reset.bottom())
+                && b.y1 < f64::from(status.top());
+            let text = node.label().or_else(|| node.value())?;
+            (inside_panel && b.x1 > edge + 1.0 && !text.is_empty()).then_some(text)
+        })
+        .collect();
+    assert!(past.is_empty(), "past the panel's edge ({edge}): {past:?}");
+    assert!(shows(&harness, "Allow sockets (components)"));
+}

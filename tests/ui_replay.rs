@@ -157,3 +157,26 @@ fn who_wrote_this_after_replay_with_state_looks_in_the_recording_the_replay_came
         harness.root()
     );
 }
+
+#[test]
+fn save_recording_without_a_file_dialog_shows_its_path_field_in_view_at_1024_by_640() {
+    // Issue #34: the path box appeared at the bottom of the Outcome panel, out of sight.
+    let mut harness = common::window::harness_at([1024.0, 640.0]);
+    run_traps(&mut harness, "div0");
+    // File ▸ Save recording…: the menu's item, over the Outcome's own.
+    harness.get_by_label("File").click();
+    harness.run_steps(2);
+    harness
+        .query_all_by_label("Save recording…")
+        .min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .click();
+    harness.step();
+    wait_for(&mut harness, "Recording path");
+    harness.run_steps(3);
+    let field = harness.get_by_label("Recording path").rect();
+    assert!(
+        field.top() >= 0.0 && field.bottom() <= 640.0,
+        "the path field is out of view: {field:?}"
+    );
+}

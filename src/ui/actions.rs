@@ -224,6 +224,15 @@ impl App {
                             .open(frame, &module.wasm, self.loaded.generation, ctx);
                     }
                 }
+                Command::FollowPause(frame) => {
+                    if let Some(module) = &self.loaded.module
+                        && !self.loaded.code.dismissed()
+                    {
+                        self.loaded
+                            .code
+                            .open(frame, &module.wasm, self.loaded.generation, ctx);
+                    }
+                }
             }
         }
     }
@@ -237,6 +246,8 @@ impl App {
             return;
         };
         self.run_view.travel = None;
+        // A new run: its first pause opens the Code window again, even if it was closed.
+        self.loaded.code.run_started();
         if let Some(recording) = &module.replay {
             // A recording runs as recorded: its sandbox, its answers. Debug mode and the
             // breakpoints are the window's, as for any run; in debug mode it counts its

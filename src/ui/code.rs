@@ -32,6 +32,9 @@ pub struct CodeView {
     highlight: Option<usize>,
     /// Scroll to the highlighted line on the next frame.
     scroll_pending: bool,
+    /// The user closed the window during this run: pauses do not open it again (a click on
+    /// a frame, or Code…, does).
+    dismissed: bool,
 }
 
 impl CodeView {
@@ -62,9 +65,20 @@ impl CodeView {
             }
         }
         self.frame = Some(frame);
+        self.dismissed = false;
         self.lines.clear();
         self.highlight = None;
         self.select();
+    }
+
+    /// Whether the user closed the window during this run (see [`Self::run_started`]).
+    pub fn dismissed(&self) -> bool {
+        self.dismissed
+    }
+
+    /// A new run: its first pause may open the window again.
+    pub fn run_started(&mut self) {
+        self.dismissed = false;
     }
 
     /// Forgets everything (a new module was loaded): the old module's bytes and text go too,
@@ -196,6 +210,7 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug
         });
     if !open {
         view.frame = None;
+        view.dismissed = true;
     }
 }
 

@@ -33,6 +33,9 @@ pub enum Command {
     ForgetGrants,
     /// Show a backtrace frame's function, with its instruction marked.
     ShowCode(crate::engine::FrameInfo),
+    /// A new pause: the Code window follows it to the paused instruction, unless the user
+    /// closed the window during this run (it does not reopen on every step).
+    FollowPause(crate::engine::FrameInfo),
     /// Show the memory view, at an address if given.
     ShowMemory(Option<u64>),
     /// Save the last run's coredump: to this path, or where a save dialog says.

@@ -92,7 +92,7 @@ impl DebuggerState {
             self.seen_pause = session.debug.pauses;
             self.selected_frame = 0;
             if let Some(frame) = paused.current() {
-                commands.push(Command::ShowCode(frame.clone()));
+                commands.push(Command::FollowPause(frame.clone()));
             }
             let mut report =
                 RunReport::new(session.module.clone(), crate::engine::RunOutcome::Cancelled);

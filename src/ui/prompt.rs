@@ -82,6 +82,8 @@ pub fn path_field_ui(
         ));
     if !std::mem::replace(&mut field.focused, true) {
         response.request_focus();
+        // A field that opens at the bottom of a long panel is brought into view.
+        response.scroll_to_me(Some(egui::Align::Center));
     }
     let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     let mut answer = None;

@@ -164,6 +164,20 @@ fn row_label(ui: &mut egui::Ui, text: &str, tip: &str) -> egui::Response {
     ui.label(text).on_hover_text(tip)
 }
 
+/// A checkbox in a grid's cell whose words wrap at the panel's edge: a cell does not wrap by
+/// itself, and one long line widens the whole panel past its width.
+fn wrapping_checkbox(
+    ui: &mut egui::Ui,
+    checked: &mut bool,
+    text: impl Into<egui::WidgetText>,
+) -> egui::Response {
+    ui.scope(|ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+        ui.checkbox(checked, text)
+    })
+    .inner
+}
+
 const MEMORY_TIP: &str = "The most linear memory the guest may have (each memory). \
     memory.grow beyond it is refused: the guest sees -1, as if the host were out of memory, \
     and decides what to do (well-written programs report it; many just crash later).";
@@ -324,7 +338,8 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
                     ui.end_row();
 
                     ui.label("");
-                    ui.checkbox(
+                    wrapping_checkbox(
+                        ui,
                         &mut policy.trap_on_grow_failure,
                         "Trap when growth is denied",
                     )
@@ -402,7 +417,7 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
                     ui.end_row();
 
                     row_label(ui, "Call log", CALL_LOG_TIP);
-                    ui.checkbox(&mut policy.log_calls, "Log every WASI call")
+                    wrapping_checkbox(ui, &mut policy.log_calls, "Log every WASI call")
                         .on_hover_text(CALL_LOG_TIP);
                     ui.end_row();
 
@@ -417,7 +432,7 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
                     ui.end_row();
 
                     row_label(ui, "Network", NETWORK_TIP);
-                    ui.checkbox(&mut policy.allow_network, "Allow sockets (components)")
+                    wrapping_checkbox(ui, &mut policy.allow_network, "Allow sockets (components)")
                         .on_hover_text(NETWORK_TIP);
                     ui.end_row();
 
@@ -442,7 +457,7 @@ fn limits_ui(ui: &mut egui::Ui, settings: &mut SandboxSettings) {
 }
 
 const RECORD_TIP: &str = "Keep what crosses the WASI boundary (what the guest read, the clock, \
-    random bytes, ...) in memory during each run of a core module, up to this size: File ▸ Save \
+    random bytes, ...) in memory during each run of a core module, up to the size set here: File ▸ Save \
     recording… writes it as a .wstrace that `wasmscope replay` and this window replay exactly, and \
     a trap offers Replay with state. Recorded runs compute NaNs the same on every machine.";
 
@@ -457,7 +472,9 @@ fn record_row_ui(ui: &mut egui::Ui, record_max_bytes: &mut Option<u64>) {
                 ui.add(
                     egui::Slider::new(bytes, RECORD_RANGE)
                         .logarithmic(true)
-                        .custom_formatter(|v, _| format!("up to {}", bytes_text(v as u64)))
+                        // "256 MiB", not "up to 256 MiB": the row fits a 1024-wide window
+                        // (the hover says it is the most kept).
+                        .custom_formatter(|v, _| bytes_text(v as u64))
                         .custom_parser(|text| {
                             crate::engine::parse_bytes(text.trim_start_matches("up to "))
                                 .ok()
