@@ -137,7 +137,12 @@ fn map_ui(
     live: bool,
     commands: &mut Vec<Command>,
 ) {
-    let records = input.calls.len();
+    // What the map draws: the call log's records, or with it off the refused calls.
+    let records = if input.calls.is_empty() {
+        input.denials.len()
+    } else {
+        input.calls.len()
+    };
     if let Some(step) = &mut view.step {
         *step = (*step).clamp(1, records.max(1));
     }
@@ -171,7 +176,7 @@ fn map_ui(
             {
                 *step -= 1;
             }
-            ui.add(egui::Slider::new(step, 1..=records.max(1)).text("call"));
+            ui.add(egui::Slider::new(step, 1..=records.max(1)).text("step"));
             if ui
                 .add_enabled(*step < records, egui::Button::new("Next"))
                 .clicked()
@@ -187,12 +192,10 @@ fn map_ui(
             commands.push(Command::SaveMap(path));
         }
     });
-    if let (Some(step), Some(current)) = (view.step, &map.current) {
+    // Counted in calls, as the call log counts them (a record may be several calls in a row).
+    if let (Some(step), Some(current)) = (map.step_words(), &map.current) {
         ui.add(
-            egui::Label::new(
-                egui::RichText::new(format!("Step {step} of {records}: {current}")).monospace(),
-            )
-            .wrap(),
+            egui::Label::new(egui::RichText::new(format!("{step}: {current}")).monospace()).wrap(),
         );
     } else if live {
         ui.weak("Live: the map follows the run.");
@@ -440,7 +443,10 @@ fn refusal_row(
         painter.rect_filled(row.shrink(1.0), 3.0, fill);
     }
     let mid = row.center().y;
-    let galley = painter.layout_no_wrap(words.to_owned(), FontId::proportional(13.0), RED);
+    // The words and the reason end before the wall, cut with an ellipsis (the hover has them
+    // whole), never mid-letter under it.
+    let room = (wall_x - 48.0 - row.left()).max(40.0);
+    let galley = elided(painter, words, FontId::proportional(13.0), RED, room);
     let line_from = (row.left() + 8.0 + galley.size().x).min(wall_x - 40.0);
     let (guest_side, host_side) = sides(painter, row, wall_x);
     guest_side.galley(
@@ -448,13 +454,14 @@ fn refusal_row(
         galley,
         RED,
     );
-    guest_side.text(
-        Pos2::new(row.left() + 4.0, mid + 1.0),
-        Align2::LEFT_TOP,
+    let reason = elided(
+        painter,
         &refusal.reason,
         FontId::proportional(11.0),
         weak,
+        wall_x - 12.0 - row.left(),
     );
+    guest_side.galley(Pos2::new(row.left() + 4.0, mid + 1.0), reason, weak);
     let end = Pos2::new(wall_x - 4.0, mid - 6.0);
     painter.line_segment(
         [Pos2::new(line_from + 6.0, mid - 6.0), end],
@@ -477,6 +484,19 @@ fn refusal_row(
 
 /// Painters clipped to the guest's side of the wall and to the host's, so long words never
 /// cross it.
+/// `text` on one line at most `width` wide, an ellipsis where it is cut.
+fn elided(
+    painter: &egui::Painter,
+    text: &str,
+    font: FontId,
+    color: Color32,
+    width: f32,
+) -> std::sync::Arc<egui::Galley> {
+    let mut job = egui::text::LayoutJob::simple(text.to_owned(), font, color, width.max(1.0));
+    job.wrap = egui::text::TextWrapping::truncate_at_width(width.max(1.0));
+    painter.layout_job(job)
+}
+
 fn sides(painter: &egui::Painter, row: Rect, wall_x: f32) -> (egui::Painter, egui::Painter) {
     let guest = Rect::from_min_max(row.min, Pos2::new(wall_x - 2.0, row.max.y));
     let host = Rect::from_min_max(Pos2::new(wall_x + WALL_WIDTH + 2.0, row.min.y), row.max);

@@ -158,6 +158,9 @@ pub struct SandboxMap {
     pub refusals_only: bool,
     /// The step-through's current call in words, when there is one.
     pub current: Option<String>,
+    /// The calls the step-through's current record stands for, counted from 1 among the
+    /// calls the records hold: `(12, 14)` for a record of 3 calls in a row.
+    pub current_calls: Option<(u64, u64)>,
 }
 
 const FOLDER_FUNCTIONS_CAP: usize = 4;
@@ -222,6 +225,13 @@ impl SandboxMap {
                 door.current |= current;
             }
         }
+        let current_calls = upto
+            .and_then(|_| shown.checked_sub(1))
+            .and_then(|i| records.get(i))
+            .map(|call| {
+                let first = calls_shown.saturating_sub(call.count).saturating_add(1);
+                (first, calls_shown)
+            });
         let current = upto
             .and_then(|_| shown.checked_sub(1))
             .and_then(|i| records.get(i))
@@ -261,6 +271,7 @@ impl SandboxMap {
             unlisted_refusals,
             refusals_only,
             current,
+            current_calls,
         }
     }
 
@@ -273,6 +284,18 @@ impl SandboxMap {
     pub fn refused(&self) -> u64 {
         let drawn: u64 = self.refusals.iter().map(|r| r.count).sum();
         drawn.saturating_add(self.unlisted_refusals)
+    }
+
+    /// Where the step-through is, in calls as the call log counts them: `Call 12 of 51` or,
+    /// for a record of calls in a row, `Calls 12–14 of 51`.
+    pub fn step_words(&self) -> Option<String> {
+        let (first, last) = self.current_calls?;
+        let of = self.calls_recorded;
+        Some(if first == last {
+            format!("Call {first} of {of}")
+        } else {
+            format!("Calls {first}–{last} of {of}")
+        })
     }
 
     /// The map's one-line summary: `12 calls: 9 through the doors, 3 stopped at the wall`.
@@ -358,7 +381,7 @@ impl Refusal {
     pub fn headline(&self) -> String {
         format!(
             "{} refused {}: {}",
-            shorten(&self.functions.join(", "), 24),
+            shorten(&self.functions.join(", "), 40),
             times(self.count),
             self.errno
         )
