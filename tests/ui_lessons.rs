@@ -150,3 +150,39 @@ fn the_lessons_panel_leaves_the_sandbox_controls_in_view_on_a_small_window() {
         );
     }
 }
+
+/// Issue #34: at 1024×640, opening Lessons squeezed Output to about 130 px (its header cut,
+/// the filter hidden), and the Lessons panel opened behind the floating sandbox map.
+#[test]
+fn at_1024_by_640_lessons_leave_the_console_its_controls_and_push_the_map_aside() {
+    let mut harness = common::window::harness_at([1024.0, 640.0]);
+    open(&mut harness, "hello.wat");
+    run(&mut harness);
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Sandbox map").click();
+    harness.run_steps(3);
+    harness.key_press(eframe::egui::Key::Escape);
+    harness.run_steps(2);
+    open_lessons(&mut harness);
+    harness.run_steps(4);
+    let lessons = common::window::rect_of(&harness, "0 of 10 done");
+    let outcome = common::window::rect_of(&harness, "Outcome");
+    let output = common::window::rect_of(&harness, "Output");
+    let wrap = common::window::rect_of(&harness, "Wrap");
+    let filter = common::window::rect_of(&harness, "Search");
+    assert!(
+        wrap.right() <= outcome.left() && filter.left() >= output.left(),
+        "the console's controls are cut: output {output:?}, wrap {wrap:?}, search {filter:?}, \
+         outcome {outcome:?}"
+    );
+    assert!(
+        outcome.left() - output.left() >= 280.0,
+        "the console is squeezed: {output:?} .. {outcome:?}"
+    );
+    let map = common::window::rect_of(&harness, "Step through the calls");
+    assert!(
+        map.right() <= lessons.left(),
+        "the map ({map:?}) covers the lessons ({lessons:?})"
+    );
+}

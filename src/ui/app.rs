@@ -459,10 +459,11 @@ impl eframe::App for App {
         }
         if self.lessons.open {
             // At the far right, beside the outcome: the sandbox's controls stay in view.
-            egui::Panel::right("lessons panel")
+            let (default_width, widths) = layout::lessons_panel(ctx.content_rect().width());
+            let lessons = egui::Panel::right("lessons panel")
                 .resizable(true)
-                .default_size(300.0)
-                .size_range(220.0..=520.0)
+                .default_size(default_width)
+                .size_range(widths)
                 .show(ui, |ui| {
                     crate::ui::lessons::lessons_ui(
                         ui,
@@ -471,6 +472,10 @@ impl eframe::App for App {
                         &mut self.commands,
                     );
                 });
+            // Floating windows (the sandbox map, the code) stay left of it, not over it.
+            let mut area = layout::window_area(&ctx);
+            area.max.x = area.max.x.min(lessons.response.rect.left());
+            layout::set_window_area(&ctx, area);
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
 

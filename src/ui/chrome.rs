@@ -554,7 +554,8 @@ impl App {
                 });
         }
         if self.state.layout.show_outcome {
-            let (default_width, widths) = layout::outcome_panel(ui.ctx().content_rect().width());
+            let (default_width, widths) =
+                layout::outcome_panel_beside(ui.ctx().content_rect().width(), ui.available_width());
             let width = layout::panel_width(ui, "outcome panel");
             egui::Panel::right("outcome panel")
                 .frame(egui::Frame::new().inner_margin(egui::Margin {

@@ -368,6 +368,7 @@ fn header_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView) {
         .on_hover_text("What the guest wrote to stderr (fd 2), in a warmer color.");
     };
     let controls_ui = |ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView| {
+        let room = ui.available_width();
         ui.checkbox(&mut view.wrap, "Wrap")
             .on_hover_text("Wrap long lines at the console's width instead of scrolling sideways.");
         if ui
@@ -385,10 +386,12 @@ fn header_ui(ui: &mut egui::Ui, console: &mut Console, view: &mut ConsoleView) {
             ui.ctx().copy_text(shown_text(console, view));
         }
         let label = ui.label("Search");
+        // Narrower in a narrow console, so the row keeps every control in view.
+        let field = (room - 250.0).clamp(70.0, 140.0);
         ui.add(
             egui::TextEdit::singleline(&mut view.query)
                 .hint_text("filter lines")
-                .desired_width(140.0),
+                .desired_width(field),
         )
         .labelled_by(label.id)
         .on_hover_text("Show only lines that contain this text (case-insensitive).");

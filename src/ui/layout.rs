@@ -47,6 +47,29 @@ pub fn outcome_panel(window_width: f32) -> (f32, std::ops::RangeInclusive<f32>) 
     (default, MIN_OUTCOME_WIDTH..=max)
 }
 
+/// The outcome panel beside a console that has `central_width` to share with it (less than
+/// the window when the Lessons panel is open): as [`outcome_panel`], but never so wide that
+/// the console gets less than [`MIN_CONSOLE_WIDTH`] while the outcome could be narrower.
+pub fn outcome_panel_beside(
+    window_width: f32,
+    central_width: f32,
+) -> (f32, std::ops::RangeInclusive<f32>) {
+    let (default, range) = outcome_panel(window_width);
+    let cap = (central_width - MIN_CONSOLE_WIDTH - 24.0).max(MIN_OUTCOME_WIDTH);
+    (
+        default.min(cap),
+        *range.start()..=range.end().min(cap).max(*range.start()),
+    )
+}
+
+/// The Lessons panel: `(default width, width range)` in a window `window_width` wide. It
+/// shares the row with the sandbox, the console and the outcome, so it starts at its narrowest
+/// in a window under 1400 points.
+pub fn lessons_panel(window_width: f32) -> (f32, std::ops::RangeInclusive<f32>) {
+    let default = if window_width < 1400.0 { 220.0 } else { 300.0 };
+    (default, 220.0..=520.0)
+}
+
 /// A side panel's remembered width before this frame: see [`keep_panel_width`].
 pub struct PanelWidth {
     id: egui::Id,
