@@ -471,11 +471,12 @@ fn refusal_row(
     let x = Rect::from_center_size(end, Vec2::splat(10.0));
     painter.line_segment([x.left_top(), x.right_bottom()], Stroke::new(3.0, RED));
     painter.line_segment([x.right_top(), x.left_bottom()], Stroke::new(3.0, RED));
-    if let Some(host) = refusal.hosts.first() {
+    // The grouped calls may name several host paths: the first, and how many more.
+    if let Some(reach) = refusal.reach() {
         host_side.text(
             Pos2::new(row.right() - 4.0, mid),
             Align2::RIGHT_CENTER,
-            format!("would reach {host}"),
+            reach,
             FontId::proportional(13.0),
             weak,
         );

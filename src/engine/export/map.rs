@@ -387,6 +387,19 @@ impl Refusal {
         )
     }
 
+    /// Where the refused calls would have reached on the host, for the row: the first path,
+    /// and how many others the grouped calls named (`would reach /etc/passwd (and 1 other
+    /// path)`); `None` when no call said.
+    pub fn reach(&self) -> Option<String> {
+        let first = self.hosts.first()?;
+        let others = self.hosts.len() - 1;
+        Some(match others {
+            0 => format!("would reach {}", shorten(first, 50)),
+            1 => format!("would reach {} (and 1 other path)", shorten(first, 40)),
+            n => format!("would reach {} (and {n} other paths)", shorten(first, 40)),
+        })
+    }
+
     /// The refusal in words, for a hover or an SVG title.
     pub fn tip(&self) -> String {
         let mut tip = format!(

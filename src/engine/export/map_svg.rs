@@ -230,14 +230,13 @@ fn refusal_svg(svg: &mut String, refusal: &Refusal, y: f64, wall_x: f64, width: 
         wall_x - 14.0,
         mid - 5.0,
     );
-    if let Some(host) = refusal.hosts.first() {
+    if let Some(reach) = refusal.reach() {
         let _ = write!(
             svg,
-            "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"#9e9e9e\" text-anchor=\"end\">would reach \
-             {}</text>",
+            "<text x=\"{:.0}\" y=\"{:.0}\" fill=\"#9e9e9e\" text-anchor=\"end\">{}</text>",
             width - 20.0,
             mid + 4.0,
-            escape(&shorten(host, 50))
+            escape(&reach)
         );
     }
     svg.push_str("</g>");

@@ -295,3 +295,33 @@ fn refusals_counted_with_the_call_log_off_are_said_in_words() {
          drawn (past the calls kept)"
     );
 }
+
+#[test]
+fn a_grouped_refusal_says_its_calls_reached_more_than_its_first_host_path() {
+    // Issue #34: the row showed `/tmp/class/etc/passwd` alone while another call of the same
+    // kind reached `/etc/passwd`.
+    let (policy, invocation) = class_policy();
+    let calls = escape_calls();
+    let input = MapInput {
+        policy: &policy,
+        invocation: &invocation,
+        info: None,
+        calls: &calls,
+        calls_total: calls.len() as u64,
+        denials: &[],
+        denials_total: 2,
+        host_env_total: None,
+    };
+    let map = SandboxMap::build(&input, None);
+    assert_eq!(map.refusals.len(), 1, "{:?}", map.refusals);
+    assert_eq!(
+        map.refusals[0].reach().as_deref(),
+        Some("would reach /tmp/class/etc/passwd (and 1 other path)")
+    );
+    assert!(map.svg().contains("(and 1 other path)"));
+    assert!(
+        map.refusals[0]
+            .tip()
+            .contains("would reach host /etc/passwd")
+    );
+}
