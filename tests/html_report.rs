@@ -274,4 +274,14 @@ fn a_page_leads_with_the_guests_last_words_escaped() {
             || html.contains("(read from the guest's stderr)")
     );
     assert!(!html.contains("<b>not markup</b>"));
+    // Issue #37: the sandbox map says it too, as why the guest died.
+    let map = html
+        .split("<h2>The sandbox map</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no map in {html}"));
+    assert!(
+        map.contains("It died: Python ValueError: &lt;b&gt;not markup&lt;/b&gt; — app.py:6"),
+        "{map}"
+    );
 }

@@ -46,6 +46,21 @@ fn the_outcome_leads_with_the_panic_and_folds_the_panic_machinery() {
         shows_text(&harness, "__rust_start_panic"),
         "unfolded on request"
     );
+    // Issue #37: the sandbox map says why the guest died, in its words.
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Sandbox map").click();
+    harness.run_steps(3);
+    harness.key_press(eframe::egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(
+        shows_text(
+            &harness,
+            "It died: Rust panic: attempt to divide by zero — names.rs:7:5"
+        ),
+        "{:?}",
+        labels_containing(&harness, "It died")
+    );
 }
 
 #[test]

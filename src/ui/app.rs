@@ -610,6 +610,11 @@ pub(crate) fn map_input<'a>(
         denials,
         denials_total,
         host_env_total: Some(host_env_total),
+        // A live run has not died yet.
+        last_words: session
+            .is_none()
+            .then(|| report.and_then(|r| r.last_words.as_ref()))
+            .flatten(),
     })
 }
 

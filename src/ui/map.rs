@@ -148,6 +148,12 @@ fn map_ui(
     }
     let map = SandboxMap::build(input, view.step);
     ui.label(map.summary());
+    // The guest's own last words are why it died: beside the wall it may have hit.
+    if let Some(words) = &map.last_words {
+        ui.add(
+            egui::Label::new(egui::RichText::new(format!("It died: {words}")).color(RED)).wrap(),
+        );
+    }
     if !input.policy.log_calls {
         ui.weak(
             "The call log was off: the doors are drawn, not the calls. Turn on Call log in \

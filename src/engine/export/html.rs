@@ -253,6 +253,7 @@ impl HtmlReport<'_> {
             denials: &report.denials,
             denials_total: report.denials_total,
             host_env_total: Some(crate::engine::export::map::host_env_total()),
+            last_words: report.last_words.as_ref(),
         };
         let map = crate::engine::export::map::SandboxMap::build(&input, None);
         page.push_str("<h2>The sandbox map</h2>\n");

@@ -63,6 +63,8 @@ pub struct MapInput<'a> {
     pub denials_total: u64,
     /// How many environment variables the host had, when known.
     pub host_env_total: Option<usize>,
+    /// Why the guest died, in its own words (a panic, a traceback), when it said.
+    pub last_words: Option<&'a crate::engine::last_words::LastWords>,
 }
 
 /// What a door lets through.
@@ -158,6 +160,9 @@ pub struct SandboxMap {
     pub refusals_only: bool,
     /// The step-through's current call in words, when there is one.
     pub current: Option<String>,
+    /// Why the guest died, in its own words: "Rust panic: attempt to divide by zero —
+    /// names.rs:7:5 (read from the guest's stderr)".
+    pub last_words: Option<String>,
     /// The calls the step-through's current record stands for, counted from 1 among the
     /// calls the records hold: `(12, 14)` for a record of 3 calls in a row.
     pub current_calls: Option<(u64, u64)>,
@@ -272,6 +277,7 @@ impl SandboxMap {
             refusals_only,
             current,
             current_calls,
+            last_words: input.last_words.map(|w| w.sourced_headline()),
         }
     }
 

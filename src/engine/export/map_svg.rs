@@ -23,7 +23,12 @@ impl SandboxMap {
             .count();
         let hidden_folders = folder_rows.saturating_sub(MAX_FOLDER_DOORS);
         let door_rows = self.doors.len() - hidden_folders + usize::from(hidden_folders > 0);
-        let top = 70.0;
+        // The guest's last words, when it said why it died, take a line under the summary.
+        let top = if self.last_words.is_some() {
+            88.0
+        } else {
+            70.0
+        };
         let doors_bottom = top + door_rows as f64 * ROW;
         let refusals_top = doors_bottom + 34.0;
         let height = refusals_top + refusal_rows as f64 * ROW + 40.0;
@@ -48,6 +53,13 @@ impl SandboxMap {
             top - 10.0,
             height - top - 20.0,
         );
+        if let Some(words) = &self.last_words {
+            let _ = write!(
+                svg,
+                "<text x=\"20\" y=\"64\" fill=\"#c62828\">It died: {}</text>",
+                escape(&shorten(words, 140))
+            );
+        }
         let mut y = top;
         let mut folders_drawn = 0;
         for door in &self.doors {

@@ -84,6 +84,7 @@ fn doors_count_their_calls_and_refusals_stop_at_the_wall_with_both_paths() {
         denials: &[],
         denials_total: 2,
         host_env_total: Some(57),
+        last_words: None,
     };
     let map = SandboxMap::build(&input, None);
     let folder = &map.doors[0];
@@ -149,6 +150,7 @@ fn what_the_module_could_ask_for_but_was_not_granted_is_greyed_and_the_rest_left
         denials: &[],
         denials_total: 0,
         host_env_total: Some(57),
+        last_words: None,
     };
     let map = SandboxMap::build(&input, None);
     let env = map
@@ -180,6 +182,7 @@ fn the_step_through_draws_the_calls_up_to_its_position_and_highlights_the_curren
         denials: &[],
         denials_total: 2,
         host_env_total: None,
+        last_words: None,
     };
     let map = SandboxMap::build(&input, Some(3));
     assert_eq!(map.calls_shown, 3);
@@ -234,6 +237,7 @@ fn a_million_calls_are_aggregated_into_a_bounded_map() {
         denials: &[],
         denials_total: 250_000,
         host_env_total: Some(3),
+        last_words: None,
     };
     let map = SandboxMap::build(&input, None);
     assert_eq!(map.crossings() + map.refused(), 1_000_000);
@@ -269,6 +273,7 @@ fn text_is_escaped_in_the_svg() {
         denials: &[],
         denials_total: 0,
         host_env_total: None,
+        last_words: None,
     };
     let svg = SandboxMap::build(&input, None).svg();
     assert!(svg.contains("/&lt;b&gt;") && !svg.contains("<b>"), "{svg}");
@@ -287,6 +292,7 @@ fn refusals_counted_with_the_call_log_off_are_said_in_words() {
         denials: &[],
         denials_total: 7,
         host_env_total: None,
+        last_words: None,
     };
     let map = SandboxMap::build(&input, None);
     assert_eq!(
@@ -311,6 +317,7 @@ fn a_grouped_refusal_says_its_calls_reached_more_than_its_first_host_path() {
         denials: &[],
         denials_total: 2,
         host_env_total: None,
+        last_words: None,
     };
     let map = SandboxMap::build(&input, None);
     assert_eq!(map.refusals.len(), 1, "{:?}", map.refusals);
