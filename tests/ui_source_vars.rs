@@ -28,6 +28,16 @@ fn a_c_trap_shows_the_programs_variables_and_their_members() {
         labels_containing(&harness, "area")
     );
     assert!(shows(&harness, "div: int = 0"));
+    // Issue #37: the program's own frame's source line, read from the file, under the
+    // backtrace.
+    assert!(shows(&harness, "Source: area"), "{:#?}", harness.root());
+    assert!(
+        labels_containing(&harness, "return area / div;")
+            .iter()
+            .any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())),
+        "{:?}",
+        labels_containing(&harness, "area / div")
+    );
     // The pointer folds out into the struct, and the struct into its members.
     let pointer = labels_containing(&harness, "s: struct shape * = 0x");
     assert_eq!(pointer.len(), 1, "{pointer:?}");

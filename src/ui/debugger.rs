@@ -318,7 +318,8 @@ pub fn paused_panel_ui(
     }
 }
 
-fn source_ui(ui: &mut egui::Ui, source: &SourceContext) {
+/// The lines around a frame's source line, the line itself marked.
+pub(crate) fn source_ui(ui: &mut egui::Ui, source: &SourceContext) {
     if !source.file.is_empty() {
         ui.weak(format!("{}:{}", source.file, source.line));
     }

@@ -255,6 +255,7 @@ fn report_ui(ui: &mut egui::Ui, report: &RunReport, commands: &mut Vec<Command>)
         } else {
             frames_ui(ui, &trap.frames, commands);
             innermost_state_ui(ui, report, &trap.frames, commands);
+            own_source_ui(ui, &trap.frames);
             replay_with_state_ui(ui, report, trap, commands);
         }
     }
@@ -380,6 +381,33 @@ fn innermost_state_ui(
         .show(ui, |ui| {
             crate::ui::debugger::frame_state_ui(ui, state, memory_bytes, commands);
         });
+}
+
+/// The source line of the program's own first frame (past a panic's machinery), read from
+/// the file DWARF names when it is on this machine; read once per trap, not every frame.
+fn own_source_ui(ui: &mut egui::Ui, frames: &[crate::engine::FrameInfo]) {
+    let names = frames.iter().map(|f| f.func_name.as_deref());
+    let own = crate::engine::last_words::first_own_frame(names).unwrap_or(0);
+    let Some((frame, source)) = frames
+        .get(own)
+        .and_then(|f| Some((f, f.source.as_deref()?)))
+    else {
+        return;
+    };
+    let id = egui::Id::unique(("trap source", source));
+    let context = ui.data_mut(|d| {
+        d.get_temp_mut_or_insert_with(id, || crate::engine::debug::source_context(source))
+            .clone()
+    });
+    let Some(context) = context.filter(|c| !c.lines.is_empty()) else {
+        return;
+    };
+    ui.add_space(4.0);
+    let name = frame.func_name.as_deref().unwrap_or("the program's frame");
+    egui::CollapsingHeader::new(format!("Source: {name}"))
+        .id_salt("trap own source")
+        .default_open(true)
+        .show(ui, |ui| crate::ui::debugger::source_ui(ui, &context));
 }
 
 /// The guest's last words as the cause, when it said any; `true` when shown.
