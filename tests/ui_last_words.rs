@@ -47,12 +47,7 @@ fn the_outcome_leads_with_the_panic_and_folds_the_panic_machinery() {
         "unfolded on request"
     );
     // Issue #37: the sandbox map says why the guest died, in its words.
-    harness.get_by_label("View").click();
-    harness.run_steps(2);
-    harness.get_by_label("Sandbox map").click();
-    harness.run_steps(3);
-    harness.key_press(eframe::egui::Key::Escape);
-    harness.run_steps(2);
+    common::window::open_map(&mut harness);
     assert!(
         shows_text(
             &harness,

@@ -158,12 +158,7 @@ fn at_1024_by_640_lessons_leave_the_console_its_controls_and_push_the_map_aside(
     let mut harness = common::window::harness_at([1024.0, 640.0]);
     open(&mut harness, "hello.wat");
     run(&mut harness);
-    harness.get_by_label("View").click();
-    harness.run_steps(2);
-    harness.get_by_label("Sandbox map").click();
-    harness.run_steps(3);
-    harness.key_press(eframe::egui::Key::Escape);
-    harness.run_steps(2);
+    common::window::open_map(&mut harness);
     open_lessons(&mut harness);
     harness.run_steps(4);
     let lessons = common::window::rect_of(&harness, "0 of 10 done");

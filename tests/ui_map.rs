@@ -19,16 +19,6 @@ fn tall_harness() -> Harness<'static, App> {
         .build_eframe(|_cc| App::new(None))
 }
 
-fn open_map(harness: &mut Harness<'_, App>) {
-    harness.get_by_label("View").click();
-    harness.run_steps(2);
-    harness.get_by_label("Sandbox map").click();
-    harness.run_steps(3);
-    // Close the menu.
-    harness.key_press(eframe::egui::Key::Escape);
-    harness.run_steps(2);
-}
-
 /// escape_attempts with a read-write folder granted and the call log on, then the map.
 fn escape_run_with_map(harness: &mut Harness<'_, App>) -> tempfile::TempDir {
     open(harness, "escape_attempts.wat");
@@ -40,7 +30,7 @@ fn escape_run_with_map(harness: &mut Harness<'_, App>) -> tempfile::TempDir {
     harness.state_mut().grants_mut().dirs[0].read_only = false;
     harness.state_mut().sandbox_mut().policy.log_calls = true;
     run(harness);
-    open_map(harness);
+    common::window::open_map(harness);
     dir
 }
 
@@ -170,7 +160,7 @@ fn a_run_with_many_calls_is_drawn_by_door() {
     // this test is about the map, not the timeout.
     harness.state_mut().sandbox_mut().policy.timeout_ms = Some(120_000);
     run(&mut harness);
-    open_map(&mut harness);
+    common::window::open_map(&mut harness);
     assert!(
         shows_text(
             &harness,

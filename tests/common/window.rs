@@ -106,3 +106,13 @@ pub fn harness_restored(size: [f32; 2], saved: &SavedSession) -> Harness<'static
         App::new(Some(saved as &dyn eframe::Storage))
     })
 }
+
+/// View ▸ Sandbox map, then closes the menu.
+pub fn open_map(harness: &mut Harness<'_, App>) {
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Sandbox map").click();
+    harness.run_steps(3);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+}
