@@ -104,3 +104,22 @@ fn run_to_the_trap(
     run(harness);
     wait_for(harness, "TRAPPED");
 }
+
+#[test]
+fn code_names_the_entry_function_as_the_module_does_not_by_its_export() {
+    // The window said "Code: _start (func 48)" over the code of `_start.command_export`.
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = words::c_guest(dir.path(), "shapes", words::C_SHAPES) else {
+        return;
+    };
+    let mut harness = harness();
+    harness.state_mut().open_path(&wasm);
+    wait_idle(&mut harness);
+    harness.get_by_label("Code…").click();
+    wait_for(&mut harness, "call $_start");
+    assert!(
+        shows_text(&harness, "Code: _start.command_export (func "),
+        "{:?}",
+        labels_containing(&harness, "Code: ")
+    );
+}

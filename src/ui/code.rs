@@ -144,7 +144,13 @@ pub fn code_window_ui(ctx: &egui::Context, view: &mut CodeView, debug: CodeDebug
         return;
     };
     let mut open = true;
-    let title = match &frame.func_name {
+    // The function's own name (the name section's), not the export it was opened by: `_start`
+    // of a C program is `_start.command_export`.
+    let name = view
+        .names
+        .function_name(frame.func_index)
+        .or_else(|| frame.func_name.clone());
+    let title = match name {
         Some(name) => format!("Code: {name} (func {})", frame.func_index),
         None => format!("Code: func {}", frame.func_index),
     };
