@@ -575,3 +575,45 @@ fn a_function_the_linker_made_has_no_source_and_no_warning_of_corrupt_dwarf() {
     assert_eq!(source.note, None);
     assert!(source.file.ends_with("shapes.c"), "{}", source.file);
 }
+
+#[test]
+fn a_trap_shows_the_globals_of_the_functions_source_file_as_they_are_then() {
+    // Issue #32: the globals of the compilation unit, beside the frame's own variables.
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = c_guest(dir.path(), "globals", words::C_GLOBALS) else {
+        return;
+    };
+    let ran = common::run_wasm(
+        "globals.wasm",
+        std::fs::read(&wasm).unwrap(),
+        SandboxPolicy {
+            debug: true,
+            ..SandboxPolicy::default()
+        },
+    );
+    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
+        panic!("{:?}", ran.report.outcome);
+    };
+    assert_eq!(trap.frames[0].func_name.as_deref(), Some("bump"));
+    let globals = &trap.frames[0].state.as_ref().unwrap().unit_globals;
+    // 7 + 2: the value at the trap, not the one the program started with.
+    assert_eq!(variable(globals, "counter").value, "9");
+    assert_eq!(variable(globals, "counter").ty, "int");
+    assert!(
+        variable(globals, "motto").value.contains("\"keep going\""),
+        "{globals:#?}"
+    );
+    assert_eq!(variable(globals, "origin").value, "{ x = 2, y = 3 }");
+    // A global nothing uses is dropped by the linker: not shown with a made-up address.
+    assert!(!globals.iter().any(|g| g.name == "unused"), "{globals:#?}");
+    // The CLI prints them under the frame's variables.
+    let out = common::wasmscope(&["run", "--debug", wasm.to_str().unwrap()]);
+    let stderr = common::text(&out.stderr);
+    assert!(stderr.contains("globals of its source file:"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["counter", "int", "9"]),
+        "{stderr}"
+    );
+}

@@ -123,3 +123,24 @@ fn code_names_the_entry_function_as_the_module_does_not_by_its_export() {
         labels_containing(&harness, "Code: ")
     );
 }
+
+#[test]
+fn a_trap_shows_the_globals_of_its_source_file_under_the_variables() {
+    // Issue #32: the globals of the compilation unit, in the window's variables.
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = words::c_guest(dir.path(), "globals", words::C_GLOBALS) else {
+        return;
+    };
+    let mut harness = harness();
+    run_to_the_trap(&mut harness, &wasm);
+    assert!(
+        shows(&harness, "Globals of its source file"),
+        "{:#?}",
+        harness.root()
+    );
+    assert!(
+        shows(&harness, "counter: int = 9"),
+        "{:?}",
+        labels_containing(&harness, "counter")
+    );
+}

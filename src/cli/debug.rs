@@ -59,6 +59,10 @@ pub fn print_trap_state(err: &mut impl Write, trap: &TrapInfo) {
             (_, Some(name)) => writeln!(err, "variables of frame {at}, {name} (from the DWARF):"),
         };
         print_variables(err, &own.variables, 1);
+        if !own.unit_globals.is_empty() {
+            let _ = writeln!(err, "globals of its source file:");
+            print_variables(err, &own.unit_globals, 1);
+        }
     }
     let _ = writeln!(err, "locals of frame 0:");
     if state.locals.is_empty() {

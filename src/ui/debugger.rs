@@ -362,6 +362,14 @@ pub fn frame_state_ui(
         variables_ui(ui, &state.variables, "vars", commands);
         ui.add_space(6.0);
     }
+    if !state.unit_globals.is_empty() {
+        ui.strong("Globals of its source file").on_hover_text(
+            "The global and static variables of the file this function is in (from the \
+             module's DWARF), as they are in memory now.",
+        );
+        variables_ui(ui, &state.unit_globals, "unit globals", commands);
+        ui.add_space(6.0);
+    }
     ui.strong(if state.variables.is_empty() {
         "Locals"
     } else {

@@ -162,3 +162,12 @@ int main(void) {
     return area(&box, div);
 }
 "#;
+
+/// A C file's globals and statics, with a function that traps once `counter` reaches 9.
+pub const C_GLOBALS: &str = r#"#include <stdio.h>
+static int counter = 7;
+const char *motto = "keep going";
+struct point { int x, y; } origin = { 2, 3 }, unused = { 4, 5 };
+int bump(int by) { counter += by; return origin.x * 5 / (counter - 9); }
+int main(void) { printf("counter=%d motto=%s\n", counter, motto); return bump(2); }
+"#;

@@ -62,7 +62,10 @@ fn value_of(paused: &PausedState, frame: usize, expression: &str) -> Result<Eval
         .get(frame)
         .and_then(|f| f.state.as_ref())
         .filter(|_| !expression.starts_with('$'))
-        .and_then(|state| find_variable(&state.variables, expression));
+        .and_then(|state| {
+            find_variable(&state.variables, expression)
+                .or_else(|| find_variable(&state.unit_globals, expression))
+        });
     if let Some(variable) = source {
         return Ok((
             variable.value.clone(),
@@ -247,6 +250,7 @@ mod tests {
                     stack_omitted: 0,
                     operands: Vec::new(),
                     variables: Vec::new(),
+                    unit_globals: Vec::new(),
                 }),
             }],
             state: crate::engine::debug::DebugState {

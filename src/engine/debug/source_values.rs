@@ -58,6 +58,50 @@ pub(super) fn read_frame<'a>(
     out
 }
 
+/// The variables defined at the top of `unit` (a C file's globals and file statics) that have
+/// a place, as they are in `frame`'s memory; declarations of other files' variables are not.
+pub(super) fn read_unit_globals<'a>(
+    dwarf: &'a gimli::Dwarf<R<'a>>,
+    unit: &'a gimli::Unit<R<'a>>,
+    frame: &'a FrameView<'a>,
+) -> Vec<SourceVariable> {
+    let reader = Reader {
+        dwarf,
+        unit,
+        frame,
+        address: 0,
+        budget: Cell::new(MAX_VALUES_READ),
+    };
+    let Ok(mut tree) = unit.entries_tree(None) else {
+        return Vec::new();
+    };
+    let Ok(root) = tree.root() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut children = root.children();
+    while let Ok(Some(child)) = children.next() {
+        if out.len() >= MAX_MEMBERS {
+            break;
+        }
+        let entry = child.entry();
+        let declaration = entry.attr_value(gimli::DW_AT_declaration).is_some();
+        if entry.tag() != gimli::DW_TAG_variable
+            || declaration
+            || entry.attr_value(gimli::DW_AT_location).is_none()
+        {
+            continue;
+        }
+        // A variable the linker dropped (never used) keeps its tombstone address, -1.
+        if let Some(variable) = reader.variable(entry, None)
+            && !matches!(variable.address, Some(a) if a == u64::from(u32::MAX) || a == u64::MAX)
+        {
+            out.push(variable);
+        }
+    }
+    out
+}
+
 /// Reading one frame's variables.
 pub(super) struct Reader<'a> {
     dwarf: &'a gimli::Dwarf<R<'a>>,

@@ -58,6 +58,10 @@ pub struct FrameState {
     /// DWARF; empty without it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variables: Vec<SourceVariable>,
+    /// The global and static variables of this frame's source file (its compilation unit),
+    /// read from memory at this moment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unit_globals: Vec<SourceVariable>,
 }
 
 fn is_zero(n: &u32) -> bool {

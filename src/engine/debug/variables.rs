@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use gimli::{EndianSlice, LittleEndian, UnitOffset};
 
-use crate::engine::debug::source_values::{R, read_frame};
+use crate::engine::debug::source_values::{R, read_frame, read_unit_globals};
 use crate::engine::debug::values::{FrameView, SourceVariable};
 
 /// A subprogram's code range, for finding a pc's function.
@@ -158,5 +158,23 @@ impl SourceInfo {
             return Vec::new();
         };
         read_frame(&dwarf, &unit, frame, address, function.entry)
+    }
+
+    /// The global and static variables of the source file `frame`'s function is in; empty
+    /// when the DWARF does not describe the function.
+    pub fn unit_globals(&self, frame: &FrameView<'_>) -> Vec<SourceVariable> {
+        let Some((function, _)) = self.function_at(frame.pc) else {
+            return Vec::new();
+        };
+        let Some(dwarf) = self.dwarf() else {
+            return Vec::new();
+        };
+        let Ok(header) = dwarf.debug_info.header_from_offset(function.unit) else {
+            return Vec::new();
+        };
+        let Ok(unit) = dwarf.unit(header) else {
+            return Vec::new();
+        };
+        read_unit_globals(&dwarf, &unit, frame)
     }
 }

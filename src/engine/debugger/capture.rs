@@ -140,6 +140,7 @@ pub(crate) fn frame_state(
         stack_omitted,
         operands: Vec::new(),
         variables: Vec::new(),
+        unit_globals: Vec::new(),
     }
 }
 
@@ -245,9 +246,12 @@ fn frame_variables(
             stack_omitted: 0,
             operands: Vec::new(),
             variables: Vec::new(),
+            unit_globals: Vec::new(),
         }),
     }];
-    add_variables(store, maps, instance, vec![raw], &mut frames);
+    // A logpoint prints its function's variables, not its file's globals (it may be hit a
+    // million times).
+    add_variables(store, maps, instance, vec![raw], &mut frames, false);
     frames
         .pop()
         .and_then(|f| f.state)
@@ -255,14 +259,15 @@ fn frame_variables(
         .unwrap_or_default()
 }
 
-/// Gives each frame that has DWARF its source variables, read with the instance's globals and
-/// memory.
+/// Gives each frame that has DWARF its source variables (and, `with_unit_globals`, its source
+/// file's globals), read with the instance's globals and memory.
 fn add_variables(
     store: &mut StoreContextMut<'_, Host>,
     maps: &Maps,
     instance: wasmtime::Instance,
     raws: Vec<RawFrame>,
     frames: &mut [FrameInfo],
+    with_unit_globals: bool,
 ) {
     let mut globals = Vec::new();
     while let Some(global) = instance.debug_global(&mut *store, globals.len() as u32) {
@@ -286,6 +291,9 @@ fn add_variables(
         };
         if let Some(state) = frames.get_mut(raw.at).and_then(|f| f.state.as_mut()) {
             state.variables = sources.variables(&view);
+            if with_unit_globals {
+                state.unit_globals = sources.unit_globals(&view);
+            }
         }
     }
 }
@@ -367,7 +375,7 @@ pub(crate) fn capture_frames(
     if let Some(instance) = instance
         && !raws.is_empty()
     {
-        add_variables(store, maps, instance, raws, &mut frames);
+        add_variables(store, maps, instance, raws, &mut frames, true);
     }
     (frames, state, instance)
 }
