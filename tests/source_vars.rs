@@ -33,9 +33,15 @@ fn variable<'a>(frame: &'a [SourceVariable], name: &str) -> &'a SourceVariable {
 fn trapped() -> Option<(TrapInfo, String)> {
     let dir = tempfile::tempdir().unwrap();
     let wasm = c_guest(dir.path(), "shapes", words::C_SHAPES)?;
+    Some(debug_trap(&wasm))
+}
+
+/// Runs `wasm` in debug mode; the trap it must end with, and what it printed.
+fn debug_trap(wasm: &std::path::Path) -> (TrapInfo, String) {
+    let name = wasm.file_name().unwrap().to_string_lossy();
     let ran = common::run_wasm(
-        "shapes.wasm",
-        std::fs::read(&wasm).unwrap(),
+        &name,
+        std::fs::read(wasm).unwrap(),
         SandboxPolicy {
             debug: true,
             ..SandboxPolicy::default()
@@ -44,7 +50,7 @@ fn trapped() -> Option<(TrapInfo, String)> {
     let RunOutcome::Trapped { trap } = ran.report.outcome.clone() else {
         panic!("{:?}", ran.report.outcome);
     };
-    Some((trap, ran.stdout))
+    (trap, ran.stdout)
 }
 
 #[test]
@@ -387,17 +393,7 @@ fn a_rust_panic_shows_strings_vectors_and_options_as_the_program_printed_them() 
     let Some(wasm) = words::rust_guest(dir.path(), "team", TEAM) else {
         return;
     };
-    let ran = common::run_wasm(
-        "team.wasm",
-        std::fs::read(&wasm).unwrap(),
-        SandboxPolicy {
-            debug: true,
-            ..SandboxPolicy::default()
-        },
-    );
-    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
-        panic!("{:?}", ran.report.outcome);
-    };
+    let (trap, stdout) = debug_trap(&wasm);
     let frame = trap
         .frames
         .iter()
@@ -408,7 +404,7 @@ fn a_rust_panic_shows_strings_vectors_and_options_as_the_program_printed_them() 
         })
         .unwrap();
     let vars = &frame.state.as_ref().unwrap().variables;
-    let stdout = &ran.stdout;
+    let stdout = &stdout;
     assert_eq!(
         variable(vars, "total").value,
         printed(stdout, "total"),
@@ -583,17 +579,7 @@ fn a_trap_shows_the_globals_of_the_functions_source_file_as_they_are_then() {
     let Some(wasm) = c_guest(dir.path(), "globals", words::C_GLOBALS) else {
         return;
     };
-    let ran = common::run_wasm(
-        "globals.wasm",
-        std::fs::read(&wasm).unwrap(),
-        SandboxPolicy {
-            debug: true,
-            ..SandboxPolicy::default()
-        },
-    );
-    let RunOutcome::Trapped { trap } = &ran.report.outcome else {
-        panic!("{:?}", ran.report.outcome);
-    };
+    let (trap, _) = debug_trap(&wasm);
     assert_eq!(trap.frames[0].func_name.as_deref(), Some("bump"));
     let globals = &trap.frames[0].state.as_ref().unwrap().unit_globals;
     // 7 + 2: the value at the trap, not the one the program started with.

@@ -145,36 +145,31 @@ impl SourceInfo {
     /// The parameters and locals in scope at `frame`'s pc, in source order; empty when the
     /// DWARF does not describe the function.
     pub fn variables(&self, frame: &FrameView<'_>) -> Vec<SourceVariable> {
-        let Some((function, address)) = self.function_at(frame.pc) else {
+        let Some((dwarf, unit, function, address)) = self.unit_at(frame.pc) else {
             return Vec::new();
         };
-        let Some(dwarf) = self.dwarf() else {
-            return Vec::new();
-        };
-        let Ok(header) = dwarf.debug_info.header_from_offset(function.unit) else {
-            return Vec::new();
-        };
-        let Ok(unit) = dwarf.unit(header) else {
-            return Vec::new();
-        };
-        read_frame(&dwarf, &unit, frame, address, function.entry)
+        read_frame(&dwarf, &unit, frame, address, function)
     }
 
     /// The global and static variables of the source file `frame`'s function is in; empty
     /// when the DWARF does not describe the function.
     pub fn unit_globals(&self, frame: &FrameView<'_>) -> Vec<SourceVariable> {
-        let Some((function, _)) = self.function_at(frame.pc) else {
-            return Vec::new();
-        };
-        let Some(dwarf) = self.dwarf() else {
-            return Vec::new();
-        };
-        let Ok(header) = dwarf.debug_info.header_from_offset(function.unit) else {
-            return Vec::new();
-        };
-        let Ok(unit) = dwarf.unit(header) else {
+        let Some((dwarf, unit, _, _)) = self.unit_at(frame.pc) else {
             return Vec::new();
         };
         read_unit_globals(&dwarf, &unit, frame)
+    }
+
+    /// The DWARF, the compilation unit and the subprogram entry of the function around module
+    /// offset `pc`, and `pc` as a DWARF address.
+    fn unit_at(
+        &self,
+        pc: u64,
+    ) -> Option<(gimli::Dwarf<R<'_>>, gimli::Unit<R<'_>>, UnitOffset, u64)> {
+        let (function, address) = self.function_at(pc)?;
+        let dwarf = self.dwarf()?;
+        let header = dwarf.debug_info.header_from_offset(function.unit).ok()?;
+        let unit = dwarf.unit(header).ok()?;
+        Some((dwarf, unit, function.entry, address))
     }
 }
